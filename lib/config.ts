@@ -1,0 +1,100 @@
+import { z } from "zod";
+
+/** The environment, read and validated once at start-up (DESIGN.md, "Configuration"). */
+const optional = z.string().trim().min(1).optional();
+const url = z.url({ protocol: /^https?$/ });
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  PUBLIC_URL: url.optional(),
+  DENO_KV_PATH: z.string().min(1).default("./data/pipevideo.sqlite"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  APP_ENV: z.enum(["development", "test", "production"]).default("development"),
+  SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(100),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  PRICE_MARGIN: z.coerce.number().min(1).max(10).default(1.25),
+  STRIPE_SECRET_KEY: optional,
+  STRIPE_WEBHOOK_SECRET: optional,
+  GITHUB_CLIENT_ID: optional,
+  GITHUB_CLIENT_SECRET: optional,
+  GOOGLE_CLIENT_ID: optional,
+  GOOGLE_CLIENT_SECRET: optional,
+  SMTP_URL: optional,
+  MAIL_FROM: optional,
+  GEMINI_API_KEY: optional,
+  GEMINI_BASE_URL: url.default("https://generativelanguage.googleapis.com"),
+  FAL_KEY: optional,
+  FAL_QUEUE_URL: url.default("https://queue.fal.run"),
+  REPLICATE_API_TOKEN: optional,
+  REPLICATE_BASE_URL: url.default("https://api.replicate.com"),
+  RUNWAYML_API_SECRET: optional,
+  RUNWAYML_BASE_URL: url.default("https://api.dev.runwayml.com"),
+  LUMAAI_API_KEY: optional,
+  LUMAAI_BASE_URL: url.default("https://api.lumalabs.ai"),
+});
+
+export type Env = z.infer<typeof schema>;
+export type Config = Env & { publicUrl: string; secretKey: string; production: boolean };
+
+export class ConfigError extends Error {}
+
+/** Validates the environment; a bad value throws a message that names the variable. */
+export function parseEnv(env: Record<string, string | undefined>): Env {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = result.data;
+  if (e.APP_ENV === "production" && !e.SECRET_KEY) {
+    throw new ConfigError("Invalid configuration:\n  SECRET_KEY: required in production");
+  }
+  return e;
+}
+
+/** Reads the process environment and fills in the development secret, kept in DATA_DIR. */
+export async function loadConfig(env = Deno.env.toObject()): Promise<Config> {
+  const e = parseEnv(env);
+  const secretKey = e.SECRET_KEY ?? await developmentSecret(e.DATA_DIR);
+  return {
+    ...e,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+    secretKey,
+    production: e.APP_ENV === "production",
+  };
+}
+
+async function developmentSecret(dataDir: string): Promise<string> {
+  const file = `${dataDir}/secret_key`;
+  try {
+    return (await Deno.readTextFile(file)).trim();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const secret = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  await Deno.mkdir(dataDir, { recursive: true });
+  await Deno.writeTextFile(file, secret, { mode: 0o600, createNew: true }).catch(async (err) => {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+  });
+  return (await Deno.readTextFile(file)).trim();
+}
+
+/** A config for tests: in-memory KV, a temporary data dir, fixed secret. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  const e = parseEnv({
+    APP_ENV: "test",
+    DENO_KV_PATH: ":memory:",
+    DATA_DIR: Deno.makeTempDirSync({ prefix: "pipevideo-test-" }),
+    ...overrides,
+  });
+  return {
+    ...e,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+    secretKey: e.SECRET_KEY ?? "test-secret-key-0123456789abcdef0123456789",
+    production: e.APP_ENV === "production",
+  };
+}

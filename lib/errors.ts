@@ -1,0 +1,78 @@
+/**
+ * Typed errors thrown by lib/ and mapped to HTTP in one place (lib/http/errors.ts).
+ * `type` and `code` follow API.md's error object; `param` names the offending field.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    readonly code: string,
+    message: string,
+    readonly param: string | null = null,
+    readonly headers: Record<string, string> = {},
+    readonly data?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export class BadRequest extends AppError {
+  constructor(message: string, param: string | null = null, code = "invalid_request") {
+    super(400, "invalid_request_error", code, message, param);
+  }
+}
+
+export class Unauthorized extends AppError {
+  constructor(message = "Missing or invalid API key", code = "invalid_api_key") {
+    super(401, "authentication_error", code, message);
+  }
+}
+
+export class Forbidden extends AppError {
+  constructor(message = "You do not have permission to do this") {
+    super(403, "permission_error", "forbidden", message);
+  }
+}
+
+export class NotFound extends AppError {
+  constructor(message = "Not found", param: string | null = null) {
+    super(404, "not_found_error", "not_found", message, param);
+  }
+}
+
+export class Conflict extends AppError {
+  constructor(message: string, code = "conflict") {
+    super(409, "invalid_request_error", code, message);
+  }
+}
+
+export class InsufficientCredits extends AppError {
+  constructor(needed: number, balance: number) {
+    super(
+      402,
+      "billing_error",
+      "insufficient_credits",
+      `Insufficient credits: this request costs ${needed} cents and the balance is ${balance} cents`,
+    );
+  }
+}
+
+export class PayloadTooLarge extends AppError {
+  constructor(limit: number) {
+    super(413, "invalid_request_error", "payload_too_large", `Request body exceeds ${limit} bytes`);
+  }
+}
+
+export class RateLimited extends AppError {
+  constructor(retryAfterSeconds: number, headers: Record<string, string>) {
+    super(
+      429,
+      "rate_limit_error",
+      "rate_limit_exceeded",
+      `Rate limit exceeded; retry after ${retryAfterSeconds} seconds`,
+      null,
+      { ...headers, "Retry-After": String(retryAfterSeconds) },
+      { retry_after: retryAfterSeconds },
+    );
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The one interface every provider adapter implements (DESIGN.md, "Generation lifecycle").
+ * Adapters are thin fetch code: no SDKs, no hidden retries of submissions.
+ */
+
+export type ProviderId = "local" | "gemini" | "fal" | "replicate" | "runway" | "luma";
+
+/** What a generation asks for, already validated against the model's capabilities. */
+export interface VideoRequest {
+  prompt: string;
+  duration: number; // seconds
+  resolution: string; // "720p"
+  aspectRatio: string; // "16:9"
+  /** Image-to-video input: the original URL and, when fetched, its bytes. */
+  image?: { url: string; bytes?: Uint8Array; mimeType?: string };
+  negativePrompt?: string;
+  seed?: number;
+  audio?: boolean;
+}
+
+/** What an adapter may use: injected so tests point it at a local replay server. */
+export interface ProviderDeps {
+  fetch: typeof fetch;
+  /** Provider settings from the environment: keys and base URLs (names as in DESIGN.md). */
+  env: Record<string, string | number | boolean | undefined>;
+  /** A folder the adapter may write to (the local provider renders here). */
+  workDir: string;
+}
+
+/** Where the finished video is: a URL to download (with headers, e.g. an API key) or a file. */
+export type VideoOutput =
+  | { url: string; headers?: Record<string, string> }
+  | { file: string };
+
+export type PollResult =
+  | { status: "running"; progress?: number; retryAfterMs?: number }
+  | { status: "succeeded"; output: VideoOutput }
+  | { status: "failed"; message: string; retryable: boolean };
+
+export interface ProviderAdapter {
+  id: ProviderId;
+  name: string;
+  /** True when the environment holds what this provider needs (its key). */
+  isConfigured(env: ProviderDeps["env"]): boolean;
+  /** How long to wait between polls before backoff. */
+  pollIntervalMs: number;
+  /** Starts an upstream job. Never retried blindly: a retry could start a second paid job. */
+  submit(upstreamModel: string, req: VideoRequest, deps: ProviderDeps): Promise<{ jobId: string }>;
+  /** Asks the upstream for the job's state; network faults throw ProviderError(retryable). */
+  poll(jobId: string, deps: ProviderDeps): Promise<PollResult>;
+  cancel?(jobId: string, deps: ProviderDeps): Promise<void>;
+}
+
+/**
+ * A provider-side failure. `retryable` means another attempt (or another route) may succeed:
+ * downtime, 429, 5xx, moderation of the output. `retryAfterMs` honours Retry-After.
+ */
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
