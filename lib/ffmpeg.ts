@@ -75,13 +75,14 @@ export interface RunFfmpegOptions {
 
 /**
  * Runs ffmpeg with `args` (quiet: errors only on stderr). Throws FfmpegError with the tail of
- * stderr on a non-zero exit, and kills the process when it runs past `timeoutMs`.
+ * stderr on a non-zero exit, and kills the process when it runs past `timeoutMs`. Returns what
+ * ffmpeg reported on stderr despite succeeding (errors it chose to survive).
  */
 export async function runFfmpeg(
   ffmpegPath: string,
   args: string[],
   opts: RunFfmpegOptions,
-): Promise<void> {
+): Promise<{ stderr: string }> {
   const abort = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -109,6 +110,7 @@ export async function runFfmpeg(
         text,
       );
     }
+    return { stderr: text };
   } finally {
     clearTimeout(timer);
   }
