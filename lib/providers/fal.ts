@@ -1,0 +1,191 @@
+/**
+ * fal.ai queue API (queue.fal.run) for the fal-hosted Kling, MiniMax Hailuo, Wan, Seedance and Veo.
+ * Read 2026-11-27: docs.fal.ai "Queue" + "Error reference" and @fal-ai/client's queue client:
+ * POST /{endpoint} (Authorization: Key …) -> {request_id, status_url, response_url, cancel_url};
+ * GET status_url -> IN_QUEUE | IN_PROGRESS | COMPLETED; GET response_url -> the model's output
+ * ({video:{url}}) or an error {detail:[{loc,msg,type}]} with X-Fal-Retryable; PUT cancel_url.
+ * A route names the text-to-video endpoint; with an image the adapter calls its image-to-video twin.
+ */
+import {
+  type PollResult,
+  type ProviderAdapter,
+  ProviderError,
+  type VideoRequest,
+} from "./types.ts";
+import {
+  baseUrl,
+  type ClockedDeps,
+  envString,
+  errorFromResponse,
+  readJson,
+  redact,
+  requireKey,
+  sameOrigin,
+  upstreamFetch,
+} from "./upstream.ts";
+
+const DEFAULT_BASE = "https://queue.fal.run";
+const PROVIDER = "fal.ai";
+
+/** What the jobId holds: the URLs the queue handed back (they differ from the endpoint path). */
+interface FalJob {
+  id: string;
+  status: string;
+  response: string;
+  cancel: string;
+}
+
+interface FalStatus {
+  status?: string;
+  queue_position?: number;
+  error?: string;
+  error_type?: string;
+}
+
+/** The endpoint to call: the image-to-video twin of a text-to-video endpoint when an image is given. */
+export function falEndpoint(upstreamModel: string, hasImage: boolean): string {
+  if (!hasImage) return upstreamModel;
+  if (upstreamModel.endsWith("/text-to-video")) {
+    return upstreamModel.replace(/\/text-to-video$/, "/image-to-video");
+  }
+  return `${upstreamModel}/image-to-video`;
+}
+
+/** The model input; field names follow fal's schemas (Veo takes "8s", the others "5"). */
+export function falInput(upstreamModel: string, req: VideoRequest): Record<string, unknown> {
+  const veo = upstreamModel.includes("/veo");
+  const input: Record<string, unknown> = {
+    prompt: req.prompt,
+    duration: veo ? `${req.duration}s` : String(req.duration),
+    aspect_ratio: req.aspectRatio,
+  };
+  // Kling and Hailuo endpoints have a fixed resolution per endpoint and reject the field.
+  if (!/kling|minimax/.test(upstreamModel)) input.resolution = req.resolution;
+  if (veo) input.generate_audio = req.audio ?? true;
+  if (req.negativePrompt) input.negative_prompt = req.negativePrompt;
+  if (req.seed !== undefined) input.seed = req.seed;
+  if (req.image) input.image_url = req.image.url;
+  return input;
+}
+
+function parseJob(jobId: string, base: string): FalJob {
+  let job: FalJob;
+  try {
+    job = JSON.parse(jobId);
+  } catch {
+    throw new ProviderError(`Not a fal.ai job id: ${jobId.slice(0, 80)}`, false);
+  }
+  // The key is sent to these URLs, so they must point at the configured queue host.
+  for (const u of [job.status, job.response, job.cancel]) {
+    if (typeof u !== "string" || !sameOrigin(u, base)) {
+      throw new ProviderError("fal.ai job URLs do not point at FAL_QUEUE_URL", false);
+    }
+  }
+  return job;
+}
+
+/** Turns the result call's error into a final failure (the queue said COMPLETED). */
+async function failedResult(res: Response, key: string, now: number): Promise<PollResult> {
+  const retryHeader = res.headers.get("x-fal-retryable");
+  const text = await res.clone().text().catch(() => "");
+  const err = await errorFromResponse(res, {
+    provider: PROVIDER,
+    action: "fetching the result",
+    secret: key,
+  }, now);
+  if (res.status === 429) throw err; // ask again later; the result is still there
+  const moderated = text.includes("content_policy_violation");
+  if (res.status === 404 || res.status === 410) {
+    return {
+      status: "failed",
+      message: `${err.message} (the result has expired)`,
+      retryable: false,
+    };
+  }
+  const retryable = moderated || res.status >= 500 || retryHeader === "true";
+  return { status: "failed", message: err.message, retryable };
+}
+
+export const falProvider: ProviderAdapter = {
+  id: "fal",
+  name: "fal.ai",
+  pollIntervalMs: 5_000,
+  isConfigured: (env) => envString(env, "FAL_KEY") !== undefined,
+
+  async submit(upstreamModel, req, deps: ClockedDeps) {
+    const key = requireKey(deps.env, "FAL_KEY", PROVIDER);
+    const base = baseUrl(deps.env, "FAL_QUEUE_URL", DEFAULT_BASE);
+    const endpoint = falEndpoint(upstreamModel, req.image !== undefined);
+    const call = { provider: PROVIDER, action: "queueing the video", secret: key };
+    const res = await upstreamFetch(deps, call, `${base}/${endpoint}`, {
+      method: "POST",
+      headers: { authorization: `Key ${key}`, "content-type": "application/json" },
+      body: JSON.stringify(falInput(endpoint, req)),
+    });
+    const q = await readJson<Record<string, unknown>>(res, call);
+    const job = {
+      id: q.request_id,
+      status: q.status_url,
+      response: q.response_url,
+      cancel: q.cancel_url,
+    };
+    if (typeof job.id !== "string" || typeof job.status !== "string") {
+      throw new ProviderError(`${PROVIDER} did not return a request id`, false, res.status);
+    }
+    return { jobId: JSON.stringify(job) };
+  },
+
+  async poll(jobId, deps: ClockedDeps) {
+    const key = requireKey(deps.env, "FAL_KEY", PROVIDER);
+    const job = parseJob(jobId, baseUrl(deps.env, "FAL_QUEUE_URL", DEFAULT_BASE));
+    const headers = { authorization: `Key ${key}` };
+    const call = { provider: PROVIDER, action: "checking the queue", secret: key };
+    const st = await readJson<FalStatus>(
+      await upstreamFetch(deps, call, job.status, { headers }),
+      call,
+    );
+    if (st.status === "IN_QUEUE" || st.status === "IN_PROGRESS") return { status: "running" };
+    if (st.status !== "COMPLETED") {
+      throw new ProviderError(`${PROVIDER} reported an unknown status: ${st.status}`, true);
+    }
+    if (st.error) {
+      const moderated = st.error_type === "content_policy_violation";
+      return {
+        status: "failed",
+        message: redact(`fal.ai generation failed: ${st.error}`, [key]),
+        retryable: moderated || st.error_type === "internal_server_error",
+      };
+    }
+    let res: Response;
+    try {
+      res = await deps.fetch(job.response, { headers });
+    } catch (err) {
+      throw new ProviderError(
+        redact(`${PROVIDER} could not be reached while fetching the result: ${err}`, [key]),
+        true,
+      );
+    }
+    if (!res.ok) return await failedResult(res, key, deps.now?.() ?? Date.now());
+    const result = await readJson<{ video?: { url?: string } }>(res, call);
+    const url = result.video?.url;
+    if (!url) return { status: "failed", message: "fal.ai returned no video", retryable: true };
+    return { status: "succeeded", output: { url } };
+  },
+
+  async cancel(jobId, deps: ClockedDeps) {
+    const key = requireKey(deps.env, "FAL_KEY", PROVIDER);
+    const job = parseJob(jobId, baseUrl(deps.env, "FAL_QUEUE_URL", DEFAULT_BASE));
+    const call = { provider: PROVIDER, action: "cancelling", secret: key };
+    try {
+      const res = await upstreamFetch(deps, call, job.cancel, {
+        method: "PUT",
+        headers: { authorization: `Key ${key}` },
+      });
+      await res.body?.cancel();
+    } catch (err) {
+      // 400 ALREADY_COMPLETED: nothing left to stop.
+      if (err instanceof ProviderError && err.status === 400) return;
+      throw err;
+    }
+  },
+};
