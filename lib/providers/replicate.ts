@@ -1,0 +1,159 @@
+/**
+ * Replicate predictions API for official models (api.replicate.com/v1).
+ * Read 2026-11-27: replicate.com/docs/reference/http and the `replicate` npm client:
+ * POST /v1/models/{owner}/{name}/predictions {input} -> prediction {id, status, urls};
+ * GET /v1/predictions/{id}; POST /v1/predictions/{id}/cancel. Statuses: starting, processing,
+ * succeeded, failed, canceled, aborted. Errors are problem+json {title, detail, status}.
+ * Image field names differ by model family (Kling start_image, Hailuo first_frame_image).
+ */
+import {
+  type PollResult,
+  type ProviderAdapter,
+  ProviderError,
+  type VideoRequest,
+} from "./types.ts";
+import {
+  baseUrl,
+  type ClockedDeps,
+  envString,
+  readJson,
+  redact,
+  requireKey,
+  upstreamFetch,
+} from "./upstream.ts";
+
+const DEFAULT_BASE = "https://api.replicate.com";
+const PROVIDER = "Replicate";
+const PREDICTION_ID = /^[a-z0-9]+$/i;
+const MODEL = /^[\w.-]+\/[\w.-]+$/;
+
+interface Prediction {
+  id?: string;
+  status?: string;
+  output?: unknown;
+  error?: unknown;
+}
+
+// Which input field carries the first frame, by model owner.
+const IMAGE_FIELD: Record<string, string> = {
+  kwaivgi: "start_image",
+  minimax: "first_frame_image",
+};
+
+/** The prediction input for one request, in the field names of the model's schema. */
+export function replicateInput(upstreamModel: string, req: VideoRequest): Record<string, unknown> {
+  const owner = upstreamModel.split("/")[0];
+  const input: Record<string, unknown> = {
+    prompt: req.prompt,
+    duration: req.duration,
+    aspect_ratio: req.aspectRatio,
+  };
+  // Kling's schema has no resolution; the others take "720p"-style values.
+  if (owner !== "kwaivgi") input.resolution = req.resolution;
+  if (req.negativePrompt) input.negative_prompt = req.negativePrompt;
+  if (req.seed !== undefined) input.seed = req.seed;
+  if (req.audio !== undefined && owner === "google") input.generate_audio = req.audio;
+  if (req.image) input[IMAGE_FIELD[owner] ?? "image"] = req.image.url;
+  return input;
+}
+
+/** The first URL in a prediction's output (a string or a list of them). */
+function outputUrl(output: unknown): string | undefined {
+  if (typeof output === "string") return output;
+  if (Array.isArray(output)) return output.find((o): o is string => typeof o === "string");
+  return undefined;
+}
+
+/** Maps a prediction to a poll result. */
+export function predictionResult(p: Prediction, token: string): PollResult {
+  switch (p.status) {
+    case "starting":
+    case "processing":
+      return { status: "running" };
+    case "succeeded": {
+      const url = outputUrl(p.output);
+      if (url) return { status: "succeeded", output: { url } };
+      return { status: "failed", message: "Replicate returned no video", retryable: true };
+    }
+    case "canceled":
+      return {
+        status: "failed",
+        message: "The Replicate prediction was cancelled",
+        retryable: false,
+      };
+    case "aborted":
+      return {
+        status: "failed",
+        message: "Replicate aborted the prediction before it finished",
+        retryable: true,
+      };
+    case "failed": {
+      const said = typeof p.error === "string" ? p.error : JSON.stringify(p.error ?? "no details");
+      // E005 is Replicate's "flagged as sensitive" code: another model may accept the prompt.
+      const moderated = /E005|flagged as sensitive|nsfw|safety/i.test(said);
+      const badInput = /invalid|must be|not supported|unsupported/i.test(said);
+      return {
+        status: "failed",
+        message: redact(`Replicate prediction failed: ${said}`, [token]),
+        retryable: moderated || !badInput,
+      };
+    }
+    default:
+      throw new ProviderError(`${PROVIDER} reported an unknown status: ${p.status}`, true);
+  }
+}
+
+function checkId(jobId: string) {
+  if (!PREDICTION_ID.test(jobId)) {
+    throw new ProviderError(`Not a Replicate prediction id: ${jobId}`, false);
+  }
+}
+
+export const replicateProvider: ProviderAdapter = {
+  id: "replicate",
+  name: "Replicate",
+  pollIntervalMs: 5_000,
+  isConfigured: (env) => envString(env, "REPLICATE_API_TOKEN") !== undefined,
+
+  async submit(upstreamModel, req, deps: ClockedDeps) {
+    const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
+    const base = baseUrl(deps.env, "REPLICATE_BASE_URL", DEFAULT_BASE);
+    if (!MODEL.test(upstreamModel)) {
+      throw new ProviderError(`Not a Replicate model name: ${upstreamModel}`, false);
+    }
+    const call = { provider: PROVIDER, action: "starting the prediction", secret: token };
+    const res = await upstreamFetch(deps, call, `${base}/v1/models/${upstreamModel}/predictions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: replicateInput(upstreamModel, req) }),
+    });
+    const p = await readJson<Prediction>(res, call);
+    if (typeof p.id !== "string" || !PREDICTION_ID.test(p.id)) {
+      throw new ProviderError(`${PROVIDER} did not return a prediction id`, false, res.status);
+    }
+    return { jobId: p.id };
+  },
+
+  async poll(jobId, deps: ClockedDeps) {
+    const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
+    const base = baseUrl(deps.env, "REPLICATE_BASE_URL", DEFAULT_BASE);
+    checkId(jobId);
+    const call = { provider: PROVIDER, action: "checking the prediction", secret: token };
+    const res = await upstreamFetch(deps, call, `${base}/v1/predictions/${jobId}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    return predictionResult(await readJson<Prediction>(res, call), token);
+  },
+
+  async cancel(jobId, deps: ClockedDeps) {
+    const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
+    const base = baseUrl(deps.env, "REPLICATE_BASE_URL", DEFAULT_BASE);
+    checkId(jobId);
+    const call = { provider: PROVIDER, action: "cancelling the prediction", secret: token };
+    const res = await upstreamFetch(deps, call, `${base}/v1/predictions/${jobId}/cancel`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await res.body?.cancel();
+  },
+};
