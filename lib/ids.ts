@@ -11,7 +11,8 @@ export type IdPrefix =
   | "whe"
   | "whd"
   | "inv"
-  | "ses";
+  | "ses"
+  | "req";
 
 const ulid = monotonicFactory();
 

@@ -1,0 +1,264 @@
+import { type ComponentType, h, type VNode } from "preact";
+import {
+  type Context,
+  HttpError,
+  isPageResponse,
+  type Method,
+  type Middleware,
+  type PageProps,
+  type RouteHandler,
+} from "./context.ts";
+import {
+  classifyRouteFile,
+  createMatcher,
+  dirContainsPath,
+  folderContains,
+  folderOf,
+  type RouteFile,
+} from "./router.ts";
+import { registerIsland, renderDocument, scriptJson } from "./render.ts";
+import { BUILD_PREFIX, buildIslands, type BuiltAssets } from "./islands.ts";
+import { createStaticServer, fileResponse } from "./static.ts";
+import { fromFileUrl } from "./paths.ts";
+
+/** A route module as file-system routing sees it. */
+// deno-lint-ignore no-explicit-any
+type AnyComponent = ComponentType<any>;
+
+/** A route module as file-system routing sees it (typed loosely: each route has its own State). */
+export interface RouteModule {
+  handler?: unknown;
+  default?: AnyComponent;
+}
+
+export interface Manifest {
+  /** "./routes/v1/index.ts" -> module */
+  routes: Record<string, RouteModule>;
+  /** "./islands/Counter.tsx" -> module */
+  islands: Record<string, { default: AnyComponent }>;
+  /** The manifest file's own URL; route and island paths are relative to it. */
+  baseUrl: string;
+}
+
+export interface AppOptions<State> {
+  manifest: Manifest;
+  /** Folder of static files; omitted: none. */
+  staticDir?: string;
+  /** The state every request starts with. */
+  state: (req: Request) => State;
+  minify?: boolean;
+}
+
+interface LoadedFile extends RouteFile {
+  module: RouteModule;
+}
+
+const METHODS: Method[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+export function islandName(key: string): string {
+  return key.replace(/^\.\/islands\//, "").replace(/\.(tsx|jsx|ts|js)$/, "").replaceAll("/", "_");
+}
+
+export function createApp<State>(opts: AppOptions<State>) {
+  const files: LoadedFile[] = Object.entries(opts.manifest.routes).map(([key, module]) => ({
+    ...classifyRouteFile(key.replace(/^\.\/routes\//, "")),
+    module,
+  }));
+  const routes = files.filter((f) => f.kind === "route");
+  const middlewares = files.filter((f) => f.kind === "middleware");
+  const layouts = files.filter((f) => f.kind === "layout");
+  const errors = files.filter((f) => f.kind === "error");
+  const appFile = files.find((f) => f.kind === "app");
+  const matcher = createMatcher(routes.map((r) => ({ pattern: r.pattern, value: r })));
+  const serveStatic = opts.staticDir ? createStaticServer(opts.staticDir) : null;
+
+  const islandFiles: Record<string, string> = {};
+  for (const [key, mod] of Object.entries(opts.manifest.islands)) {
+    const name = islandName(key);
+    islandFiles[name] = fromFileUrl(new URL(key, opts.manifest.baseUrl));
+    registerIsland({ name, component: mod.default });
+  }
+  let assets: Promise<BuiltAssets> | null = null;
+  const build = () => assets ??= buildIslands(islandFiles, { minify: opts.minify });
+
+  /** Middlewares for a path: by the matched route's folder (groups count), else by URL. */
+  function middlewaresFor(route: LoadedFile | null, pathname: string): LoadedFile[] {
+    const applies = route
+      ? (m: LoadedFile) => folderContains(folderOf(m.file), folderOf(route.file))
+      : (m: LoadedFile) => !m.file.includes("(") && dirContainsPath(m.dir, pathname);
+    return middlewares.filter(applies).sort(byDepth);
+  }
+
+  function errorFileFor(pathname: string): LoadedFile | undefined {
+    return errors
+      .filter((e) => !e.file.includes("(") && dirContainsPath(e.dir, pathname))
+      .sort(byDepth)
+      .pop();
+  }
+
+  async function renderPage(
+    ctx: Context<State>,
+    route: LoadedFile | null,
+    Page: ComponentType<PageProps<unknown, State>>,
+    data: unknown,
+    init: ResponseInit = {},
+  ): Promise<Response> {
+    const props: Omit<PageProps<unknown, State>, "Component"> = {
+      data,
+      url: ctx.url,
+      params: ctx.params,
+      state: ctx.state,
+      route: ctx.route,
+      error: ctx.error,
+    };
+    const wrappers = [
+      ...(appFile?.module.default ? [appFile.module.default] : []),
+      ...(route
+        ? layouts.filter((l) => folderContains(folderOf(l.file), folderOf(route.file)))
+          .sort(byDepth).map((l) => l.module.default!)
+        : []),
+    ];
+    let Inner: ComponentType = () => h(Page, { ...props, Component: () => null });
+    for (const Wrapper of wrappers.reverse()) {
+      const Child: ComponentType = Inner;
+      Inner = () => h(Wrapper as ComponentType<PageProps>, { ...props, Component: Child });
+    }
+    const { html, islands } = renderDocument(h(Inner, null));
+    let body = html;
+    if (islands.length) {
+      const built = await build();
+      const used = [...new Set(islands.map((i) => i.name))];
+      const files = Object.fromEntries(used.map((n) => [n, built.islands[n]]));
+      const scripts = `<script type="application/json" id="__pv_islands">${
+        scriptJson({ files, islands })
+      }</script><script type="module" src="${built.boot}"></script>`;
+      body = body.includes("</body>")
+        ? body.replace("</body>", scripts + "</body>")
+        : body + scripts;
+    }
+    const headers = new Headers(init.headers);
+    headers.set("Content-Type", "text/html; charset=utf-8");
+    return new Response(body, { status: init.status ?? 200, headers });
+  }
+
+  async function runRoute(ctx: Context<State>, route: LoadedFile): Promise<Response> {
+    const handler = route.module.handler as RouteHandler<unknown, State> | undefined;
+    const Page = route.module.default as ComponentType<PageProps<unknown, State>> | undefined;
+    const method = ctx.req.method.toUpperCase() as Method;
+    let fn: ((ctx: Context<State>) => unknown) | undefined;
+    let allowed: Method[];
+    if (typeof handler === "function") {
+      fn = handler;
+      allowed = METHODS;
+    } else if (handler) {
+      fn = handler[method] ?? (method === "HEAD" ? handler.GET : undefined);
+      allowed = METHODS.filter((m) => handler[m] || (m === "HEAD" && handler.GET));
+    } else {
+      fn = Page && (method === "GET" || method === "HEAD") ? () => ({ __page: true }) : undefined;
+      allowed = Page ? ["GET", "HEAD"] : [];
+    }
+    if (!fn) throw new HttpError(405, "Method not allowed", { Allow: allowed.join(", ") });
+    const result = await fn(ctx);
+    let response: Response;
+    if (result instanceof Response) response = result;
+    else if (isPageResponse(result)) {
+      if (!Page) throw new Error(`${route.file} returned page() but has no page component`);
+      response = await renderPage(ctx, route, Page, result.data, result);
+    } else throw new Error(`${route.file}: handler returned neither a Response nor page()`);
+    if (method === "HEAD") {
+      return new Response(null, { status: response.status, headers: response.headers });
+    }
+    return response;
+  }
+
+  async function renderError(ctx: Context<State>, err: unknown): Promise<Response> {
+    ctx.error = err;
+    const status = err instanceof HttpError ? err.status : 500;
+    const headers = new Headers(err instanceof HttpError ? err.headers : undefined);
+    const errorFile = errorFileFor(ctx.url.pathname);
+    if (errorFile) {
+      try {
+        const handler = errorFile.module.handler;
+        if (typeof handler === "function") {
+          const res = await (handler as (ctx: Context<State>) => Promise<Response>)(ctx);
+          for (const [k, v] of headers) if (!res.headers.has(k)) res.headers.set(k, v);
+          return res;
+        }
+        if (errorFile.module.default) {
+          return await renderPage(ctx, null, errorFile.module.default, undefined, {
+            status,
+            headers,
+          });
+        }
+      } catch (renderErr) {
+        console.error("error page failed", renderErr);
+      }
+    }
+    headers.set("Content-Type", "text/plain; charset=utf-8");
+    return new Response(status === 500 ? "Internal server error" : (err as Error).message, {
+      status,
+      headers,
+    });
+  }
+
+  return {
+    /** Builds the island bundles now rather than on the first page that needs them. */
+    build,
+    async handler(req: Request, info: Deno.ServeHandlerInfo): Promise<Response> {
+      const url = new URL(req.url);
+      if (url.pathname.startsWith(BUILD_PREFIX) && opts.manifest.islands) {
+        const built = await build();
+        const body = built.files.get(url.pathname);
+        if (body) {
+          return fileResponse(req, {
+            body,
+            etag: `"${url.pathname.slice(BUILD_PREFIX.length)}"`,
+            type: "text/javascript; charset=utf-8",
+          }, "public, max-age=31536000, immutable");
+        }
+      }
+      const match = matcher.match(url.pathname);
+      const route = match?.value ?? null;
+      const chain = middlewaresFor(route, url.pathname).flatMap((m) =>
+        [m.module.handler as Middleware<State> | Middleware<State>[]].flat()
+      );
+      const ctx: Context<State> = {
+        req,
+        url,
+        params: match?.params ?? {},
+        state: opts.state(req),
+        route: match?.pattern ?? null,
+        info,
+        redirect(location, status = 302) {
+          // "//host" would leave the site: keep redirects on this origin unless absolute http(s).
+          const safe = location.startsWith("//") ? "/" + location.replace(/^\/+/, "") : location;
+          return new Response(null, { status, headers: { Location: safe } });
+        },
+        render(vnode: VNode, init?: ResponseInit) {
+          return renderPage(ctx, route, () => vnode, undefined, init);
+        },
+        next: () => Promise.reject(new Error("next() called outside middleware")),
+      };
+      const innermost = async () => {
+        if (route) return await runRoute(ctx, route);
+        const file = serveStatic && await serveStatic(req, url.pathname);
+        if (file) return file;
+        throw new HttpError(404);
+      };
+      const run = async (i: number): Promise<Response> => {
+        try {
+          if (i === chain.length) return await innermost();
+          ctx.next = () => run(i + 1);
+          return await chain[i](ctx);
+        } catch (err) {
+          return await renderError(ctx, err);
+        }
+      };
+      return await run(0);
+    },
+  };
+}
+
+function byDepth(a: RouteFile, b: RouteFile): number {
+  return a.file.split("/").length - b.file.split("/").length;
+}

@@ -1,0 +1,75 @@
+import { Forbidden, PayloadTooLarge } from "../errors.ts";
+
+/** Headers every response carries. Scripts only from this origin (islands are external files). */
+export const SECURITY_HEADERS: Record<string, string> = {
+  "Content-Security-Policy": [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "frame-ancestors 'none'",
+    // Stripe Checkout is reached by a redirect after a form post.
+    "form-action 'self' https://checkout.stripe.com",
+  ].join("; "),
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "strict-origin-when-cross-origin",
+  "X-Frame-Options": "DENY",
+  "Cross-Origin-Opener-Policy": "same-origin",
+};
+
+export function applySecurityHeaders(res: Response): Response {
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
+    if (!res.headers.has(k)) res.headers.set(k, v);
+  }
+  return res;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Refuses state-changing requests a browser sends from another site (Sec-Fetch-Site, else
+ * Origin). Clients that send neither header (curl, SDKs) are not browsers and pass; bearer-token
+ * APIs and signed webhooks are exempt because a cross-site form cannot carry their credentials.
+ */
+export function checkCsrf(
+  req: Request,
+  url: URL,
+  trustedOrigins: string[],
+  exempt: (path: string) => boolean,
+) {
+  if (SAFE_METHODS.has(req.method) || exempt(url.pathname)) return;
+  const site = req.headers.get("Sec-Fetch-Site");
+  const origin = req.headers.get("Origin");
+  if (site) {
+    if (site === "same-origin" || site === "none") return;
+    throw new Forbidden("Cross-site request refused");
+  }
+  if (origin && origin !== url.origin && !trustedOrigins.includes(origin)) {
+    throw new Forbidden("Cross-origin request refused");
+  }
+}
+
+/** Rejects bodies over the limit: by Content-Length up front, or while streaming otherwise. */
+export function limitBody(req: Request, limit: number): Request {
+  if (!req.body) return req;
+  const length = req.headers.get("Content-Length");
+  if (length !== null) {
+    if (Number(length) > limit) throw new PayloadTooLarge(limit);
+    return req;
+  }
+  let seen = 0;
+  const limited = req.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > limit) controller.error(new PayloadTooLarge(limit));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Request(req, { body: limited, duplex: "half" } as RequestInit);
+}

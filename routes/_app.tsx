@@ -1,0 +1,29 @@
+import { define } from "../utils.ts";
+
+export default define.page(function App({ Component }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>Pipevideo</title>
+        <link rel="stylesheet" href="/styles.css" />
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+      </head>
+      <body>
+        <header class="site-header">
+          <div class="container header-row">
+            <a class="brand" href="/">
+              <span class="brand-mark" aria-hidden="true">▶</span> Pipevideo
+            </a>
+            <nav aria-label="Main">
+              <a href="/models">Models</a>
+              <a href="/docs">Docs</a>
+            </nav>
+          </div>
+        </header>
+        <Component />
+      </body>
+    </html>
+  );
+});

@@ -1,0 +1,33 @@
+import { define } from "../utils.ts";
+import { applySecurityHeaders, checkCsrf, limitBody } from "../lib/http/security.ts";
+import { newId } from "../lib/ids.ts";
+
+// Bearer-token APIs and signed webhooks cannot be forged by a cross-site form.
+const CSRF_EXEMPT = /^\/(v1|admin\/v1)\/|^\/api\/stripe\/webhook$/;
+
+/** Outermost: request id, security headers and one log line for every response. */
+const observe = define.middleware(async (ctx) => {
+  const started = performance.now();
+  ctx.state.requestId = newId("req");
+  const res = await ctx.next();
+  const out = applySecurityHeaders(new Response(res.body, res));
+  out.headers.set("X-Request-Id", ctx.state.requestId);
+  ctx.state.services.log("info", "request", {
+    request_id: ctx.state.requestId,
+    method: ctx.req.method,
+    path: ctx.url.pathname,
+    status: out.status,
+    duration_ms: Math.round((performance.now() - started) * 10) / 10,
+  });
+  return out;
+});
+
+/** Then the guards: their errors become responses that `observe` still logs and decorates. */
+const guard = define.middleware((ctx) => {
+  const { config } = ctx.state.services;
+  ctx.req = limitBody(ctx.req, config.MAX_BODY_BYTES);
+  checkCsrf(ctx.req, ctx.url, [new URL(config.publicUrl).origin], (p) => CSRF_EXEMPT.test(p));
+  return ctx.next();
+});
+
+export const handler = [observe, guard];

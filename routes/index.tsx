@@ -1,0 +1,63 @@
+import { page } from "fresh";
+import { define } from "../utils.ts";
+import PriceEstimator, { type EstimatorModel } from "../islands/PriceEstimator.tsx";
+import { MODELS, routePrice } from "../lib/catalog.ts";
+
+export const handler = define.handlers({
+  GET(ctx) {
+    const margin = ctx.state.services.config.PRICE_MARGIN;
+    const models: EstimatorModel[] = MODELS.map((m) => {
+      const price = routePrice(m.routes[0], margin);
+      return {
+        slug: m.slug,
+        displayName: m.displayName,
+        unit: price.unit,
+        cents: price.cents,
+        durations: m.capabilities.durations,
+      };
+    });
+    return page({ models });
+  },
+});
+
+export default define.page<typeof handler>(function Home({ data }) {
+  return (
+    <main>
+      <section class="hero">
+        <div class="container hero-grid">
+          <div>
+            <p class="eyebrow">Open-source video generation gateway</p>
+            <h1>One API for every video model.</h1>
+            <p class="lead">
+              Pipevideo puts Google Veo, Runway, Luma, Kling, Hailuo, Wan, Seedance and a built-in
+              offline model behind one REST API, one API key and one prepaid credit balance. Credits
+              are charged when you submit; a failed generation is refunded automatically, exactly
+              once. Self-host it with two commands.
+            </p>
+            <p class="actions">
+              <a class="button primary" href="/login">Get started</a>
+              <a class="button" href="/docs">Read the docs</a>
+            </p>
+          </div>
+          <PriceEstimator models={data.models} />
+        </div>
+      </section>
+      <section class="container features">
+        <article>
+          <h2>Correct with your money</h2>
+          <p>
+            Every balance change is one atomic commit with its ledger entry. Refunds happen once.
+          </p>
+        </article>
+        <article>
+          <h2>Submit, then poll or get a webhook</h2>
+          <p>Requests answer at once; signed webhooks tell you when the video is ready.</p>
+        </article>
+        <article>
+          <h2>Runs anywhere</h2>
+          <p>Deno and a KV file on disk. The local model works with no network at all.</p>
+        </article>
+      </section>
+    </main>
+  );
+});
