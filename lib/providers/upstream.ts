@@ -32,7 +32,17 @@ export function upstreamMessage(body: unknown): string | undefined {
   const b = body as Record<string, unknown>;
   // Google: {error:{code,message,status}}; Runway: {error:"..."}; fal/Luma: {detail}; Replicate: {title,detail}.
   if (b.error && typeof b.error === "object") return upstreamMessage(b.error);
-  if (typeof b.error === "string") return b.error;
+  if (typeof b.error === "string") {
+    // Runway adds zod-style issues to its validation errors: they say which field is wrong.
+    const issues = Array.isArray(b.issues)
+      ? b.issues.map((i) => {
+        const e = (i ?? {}) as { message?: unknown; path?: unknown };
+        const where = Array.isArray(e.path) ? e.path.join(".") : "";
+        return where ? `${where}: ${e.message}` : String(e.message ?? "");
+      }).filter(Boolean)
+      : [];
+    return issues.length ? `${b.error} (${issues.join("; ")})` : b.error;
+  }
   if (Array.isArray(b.detail)) {
     const parts = b.detail.map((d) => {
       if (d && typeof d === "object") {
