@@ -77,6 +77,8 @@ export interface WebhookDelivery {
   /** Failed attempts since the last (re)send: the position in the backoff schedule. */
   retry_index: number;
   next_attempt_at: number | null;
+  /** Set while a worker is sending; other copies of the job leave the delivery alone until then. */
+  in_flight_until: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -295,6 +297,7 @@ export function createDeliveryMutations(
     attempt_count: 0,
     retry_index: 0,
     next_attempt_at: input.nowMs,
+    in_flight_until: null,
     created_at: input.nowMs,
     updated_at: input.nowMs,
   };
@@ -359,6 +362,21 @@ export async function listDeliveries(
   return { data, next_cursor: next };
 }
 
+/**
+ * Marks the delivery as being sent until `untilMs`, checked on `entry`: of several copies of the
+ * same job, only one gets the claimed entry back (the others get null), so one POST per attempt.
+ */
+export async function claimDeliveryAttempt(
+  kv: Deno.Kv,
+  entry: Deno.KvEntry<WebhookDelivery>,
+  untilMs: number,
+): Promise<Deno.KvEntry<WebhookDelivery> | null> {
+  const claimed = { ...entry.value, in_flight_until: untilMs };
+  const key = [DELIVERIES, entry.value.id];
+  const res = await kv.atomic().check(entry).set(key, claimed).commit();
+  return res.ok ? { key, value: claimed, versionstamp: res.versionstamp } : null;
+}
+
 export interface AttemptOutcome {
   attempt: WebhookAttempt;
   status: DeliveryStatus;
@@ -389,6 +407,7 @@ export async function recordDeliveryAttempt(
     attempt_count: d.attempt_count + 1,
     retry_index: outcome.retry_index,
     next_attempt_at: outcome.status === "pending" ? outcome.next_attempt_at : null,
+    in_flight_until: null,
     updated_at: nowMs,
   };
   const op = kv.atomic().check(entry).set([DELIVERIES, d.id], next);
@@ -423,6 +442,7 @@ export async function resendDelivery(
       status: "pending",
       retry_index: 0,
       next_attempt_at: nowMs,
+      in_flight_until: null,
       updated_at: nowMs,
     };
     const op = kv.atomic().check(entry).set([DELIVERIES, deliveryId], next);
