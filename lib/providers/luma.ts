@@ -1,0 +1,129 @@
+/**
+ * Luma through the Dream Machine API (api.lumalabs.ai/dream-machine/v1).
+ * Read 2026-11-27: docs.lumalabs.ai Dream Machine API reference and the `lumaai` SDK:
+ * POST /dream-machine/v1/generations {prompt, model, resolution, duration "5s", aspect_ratio,
+ * keyframes.frame0 {type:"image", url}} -> generation {id, state}; GET .../generations/{id} ->
+ * queued | dreaming | completed (assets.video) | failed (failure_reason); DELETE removes it.
+ * Luma also runs a newer "Agents API" (agents.lumalabs.ai, ray-3.2); this adapter uses Dream
+ * Machine because LUMAAI_BASE_URL/LUMAAI_API_KEY address it and it still serves Ray 2.
+ */
+import {
+  type PollResult,
+  type ProviderAdapter,
+  ProviderError,
+  type VideoRequest,
+} from "./types.ts";
+import {
+  baseUrl,
+  type ClockedDeps,
+  envString,
+  readJson,
+  redact,
+  requireKey,
+  upstreamFetch,
+} from "./upstream.ts";
+
+const DEFAULT_BASE = "https://api.lumalabs.ai";
+const PROVIDER = "Luma";
+const PATH = "/dream-machine/v1/generations";
+const GENERATION_ID = /^[0-9a-f-]{8,64}$/i;
+
+interface Generation {
+  id?: string;
+  state?: string;
+  failure_reason?: string | null;
+  assets?: { video?: string | null } | null;
+}
+
+/** The generation request body. */
+export function lumaRequestBody(model: string, req: VideoRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    prompt: req.prompt,
+    model,
+    resolution: req.resolution,
+    duration: `${req.duration}s`,
+    aspect_ratio: req.aspectRatio,
+  };
+  if (req.image) body.keyframes = { frame0: { type: "image", url: req.image.url } };
+  return body;
+}
+
+/** Maps a generation to a poll result. */
+export function lumaGenerationResult(g: Generation, key: string): PollResult {
+  switch (g.state) {
+    case "queued":
+    case "dreaming":
+      return { status: "running" };
+    case "completed": {
+      const url = g.assets?.video;
+      if (url) return { status: "succeeded", output: { url } };
+      return { status: "failed", message: "Luma returned no video", retryable: true };
+    }
+    case "failed": {
+      const said = g.failure_reason ?? "no reason given";
+      // Moderation may pass on another model; a request Luma calls invalid will not.
+      const badInput = /invalid|not supported|unsupported|must be/i.test(said) &&
+        !/moderation/i.test(said);
+      return {
+        status: "failed",
+        message: redact(`Luma could not generate the video: ${said}`, [key]),
+        retryable: !badInput,
+      };
+    }
+    default:
+      throw new ProviderError(`${PROVIDER} reported an unknown state: ${g.state}`, true);
+  }
+}
+
+function checkId(jobId: string) {
+  if (!GENERATION_ID.test(jobId)) {
+    throw new ProviderError(`Not a Luma generation id: ${jobId}`, false);
+  }
+}
+
+export const lumaProvider: ProviderAdapter = {
+  id: "luma",
+  name: "Luma",
+  pollIntervalMs: 5_000,
+  isConfigured: (env) => envString(env, "LUMAAI_API_KEY") !== undefined,
+
+  async submit(upstreamModel, req, deps: ClockedDeps) {
+    const key = requireKey(deps.env, "LUMAAI_API_KEY", PROVIDER);
+    const base = baseUrl(deps.env, "LUMAAI_BASE_URL", DEFAULT_BASE);
+    const call = { provider: PROVIDER, action: "starting the generation", secret: key };
+    const res = await upstreamFetch(deps, call, `${base}${PATH}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify(lumaRequestBody(upstreamModel, req)),
+    });
+    const g = await readJson<Generation>(res, call);
+    if (typeof g.id !== "string" || !GENERATION_ID.test(g.id)) {
+      throw new ProviderError(`${PROVIDER} did not return a generation id`, false, res.status);
+    }
+    return { jobId: g.id };
+  },
+
+  async poll(jobId, deps: ClockedDeps) {
+    const key = requireKey(deps.env, "LUMAAI_API_KEY", PROVIDER);
+    const base = baseUrl(deps.env, "LUMAAI_BASE_URL", DEFAULT_BASE);
+    checkId(jobId);
+    const call = { provider: PROVIDER, action: "checking the generation", secret: key };
+    const res = await upstreamFetch(deps, call, `${base}${PATH}/${jobId}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    return lumaGenerationResult(await readJson<Generation>(res, call), key);
+  },
+
+  /** Dream Machine has no cancel; deleting the generation is the documented way to drop it. */
+  async cancel(jobId, deps: ClockedDeps) {
+    const key = requireKey(deps.env, "LUMAAI_API_KEY", PROVIDER);
+    const base = baseUrl(deps.env, "LUMAAI_BASE_URL", DEFAULT_BASE);
+    checkId(jobId);
+    const call = { provider: PROVIDER, action: "deleting the generation", secret: key };
+    const res = await upstreamFetch(deps, call, `${base}${PATH}/${jobId}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${key}` },
+    });
+    await res.body?.cancel();
+  },
+};
