@@ -1,0 +1,494 @@
+/**
+ * Finished videos, stored under `${DATA_DIR}/videos/` by generation id and served at signed,
+ * expiring URLs (DESIGN.md, "Storage and URLs"). Writes go to a temp file and are renamed into
+ * place, so a reader never sees half a video.
+ */
+import { Buffer } from "node:buffer";
+import { timingSafeEqual } from "node:crypto";
+import { ProviderError, type VideoOutput } from "./providers/types.ts";
+
+export interface StoredVideo {
+  bytes: number;
+  contentType: string;
+}
+
+/** Where a provider's video is: its URL and the headers it needs (e.g. the provider's key). */
+export interface VideoSource {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+export interface DownloadOptions {
+  fetch: typeof fetch;
+  /** The download is abandoned past this many bytes. */
+  maxBytes: number;
+  /** For the whole download, headers and body. */
+  timeoutMs: number;
+}
+
+/** The seam for S3-compatible storage later: the rest of the app only uses this. */
+export interface VideoStore {
+  put(genId: string, output: VideoOutput, download: DownloadOptions): Promise<StoredVideo>;
+  serve(req: Request, genId: string): Promise<Response>;
+  remove(genId: string): Promise<void>;
+}
+
+export function localVideoStore(dataDir: string): VideoStore {
+  return {
+    put: (genId, output, download) =>
+      "file" in output
+        ? storeVideoFromFile(dataDir, genId, output.file)
+        : storeVideoFromUrl(dataDir, genId, output, download),
+    serve: (req, genId) => serveVideo(req, dataDir, genId),
+    remove: (genId) => removeVideo(dataDir, genId),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Containers
+
+interface Container {
+  contentType: string;
+  ext: string;
+}
+
+const CONTAINERS: Container[] = [
+  { contentType: "video/mp4", ext: "mp4" },
+  { contentType: "video/quicktime", ext: "mov" },
+  { contentType: "video/webm", ext: "webm" },
+  { contentType: "video/x-matroska", ext: "mkv" },
+];
+const byExt = (ext: string) => CONTAINERS.find((c) => c.ext === ext)!;
+
+/** Bytes needed from the start of a file to recognise its container. */
+const HEAD_BYTES = 64;
+
+/** The container a file's first bytes announce: an ISO-BMFF `ftyp` box or an EBML header. */
+export function sniffVideoContainer(head: Uint8Array): Container | null {
+  const ascii = (from: number, to: number) => String.fromCharCode(...head.subarray(from, to));
+  if (head.length >= 12 && ascii(4, 8) === "ftyp") {
+    const boxSize = new DataView(head.buffer, head.byteOffset).getUint32(0);
+    if (boxSize !== 1 && boxSize < 12) return null;
+    return byExt(ascii(8, 12) === "qt  " ? "mov" : "mp4");
+  }
+  if (
+    head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3
+  ) {
+    return byExt(ascii(4, head.length).includes("webm") ? "webm" : "mkv");
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storing
+
+const GEN_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+function checkGenId(genId: string): void {
+  if (!GEN_ID.test(genId)) throw new Error(`Invalid generation id for storage: ${genId}`);
+}
+
+export function videosDir(dataDir: string): string {
+  return `${dataDir.replace(/\/$/, "")}/videos`;
+}
+
+function tempPath(dataDir: string, genId: string): string {
+  return `${videosDir(dataDir)}/.${genId}.${crypto.randomUUID()}.part`;
+}
+
+/** Moves a verified temp file into place and drops any copy stored in another container. */
+async function commitVideo(dataDir: string, genId: string, temp: string, c: Container) {
+  await Deno.rename(temp, `${videosDir(dataDir)}/${genId}.${c.ext}`);
+  for (const other of CONTAINERS) {
+    if (other.ext === c.ext) continue;
+    await Deno.remove(`${videosDir(dataDir)}/${genId}.${other.ext}`).catch(() => {});
+  }
+}
+
+/** Copies a local file (the local model's render) into storage. The source stays in place. */
+export async function storeVideoFromFile(
+  dataDir: string,
+  genId: string,
+  path: string,
+): Promise<StoredVideo> {
+  checkGenId(genId);
+  let head: Uint8Array;
+  try {
+    head = await readHead(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new ProviderError(`The rendered video ${path} does not exist`, false);
+    }
+    throw err;
+  }
+  const container = sniffVideoContainer(head);
+  if (!container) throw new ProviderError(`${path} is not an MP4, MOV or WebM video`, false);
+  await Deno.mkdir(videosDir(dataDir), { recursive: true });
+  const temp = tempPath(dataDir, genId);
+  try {
+    // A copy, not a rename: a redelivered job must still find the source.
+    await Deno.copyFile(path, temp);
+    const { size } = await Deno.stat(temp);
+    await commitVideo(dataDir, genId, temp, container);
+    return { bytes: size, contentType: container.contentType };
+  } catch (err) {
+    await Deno.remove(temp).catch(() => {});
+    throw err;
+  }
+}
+
+async function readHead(path: string): Promise<Uint8Array> {
+  using file = await Deno.open(path);
+  const buf = new Uint8Array(HEAD_BYTES);
+  let filled = 0;
+  while (filled < buf.length) {
+    const n = await file.read(buf.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return buf.subarray(0, filled);
+}
+
+/**
+ * Downloads a provider's video into storage (their URLs expire or need their key). Streams to a
+ * temp file with a size cap and a deadline, and accepts it only if it is a video container.
+ * Failures are ProviderErrors: retryable for network faults, timeouts, 429 and 5xx.
+ */
+export async function storeVideoFromUrl(
+  dataDir: string,
+  genId: string,
+  source: VideoSource,
+  opts: DownloadOptions,
+): Promise<StoredVideo> {
+  checkGenId(genId);
+  await Deno.mkdir(videosDir(dataDir), { recursive: true });
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, opts.timeoutMs);
+  const where = describeUrl(source.url);
+  const temp = tempPath(dataDir, genId);
+  let file: Deno.FsFile | undefined;
+  try {
+    const res = await opts.fetch(source.url, { headers: source.headers, signal: abort.signal });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw downloadStatusError(res, where);
+    }
+    const declared = Number(res.headers.get("content-length") ?? NaN);
+    if (declared > opts.maxBytes) {
+      await res.body?.cancel();
+      throw tooLarge(where, opts.maxBytes);
+    }
+    if (!res.body) throw new ProviderError(`The video at ${where} has an empty body`, false);
+
+    file = await Deno.open(temp, { write: true, createNew: true });
+    const head = new Uint8Array(HEAD_BYTES);
+    let bytes = 0;
+    for await (const chunk of res.body) {
+      if (bytes < HEAD_BYTES) head.set(chunk.subarray(0, HEAD_BYTES - bytes), bytes);
+      bytes += chunk.length;
+      if (bytes > opts.maxBytes) {
+        abort.abort();
+        throw tooLarge(where, opts.maxBytes);
+      }
+      await writeAll(file, chunk);
+    }
+    file.close();
+    file = undefined;
+
+    const container = sniffVideoContainer(head.subarray(0, Math.min(bytes, HEAD_BYTES)));
+    if (!container) {
+      const type = res.headers.get("content-type") ?? "no content type";
+      throw new ProviderError(
+        `The file at ${where} is not a video (${type}, ${bytes} bytes, no MP4/WebM signature)`,
+        false,
+      );
+    }
+    await commitVideo(dataDir, genId, temp, container);
+    return { bytes, contentType: container.contentType };
+  } catch (err) {
+    file?.close();
+    await Deno.remove(temp).catch(() => {});
+    if (err instanceof ProviderError) throw err;
+    if (timedOut) {
+      throw new ProviderError(
+        `Downloading the video from ${where} timed out after ${opts.timeoutMs} ms`,
+        true,
+      );
+    }
+    if (err instanceof TypeError || (err instanceof Error && err.name === "AbortError")) {
+      throw new ProviderError(`Downloading the video from ${where} failed: ${err.message}`, true);
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function writeAll(file: Deno.FsFile, chunk: Uint8Array) {
+  for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
+}
+
+function downloadStatusError(res: Response, where: string): ProviderError {
+  const s = res.status;
+  if (s === 404 || s === 410) {
+    return new ProviderError(
+      `The video at ${where} is gone (HTTP ${s}); the link may have expired`,
+      false,
+      s,
+    );
+  }
+  if (s === 401 || s === 403) {
+    return new ProviderError(
+      `The video at ${where} was refused (HTTP ${s}); a signed link may have expired`,
+      false,
+      s,
+    );
+  }
+  const retryable = s === 408 || s === 429 || s >= 500;
+  return new ProviderError(
+    `Downloading the video from ${where} failed with HTTP ${s}`,
+    retryable,
+    s,
+    retryAfterMs(res.headers.get("retry-after")),
+  );
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function tooLarge(where: string, maxBytes: number): ProviderError {
+  return new ProviderError(
+    `The video at ${where} is larger than the ${maxBytes}-byte limit`,
+    false,
+  );
+}
+
+/** The URL without its query, which often holds a signature that must not reach logs. */
+function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return "(invalid URL)";
+  }
+}
+
+export async function removeVideo(dataDir: string, genId: string): Promise<void> {
+  checkGenId(genId);
+  for (const c of CONTAINERS) {
+    await Deno.remove(`${videosDir(dataDir)}/${genId}.${c.ext}`).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signed URLs
+
+const encoder = new TextEncoder();
+
+async function videoHmac(secretKey: string, genId: string, exp: number): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secretKey),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  // The "video:" prefix keeps these MACs apart from anything else SECRET_KEY signs.
+  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`video:${genId}:${exp}`));
+  return new Uint8Array(mac);
+}
+
+/** A link to the stored video that works without an API key until `expiresAtSec`. */
+export async function signVideoUrl(
+  publicUrl: string,
+  secretKey: string,
+  genId: string,
+  expiresAtSec: number,
+): Promise<string> {
+  checkGenId(genId);
+  if (!Number.isSafeInteger(expiresAtSec) || expiresAtSec < 0) {
+    throw new Error(`Invalid expiry: ${expiresAtSec}`);
+  }
+  const sig = Buffer.from(await videoHmac(secretKey, genId, expiresAtSec)).toString("base64url");
+  return `${
+    publicUrl.replace(/\/+$/, "")
+  }/files/videos/${genId}.mp4?exp=${expiresAtSec}&sig=${sig}`;
+}
+
+/** True when `sig` was made by signVideoUrl for this id and expiry and it has not expired. */
+export async function verifyVideoSignature(
+  secretKey: string,
+  genId: string,
+  exp: string | number | null,
+  sig: string | null,
+  nowSec: number,
+): Promise<boolean> {
+  if (!GEN_ID.test(genId) || exp === null || sig === null) return false;
+  if (!/^\d{1,15}$/.test(String(exp))) return false;
+  const expSec = Number(exp);
+  if (nowSec > expSec) return false;
+  if (!/^[A-Za-z0-9_-]{43}$/.test(sig)) return false;
+  const given = Buffer.from(sig, "base64url");
+  const expected = await videoHmac(secretKey, genId, expSec);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serving
+
+/** A byte range to send, or why the Range header cannot be honoured. */
+export type RangeRequest = { start: number; end: number } | "unsatisfiable" | null;
+
+/**
+ * Parses a single `bytes=` range against a file size: `a-b`, `a-` and suffix `-n`. Multiple or
+ * malformed ranges give null (send the whole file, which RFC 9110 allows).
+ */
+export function parseRange(header: string, size: number): RangeRequest {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === "" && m[2] === "")) return null;
+  if (m[1] === "") {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  if (start >= size) return "unsatisfiable";
+  const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  return end < start ? null : { start, end };
+}
+
+/**
+ * Answers a GET or HEAD for a stored video: streamed from disk, with ETag, caching and single
+ * byte ranges (players seek with them). 404 when there is no such video.
+ */
+export async function serveVideo(req: Request, dataDir: string, genId: string): Promise<Response> {
+  const found = GEN_ID.test(genId) ? await openVideo(dataDir, genId) : null;
+  if (!found) return notFound();
+  const { file, container } = found;
+  let handedOff = false;
+  try {
+    const info = await file.stat();
+    const size = info.size;
+    const mtime = info.mtime ?? new Date(0);
+    const etag = `"${size.toString(36)}-${mtime.getTime().toString(36)}"`;
+    const headers = new Headers({
+      "Content-Type": container.contentType,
+      "Accept-Ranges": "bytes",
+      "ETag": etag,
+      "Last-Modified": mtime.toUTCString(),
+      // A generation's video never changes; the signed URL decides who may fetch it.
+      "Cache-Control": "private, max-age=86400, immutable",
+      "Content-Disposition": `inline; filename="${genId}.${container.ext}"`,
+      "X-Content-Type-Options": "nosniff",
+    });
+
+    if (etagMatches(req.headers.get("if-none-match"), etag)) {
+      return new Response(null, { status: 304, headers });
+    }
+
+    let range: RangeRequest = null;
+    const rangeHeader = req.headers.get("range");
+    const ifRange = req.headers.get("if-range");
+    if (rangeHeader && (ifRange === null || ifRange === etag)) {
+      range = parseRange(rangeHeader, size);
+    }
+    if (range === "unsatisfiable") {
+      headers.set("Content-Range", `bytes */${size}`);
+      headers.set("Content-Length", "0");
+      return new Response(null, { status: 416, headers });
+    }
+
+    const start = range?.start ?? 0;
+    const length = range ? range.end - range.start + 1 : size;
+    headers.set("Content-Length", String(length));
+    if (range) headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+    const status = range ? 206 : 200;
+    if (req.method === "HEAD" || length === 0) return new Response(null, { status, headers });
+    handedOff = true;
+    return new Response(fileRangeStream(file, start, length), { status, headers });
+  } finally {
+    if (!handedOff) file.close();
+  }
+}
+
+async function openVideo(dataDir: string, genId: string) {
+  for (const container of CONTAINERS) {
+    try {
+      const file = await Deno.open(`${videosDir(dataDir)}/${genId}.${container.ext}`);
+      return { file, container };
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return null;
+}
+
+function etagMatches(ifNoneMatch: string | null, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.trim() === "*" ||
+    ifNoneMatch.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
+}
+
+function notFound(): Response {
+  return Response.json(
+    {
+      message: "Video not found",
+      error: { type: "not_found_error", code: "not_found", param: null },
+    },
+    { status: 404 },
+  );
+}
+
+/** Streams `length` bytes from `start`, reading as the client pulls, and closes the file. */
+function fileRangeStream(file: Deno.FsFile, start: number, length: number) {
+  let remaining = length;
+  let positioned = false;
+  let closed = false;
+  const close = () => {
+    if (!closed) {
+      closed = true;
+      file.close();
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        if (!positioned) {
+          await file.seek(start, Deno.SeekMode.Start);
+          positioned = true;
+        }
+        const buf = new Uint8Array(Math.min(64 * 1024, remaining));
+        const n = await file.read(buf);
+        if (n === null) {
+          // The file shrank under us; end short rather than hang.
+          close();
+          controller.error(new Error("Video file ended early"));
+          return;
+        }
+        remaining -= n;
+        controller.enqueue(buf.subarray(0, n));
+        if (remaining === 0) {
+          close();
+          controller.close();
+        }
+      } catch (err) {
+        close();
+        controller.error(err);
+      }
+    },
+    cancel() {
+      close();
+    },
+  });
+}
