@@ -87,12 +87,18 @@ export function retryDelayMs(retryIndex: number, random: () => number): number |
   return Math.round(base * (1 - JITTER + 2 * JITTER * random()));
 }
 
+/** A receiver's Retry-After in seconds (429/503), capped so one answer cannot park a delivery. */
+function retryAfterMs(headers: Headers): number {
+  const seconds = Number(headers.get("retry-after"));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * SECOND, 8 * HOUR) : 0;
+}
+
 async function sendOnce(
   d: WebhookDelivery,
   secrets: string[],
   deps: DeliveryDeps,
   nowMs: number,
-): Promise<{ attempt: WebhookAttempt; ok: boolean; permanent: boolean }> {
+): Promise<{ attempt: WebhookAttempt; ok: boolean; permanent: boolean; waitMs?: number }> {
   const headers = {
     "content-type": "application/json",
     "user-agent": "Pipevideo-Webhooks/1.0",
@@ -113,6 +119,7 @@ async function sendOnce(
     return {
       ok,
       permanent: false,
+      waitMs: retryAfterMs(res.headers),
       attempt: {
         at: nowMs,
         status_code: res.status,
@@ -191,9 +198,10 @@ export async function attemptDelivery(
     }
     : await sendOnce(d, signing.secrets, deps, now);
 
-  const delay = sent.ok || sent.permanent
+  const scheduled = sent.ok || sent.permanent
     ? null
     : retryDelayMs(d.retry_index, deps.random ?? Math.random);
+  const delay = scheduled === null ? null : Math.max(scheduled, sent.waitMs ?? 0);
   const outcome: AttemptOutcome = {
     attempt: sent.attempt,
     status: sent.ok ? "succeeded" : delay === null ? "failed" : "pending",

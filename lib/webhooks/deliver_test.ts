@@ -28,14 +28,17 @@ interface Received {
 }
 
 /** A real webhook receiver on 127.0.0.1 that answers with the given statuses in turn. */
-function startReceiver(statuses: number[] = [200], opts: { hang?: Promise<void> } = {}) {
+function startReceiver(
+  statuses: number[] = [200],
+  opts: { hang?: Promise<void>; headers?: Record<string, string> } = {},
+) {
   const received: Received[] = [];
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
     received.push({ headers: req.headers, body: await req.text() });
     if (opts.hang) await opts.hang;
     const status = statuses.length > 1 ? statuses.shift()! : statuses[0];
     const body = status === 204 ? null : status === 200 ? "thanks" : "x".repeat(10_000);
-    return new Response(body, { status });
+    return new Response(body, { status, headers: opts.headers });
   });
   const url = `http://127.0.0.1:${server.addr.port}/hooks`;
   return { server, url, received, [Symbol.asyncDispose]: () => server.shutdown() };
@@ -295,4 +298,12 @@ Deno.test("a receiver that does not answer in time counts as a failed attempt", 
   } finally {
     release.resolve();
   }
+});
+
+Deno.test("a receiver's Retry-After stretches the next retry", async () => {
+  using kv = await Deno.openKv(":memory:");
+  await using rx = startReceiver([429], { headers: { "retry-after": "120" } });
+  const id = await addDelivery(kv, newId("org"), null, rx.url, T0);
+  const result = await attemptDelivery(kv, id, deps(clock()));
+  assert.deepEqual(result, { done: false, retryInMs: 120_000 });
 });
