@@ -1,0 +1,126 @@
+import { NotFound, Unauthorized } from "../errors.ts";
+import { newId } from "../ids.ts";
+import { getOrg, type Org } from "./orgs.ts";
+
+/**
+ * API keys. The secret is shown once; only its SHA-256 is stored, as the lookup key
+ * ["apikey_by_hash", hash]. last_used_at is refreshed at most once a minute, off the hot path.
+ */
+export interface ApiKey {
+  id: string;
+  org_id: string;
+  name: string;
+  /** What the dashboard shows: "pv_" and the first 8 characters of the secret. */
+  prefix: string;
+  hash: string;
+  created_at: number; // ms
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+const keyKey = (keyId: string): Deno.KvKey => ["apikeys", keyId];
+const byHashKey = (hash: string): Deno.KvKey => ["apikey_by_hash", hash];
+const orgKeysKey = (orgId: string, keyId: string): Deno.KvKey => ["org_apikeys", orgId, keyId];
+
+const TOUCH_EVERY_MS = 60_000;
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export interface NewApiKey {
+  id: string;
+  key: string;
+  record: ApiKey;
+}
+
+export async function createApiKey(
+  kv: Deno.Kv,
+  orgId: string,
+  input: { name: string; expiresAt?: number | null },
+  deps: { nowMs?: number; randomBytes?: (n: number) => Uint8Array } = {},
+): Promise<NewApiKey> {
+  const nowMs = deps.nowMs ?? Date.now();
+  if (!(await getOrg(kv, orgId))) throw new NotFound(`No organization ${orgId}`, "org");
+  const bytes = (deps.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n))))(32);
+  const secret = "pv_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  const hash = await sha256Hex(secret);
+  const record: ApiKey = {
+    id: newId("key", nowMs),
+    org_id: orgId,
+    name: input.name.trim(),
+    prefix: secret.slice(0, 11),
+    hash,
+    created_at: nowMs,
+    last_used_at: null,
+    expires_at: input.expiresAt ?? null,
+    revoked_at: null,
+  };
+  const res = await kv.atomic()
+    .check({ key: byHashKey(hash), versionstamp: null })
+    .set(keyKey(record.id), record)
+    .set(byHashKey(hash), record.id)
+    .set(orgKeysKey(orgId, record.id), record.id)
+    .commit();
+  if (!res.ok) throw new Error("API key collision");
+  return { id: record.id, key: secret, record };
+}
+
+/**
+ * Resolves a bearer secret to its org and key, or throws Unauthorized. The last_used_at refresh
+ * is handed to `waitUntil` (default: fire and forget) so a request never waits on it.
+ */
+export async function authenticateKey(
+  kv: Deno.Kv,
+  secret: string,
+  nowMs = Date.now(),
+  opts: { waitUntil?: (p: Promise<unknown>) => void } = {},
+): Promise<{ org: Org; key: ApiKey }> {
+  if (!secret.startsWith("pv_")) throw new Unauthorized();
+  const idEntry = await kv.get<string>(byHashKey(await sha256Hex(secret)));
+  if (idEntry.value === null) throw new Unauthorized();
+  const keyEntry = await kv.get<ApiKey>(keyKey(idEntry.value));
+  const key = keyEntry.value;
+  if (!key || key.revoked_at !== null) throw new Unauthorized();
+  if (key.expires_at !== null && key.expires_at <= nowMs) {
+    throw new Unauthorized("API key has expired", "expired_api_key");
+  }
+  const org = await getOrg(kv, key.org_id);
+  if (!org) throw new Unauthorized();
+  if (key.last_used_at === null || nowMs - key.last_used_at >= TOUCH_EVERY_MS) {
+    // Checked against the entry read, so concurrent requests write it once; losers skip.
+    const touch = kv.atomic().check(keyEntry).set(keyKey(key.id), { ...key, last_used_at: nowMs })
+      .commit().catch((err) => console.error(`api key ${key.id}: last_used_at update failed`, err));
+    (opts.waitUntil ?? (() => {}))(touch);
+  }
+  return { org, key };
+}
+
+export async function revokeApiKey(
+  kv: Deno.Kv,
+  orgId: string,
+  keyId: string,
+  nowMs = Date.now(),
+): Promise<ApiKey> {
+  for (;;) {
+    const entry = await kv.get<ApiKey>(keyKey(keyId));
+    if (!entry.value || entry.value.org_id !== orgId) throw new NotFound("No such API key", "id");
+    if (entry.value.revoked_at !== null) return entry.value;
+    const revoked = { ...entry.value, revoked_at: nowMs };
+    if ((await kv.atomic().check(entry).set(keyKey(keyId), revoked).commit()).ok) return revoked;
+  }
+}
+
+/** The org's keys, oldest first. Callers showing them must drop `hash`. */
+export async function listApiKeys(kv: Deno.Kv, orgId: string): Promise<ApiKey[]> {
+  const ids: string[] = [];
+  for await (const e of kv.list<string>({ prefix: ["org_apikeys", orgId] })) ids.push(e.value);
+  const out: ApiKey[] = [];
+  for (let i = 0; i < ids.length; i += 10) {
+    const entries = await kv.getMany<ApiKey[]>(ids.slice(i, i + 10).map(keyKey));
+    for (const e of entries) if (e.value) out.push(e.value);
+  }
+  return out;
+}

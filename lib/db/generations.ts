@@ -1,0 +1,176 @@
+import type { Cents } from "../catalog.ts";
+import type { ProviderId } from "../providers/types.ts";
+import { NotFound } from "../errors.ts";
+import type { Page } from "./ledger.ts";
+
+/** Generation records and their indexes. Every index is written in the same commit as the record. */
+
+export type GenerationStatus = "pending" | "processing" | "completed" | "failed" | "cancelled";
+export const TERMINAL: ReadonlySet<GenerationStatus> = new Set([
+  "completed",
+  "failed",
+  "cancelled",
+]);
+
+/** One model + route the generation may run on, priced when it was created. */
+export interface Candidate {
+  model: string;
+  provider: ProviderId;
+  upstream_model: string;
+  price_cents: Cents;
+}
+
+export interface Attempt {
+  model: string;
+  provider: ProviderId;
+  upstream_job_id: string | null;
+  started_at: number; // ms
+  ended_at: number | null;
+  error: string | null;
+}
+
+/** The validated request options, resolved with the first model's defaults. */
+export interface GenerationOptions {
+  prompt: string;
+  duration: number;
+  resolution: string;
+  aspect_ratio: string;
+  image_url?: string;
+  negative_prompt?: string;
+  seed?: number;
+  audio?: boolean;
+}
+
+export interface GenerationRecord {
+  id: string;
+  org_id: string;
+  api_key_id: string | null;
+  status: GenerationStatus;
+  /** The model of the current candidate (the one that ran, once terminal). */
+  model: string;
+  options: GenerationOptions;
+  candidates: Candidate[];
+  attempt: number;
+  attempts: Attempt[];
+  /** Charged at creation: the most expensive candidate; settled on completion. */
+  charged_cents: Cents;
+  /** Final charge once terminal (0 when failed or cancelled). */
+  cost_cents: Cents | null;
+  refunded_cents: Cents;
+  provider_job_id: string | null;
+  /** Set while a worker is inside adapter.submit, so a duplicate delivery does not submit twice. */
+  submit_claimed_at: number | null;
+  /** Bumped whenever a new poll is scheduled; a delivery from an older schedule is dropped. */
+  tick: number;
+  poll_count: number;
+  next_check_at: number | null;
+  deadline_at: number;
+  output: { stored: true; bytes?: number } | null;
+  latency_ms: number | null;
+  error_message: string | null;
+  application_name: string | null;
+  metadata: Record<string, string> | null;
+  webhook_url: string | null;
+  idempotency_key: string | null;
+  created_at: number; // ms
+  updated_at: number;
+  completed_at: number | null;
+}
+
+export const generationKey = (id: string): Deno.KvKey => ["generations", id];
+export const orgGenerationKey = (orgId: string, id: string): Deno.KvKey => [
+  "org_generations",
+  orgId,
+  id,
+];
+export const dueKey = (atMs: number, id: string): Deno.KvKey => ["gen_due", atMs, id];
+
+export function isTerminal(g: Pick<GenerationRecord, "status">): boolean {
+  return TERMINAL.has(g.status);
+}
+
+/** Writes a new record with its indexes into an atomic op. */
+export function addNewGeneration(a: Deno.AtomicOperation, g: GenerationRecord) {
+  a.check({ key: generationKey(g.id), versionstamp: null })
+    .set(generationKey(g.id), g)
+    .set(orgGenerationKey(g.org_id, g.id), g.id);
+  if (g.next_check_at !== null) a.set(dueKey(g.next_check_at, g.id), g.id);
+}
+
+/** Writes `next` over `prev` (checked) and moves the due index with it. */
+export function addGenerationUpdate(
+  a: Deno.AtomicOperation,
+  prev: Deno.KvEntry<GenerationRecord>,
+  next: GenerationRecord,
+) {
+  a.check(prev).set(generationKey(next.id), next);
+  if (prev.value.next_check_at !== next.next_check_at) {
+    if (prev.value.next_check_at !== null) a.delete(dueKey(prev.value.next_check_at, next.id));
+    if (next.next_check_at !== null) a.set(dueKey(next.next_check_at, next.id), next.id);
+  }
+}
+
+export async function loadGeneration(
+  kv: Deno.Kv,
+  id: string,
+): Promise<Deno.KvEntry<GenerationRecord> | null> {
+  const e = await kv.get<GenerationRecord>(generationKey(id));
+  return e.value === null ? null : e as Deno.KvEntry<GenerationRecord>;
+}
+
+/** An org's generation; another org's id is NotFound, never Forbidden. */
+export async function getGeneration(
+  kv: Deno.Kv,
+  orgId: string,
+  id: string,
+): Promise<GenerationRecord> {
+  const e = await loadGeneration(kv, id);
+  if (!e || e.value.org_id !== orgId) throw new NotFound(`No generation ${id}`, "id");
+  return e.value;
+}
+
+/** Newest first; status/model filters skip non-matching records within the scan. */
+export async function listGenerations(
+  kv: Deno.Kv,
+  orgId: string,
+  opts: { limit?: number; cursor?: string; status?: GenerationStatus; model?: string } = {},
+): Promise<Page<GenerationRecord>> {
+  const limit = Math.min(Math.max(opts.limit ?? 20, 1), 100);
+  const iter = kv.list<string>({ prefix: ["org_generations", orgId] }, {
+    reverse: true,
+    cursor: opts.cursor || undefined,
+    batchSize: 100,
+  });
+  const data: GenerationRecord[] = [];
+  let lastCursor = "";
+  let more = false;
+  // Ids are fetched one by one in order so the cursor marks exactly the last record returned.
+  for await (const e of iter) {
+    if (data.length >= limit) {
+      more = true;
+      break;
+    }
+    const rec = (await kv.get<GenerationRecord>(generationKey(e.value))).value;
+    lastCursor = iter.cursor;
+    if (!rec) continue;
+    if (opts.status && rec.status !== opts.status) continue;
+    if (opts.model && rec.model !== opts.model) continue;
+    data.push(rec);
+  }
+  return { data, next_cursor: more ? lastCursor : null };
+}
+
+/** Generations whose next check is at or before `untilMs`, oldest first. */
+export async function listDue(
+  kv: Deno.Kv,
+  untilMs: number,
+  limit = 500,
+): Promise<{ atMs: number; id: string }[]> {
+  const out: { atMs: number; id: string }[] = [];
+  for await (
+    const e of kv.list<string>({ start: ["gen_due"], end: ["gen_due", untilMs + 1] }, { limit })
+  ) {
+    out.push({ atMs: e.key[1] as number, id: e.value });
+  }
+  return out;
+}

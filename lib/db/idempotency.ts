@@ -1,0 +1,70 @@
+import { Conflict } from "../errors.ts";
+
+/**
+ * Idempotency-Key records: the same key with the same body within 24 h answers with the first
+ * response; a different body is a 409. The record is created in the same commit as the work.
+ */
+
+export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+
+export interface IdempotencyRecord<T> {
+  body_hash: string;
+  response: T;
+  created_at: number; // ms
+}
+
+export const idempotencyKey = (orgId: string, key: string): Deno.KvKey => [
+  "idempotency",
+  orgId,
+  key,
+];
+
+/** Canonical JSON (sorted object keys) hashed with SHA-256, so key order and spacing do not matter. */
+export async function hashBody(body: unknown): Promise<string> {
+  const canonical = JSON.stringify(
+    body,
+    (_k, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+        : v,
+  );
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export type IdempotencyLookup<T> =
+  | { kind: "replay"; response: T }
+  | { kind: "fresh"; entry: Deno.KvEntryMaybe<IdempotencyRecord<T>> };
+
+/** Reads a key: a live record with the same hash replays, another hash is a Conflict. */
+export async function lookupIdempotency<T>(
+  kv: Deno.Kv,
+  orgId: string,
+  key: string,
+  bodyHash: string,
+  nowMs: number,
+): Promise<IdempotencyLookup<T>> {
+  const entry = await kv.get<IdempotencyRecord<T>>(idempotencyKey(orgId, key));
+  const rec = entry.value;
+  if (rec && nowMs - rec.created_at < IDEMPOTENCY_TTL_MS) {
+    if (rec.body_hash !== bodyHash) {
+      throw new Conflict(
+        "This Idempotency-Key was already used with a different request body",
+        "idempotency_key_reused",
+      );
+    }
+    return { kind: "replay", response: rec.response };
+  }
+  return { kind: "fresh", entry };
+}
+
+/** Claims the key in an atomic op: checked against what was read (absent or expired). */
+export function addIdempotencyRecord<T>(
+  a: Deno.AtomicOperation,
+  orgId: string,
+  key: string,
+  read: Deno.KvEntryMaybe<IdempotencyRecord<T>>,
+  rec: IdempotencyRecord<T>,
+) {
+  a.check(read).set(idempotencyKey(orgId, key), rec, { expireIn: IDEMPOTENCY_TTL_MS });
+}

@@ -1,0 +1,35 @@
+import { NotFound } from "../errors.ts";
+import { newId } from "../ids.ts";
+
+/** Organizations: the unit that owns keys, credits and generations. Memberships come later. */
+export interface Org {
+  id: string;
+  name: string;
+  created_at: number; // ms
+}
+
+export const orgKey = (orgId: string): Deno.KvKey => ["orgs", orgId];
+
+export async function createOrg(
+  kv: Deno.Kv,
+  input: { name: string },
+  nowMs = Date.now(),
+): Promise<Org> {
+  const org: Org = { id: newId("org", nowMs), name: input.name.trim(), created_at: nowMs };
+  const res = await kv.atomic()
+    .check({ key: orgKey(org.id), versionstamp: null })
+    .set(orgKey(org.id), org)
+    .commit();
+  if (!res.ok) throw new Error(`org id collision: ${org.id}`);
+  return org;
+}
+
+export async function getOrg(kv: Deno.Kv, orgId: string): Promise<Org | null> {
+  return (await kv.get<Org>(orgKey(orgId))).value;
+}
+
+export async function requireOrg(kv: Deno.Kv, orgId: string): Promise<Org> {
+  const org = await getOrg(kv, orgId);
+  if (!org) throw new NotFound(`No organization ${orgId}`, "org");
+  return org;
+}

@@ -1,0 +1,37 @@
+import type { Model } from "../catalog.ts";
+import type { ProviderAdapter, ProviderDeps, ProviderId } from "../providers/types.ts";
+import type { GenerationRecord } from "../db/generations.ts";
+
+/** Where finished videos go (lib/storage.ts in the app); keyed by generation id, overwrite-safe. */
+export interface VideoStore {
+  storeFromFile(genId: string, path: string): Promise<{ bytes?: number } | void>;
+  storeFromUrl(
+    genId: string,
+    src: { url: string; headers?: Record<string, string> },
+  ): Promise<{ bytes?: number } | void>;
+}
+
+/** Everything the generation service and workers touch, injected so tests pass real parts. */
+export interface GenerationDeps {
+  kv: Deno.Kv;
+  /** Adapters of the configured providers only: a route whose provider is absent is unavailable. */
+  adapters: Partial<Record<ProviderId, ProviderAdapter>>;
+  providerDeps: ProviderDeps;
+  storage: VideoStore;
+  now: () => number;
+  /** Price margin over upstream cost (config PRICE_MARGIN). */
+  margin: number;
+  /** The catalog; defaults to lib/catalog.ts MODELS. */
+  models?: Model[];
+  /** A generation not finished this long after creation fails and is refunded. */
+  deadlineMs?: number;
+  /** Adds mutations (e.g. webhook deliveries) to the commit that makes a generation terminal. */
+  onTerminal?: (atomic: Deno.AtomicOperation, generation: GenerationRecord) => void;
+  log?: (message: string, err?: unknown) => void;
+}
+
+export const DEFAULT_DEADLINE_MS = 60 * 60_000;
+
+export function logOf(deps: GenerationDeps): (message: string, err?: unknown) => void {
+  return deps.log ?? ((m, e) => console.error(m, e ?? ""));
+}

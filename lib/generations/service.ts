@@ -1,0 +1,355 @@
+import {
+  type Cents,
+  findModel as findCatalogModel,
+  type Model,
+  MODELS,
+  priceOn,
+  type Route,
+  routeSupports,
+} from "../catalog.ts";
+import { BadRequest, Conflict, NotFound } from "../errors.ts";
+import { newId } from "../ids.ts";
+import type { ProviderId, VideoRequest } from "../providers/types.ts";
+import { addDebitMutations, balanceKey, getBalance, serializeForOrg } from "../db/ledger.ts";
+import {
+  addNewGeneration,
+  type Candidate,
+  type GenerationOptions,
+  type GenerationRecord,
+  getGeneration,
+  listGenerations,
+} from "../db/generations.ts";
+import { addIdempotencyRecord, hashBody, lookupIdempotency } from "../db/idempotency.ts";
+import { addRequestUsage, getDailyUsage, getUsageTotals } from "../db/usage.ts";
+import { enqueueInAtomic } from "../jobs.ts";
+import { DEFAULT_DEADLINE_MS, type GenerationDeps, logOf } from "./deps.ts";
+import type { GenerationInput } from "./schema.ts";
+import { cancelPlan, updateGeneration } from "./transitions.ts";
+
+export { getGeneration, listGenerations };
+
+/** The compat answer of POST /v1/video/generations. */
+export interface CreatedGeneration {
+  id: string;
+  status: "pending";
+  created_at: number; // seconds
+}
+
+export interface CreateContext {
+  apiKeyId?: string | null;
+  idempotencyKey?: string | null;
+  applicationName?: string | null;
+}
+
+export function toVideoRequest(o: GenerationOptions): VideoRequest {
+  return {
+    prompt: o.prompt,
+    duration: o.duration,
+    resolution: o.resolution,
+    aspectRatio: o.aspect_ratio,
+    ...(o.image_url ? { image: { url: o.image_url } } : {}),
+    ...(o.negative_prompt !== undefined ? { negativePrompt: o.negative_prompt } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.audio !== undefined ? { audio: o.audio } : {}),
+  };
+}
+
+/** Resolves options with the first model's defaults and checks them against every model. */
+export function resolveOptions(input: GenerationInput, models: Model[]): GenerationOptions {
+  const d = models[0].capabilities.defaults;
+  const o: GenerationOptions = {
+    prompt: input.prompt,
+    duration: input.duration ?? d.duration,
+    resolution: input.resolution ?? d.resolution,
+    aspect_ratio: input.aspectRatio ?? d.aspectRatio,
+  };
+  for (const m of models) {
+    const c = m.capabilities;
+    const list = (xs: unknown[]) => xs.join(", ");
+    if (!c.durations.includes(o.duration)) {
+      throw new BadRequest(
+        `${m.slug} supports durations ${list(c.durations)} seconds, not ${o.duration}`,
+        "duration",
+        "unsupported_option",
+      );
+    }
+    if (!c.resolutions.includes(o.resolution)) {
+      throw new BadRequest(
+        `${m.slug} supports resolutions ${list(c.resolutions)}, not ${o.resolution}`,
+        "resolution",
+        "unsupported_option",
+      );
+    }
+    if (!c.aspectRatios.includes(o.aspect_ratio)) {
+      throw new BadRequest(
+        `${m.slug} supports aspect ratios ${list(c.aspectRatios)}, not ${o.aspect_ratio}`,
+        "aspect_ratio",
+        "unsupported_option",
+      );
+    }
+    if (input.imageUrl && !c.imageInput) {
+      throw new BadRequest(`${m.slug} does not take an image`, "image_url", "unsupported_option");
+    }
+    if (!input.imageUrl && c.imageRequired) {
+      throw new BadRequest(`${m.slug} needs image_url`, "image_url", "unsupported_option");
+    }
+  }
+  // Optional extras are passed on only where every model supports them.
+  if (input.imageUrl) o.image_url = input.imageUrl;
+  if (input.negativePrompt && models.every((m) => m.capabilities.negativePrompt)) {
+    o.negative_prompt = input.negativePrompt;
+  }
+  if (input.seed !== undefined && models.every((m) => m.capabilities.seed)) o.seed = input.seed;
+  const audio = input.audio ?? d.audio;
+  if (audio !== undefined && models.every((m) => m.capabilities.audio)) o.audio = audio;
+  return o;
+}
+
+/**
+ * The route a model runs on: the named provider, else the first of `order` that works, else the
+ * cheapest configured route that supports the options. Null when none is available.
+ */
+export function pickRoute(
+  model: Model,
+  req: VideoRequest,
+  provider: GenerationInput["provider"],
+  configured: (p: ProviderId) => boolean,
+  margin: number,
+): { route: Route; price: Cents } | null {
+  const usable = model.routes.flatMap((route) => {
+    if (!configured(route.provider) || !routeSupports(route, req)) return [];
+    try {
+      return [{ route, price: priceOn(route, req, margin) }];
+    } catch {
+      return [];
+    }
+  });
+  if (typeof provider === "string") {
+    return usable.find((r) => r.route.provider === provider) ?? null;
+  }
+  for (const p of provider?.order ?? []) {
+    const hit = usable.find((r) => r.route.provider === p);
+    if (hit) return hit;
+  }
+  return usable.sort((a, b) => a.price - b.price)[0] ?? null;
+}
+
+export function planCandidates(
+  deps: GenerationDeps,
+  input: GenerationInput,
+): { options: GenerationOptions; candidates: Candidate[] } {
+  const catalog = deps.models ?? MODELS;
+  const param = input.models.length > 1 ? "models" : "model";
+  const models = input.models.map((slug) => {
+    const m = deps.models ? catalog.find((x) => x.slug === slug) : findCatalogModel(slug);
+    if (!m) throw new BadRequest(`Unknown model ${slug}`, param, "model_not_found");
+    return m;
+  });
+  const options = resolveOptions(input, models);
+  const req = toVideoRequest(options);
+  const candidates = models.flatMap((m) => {
+    const r = pickRoute(m, req, input.provider, (p) => !!deps.adapters[p], deps.margin);
+    return r
+      ? [{
+        model: m.slug,
+        provider: r.route.provider,
+        upstream_model: r.route.upstreamModel,
+        price_cents: r.price,
+      }]
+      : [];
+  });
+  if (candidates.length === 0) {
+    throw new BadRequest(
+      input.provider
+        ? `No configured provider matching ${JSON.stringify(input.provider)} serves ${
+          input.models.join(", ")
+        } with these options`
+        : `${input.models.join(", ")} is not available: no configured provider serves it`,
+      input.provider ? "provider" : param,
+      "model_unavailable",
+    );
+  }
+  return { options, candidates };
+}
+
+/**
+ * Validates, prices and charges a generation, then writes it as pending with its submit job:
+ * ONE atomic commit. Charges the most expensive candidate; the worker settles on completion.
+ * Insufficient credits throws InsufficientCredits and writes nothing.
+ */
+export async function createGeneration(
+  deps: GenerationDeps,
+  orgId: string,
+  input: GenerationInput,
+  ctx: CreateContext = {},
+): Promise<CreatedGeneration> {
+  const { options, candidates } = planCandidates(deps, input);
+  const cost = Math.max(...candidates.map((c) => c.price_cents));
+  const bodyHash = ctx.idempotencyKey ? await hashBody(input) : "";
+  const kv = deps.kv;
+  return await serializeForOrg(kv, orgId, async () => {
+    for (let tries = 0;; tries++) {
+      const now = deps.now();
+      const idem = ctx.idempotencyKey
+        ? await lookupIdempotency<CreatedGeneration>(kv, orgId, ctx.idempotencyKey, bodyHash, now)
+        : null;
+      if (idem?.kind === "replay") return idem.response;
+      const balance = await kv.get<Deno.KvU64>(balanceKey(orgId));
+      const id = newId("gen", now);
+      const g: GenerationRecord = {
+        id,
+        org_id: orgId,
+        api_key_id: ctx.apiKeyId ?? null,
+        status: "pending",
+        model: candidates[0].model,
+        options,
+        candidates,
+        attempt: 0,
+        attempts: [],
+        charged_cents: cost,
+        cost_cents: null,
+        refunded_cents: 0,
+        provider_job_id: null,
+        submit_claimed_at: null,
+        tick: 0,
+        poll_count: 0,
+        next_check_at: now,
+        deadline_at: now + (deps.deadlineMs ?? DEFAULT_DEADLINE_MS),
+        output: null,
+        latency_ms: null,
+        error_message: null,
+        application_name: ctx.applicationName ?? null,
+        metadata: input.metadata ?? null,
+        webhook_url: input.webhookUrl ?? null,
+        idempotency_key: ctx.idempotencyKey ?? null,
+        created_at: now,
+        updated_at: now,
+        completed_at: null,
+      };
+      const response: CreatedGeneration = {
+        id,
+        status: "pending",
+        created_at: Math.floor(now / 1000),
+      };
+      const a = kv.atomic();
+      if (cost > 0) {
+        addDebitMutations(a, orgId, balance, cost, {
+          kind: "charge",
+          generationId: id,
+          reason: `Generation on ${candidates.map((c) => c.model).join(" → ")}`,
+        }, now);
+      }
+      addNewGeneration(a, g);
+      addRequestUsage(a, orgId, now);
+      if (idem?.kind === "fresh") {
+        addIdempotencyRecord(a, orgId, ctx.idempotencyKey!, idem.entry, {
+          body_hash: bodyHash,
+          response,
+          created_at: now,
+        });
+      }
+      enqueueInAtomic(a, { type: "generation.submit", id });
+      if ((await a.commit()).ok) return response;
+      if (tries >= 50) throw new Error(`createGeneration: too much contention on org ${orgId}`);
+    }
+  });
+}
+
+/**
+ * Cancels a pending or processing generation, refunding it in the same commit; Conflict when it
+ * already ended. The upstream job is cancelled afterwards, best effort.
+ */
+export async function cancelGeneration(
+  deps: GenerationDeps,
+  orgId: string,
+  id: string,
+): Promise<GenerationRecord> {
+  await getGeneration(deps.kv, orgId, id);
+  const res = await updateGeneration(deps, id, cancelPlan(deps.now()), 20);
+  if (!res.committed) {
+    if (!res.current) throw new NotFound(`No generation ${id}`, "id");
+    throw new Conflict(`Generation ${id} is already ${res.current.status}`, "generation_finished");
+  }
+  const g = res.committed;
+  const cand = g.candidates[g.attempt];
+  const adapter = deps.adapters[cand.provider];
+  if (g.provider_job_id && adapter?.cancel) {
+    await adapter.cancel(g.provider_job_id, deps.providerDeps).catch((err) =>
+      logOf(deps)(`generation ${id}: upstream cancel failed`, err)
+    );
+  }
+  return g;
+}
+
+/** The compat JSON of GET /v1/video/generations/{id}. */
+export interface ApiGeneration {
+  id: string;
+  status: GenerationRecord["status"];
+  model: string;
+  output_url: string | null;
+  cost_cents: Cents | null;
+  latency_ms: number | null;
+  error_message: string | null;
+  created_at: number;
+  completed_at: number | null;
+  metadata?: Record<string, string>;
+}
+
+export type SignVideoUrl = (
+  publicUrl: string,
+  secretKey: string,
+  genId: string,
+  expiresAtSec: number,
+) => string;
+
+const URL_LIFETIME_SEC = 3600;
+const toSec = (ms: number) => Math.floor(ms / 1000);
+
+/**
+ * Shapes a record for the API: seconds, and a signed output URL. The expiry is rounded up to the
+ * hour so the URL stays the same across polls within the hour.
+ */
+export function toApiGeneration(
+  g: GenerationRecord,
+  opts: { publicUrl: string; secretKey: string; nowMs: number; signUrl: SignVideoUrl },
+): ApiGeneration {
+  const expires = Math.ceil((toSec(opts.nowMs) + URL_LIFETIME_SEC) / 3600) * 3600;
+  return {
+    id: g.id,
+    status: g.status,
+    model: g.model,
+    output_url: g.status === "completed" && g.output
+      ? opts.signUrl(opts.publicUrl, opts.secretKey, g.id, expires)
+      : null,
+    cost_cents: g.cost_cents,
+    latency_ms: g.latency_ms,
+    error_message: g.error_message,
+    created_at: toSec(g.created_at),
+    completed_at: g.completed_at === null ? null : toSec(g.completed_at),
+    ...(g.metadata ? { metadata: g.metadata } : {}),
+  };
+}
+
+/** The compat /v1/usage object. */
+export async function getUsage(kv: Deno.Kv, orgId: string, _nowMs: number) {
+  const [credit_balance, totals, daily_usage, recent] = await Promise.all([
+    getBalance(kv, orgId),
+    getUsageTotals(kv, orgId),
+    getDailyUsage(kv, orgId, 30),
+    listGenerations(kv, orgId, { limit: 10 }),
+  ]);
+  return {
+    credit_balance,
+    totals,
+    daily_usage,
+    recent_requests: recent.data.map((g) => ({
+      id: g.id,
+      status: g.status,
+      model_name: g.model,
+      cost_cents: g.cost_cents,
+      latency_ms: g.latency_ms,
+      created_at: toSec(g.created_at),
+      completed_at: g.completed_at === null ? null : toSec(g.completed_at),
+    })),
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Real parts for generation tests: a file-copying video store, a scripted adapter that fails on
+ * demand (going through the same code paths as the real ones), a small catalog and a clock.
+ */
+import type { Model } from "../catalog.ts";
+import { createOrg } from "../db/orgs.ts";
+import { creditOrg } from "../db/ledger.ts";
+import { generationKey, type GenerationRecord, isTerminal } from "../db/generations.ts";
+import {
+  type PollResult,
+  type ProviderAdapter,
+  ProviderError,
+  type ProviderId,
+} from "../providers/types.ts";
+import type { GenerationDeps, VideoStore } from "./deps.ts";
+
+export function fileStore(dir: string): VideoStore & { stored: string[] } {
+  const stored: string[] = [];
+  return {
+    stored,
+    async storeFromFile(genId, path) {
+      await Deno.copyFile(path, `${dir}/${genId}.mp4`);
+      stored.push(genId);
+      return { bytes: (await Deno.stat(`${dir}/${genId}.mp4`)).size };
+    },
+    async storeFromUrl(genId, src) {
+      const res = await fetch(src.url, { headers: src.headers });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      await Deno.writeFile(`${dir}/${genId}.mp4`, bytes);
+      stored.push(genId);
+      return { bytes: bytes.length };
+    },
+  };
+}
+
+export interface Script {
+  /** Thrown by submit (once per listed entry, in order); null means succeed. */
+  submit?: (ProviderError | null)[];
+  /** Poll answers in order; the last repeats. */
+  poll?: PollResult[];
+}
+
+/** A provider whose answers are scripted; counts calls so tests can assert on them. */
+export function scriptedAdapter(id: ProviderId, script: Script, pollIntervalMs = 10) {
+  const calls = { submit: 0, poll: 0, cancel: 0 };
+  const adapter: ProviderAdapter = {
+    id,
+    name: `scripted ${id}`,
+    isConfigured: () => true,
+    pollIntervalMs,
+    submit() {
+      const err = script.submit?.[calls.submit++];
+      if (err) return Promise.reject(err);
+      return Promise.resolve({ jobId: `job_${calls.submit}` });
+    },
+    poll() {
+      const answers = script.poll ?? [{ status: "running" }];
+      return Promise.resolve(answers[Math.min(calls.poll++, answers.length - 1)]);
+    },
+    cancel() {
+      calls.cancel++;
+      return Promise.resolve();
+    },
+  };
+  return { adapter, calls };
+}
+
+export function retryable(message = "upstream is down") {
+  return new ProviderError(message, true, 503);
+}
+
+/** A model per test provider, priced per video so the numbers are easy to read. */
+export function testModel(slug: string, provider: ProviderId, cents: number): Model {
+  return {
+    slug,
+    name: slug,
+    displayName: slug,
+    description: "test model",
+    maker: { slug: "test", name: "Test" },
+    family: { slug: "test", name: "Test" },
+    capabilities: {
+      durations: [1, 2],
+      resolutions: ["360p", "720p"],
+      aspectRatios: ["16:9", "1:1"],
+      imageInput: false,
+      audio: false,
+      negativePrompt: false,
+      seed: true,
+      defaults: { duration: 1, resolution: "360p", aspectRatio: "16:9" },
+    },
+    routes: [{
+      provider,
+      upstreamModel: `${slug}-upstream`,
+      cost: { unit: "video", cents: { "360p": 0, "720p": 0 } },
+      listPrice: { unit: "video", cents: { "360p": cents, "720p": cents * 2 } },
+    }],
+  };
+}
+
+export function testClock(startMs = Date.UTC(2026, 10, 27, 12)) {
+  let t = startMs;
+  return {
+    now: () => t,
+    advance: (ms: number) => (t += ms),
+    set: (ms: number) => (t = ms),
+  };
+}
+
+export function testDeps(
+  kv: Deno.Kv,
+  dir: string,
+  over: Partial<GenerationDeps> = {},
+): GenerationDeps {
+  return {
+    kv,
+    adapters: {},
+    providerDeps: { fetch, env: {}, workDir: dir },
+    storage: fileStore(dir),
+    now: Date.now,
+    margin: 1.25,
+    log: () => {},
+    ...over,
+  };
+}
+
+export async function fundedOrg(kv: Deno.Kv, cents: number, nowMs = Date.now()) {
+  const org = await createOrg(kv, { name: "Acme" }, nowMs);
+  if (cents > 0) await creditOrg(kv, org.id, cents, { kind: "topup", reason: "test" }, nowMs);
+  return org;
+}
+
+/** Resolves when the generation is terminal, watching its key (no sleeps). */
+export async function waitForTerminal(kv: Deno.Kv, id: string): Promise<GenerationRecord> {
+  const stream = kv.watch<[GenerationRecord]>([generationKey(id)]);
+  try {
+    for await (const [e] of stream) {
+      if (e.value && isTerminal(e.value)) return e.value;
+    }
+    throw new Error("watch ended");
+  } finally {
+    await stream.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,231 @@
+import { type GenerationRecord, isTerminal, loadGeneration } from "../db/generations.ts";
+import { enqueueInAtomic, type Job, type JobHandler } from "../jobs.ts";
+import { type PollResult, type ProviderAdapter, ProviderError } from "../providers/types.ts";
+import { type GenerationDeps, logOf } from "./deps.ts";
+import { toVideoRequest } from "./service.ts";
+import {
+  completePlan,
+  failPlan,
+  fallbackOrFailPlan,
+  type Plan,
+  updateGeneration,
+} from "./transitions.ts";
+
+/**
+ * The generation workers: `generation.submit` and `generation.poll` jobs. Delivery is at least
+ * once and the sweep may add duplicates, so each handler re-reads the record and acts only when
+ * the record says this step is still due; every write is checked against the version it read.
+ */
+
+export const SUBMIT_JOB = "generation.submit";
+export const POLL_JOB = "generation.poll";
+
+/** How long a submit claim holds off duplicate deliveries; after it the submit is retried. */
+export const SUBMIT_CLAIM_MS = 5 * 60_000;
+/** A poll delivered this much before its time is a leftover of an older schedule: dropped. */
+const EARLY_SLACK_MS = 500;
+const MAX_POLL_DELAY_MS = 30_000;
+
+export function pollDelayMs(adapter: ProviderAdapter, pollCount: number, retryAfterMs?: number) {
+  const base = adapter.pollIntervalMs;
+  const backedOff = Math.min(base * 1.25 ** pollCount, Math.max(base, MAX_POLL_DELAY_MS));
+  return Math.round(Math.max(backedOff, retryAfterMs ?? 0));
+}
+
+const enqueue = (type: string, id: string, delayMs = 0) => (a: Deno.AtomicOperation) =>
+  enqueueInAtomic(a, { type, id }, { delayMs });
+
+function deadlineMessage(g: GenerationRecord) {
+  const minutes = Math.round((g.deadline_at - g.created_at) / 60_000);
+  return `Generation timed out: no result from ${g.model} within ${minutes} minutes`;
+}
+
+function providerMessage(
+  g: GenerationRecord,
+  err: unknown,
+): { message: string; retryable: boolean } {
+  const cand = g.candidates[g.attempt];
+  if (err instanceof ProviderError) {
+    return {
+      message: `${cand.model} via ${cand.provider}: ${err.message}`,
+      retryable: err.retryable,
+    };
+  }
+  return {
+    message: `${cand.model} via ${cand.provider}: the provider request failed`,
+    retryable: false,
+  };
+}
+
+/** Submits the current candidate upstream: pending → processing. */
+export async function submitGeneration(deps: GenerationDeps, id: string): Promise<void> {
+  const entry = await loadGeneration(deps.kv, id);
+  if (!entry || entry.value.status !== "pending") return;
+  const now = deps.now();
+  if (now >= entry.value.deadline_at) {
+    await updateGeneration(deps, id, failPlan(deadlineMessage(entry.value), now));
+    return;
+  }
+  const g0 = entry.value;
+  if (g0.submit_claimed_at !== null && now - g0.submit_claimed_at < SUBMIT_CLAIM_MS) return;
+  const cand = g0.candidates[g0.attempt];
+  const adapter = deps.adapters[cand.provider];
+
+  // Claim the submission so a duplicate delivery does not start a second paid upstream job.
+  const claim = await updateGeneration(
+    deps,
+    id,
+    (g): Plan | null =>
+      g.status !== "pending" || g.attempt !== g0.attempt || g.tick !== g0.tick ||
+        (g.submit_claimed_at !== null && now - g.submit_claimed_at < SUBMIT_CLAIM_MS)
+        ? null
+        : {
+          next: {
+            ...g,
+            submit_claimed_at: now,
+            tick: g.tick + 1,
+            next_check_at: Math.min(now + SUBMIT_CLAIM_MS, g.deadline_at),
+            attempts: [...g.attempts, {
+              model: cand.model,
+              provider: cand.provider,
+              upstream_job_id: null,
+              started_at: now,
+              ended_at: null,
+              error: null,
+            }],
+            updated_at: now,
+          },
+        },
+    1,
+  );
+  const claimed = claim.committed;
+  if (!claimed) return;
+  const expect = (g: GenerationRecord) =>
+    g.status === "pending" && g.attempt === claimed.attempt && g.submit_claimed_at === now;
+
+  let jobId: string;
+  try {
+    if (!adapter) throw new ProviderError(`provider ${cand.provider} is not configured`, true);
+    jobId =
+      (await adapter.submit(cand.upstream_model, toVideoRequest(g0.options), deps.providerDeps))
+        .jobId;
+  } catch (err) {
+    if (!(err instanceof ProviderError)) logOf(deps)(`generation ${id}: submit failed`, err);
+    const { message, retryable } = providerMessage(claimed, err);
+    const t = deps.now();
+    await updateGeneration(
+      deps,
+      id,
+      fallbackOrFailPlan(expect, message, retryable, t, enqueue(SUBMIT_JOB, id)),
+    );
+    return;
+  }
+
+  const t = deps.now();
+  const delay = pollDelayMs(adapter, 0);
+  const res = await updateGeneration(deps, id, (g): Plan | null =>
+    !expect(g) ? null : {
+      next: {
+        ...g,
+        status: "processing",
+        provider_job_id: jobId,
+        submit_claimed_at: null,
+        poll_count: 0,
+        tick: g.tick + 1,
+        next_check_at: Math.min(t + delay, g.deadline_at),
+        attempts: g.attempts.map((a, i) =>
+          i === g.attempts.length - 1 ? { ...a, upstream_job_id: jobId } : a
+        ),
+        updated_at: t,
+      },
+      apply: enqueue(POLL_JOB, id, delay),
+    });
+  if (!res.committed && res.current && isTerminal(res.current) && adapter.cancel) {
+    // Cancelled while we were submitting: stop the upstream job we just started.
+    await adapter.cancel(jobId, deps.providerDeps).catch((err) =>
+      logOf(deps)(`generation ${id}: upstream cancel failed`, err)
+    );
+  }
+}
+
+/** Asks the provider for the job's state; stores the video and completes, or fails, or waits. */
+export async function pollGeneration(deps: GenerationDeps, id: string): Promise<void> {
+  const entry = await loadGeneration(deps.kv, id);
+  if (!entry || entry.value.status !== "processing") return;
+  const g0 = entry.value;
+  const now = deps.now();
+  // A duplicate of an older schedule: the current chain already moved next_check_at on.
+  if (g0.next_check_at !== null && now < g0.next_check_at - EARLY_SLACK_MS) return;
+  const same = (g: GenerationRecord) =>
+    g.status === "processing" && g.tick === g0.tick && g.attempt === g0.attempt;
+  if (now >= g0.deadline_at) {
+    await updateGeneration(deps, id, (g) => same(g) ? failPlan(deadlineMessage(g), now)(g) : null);
+    return;
+  }
+  const cand = g0.candidates[g0.attempt];
+  const adapter = deps.adapters[cand.provider];
+  let result: PollResult;
+  try {
+    if (!adapter) throw new ProviderError(`provider ${cand.provider} is not configured`, true);
+    result = await adapter.poll(g0.provider_job_id!, deps.providerDeps);
+  } catch (err) {
+    if (err instanceof ProviderError && !err.retryable) {
+      result = { status: "failed", message: err.message, retryable: false };
+    } else {
+      // A network fault or upstream hiccup: try again later, the deadline bounds the wait.
+      if (!(err instanceof ProviderError)) logOf(deps)(`generation ${id}: poll failed`, err);
+      const retryAfter = err instanceof ProviderError ? err.retryAfterMs : undefined;
+      result = { status: "running", retryAfterMs: retryAfter };
+    }
+  }
+
+  const t = deps.now();
+  if (result.status === "running") {
+    const delay = adapter ? pollDelayMs(adapter, g0.poll_count + 1, result.retryAfterMs) : 60_000;
+    await updateGeneration(deps, id, (g): Plan | null =>
+      !same(g) ? null : {
+        next: {
+          ...g,
+          poll_count: g.poll_count + 1,
+          tick: g.tick + 1,
+          next_check_at: Math.min(t + delay, g.deadline_at),
+          updated_at: t,
+        },
+        apply: enqueue(POLL_JOB, id, Math.min(delay, Math.max(0, g.deadline_at - t))),
+      });
+    return;
+  }
+  if (result.status === "failed") {
+    const { message } = providerMessage(g0, new ProviderError(result.message, result.retryable));
+    await updateGeneration(
+      deps,
+      id,
+      fallbackOrFailPlan(same, message, result.retryable, t, enqueue(SUBMIT_JOB, id)),
+    );
+    return;
+  }
+
+  // Providers' URLs expire or need the provider's key, so the video is copied into storage.
+  let stored: { bytes?: number } | void;
+  try {
+    const out = result.output;
+    stored = "file" in out
+      ? await deps.storage.storeFromFile(id, out.file)
+      : await deps.storage.storeFromUrl(id, out);
+  } catch (err) {
+    logOf(deps)(`generation ${id}: storing the video failed`, err);
+    const message = `${cand.model} via ${cand.provider}: the finished video could not be stored`;
+    await updateGeneration(deps, id, (g) => same(g) ? failPlan(message, deps.now())(g) : null);
+    return;
+  }
+  const done = deps.now();
+  await updateGeneration(deps, id, completePlan(same, done, stored ? stored.bytes : undefined));
+}
+
+/** The job handlers to pass to JobQueue.listen. */
+export function generationJobHandlers(deps: GenerationDeps): Record<string, JobHandler> {
+  return {
+    [SUBMIT_JOB]: (job: Job) => submitGeneration(deps, job.id),
+    [POLL_JOB]: (job: Job) => pollGeneration(deps, job.id),
+  };
+}
