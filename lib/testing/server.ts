@@ -1,0 +1,35 @@
+import { testConfig } from "../config.ts";
+import { createServices, type Services } from "../services.ts";
+import { createPipevideoApp } from "../app.ts";
+
+export interface TestServer {
+  url: string;
+  services: Services;
+  logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+/** The real app on a real port with an in-memory KV and a temporary data dir. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  overrides: Partial<Omit<Services, "config">> = {},
+): Promise<TestServer> {
+  const config = testConfig(env);
+  const logs: Record<string, unknown>[] = [];
+  const services = await createServices(config, {
+    log: (level, msg, fields) => logs.push({ level, msg, ...fields }),
+    ...overrides,
+  });
+  const app = createPipevideoApp(services);
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.handler);
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    services,
+    logs,
+    async close() {
+      await server.shutdown();
+      services.kv.close();
+      await Deno.remove(config.DATA_DIR, { recursive: true }).catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * The test suite needs Debian's Chromium (browser tests) and ffmpeg with ffprobe (real video
+ * checks). On a fresh Debian machine where we are root, install them; elsewhere say what to do.
+ */
+const NEEDED: [string, string][] = [
+  ["/usr/bin/chromium", "chromium"],
+  ["/usr/bin/ffprobe", "ffmpeg"],
+  ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "fonts-dejavu-core"],
+];
+
+export async function ensureSystemPackages(): Promise<void> {
+  const missing = NEEDED.filter(([path]) => !exists(path)).map(([, pkg]) => pkg);
+  if (!missing.length) return;
+  const isRoot = Deno.uid() === 0;
+  if (!isRoot || !exists("/usr/bin/apt-get")) {
+    throw new Error(
+      `Missing system packages: ${missing.join(", ")}. Install them (Debian: ` +
+        `sudo apt-get install -y ${missing.join(" ")}) and run the tests again.`,
+    );
+  }
+  console.log(`Installing ${missing.join(", ")} with apt-get (needed by the tests)…`);
+  await run(["apt-get", "update", "-qq"]);
+  await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing]);
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function run(cmd: string[]) {
+  const { code } = await new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    env: { DEBIAN_FRONTEND: "noninteractive" },
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) throw new Error(`${cmd.join(" ")} failed with exit code ${code}`);
+}
