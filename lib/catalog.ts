@@ -82,6 +82,298 @@ export const MODELS: Model[] = [
       listPrice: { unit: "second", cents: { "360p": 1, "480p": 1, "720p": 2, "1080p": 3 } },
     }],
   },
+  // Real models. Upstream prices were read 2026-11-27 with the search tool, mostly from secondary
+  // pages quoting the providers' pricing pages (ai.google.dev/gemini-api/docs/pricing, fal.ai model
+  // pages, replicate.com model pages, docs.dev.runwayml.com pricing, Luma API pricing). Each entry
+  // says how sure the number is; re-check the provider page before going live.
+  {
+    slug: "google/veo-3.1",
+    name: "veo-3.1",
+    displayName: "Veo 3.1",
+    description:
+      "Google DeepMind's flagship video model: 720p/1080p clips of 4 to 8 seconds with native " +
+      "sound (dialogue, effects, ambience), strong prompt adherence, image-to-video.",
+    maker: { slug: "google", name: "Google" },
+    family: { slug: "veo", name: "Veo" },
+    capabilities: {
+      durations: [4, 6, 8],
+      resolutions: ["720p", "1080p"],
+      aspectRatios: ["16:9", "9:16"],
+      imageInput: true,
+      audio: true,
+      negativePrompt: true,
+      seed: true,
+      defaults: { duration: 8, resolution: "720p", aspectRatio: "16:9", audio: true },
+    },
+    routes: [
+      {
+        // Gemini API: $0.40/s at 720p and 1080p, audio always included (fairly sure).
+        // Google serves 1080p only for 8-second clips; other lengths fail upstream and are refunded.
+        provider: "gemini",
+        upstreamModel: "veo-3.1-generate-preview",
+        cost: {
+          unit: "second",
+          cents: { "720p": 40, "1080p": 40 },
+          audioCents: { "720p": 40, "1080p": 40 },
+        },
+      },
+      {
+        // fal.ai fal-ai/veo3.1: $0.20/s without audio, $0.40/s with audio (fairly sure).
+        provider: "fal",
+        upstreamModel: "fal-ai/veo3.1",
+        cost: {
+          unit: "second",
+          cents: { "720p": 20, "1080p": 20 },
+          audioCents: { "720p": 40, "1080p": 40 },
+        },
+      },
+    ],
+  },
+  {
+    slug: "google/veo-3.1-fast",
+    name: "veo-3.1-fast",
+    displayName: "Veo 3.1 Fast",
+    description:
+      "The faster, cheaper Veo 3.1: the same controls and native audio, tuned for iteration.",
+    maker: { slug: "google", name: "Google" },
+    family: { slug: "veo", name: "Veo" },
+    capabilities: {
+      durations: [4, 6, 8],
+      resolutions: ["720p", "1080p"],
+      aspectRatios: ["16:9", "9:16"],
+      imageInput: true,
+      audio: true,
+      negativePrompt: true,
+      seed: true,
+      defaults: { duration: 8, resolution: "720p", aspectRatio: "16:9", audio: true },
+    },
+    routes: [
+      {
+        // Gemini API after the April 2026 cut: $0.10/s 720p, $0.12/s 1080p, audio included
+        // (from secondary sources; before the cut it was $0.15/s).
+        provider: "gemini",
+        upstreamModel: "veo-3.1-fast-generate-preview",
+        cost: {
+          unit: "second",
+          cents: { "720p": 10, "1080p": 12 },
+          audioCents: { "720p": 10, "1080p": 12 },
+        },
+      },
+      {
+        // fal.ai fal-ai/veo3.1/fast: $0.10/s without audio, $0.15/s with audio (fairly sure).
+        provider: "fal",
+        upstreamModel: "fal-ai/veo3.1/fast",
+        cost: {
+          unit: "second",
+          cents: { "720p": 10, "1080p": 10 },
+          audioCents: { "720p": 15, "1080p": 15 },
+        },
+      },
+    ],
+  },
+  {
+    slug: "kwaivgi/kling-v2.5-turbo-pro",
+    name: "kling-v2.5-turbo-pro",
+    displayName: "Kling 2.5 Turbo Pro",
+    description:
+      "Kuaishou's fast Kling 2.5 Turbo at pro quality: 1080p, 5 or 10 seconds, fluid motion " +
+      "and good prompt following, text or image to video. No audio.",
+    maker: { slug: "kwaivgi", name: "Kuaishou" },
+    family: { slug: "kling", name: "Kling" },
+    capabilities: {
+      durations: [5, 10],
+      resolutions: ["1080p"],
+      aspectRatios: ["16:9", "9:16", "1:1"],
+      imageInput: true,
+      audio: false,
+      negativePrompt: true,
+      seed: false,
+      defaults: { duration: 5, resolution: "1080p", aspectRatio: "16:9" },
+    },
+    routes: [
+      {
+        // fal.ai: $0.35 per 5 s plus $0.07 per extra second = $0.07/s (sure).
+        provider: "fal",
+        upstreamModel: "fal-ai/kling-video/v2.5-turbo/pro/text-to-video",
+        cost: { unit: "second", cents: { "1080p": 7 } },
+      },
+      {
+        // Replicate kwaivgi/kling-v2.5-turbo-pro: $0.07/s (fairly sure).
+        provider: "replicate",
+        upstreamModel: "kwaivgi/kling-v2.5-turbo-pro",
+        cost: { unit: "second", cents: { "1080p": 7 } },
+      },
+    ],
+  },
+  {
+    slug: "kwaivgi/kling-v3-pro",
+    name: "kling-v3-pro",
+    displayName: "Kling 3.0 Pro",
+    description:
+      "Kling 3.0 at pro quality: 1080p clips of 3 to 15 seconds with optional native audio, " +
+      "multi-shot storytelling, text or image to video.",
+    maker: { slug: "kwaivgi", name: "Kuaishou" },
+    family: { slug: "kling", name: "Kling" },
+    capabilities: {
+      durations: [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+      resolutions: ["1080p"],
+      aspectRatios: ["16:9", "9:16", "1:1"],
+      imageInput: true,
+      audio: true,
+      negativePrompt: true,
+      seed: false,
+      defaults: { duration: 5, resolution: "1080p", aspectRatio: "16:9", audio: false },
+    },
+    routes: [{
+      // fal.ai: $0.112/s without audio, $0.168/s with audio (from a secondary copy of fal's page).
+      provider: "fal",
+      upstreamModel: "fal-ai/kling-video/v3/pro/text-to-video",
+      cost: { unit: "second", cents: { "1080p": 11.2 }, audioCents: { "1080p": 16.8 } },
+    }],
+  },
+  {
+    slug: "minimax/hailuo-02",
+    name: "hailuo-02",
+    displayName: "MiniMax Hailuo 02",
+    description:
+      "MiniMax's Hailuo 02: strong physics and motion at low cost, 6 or 10 seconds at 768p " +
+      "(1080p for 6 s on Replicate), text or image to video.",
+    maker: { slug: "minimax", name: "MiniMax" },
+    family: { slug: "hailuo", name: "Hailuo" },
+    capabilities: {
+      durations: [6, 10],
+      resolutions: ["768p", "1080p"],
+      aspectRatios: ["16:9"],
+      imageInput: true,
+      audio: false,
+      negativePrompt: false,
+      seed: false,
+      defaults: { duration: 6, resolution: "768p", aspectRatio: "16:9" },
+    },
+    routes: [
+      {
+        // fal.ai standard endpoint (768p only): $0.045/s (fairly sure).
+        provider: "fal",
+        upstreamModel: "fal-ai/minimax/hailuo-02/standard/text-to-video",
+        cost: { unit: "second", cents: { "768p": 4.5 } },
+        unsupported: { resolutions: ["1080p"] },
+      },
+      {
+        // Replicate minimax/hailuo-02: $0.045/s at 768p, $0.08/s at 1080p (fairly sure);
+        // 1080p is 6 s only there, a 10 s 1080p request fails upstream and is refunded.
+        provider: "replicate",
+        upstreamModel: "minimax/hailuo-02",
+        cost: { unit: "second", cents: { "768p": 4.5, "1080p": 8 } },
+      },
+    ],
+  },
+  {
+    slug: "alibaba/wan-2.5",
+    name: "wan-2.5",
+    displayName: "Wan 2.5",
+    description:
+      "Alibaba's Wan 2.5 (preview): 480p to 1080p clips of 5 or 10 seconds with good motion, " +
+      "text or image to video, negative prompts and seeds.",
+    maker: { slug: "alibaba", name: "Alibaba" },
+    family: { slug: "wan", name: "Wan" },
+    capabilities: {
+      durations: [5, 10],
+      resolutions: ["480p", "720p", "1080p"],
+      aspectRatios: ["16:9", "9:16", "1:1"],
+      imageInput: true,
+      audio: false,
+      negativePrompt: true,
+      seed: true,
+      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9" },
+    },
+    routes: [{
+      // fal.ai fal-ai/wan-25-preview: $0.05/s 480p, $0.10/s 720p, $0.15/s 1080p (fairly sure).
+      provider: "fal",
+      upstreamModel: "fal-ai/wan-25-preview/text-to-video",
+      cost: { unit: "second", cents: { "480p": 5, "720p": 10, "1080p": 15 } },
+    }],
+  },
+  {
+    slug: "bytedance/seedance-1-pro",
+    name: "seedance-1-pro",
+    displayName: "Seedance 1.0 Pro",
+    description:
+      "ByteDance's Seedance 1.0 Pro: cinematic multi-shot video up to 1080p, 5 or 10 seconds, " +
+      "many aspect ratios, text or image to video.",
+    maker: { slug: "bytedance", name: "ByteDance" },
+    family: { slug: "seedance", name: "Seedance" },
+    capabilities: {
+      durations: [5, 10],
+      resolutions: ["480p", "720p", "1080p"],
+      aspectRatios: ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
+      imageInput: true,
+      audio: false,
+      negativePrompt: false,
+      seed: true,
+      defaults: { duration: 5, resolution: "1080p", aspectRatio: "16:9" },
+    },
+    routes: [{
+      // fal.ai bills tokens (w×h×fps×s/1024 at about $2.50 per million): about $0.62 per 5 s at
+      // 1080p, so ≈ 12.4 / 5.4 / 2.4 cents per second at 1080p / 720p / 480p (unsure: derived).
+      provider: "fal",
+      upstreamModel: "fal-ai/bytedance/seedance/v1/pro/text-to-video",
+      cost: { unit: "second", cents: { "480p": 2.4, "720p": 5.4, "1080p": 12.4 } },
+    }],
+  },
+  {
+    slug: "luma/ray-2",
+    name: "ray-2",
+    displayName: "Luma Ray 2",
+    description:
+      "Luma's Ray 2: realistic, coherent motion with good camera control, 5 or 9 seconds up to " +
+      "1080p, text or image to video.",
+    maker: { slug: "luma", name: "Luma AI" },
+    family: { slug: "ray", name: "Ray" },
+    capabilities: {
+      durations: [5, 9],
+      resolutions: ["540p", "720p", "1080p"],
+      aspectRatios: ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "9:21"],
+      imageInput: true,
+      audio: false,
+      negativePrompt: false,
+      seed: false,
+      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9" },
+    },
+    routes: [{
+      // Luma bills by pixels generated (~$0.0064 per million): ≈ 8 / 14.2 / 31.9 cents per second
+      // at 540p / 720p / 1080p; secondary pages quote "$0.08/s" (540p). Unsure: derived.
+      provider: "luma",
+      upstreamModel: "ray-2",
+      cost: { unit: "second", cents: { "540p": 8, "720p": 14.2, "1080p": 31.9 } },
+    }],
+  },
+  {
+    slug: "runway/gen4-turbo",
+    name: "gen4-turbo",
+    displayName: "Runway Gen-4 Turbo",
+    description:
+      "Runway's fast Gen-4 model: animates an input image into a 720p clip of 2 to 10 seconds " +
+      "following the prompt. Needs an image.",
+    maker: { slug: "runway", name: "Runway" },
+    family: { slug: "gen4", name: "Gen-4" },
+    capabilities: {
+      durations: [2, 3, 4, 5, 6, 7, 8, 9, 10],
+      resolutions: ["720p"],
+      aspectRatios: ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"],
+      imageInput: true,
+      imageRequired: true,
+      audio: false,
+      negativePrompt: false,
+      seed: true,
+      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9" },
+    },
+    routes: [{
+      // Runway API: 5 credits per second at $0.01 per credit = 5 cents/s (sure).
+      provider: "runway",
+      upstreamModel: "gen4_turbo",
+      cost: { unit: "second", cents: { "720p": 5 } },
+    }],
+  },
 ];
 
 export function findModel(slug: string): Model | undefined {

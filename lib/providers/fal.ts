@@ -61,7 +61,9 @@ export function falInput(upstreamModel: string, req: VideoRequest): Record<strin
   };
   // Kling and Hailuo endpoints have a fixed resolution per endpoint and reject the field.
   if (!/kling|minimax/.test(upstreamModel)) input.resolution = req.resolution;
+  // Audio changes the bill: always say it for the models that can make it.
   if (veo) input.generate_audio = req.audio ?? true;
+  else if (/kling-video\/v3\//.test(upstreamModel)) input.generate_audio = req.audio ?? false;
   if (req.negativePrompt) input.negative_prompt = req.negativePrompt;
   if (req.seed !== undefined) input.seed = req.seed;
   if (req.image) input.image_url = req.image.url;
