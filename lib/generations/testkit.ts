@@ -49,7 +49,7 @@ export function scriptedAdapter(id: ProviderId, script: Script, pollIntervalMs =
     isConfigured: () => true,
     pollIntervalMs,
     submit() {
-      const err = script.submit?.[calls.submit++];
+      const err = (script.submit ?? [])[calls.submit++];
       if (err) return Promise.reject(err);
       return Promise.resolve({ jobId: `job_${calls.submit}` });
     },

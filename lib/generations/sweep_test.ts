@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { getBalance, listLedger, verifyLedger } from "../db/ledger.ts";
+import { getGeneration, listDue } from "../db/generations.ts";
+import { createKvJobQueue, type Job } from "../jobs.ts";
+import { localProvider } from "../providers/local.ts";
+import { createGeneration } from "./service.ts";
+import { parseGenerationBody } from "./schema.ts";
+import { SWEEP_GRACE_MS, sweepGenerations } from "./sweep.ts";
+import { generationJobHandlers, SUBMIT_JOB, submitGeneration } from "./workers.ts";
+import {
+  fundedOrg,
+  scriptedAdapter,
+  testClock,
+  testDeps,
+  testModel,
+  waitForTerminal,
+} from "./testkit.ts";
+
+const preview = parseGenerationBody({
+  model: "local/preview",
+  prompt: "crash test",
+  duration: 1,
+  resolution: "360p",
+});
+
+Deno.test("a lost submit message is picked up by the sweep and the generation completes", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const dir = await Deno.makeTempDir();
+  const clock = testClock(Date.now());
+  const deps = testDeps(kv, dir, { now: clock.now, adapters: { local: localProvider } });
+  const org = await fundedOrg(kv, 10);
+  const real = generationJobHandlers(deps);
+  const { promise: lost, resolve: markLost } = Promise.withResolvers<void>();
+  let dropped = 0;
+  // The first submit is acknowledged without being run: the message is lost.
+  const listening = createKvJobQueue(kv).listen({
+    ...real,
+    [SUBMIT_JOB]: (job: Job) =>
+      dropped++ === 0 ? (markLost(), Promise.resolve()) : real[SUBMIT_JOB](job),
+  });
+  try {
+    const { id } = await createGeneration(deps, org.id, preview);
+    await lost;
+    assert.equal((await getGeneration(kv, org.id, id)).status, "pending");
+    assert.deepEqual(await sweepGenerations(deps, clock.now()), { requeued: [], expired: [] });
+    clock.advance(SWEEP_GRACE_MS + 1);
+    const [s1, s2] = await Promise.all([
+      sweepGenerations(deps, clock.now()),
+      sweepGenerations(deps, clock.now()),
+    ]);
+    assert.deepEqual([...s1.requeued, ...s2.requeued], [id]); // duplicate firings collapse
+    const g = await waitForTerminal(kv, id);
+    assert.equal(g.status, "completed", g.error_message ?? "");
+    assert.equal(await getBalance(kv, org.id), 9);
+    assert.deepEqual(await listDue(kv, clock.now() + 3600_000), []);
+  } finally {
+    kv.close();
+    await listening;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("closing and reopening the KV file mid-flight loses nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/kv.sqlite`;
+  let kv = await Deno.openKv(path);
+  try {
+    const org = await fundedOrg(kv, 10);
+    const { id } = await createGeneration(
+      testDeps(kv, dir, { adapters: { local: localProvider } }),
+      org.id,
+      preview,
+    );
+    kv.close(); // the process dies before any worker ran
+    kv = await Deno.openKv(path);
+    const deps = testDeps(kv, dir, { adapters: { local: localProvider } });
+    const listening = createKvJobQueue(kv).listen(generationJobHandlers(deps));
+    try {
+      const g = await waitForTerminal(kv, id);
+      assert.equal(g.status, "completed", g.error_message ?? "");
+      assert.deepEqual(await verifyLedger(kv, org.id), { balance: 9, sum: 9, ok: true });
+    } finally {
+      kv.close();
+      await listening;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deadline expiry via the sweep fails and refunds exactly once", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = testClock();
+  const { adapter } = scriptedAdapter("fal", { poll: [{ status: "running" }] });
+  const deps = testDeps(kv, "/x", {
+    now: clock.now,
+    adapters: { fal: adapter },
+    models: [testModel("t/slow", "fal", 25)],
+    deadlineMs: 10 * 60_000,
+  });
+  const org = await fundedOrg(kv, 100, clock.now());
+  const { id } = await createGeneration(
+    deps,
+    org.id,
+    parseGenerationBody({ model: "t/slow", prompt: "p" }),
+  );
+  await submitGeneration(deps, id);
+  assert.equal(await getBalance(kv, org.id), 75);
+  clock.advance(11 * 60_000); // the poll chain was lost; past the deadline
+  const runs = await Promise.all([1, 2, 3].map(() => sweepGenerations(deps, clock.now())));
+  assert.deepEqual(runs.flatMap((r) => r.expired), [id]);
+  await sweepGenerations(deps, clock.now() + 60_000);
+  const g = await getGeneration(kv, org.id, id);
+  assert.equal(g.status, "failed");
+  assert.match(g.error_message!, /timed out/);
+  assert.equal(await getBalance(kv, org.id), 100);
+  const refunds = (await listLedger(kv, org.id)).data.filter((e) => e.kind === "refund");
+  assert.equal(refunds.length, 1);
+  assert.ok((await verifyLedger(kv, org.id)).ok);
+  kv.close();
+});

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { getGeneration } from "../db/generations.ts";
+import { createGeneration } from "./service.ts";
+import { parseGenerationBody } from "./schema.ts";
+import { pollDelayMs, pollGeneration, submitGeneration } from "./workers.ts";
+import { fundedOrg, scriptedAdapter, testClock, testDeps, testModel } from "./testkit.ts";
+import { ProviderError } from "../providers/types.ts";
+
+Deno.test("poll delay backs off, is capped, and honours Retry-After", () => {
+  const { adapter } = scriptedAdapter("fal", {}, 1000);
+  assert.equal(pollDelayMs(adapter, 0), 1000);
+  assert.equal(pollDelayMs(adapter, 1), 1250);
+  assert.equal(pollDelayMs(adapter, 100), 30_000);
+  assert.equal(pollDelayMs(adapter, 0, 7000), 7000);
+});
+
+Deno.test("running polls reschedule; an early duplicate poll is dropped; network faults wait", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = testClock();
+  const { adapter, calls } = scriptedAdapter("fal", {
+    poll: [{ status: "running", retryAfterMs: 5000 }, { status: "running" }],
+  }, 1000);
+  const deps = testDeps(kv, "/x", {
+    now: clock.now,
+    adapters: { fal: adapter },
+    models: [testModel("t/one", "fal", 1)],
+  });
+  const org = await fundedOrg(kv, 10, clock.now());
+  const { id } = await createGeneration(
+    deps,
+    org.id,
+    parseGenerationBody({ model: "t/one", prompt: "p" }),
+  );
+  await submitGeneration(deps, id);
+  assert.equal(calls.submit, 1);
+  let g = await getGeneration(kv, org.id, id);
+  assert.equal(g.next_check_at, clock.now() + 1000);
+  clock.advance(1000);
+  await pollGeneration(deps, id);
+  g = await getGeneration(kv, org.id, id);
+  assert.equal(g.next_check_at, clock.now() + 5000); // Retry-After wins over the interval
+  await pollGeneration(deps, id); // a duplicate arriving early: no upstream call
+  assert.equal(calls.poll, 1);
+  // A network fault while polling is not a failure: the generation waits for the next poll.
+  adapter.poll = () => Promise.reject(new ProviderError("ECONNRESET", true));
+  clock.advance(5000);
+  await pollGeneration(deps, id);
+  g = await getGeneration(kv, org.id, id);
+  assert.equal(g.status, "processing");
+  assert.equal(g.poll_count, 2);
+  kv.close();
+});
