@@ -1,8 +1,9 @@
 import { loadConfig } from "./lib/config.ts";
 import { createServices } from "./lib/services.ts";
 import { createPipevideoApp } from "./lib/app.ts";
+import { startBackground } from "./lib/background.ts";
 
-/** `deno task start`: validates the environment, builds the islands, serves on PORT. */
+/** `deno task start`: validates the environment, builds the islands, starts the workers, serves. */
 export async function start() {
   let config;
   try {
@@ -14,6 +15,7 @@ export async function start() {
   const services = await createServices(config);
   const app = createPipevideoApp(services);
   await app.build();
+  startBackground(services);
   Deno.serve({
     port: config.PORT,
     onListen: ({ port }) => {

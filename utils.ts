@@ -1,10 +1,20 @@
 import { createDefine } from "fresh";
 import type { Services } from "./lib/services.ts";
 
+export type Role = "owner" | "admin" | "member";
+
 /** What every request carries through middleware to its route (Fresh's `ctx.state`). */
 export interface State {
   services: Services;
   requestId: string;
+  /** Dashboard: the signed-in user and their session (set by the session middleware). */
+  user?: { id: string; email: string; name: string | null };
+  sessionId?: string;
+  /** Dashboard: the organization being viewed and the user's role in it. */
+  org?: { id: string; name: string };
+  role?: Role;
+  /** API: the key that authenticated this /v1 request and its organization id. */
+  apiKey?: { id: string; orgId: string };
 }
 
 export const define = createDefine<State>();

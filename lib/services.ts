@@ -1,6 +1,10 @@
 import type { Config } from "./config.ts";
 import { openKv } from "./db/kv.ts";
 import { jsonLogger, type Logger } from "./http/log.ts";
+import { createKvJobQueue, type JobQueue } from "./jobs.ts";
+import type { GenerationDeps } from "./generations/deps.ts";
+import { ADAPTERS, configuredProviders } from "./providers/registry.ts";
+import { storeVideoFromFile, storeVideoFromUrl } from "./storage.ts";
 
 /** Everything with an effect that request handlers and workers use, built once per process. */
 export interface Services {
@@ -9,17 +13,48 @@ export interface Services {
   log: Logger;
   now: () => number;
   fetch: typeof fetch;
+  jobs: JobQueue;
+  /** What the generation service and its workers use (adapters of configured providers only). */
+  generation: GenerationDeps;
 }
+
+// Provider videos are large but bounded; anything bigger is refused rather than filling the disk.
+const MAX_VIDEO_BYTES = 512 * 1024 * 1024;
+const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 
 export async function createServices(
   config: Config,
   overrides: Partial<Omit<Services, "config">> = {},
 ): Promise<Services> {
+  const kv = overrides.kv ?? await openKv(config.DENO_KV_PATH);
+  const log = overrides.log ?? jsonLogger();
+  const now = overrides.now ?? Date.now;
+  const fetchFn = overrides.fetch ?? fetch;
+  const configured = configuredProviders(config);
+  const generation: GenerationDeps = overrides.generation ?? {
+    kv,
+    adapters: Object.fromEntries([...configured].map((id) => [id, ADAPTERS[id]])),
+    providerDeps: { fetch: fetchFn, env: config, workDir: `${config.DATA_DIR}/work` },
+    storage: {
+      storeFromFile: (genId, path) => storeVideoFromFile(config.DATA_DIR, genId, path),
+      storeFromUrl: (genId, src) =>
+        storeVideoFromUrl(config.DATA_DIR, genId, src, {
+          fetch: fetchFn,
+          maxBytes: MAX_VIDEO_BYTES,
+          timeoutMs: DOWNLOAD_TIMEOUT_MS,
+        }),
+    },
+    now,
+    margin: config.PRICE_MARGIN,
+    log: (message, err) => log(err ? "error" : "info", message, err ? { error: String(err) } : {}),
+  };
   return {
     config,
-    kv: overrides.kv ?? await openKv(config.DENO_KV_PATH),
-    log: overrides.log ?? jsonLogger(),
-    now: overrides.now ?? Date.now,
-    fetch: overrides.fetch ?? fetch,
+    kv,
+    log,
+    now,
+    fetch: fetchFn,
+    jobs: overrides.jobs ?? createKvJobQueue(kv, (m, e) => log("error", m, { error: String(e) })),
+    generation,
   };
 }

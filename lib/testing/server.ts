@@ -1,6 +1,7 @@
 import { testConfig } from "../config.ts";
 import { createServices, type Services } from "../services.ts";
 import { createPipevideoApp } from "../app.ts";
+import { startBackground } from "../background.ts";
 
 export interface TestServer {
   url: string;
@@ -9,10 +10,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The real app on a real port with an in-memory KV and a temporary data dir. */
+/**
+ * The real app on a real port with an in-memory KV and a temporary data dir; with
+ * `background: true` the queue workers run too, so generations go all the way through.
+ */
 export async function startTestServer(
   env: Record<string, string> = {},
   overrides: Partial<Omit<Services, "config">> = {},
+  opts: { background?: boolean } = {},
 ): Promise<TestServer> {
   const config = testConfig(env);
   const logs: Record<string, unknown>[] = [];
@@ -21,6 +26,8 @@ export async function startTestServer(
     ...overrides,
   });
   const app = createPipevideoApp(services);
+  // Queue workers run as in production; the minute sweeps are called directly by tests.
+  const background = opts.background ? startBackground(services, { cron: false }) : null;
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.handler);
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
@@ -29,6 +36,7 @@ export async function startTestServer(
     async close() {
       await server.shutdown();
       services.kv.close();
+      await background;
       await Deno.remove(config.DATA_DIR, { recursive: true }).catch(() => {});
     },
   };

@@ -1,0 +1,24 @@
+import type { Services } from "./services.ts";
+import type { JobHandler } from "./jobs.ts";
+import { generationJobHandlers } from "./generations/workers.ts";
+import { registerCron } from "./generations/sweep.ts";
+
+/** Every queue job type the process handles, by type. Add new job kinds here. */
+export function jobHandlers(services: Services): Record<string, JobHandler> {
+  return {
+    ...generationJobHandlers(services.generation),
+  };
+}
+
+/**
+ * Starts the queue listener (and, unless told not to, the once-a-minute sweeps). Resolves when
+ * the KV database closes. Tests pass `cron: false` and call the sweeps directly.
+ */
+export function startBackground(services: Services, opts: { cron?: boolean } = {}): Promise<void> {
+  if (opts.cron ?? true) {
+    registerCron(services.generation).catch((err) =>
+      services.log("error", "cron registration failed", { error: String(err) })
+    );
+  }
+  return services.jobs.listen(jobHandlers(services));
+}
