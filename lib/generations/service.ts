@@ -22,6 +22,7 @@ import {
 import { addIdempotencyRecord, hashBody, lookupIdempotency } from "../db/idempotency.ts";
 import { addRequestUsage, getDailyUsage, getUsageTotals } from "../db/usage.ts";
 import { enqueueInAtomic } from "../jobs.ts";
+import { signVideoUrl } from "../storage.ts";
 import { DEFAULT_DEADLINE_MS, type GenerationDeps, logOf } from "./deps.ts";
 import type { GenerationInput } from "./schema.ts";
 import { cancelPlan, updateGeneration } from "./transitions.ts";
@@ -295,12 +296,7 @@ export interface ApiGeneration {
   metadata?: Record<string, string>;
 }
 
-export type SignVideoUrl = (
-  publicUrl: string,
-  secretKey: string,
-  genId: string,
-  expiresAtSec: number,
-) => string;
+export type SignVideoUrl = typeof signVideoUrl;
 
 const URL_LIFETIME_SEC = 3600;
 const toSec = (ms: number) => Math.floor(ms / 1000);
@@ -309,17 +305,17 @@ const toSec = (ms: number) => Math.floor(ms / 1000);
  * Shapes a record for the API: seconds, and a signed output URL. The expiry is rounded up to the
  * hour so the URL stays the same across polls within the hour.
  */
-export function toApiGeneration(
+export async function toApiGeneration(
   g: GenerationRecord,
-  opts: { publicUrl: string; secretKey: string; nowMs: number; signUrl: SignVideoUrl },
-): ApiGeneration {
+  opts: { publicUrl: string; secretKey: string; nowMs: number; signUrl?: SignVideoUrl },
+): Promise<ApiGeneration> {
   const expires = Math.ceil((toSec(opts.nowMs) + URL_LIFETIME_SEC) / 3600) * 3600;
   return {
     id: g.id,
     status: g.status,
     model: g.model,
     output_url: g.status === "completed" && g.output
-      ? opts.signUrl(opts.publicUrl, opts.secretKey, g.id, expires)
+      ? await (opts.signUrl ?? signVideoUrl)(opts.publicUrl, opts.secretKey, g.id, expires)
       : null,
     cost_cents: g.cost_cents,
     latency_ms: g.latency_ms,

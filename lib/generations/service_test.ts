@@ -5,6 +5,7 @@ import { getGeneration, listGenerations } from "../db/generations.ts";
 import { getModelMetrics } from "../db/usage.ts";
 import { createKvJobQueue } from "../jobs.ts";
 import { localProvider } from "../providers/local.ts";
+import { serveVideo, storeVideoFromFile, verifyVideoSignature } from "../storage.ts";
 import { cancelGeneration, createGeneration, getUsage, toApiGeneration } from "./service.ts";
 import { generationJobHandlers, pollGeneration, submitGeneration } from "./workers.ts";
 import { parseGenerationBody } from "./schema.ts";
@@ -24,7 +25,13 @@ const preview = (prompt = "a red fox") =>
 Deno.test("full flow on a real KV queue with the local ffmpeg model: pending → completed", async () => {
   const kv = await Deno.openKv(":memory:");
   const dir = await Deno.makeTempDir();
-  const deps = testDeps(kv, dir, { adapters: { local: localProvider } });
+  const deps = testDeps(kv, dir, {
+    adapters: { local: localProvider },
+    storage: {
+      storeFromFile: (genId, path) => storeVideoFromFile(dir, genId, path),
+      storeFromUrl: () => Promise.reject(new Error("not used")),
+    },
+  });
   const org = await fundedOrg(kv, 500);
   const listening = createKvJobQueue(kv).listen(generationJobHandlers(deps));
   try {
@@ -37,16 +44,22 @@ Deno.test("full flow on a real KV queue with the local ffmpeg model: pending →
     assert.ok(done.latency_ms! >= 0);
     assert.equal(done.attempts.length, 1);
     assert.ok(done.attempts[0].upstream_job_id);
-    assert.ok((await Deno.stat(`${dir}/${created.id}.mp4`)).size > 1000);
+    assert.ok(done.output!.bytes! > 1000);
+    const served = await serveVideo(new Request("http://x/"), dir, created.id);
+    assert.equal(served.status, 200);
+    assert.equal((await served.bytes()).length, done.output!.bytes);
     assert.equal(await getBalance(kv, org.id), 499);
     assert.deepEqual(await verifyLedger(kv, org.id), { balance: 499, sum: 499, ok: true });
-    const api = toApiGeneration(done, {
-      publicUrl: "http://x",
-      secretKey: "s",
-      nowMs: Date.now(),
-      signUrl: (base, _s, id, exp) => `${base}/v/${id}?exp=${exp}`,
-    });
-    assert.match(api.output_url!, new RegExp(`^http://x/v/${created.id}\\?exp=\\d+$`));
+    const nowMs = Date.now();
+    const api = await toApiGeneration(done, { publicUrl: "http://x", secretKey: "s", nowMs });
+    const url = new URL(api.output_url!);
+    assert.equal(url.pathname, `/files/videos/${created.id}.mp4`);
+    const exp = Number(url.searchParams.get("exp"));
+    assert.ok(exp > nowMs / 1000 + 3000 && exp <= nowMs / 1000 + 7200);
+    assert.equal(exp % 3600, 0);
+    assert.ok(
+      await verifyVideoSignature("s", created.id, exp, url.searchParams.get("sig"), nowMs / 1000),
+    );
     assert.deepEqual(Object.keys(api).sort(), [
       "completed_at",
       "cost_cents",

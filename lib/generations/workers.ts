@@ -181,18 +181,7 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
 
   const t = deps.now();
   if (result.status === "running") {
-    const delay = adapter ? pollDelayMs(adapter, g0.poll_count + 1, result.retryAfterMs) : 60_000;
-    await updateGeneration(deps, id, (g): Plan | null =>
-      !same(g) ? null : {
-        next: {
-          ...g,
-          poll_count: g.poll_count + 1,
-          tick: g.tick + 1,
-          next_check_at: Math.min(t + delay, g.deadline_at),
-          updated_at: t,
-        },
-        apply: enqueue(POLL_JOB, id, Math.min(delay, Math.max(0, g.deadline_at - t))),
-      });
+    await reschedulePoll(deps, g0, adapter, result.retryAfterMs, t);
     return;
   }
   if (result.status === "failed") {
@@ -214,12 +203,44 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
       : await deps.storage.storeFromUrl(id, out);
   } catch (err) {
     logOf(deps)(`generation ${id}: storing the video failed`, err);
-    const message = `${cand.model} via ${cand.provider}: the finished video could not be stored`;
+    if (err instanceof ProviderError && err.retryable) {
+      // The video is still upstream: a download that timed out or hit a 5xx is tried again.
+      await reschedulePoll(deps, g0, adapter, err.retryAfterMs, deps.now());
+      return;
+    }
+    const message = `${cand.model} via ${cand.provider}: the finished video could not be stored` +
+      (err instanceof ProviderError ? ` (${err.message})` : "");
     await updateGeneration(deps, id, (g) => same(g) ? failPlan(message, deps.now())(g) : null);
     return;
   }
   const done = deps.now();
   await updateGeneration(deps, id, completePlan(same, done, stored ? stored.bytes : undefined));
+}
+
+/** Schedules the next poll of the same chain (checked on its tick, so a stale chain writes nothing). */
+async function reschedulePoll(
+  deps: GenerationDeps,
+  g0: GenerationRecord,
+  adapter: ProviderAdapter | undefined,
+  retryAfterMs: number | undefined,
+  t: number,
+) {
+  const delay = adapter ? pollDelayMs(adapter, g0.poll_count + 1, retryAfterMs) : 60_000;
+  await updateGeneration(
+    deps,
+    g0.id,
+    (g): Plan | null =>
+      g.status !== "processing" || g.tick !== g0.tick || g.attempt !== g0.attempt ? null : {
+        next: {
+          ...g,
+          poll_count: g.poll_count + 1,
+          tick: g.tick + 1,
+          next_check_at: Math.min(t + delay, g.deadline_at),
+          updated_at: t,
+        },
+        apply: enqueue(POLL_JOB, g.id, Math.min(delay, Math.max(0, g.deadline_at - t))),
+      },
+  );
 }
 
 /** The job handlers to pass to JobQueue.listen. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { getGeneration } from "../db/generations.ts";
+import { getBalance } from "../db/ledger.ts";
 import { createGeneration } from "./service.ts";
 import { parseGenerationBody } from "./schema.ts";
 import { pollDelayMs, pollGeneration, submitGeneration } from "./workers.ts";
@@ -48,5 +49,49 @@ Deno.test("running polls reschedule; an early duplicate poll is dropped; network
   g = await getGeneration(kv, org.id, id);
   assert.equal(g.status, "processing");
   assert.equal(g.poll_count, 2);
+  kv.close();
+});
+
+Deno.test("a retryable storage failure waits for the next poll; a permanent one fails and refunds", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = testClock();
+  const { adapter } = scriptedAdapter("fal", {
+    poll: [{ status: "succeeded", output: { url: "https://cdn.example/v.mp4" } }],
+  });
+  const storeErrors = [new ProviderError("download timed out", true), null];
+  const deps = testDeps(kv, "/x", {
+    now: clock.now,
+    adapters: { fal: adapter },
+    models: [testModel("t/one", "fal", 4)],
+    storage: {
+      storeFromFile: () => Promise.reject(new Error("unused")),
+      storeFromUrl: () => {
+        const err = storeErrors.shift();
+        return err ? Promise.reject(err) : Promise.resolve({ bytes: 123 });
+      },
+    },
+  });
+  const org = await fundedOrg(kv, 10, clock.now());
+  const body = parseGenerationBody({ model: "t/one", prompt: "p" });
+  const { id } = await createGeneration(deps, org.id, body);
+  await submitGeneration(deps, id);
+  clock.advance(60_000);
+  await pollGeneration(deps, id);
+  assert.equal((await getGeneration(kv, org.id, id)).status, "processing");
+  clock.advance(60_000);
+  await pollGeneration(deps, id);
+  const g = await getGeneration(kv, org.id, id);
+  assert.equal(g.status, "completed");
+  assert.deepEqual(g.output, { stored: true, bytes: 123 });
+
+  storeErrors.push(new ProviderError("not a video container", false));
+  const second = await createGeneration(deps, org.id, body);
+  await submitGeneration(deps, second.id);
+  clock.advance(60_000);
+  await pollGeneration(deps, second.id);
+  const failed = await getGeneration(kv, org.id, second.id);
+  assert.equal(failed.status, "failed");
+  assert.match(failed.error_message!, /could not be stored \(not a video container\)/);
+  assert.equal(await getBalance(kv, org.id), 6);
   kv.close();
 });
