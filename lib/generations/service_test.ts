@@ -407,3 +407,30 @@ Deno.test("usage and model metrics after a few generations", async () => {
   kv.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("routing: cheapest configured route, a named provider, or the first of an order", async () => {
+  const { pickRoute, toVideoRequest, resolveOptions } = await import("./service.ts");
+  const model = testModel("t/multi", "fal", 10);
+  model.routes.push({
+    ...model.routes[0],
+    provider: "replicate",
+    listPrice: { unit: "video", cents: { "360p": 8, "720p": 16 } },
+  });
+  model.routes.push({
+    ...model.routes[0],
+    provider: "luma",
+    listPrice: { unit: "video", cents: { "360p": 5, "720p": 10 } },
+  });
+  const req = toVideoRequest(resolveOptions({ models: ["t/multi"], prompt: "p" }, [model]));
+  const all = () => true;
+  const noLuma = (p: string) => p !== "luma";
+  assert.equal(pickRoute(model, req, undefined, all, 1)?.route.provider, "luma");
+  assert.equal(pickRoute(model, req, undefined, noLuma, 1)?.price, 8);
+  assert.equal(pickRoute(model, req, "fal", all, 1)?.price, 10);
+  assert.equal(pickRoute(model, req, "luma", noLuma, 1), null);
+  assert.equal(pickRoute(model, req, { order: ["luma", "fal"] }, noLuma, 1)?.route.provider, "fal");
+  assert.equal(
+    pickRoute(model, req, { order: ["runway"] }, noLuma, 1)?.route.provider,
+    "replicate",
+  );
+});
