@@ -169,6 +169,8 @@ Deno.test("a failure delivered twice refunds once", async () => {
   const deps = testDeps(kv, "/x", {
     adapters: { fal: adapter },
     models: [testModel("t/one", "fal", 7)],
+    // What lib/db/webhooks.ts hooks in: its records ride in the terminal commit.
+    onTerminal: (a, g) => a.sum(["test_terminal_hooks", g.id], 1n),
   });
   const org = await fundedOrg(kv, 100);
   const { id } = await createGeneration(
@@ -190,6 +192,8 @@ Deno.test("a failure delivered twice refunds once", async () => {
   const refunds = (await listLedger(kv, org.id)).data.filter((e) => e.kind === "refund");
   assert.equal(refunds.length, 1);
   assert.equal(refunds[0].amount_cents, 7);
+  const hooks = await kv.get<Deno.KvU64>(["test_terminal_hooks", id]);
+  assert.equal(hooks.value?.value, 1n);
   assert.ok((await verifyLedger(kv, org.id)).ok);
   kv.close();
 });
