@@ -9,6 +9,7 @@ import { newWebhookSecret } from "../webhooks/sign.ts";
  *   ["org_webhook_deliveries", orgId, deliveryId]               -> deliveryId
  *   ["endpoint_webhook_deliveries", orgId, endpointId, deliveryId] -> deliveryId
  *   ["webhook_deliveries_due", nextAttemptAtMs, deliveryId]     -> deliveryId (pending only)
+ *   ["webhook_events", eventKey]                                -> WebhookEventRecord (fan-out done)
  * Every time here is Unix milliseconds; routes convert to seconds at the API edge.
  */
 
@@ -18,6 +19,7 @@ const DELIVERIES = "webhook_deliveries";
 const ORG_DELIVERIES = "org_webhook_deliveries";
 const ENDPOINT_DELIVERIES = "endpoint_webhook_deliveries";
 const DUE = "webhook_deliveries_due";
+const EVENTS = "webhook_events";
 
 /** How long a rotated-out secret still signs, so receivers can switch without dropping events. */
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -462,4 +464,35 @@ export async function listDueDeliveryIds(
   const iter = kv.list<string>({ start: [DUE], end: [DUE, nowMs + 1] }, { limit });
   for await (const e of iter) ids.push(e.value);
   return ids;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events: one fan-out per event, so a duplicate notify job creates no second set of deliveries.
+
+export interface WebhookEventRecord {
+  delivery_ids: string[];
+  created_at: number;
+}
+
+/** The event's fan-out record (e.g. key "gen_…:video.generation.completed"), or null before it. */
+export async function getWebhookEvent(
+  kv: Deno.Kv,
+  eventKey: string,
+): Promise<WebhookEventRecord | null> {
+  return (await kv.get<WebhookEventRecord>([EVENTS, eventKey])).value;
+}
+
+/**
+ * Records the event's fan-out in `atomic`, together with its deliveries: the commit fails when
+ * another worker recorded the same event first, so each event is fanned out exactly once.
+ */
+export function addWebhookEventMutations(
+  atomic: Deno.AtomicOperation,
+  eventKey: string,
+  deliveryIds: string[],
+  nowMs: number,
+): void {
+  const key = [EVENTS, eventKey];
+  const value: WebhookEventRecord = { delivery_ids: deliveryIds, created_at: nowMs };
+  atomic.check({ key, versionstamp: null }).set(key, value);
 }
