@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { testConfig } from "./config.ts";
+import { createServices, type Services } from "./services.ts";
+import { cheapestPricing, getModelDetail, listModels } from "./models.ts";
+import { addModelOutcome } from "./db/usage.ts";
+import { findModel } from "./catalog.ts";
+import { NotFound } from "./errors.ts";
+
+const NOW = Date.UTC(2026, 10, 27, 12);
+
+async function withServices(env: Record<string, string>, fn: (s: Services) => Promise<void>) {
+  const config = testConfig(env);
+  const services = await createServices(config, { now: () => NOW });
+  try {
+    await fn(services);
+  } finally {
+    services.kv.close();
+    await Deno.remove(config.DATA_DIR, { recursive: true }).catch(() => {});
+  }
+}
+
+Deno.test("listModels offers only models with a configured route; local needs no key", async () => {
+  await withServices({}, (s) => {
+    const models = listModels(s);
+    assert.deepEqual(models.map((m) => m.slug), ["local/preview"]);
+    const local = models[0];
+    assert.equal(local.display_name, "Local Preview");
+    assert.deepEqual(local.routes, [{ provider: "local", host: "local" }]);
+    assert.deepEqual(local.pricing, {
+      unit: "second",
+      currency: "usd",
+      cents: { "360p": 1, "480p": 1, "720p": 2, "1080p": 3 },
+    });
+    assert.deepEqual(local.capabilities.aspect_ratios, ["16:9", "9:16", "1:1"]);
+    assert.equal(local.capabilities.image_input, false);
+    assert.deepEqual(local.maker, { slug: "local", name: "Pipevideo" });
+    return Promise.resolve();
+  });
+});
+
+Deno.test("listModels prices each resolution at the cheapest configured route, with audio", async () => {
+  await withServices({ FAL_KEY: "k", GEMINI_API_KEY: "g", PRICE_MARGIN: "1.25" }, (s) => {
+    const veo = listModels(s).find((m) => m.slug === "google/veo-3.1");
+    assert.ok(veo);
+    assert.deepEqual(veo.routes, [
+      { provider: "gemini", host: "gemini" },
+      { provider: "fal", host: "fal" },
+    ]);
+    // fal: 20 c/s plain, 40 c/s with audio; gemini: 40 c/s either way; margin 1.25.
+    assert.deepEqual(veo.pricing.cents, { "720p": 25, "1080p": 25 });
+    assert.deepEqual(veo.pricing.audio_cents, { "720p": 50, "1080p": 50 });
+    assert.equal(veo.capabilities.audio, true);
+    assert.equal(veo.capabilities.defaults.audio, true);
+    return Promise.resolve();
+  });
+});
+
+Deno.test("cheapestPricing skips a route that lacks a resolution", () => {
+  const model = findModel("local/preview")!;
+  const route = { ...model.routes[0], unsupported: { resolutions: ["1080p"] } };
+  const p = cheapestPricing(model, [route], 1.25);
+  assert.deepEqual(p.cents, { "360p": 1, "480p": 1, "720p": 2 });
+});
+
+Deno.test("getModelDetail decodes the slug, names routes and reports 7-day metrics", async () => {
+  await withServices({ FAL_KEY: "k" }, async (s) => {
+    const a = s.kv.atomic();
+    addModelOutcome(a, "google/veo-3.1", "completed", 1000, NOW);
+    addModelOutcome(a, "google/veo-3.1", "failed", null, NOW);
+    addModelOutcome(a, "google/veo-3.1", "completed", 3000, NOW - 8 * 86_400_000); // too old
+    await a.commit();
+    const d = await getModelDetail(s, "google%2Fveo-3.1");
+    assert.equal(d.model.id, "google/veo-3.1");
+    assert.equal(d.model.slug, "google/veo-3.1");
+    assert.deepEqual(d.model.routes, [{
+      provider: { slug: "fal", name: "fal.ai" },
+      host: { slug: "fal", name: "fal.ai" },
+    }]);
+    assert.equal(d.metrics.totalRequests, 2);
+    assert.equal(d.metrics.completedRequests, 1);
+    assert.equal(d.metrics.failedRequests, 1);
+    assert.equal(d.metrics.successRate, 50);
+    assert.equal(d.metrics.avgLatencyMs, 1000);
+    assert.equal((await getModelDetail(s, "google/veo-3.1")).model.slug, "google/veo-3.1");
+  });
+});
+
+Deno.test("getModelDetail: unknown or unconfigured model is NotFound", async () => {
+  await withServices({}, async (s) => {
+    await assert.rejects(getModelDetail(s, "nope/nothing"), NotFound);
+    await assert.rejects(getModelDetail(s, "google%2Fveo-3.1"), NotFound);
+    await assert.rejects(getModelDetail(s, "%E0%A4%A"), NotFound);
+  });
+});
