@@ -17,6 +17,13 @@ const schema = z.object({
   PRICE_MARGIN: z.coerce.number().min(1).max(10).default(1.25),
   STRIPE_SECRET_KEY: optional,
   STRIPE_WEBHOOK_SECRET: optional,
+  // Where the Stripe SDK sends API calls; set only to point it at a local stand-in (tests).
+  STRIPE_API_HOST: optional,
+  STRIPE_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),
+  // Limits of one top-up, in cents ($5 to $1,000 by default).
+  BILLING_MIN_CENTS: z.coerce.number().int().min(50).default(500),
+  BILLING_MAX_CENTS: z.coerce.number().int().min(50).max(99_999_999).default(100_000),
   GITHUB_CLIENT_ID: optional,
   GITHUB_CLIENT_SECRET: optional,
   GOOGLE_CLIENT_ID: optional,
@@ -51,6 +58,11 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
   const e = result.data;
   if (e.APP_ENV === "production" && !e.SECRET_KEY) {
     throw new ConfigError("Invalid configuration:\n  SECRET_KEY: required in production");
+  }
+  if (e.BILLING_MIN_CENTS > e.BILLING_MAX_CENTS) {
+    throw new ConfigError(
+      "Invalid configuration:\n  BILLING_MIN_CENTS: must not exceed BILLING_MAX_CENTS",
+    );
   }
   return e;
 }
