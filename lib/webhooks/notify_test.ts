@@ -1,0 +1,252 @@
+import assert from "node:assert/strict";
+import type { Job, JobQueue } from "../jobs.ts";
+import { createGeneration } from "../generations/service.ts";
+import { completePlan, failPlan, updateGeneration } from "../generations/transitions.ts";
+import { parseGenerationBody } from "../generations/schema.ts";
+import { fundedOrg, scriptedAdapter, testDeps, testModel } from "../generations/testkit.ts";
+import {
+  createEndpoint,
+  getDelivery,
+  getOrCreateDefaultSecret,
+  listDeliveries,
+  setEndpointEnabled,
+} from "../db/webhooks.ts";
+import { verifyVideoSignature } from "../storage.ts";
+import { verifyWebhook } from "./sign.ts";
+import { RETRY_SCHEDULE_MS } from "./deliver.ts";
+import {
+  ATTEMPT_JOB,
+  enqueueGenerationEvent,
+  NOTIFY_JOB,
+  notifyGeneration,
+  runDeliveryAttempt,
+  SWEEP_GRACE_MS,
+  sweepDueDeliveries,
+  type WebhookDeps,
+} from "./notify.ts";
+
+const SECRET_KEY = "notify-test-secret";
+
+/** A queue that records what is enqueued, so a test can run the jobs itself with its clock. */
+function recordingQueue(): JobQueue & { sent: { job: Job; delayMs?: number }[] } {
+  const sent: { job: Job; delayMs?: number }[] = [];
+  return {
+    sent,
+    enqueue(job, opts = {}) {
+      sent.push({ job, delayMs: opts.delayMs });
+      return Promise.resolve();
+    },
+    listen: () => Promise.reject(new Error("not used")),
+  };
+}
+
+/** A real receiver on 127.0.0.1 answering the given statuses in turn (the last repeats). */
+function receiver(statuses: number[] = [200]) {
+  const received: { headers: Headers; body: string }[] = [];
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
+    received.push({ headers: req.headers, body: await req.text() });
+    const status = statuses.length > 1 ? statuses.shift()! : statuses[0];
+    return new Response(status === 200 ? "ok" : "nope", { status });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/hook`,
+    received,
+    close: () => server.shutdown(),
+  };
+}
+
+async function setup(opts: { webhookUrl?: string } = {}) {
+  const kv = await Deno.openKv(":memory:");
+  let now = Date.UTC(2026, 10, 27, 12);
+  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
+  const { adapter } = scriptedAdapter("fal", {});
+  const gen = testDeps(kv, "/unused", {
+    adapters: { fal: adapter },
+    models: [testModel("t/one", "fal", 7)],
+    now: clock.now,
+    onTerminal: enqueueGenerationEvent,
+  });
+  const jobs = recordingQueue();
+  const deps: WebhookDeps = {
+    kv,
+    jobs,
+    now: clock.now,
+    publicUrl: "http://pv.test",
+    secretKey: SECRET_KEY,
+    allowPrivate: true,
+    random: () => 0.5, // no jitter: delays are exactly the schedule
+    timeoutMs: 2000,
+  };
+  const org = await fundedOrg(kv, 100, now);
+  const body = parseGenerationBody({
+    model: "t/one",
+    prompt: "a lighthouse",
+    ...(opts.webhookUrl ? { webhook_url: opts.webhookUrl } : {}),
+  });
+  const { id } = await createGeneration(gen, org.id, body);
+  return { kv, clock, gen, deps, jobs, org, id };
+}
+
+/** Collects KV queue messages until `count` have arrived; fails after a deadline. */
+function collectQueue(kv: Deno.Kv, count: number, deadlineMs = 5000): Promise<Job[]> {
+  const got: Job[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`queue: ${got.length} of ${count} messages`)),
+      deadlineMs,
+    );
+    kv.listenQueue((msg) => {
+      got.push(msg as Job);
+      if (got.length === count) {
+        clearTimeout(timer);
+        resolve(got);
+      }
+    });
+  });
+}
+
+Deno.test("the terminal commit enqueues notify; the job fans out once per endpoint and webhook_url", async () => {
+  const rx = receiver();
+  const s = await setup({ webhookUrl: `${rx.url}?per-request` });
+  try {
+    const on = await createEndpoint(s.kv, s.org.id, { url: rx.url }, s.clock.now());
+    const off = await createEndpoint(s.kv, s.org.id, { url: `${rx.url}?off` }, s.clock.now());
+    await setEndpointEnabled(s.kv, s.org.id, off.endpoint.id, false, s.clock.now());
+
+    // The submit job is on the queue already; completing adds the notify job in the same commit.
+    const messages = collectQueue(s.kv, 2);
+    const done = await updateGeneration(s.gen, s.id, completePlan(() => true, s.clock.now()));
+    assert.equal(done.committed?.status, "completed");
+    const jobs = await messages;
+    assert.deepEqual(jobs.find((j) => j.type === NOTIFY_JOB), { type: NOTIFY_JOB, id: s.id });
+
+    // At-least-once: the same job three times, two of them racing, still gives one fan-out.
+    const [a, b] = await Promise.all([
+      notifyGeneration(s.deps, s.id),
+      notifyGeneration(s.deps, s.id),
+    ]);
+    assert.deepEqual(await notifyGeneration(s.deps, s.id), []);
+    const created = [...a, ...b];
+    assert.equal(created.length, 2);
+    const listed = (await listDeliveries(s.kv, s.org.id)).data;
+    assert.deepEqual(listed.map((d) => d.id).sort(), [...created].sort());
+    assert.deepEqual(
+      listed.map((d) => d.endpoint_id).sort(),
+      [on.endpoint.id, null].sort(),
+      "the disabled endpoint gets nothing",
+    );
+
+    const payload = JSON.parse(listed[0].body);
+    assert.equal(payload.eventType, "video.generation.completed");
+    assert.equal(payload.generationId, s.id);
+    assert.equal(payload.status, "completed");
+    assert.equal(payload.errorMessage, null);
+    assert.equal(payload.data.id, s.id);
+    const url = new URL(payload.outputUrl);
+    assert.equal(url.origin, "http://pv.test");
+    assert.ok(
+      await verifyVideoSignature(
+        SECRET_KEY,
+        s.id,
+        url.searchParams.get("exp"),
+        url.searchParams.get("sig"),
+        s.clock.now() / 1000,
+      ),
+    );
+
+    // Each delivery's attempt job rode in the fan-out commit; run them as the queue would.
+    for (const id of created) await runDeliveryAttempt(s.deps, id);
+    assert.equal(rx.received.length, 2);
+    const defaultSecret = await getOrCreateDefaultSecret(s.kv, s.org.id);
+    const perRequest = rx.received.find((r) =>
+      r.headers.get("webhook-id") &&
+      listed.find((d) => d.endpoint_id === null)!.msg_id === r.headers.get("webhook-id")
+    )!;
+    const nowSec = Math.floor(s.clock.now() / 1000);
+    assert.ok(await verifyWebhook(defaultSecret, perRequest.headers, perRequest.body, nowSec));
+    const toEndpoint = rx.received.find((r) => r !== perRequest)!;
+    assert.ok(await verifyWebhook(on.secret, toEndpoint.headers, toEndpoint.body, nowSec));
+    assert.equal(
+      await verifyWebhook(on.secret, perRequest.headers, perRequest.body, nowSec),
+      false,
+    );
+  } finally {
+    s.kv.close();
+    await rx.close();
+  }
+});
+
+Deno.test("a receiver answering 500 twice then 200 gets three attempts with one webhook-id", async () => {
+  const rx = receiver([500, 500, 200]);
+  const s = await setup();
+  try {
+    const ep = await createEndpoint(s.kv, s.org.id, { url: rx.url }, s.clock.now());
+    await updateGeneration(s.gen, s.id, failPlan("upstream exploded", s.clock.now()));
+    const [deliveryId] = await notifyGeneration(s.deps, s.id);
+
+    await runDeliveryAttempt(s.deps, deliveryId);
+    assert.deepEqual(s.jobs.sent, [{
+      job: { type: ATTEMPT_JOB, id: deliveryId },
+      delayMs: RETRY_SCHEDULE_MS[0],
+    }]);
+    // A copy of the job that arrives before the retry is due sends nothing and schedules nothing.
+    await runDeliveryAttempt(s.deps, deliveryId);
+    assert.equal(rx.received.length, 1);
+    assert.equal(s.jobs.sent.length, 1);
+
+    s.clock.advance(RETRY_SCHEDULE_MS[0]);
+    await runDeliveryAttempt(s.deps, deliveryId);
+    assert.equal(s.jobs.sent.at(-1)!.delayMs, RETRY_SCHEDULE_MS[1]);
+    s.clock.advance(RETRY_SCHEDULE_MS[1]);
+    await runDeliveryAttempt(s.deps, deliveryId);
+    assert.equal(s.jobs.sent.length, 2, "success schedules nothing more");
+
+    assert.equal(rx.received.length, 3);
+    const ids = new Set(rx.received.map((r) => r.headers.get("webhook-id")));
+    assert.equal(ids.size, 1);
+    for (const r of rx.received) {
+      const sentAt = Number(r.headers.get("webhook-timestamp"));
+      assert.ok(await verifyWebhook(ep.secret, r.headers, r.body, sentAt));
+      const body = JSON.parse(r.body);
+      assert.equal(body.status, "failed");
+      assert.equal(body.errorMessage, "upstream exploded");
+      assert.equal(body.outputUrl, null);
+    }
+    const d = (await getDelivery(s.kv, s.org.id, deliveryId))!;
+    assert.equal(d.status, "succeeded");
+    assert.deepEqual(d.attempts.map((x) => x.status_code), [500, 500, 200]);
+  } finally {
+    s.kv.close();
+    await rx.close();
+  }
+});
+
+Deno.test("notify ignores a generation that is not terminal (or unknown)", async () => {
+  const s = await setup();
+  try {
+    await createEndpoint(s.kv, s.org.id, { url: "http://127.0.0.1:9/x" }, s.clock.now());
+    assert.deepEqual(await notifyGeneration(s.deps, s.id), []);
+    assert.deepEqual(await notifyGeneration(s.deps, "gen_01JUNKNOWN0000000000000000"), []);
+    assert.equal((await listDeliveries(s.kv, s.org.id)).data.length, 0);
+  } finally {
+    s.kv.close();
+  }
+});
+
+Deno.test("the sweep re-enqueues a delivery whose job was lost, after the grace period", async () => {
+  const s = await setup();
+  try {
+    await createEndpoint(s.kv, s.org.id, { url: "http://127.0.0.1:9/x" }, s.clock.now());
+    await updateGeneration(s.gen, s.id, failPlan("x", s.clock.now()));
+    const [deliveryId] = await notifyGeneration(s.deps, s.id);
+    assert.deepEqual(await sweepDueDeliveries(s.deps, s.clock.now()), []);
+    s.clock.advance(SWEEP_GRACE_MS);
+    assert.deepEqual(await sweepDueDeliveries(s.deps, s.clock.now()), [deliveryId]);
+    assert.deepEqual(s.jobs.sent, [{
+      job: { type: ATTEMPT_JOB, id: deliveryId },
+      delayMs: undefined,
+    }]);
+  } finally {
+    s.kv.close();
+  }
+});
