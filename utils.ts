@@ -13,6 +13,8 @@ export interface State {
   /** Dashboard: the organization being viewed and the user's role in it. */
   org?: { id: string; name: string };
   role?: Role;
+  /** Dashboard: what the shell shows on every page (set by routes/(app)/_middleware.ts). */
+  dashboard?: { orgs: { id: string; name: string; role: Role }[]; balanceCents: number };
   /** API: the key that authenticated this /v1 request and its organization id. */
   apiKey?: { id: string; orgId: string };
 }

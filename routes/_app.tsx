@@ -1,6 +1,6 @@
 import { define } from "../utils.ts";
 
-export default define.page(function App({ Component }) {
+export default define.page(function App({ Component, state }) {
   return (
     <html lang="en">
       <head>
@@ -11,17 +11,20 @@ export default define.page(function App({ Component }) {
         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
       </head>
       <body>
-        <header class="site-header">
-          <div class="container header-row">
-            <a class="brand" href="/">
-              <span class="brand-mark" aria-hidden="true">▶</span> Pipevideo
-            </a>
-            <nav aria-label="Main">
-              <a href="/models">Models</a>
-              <a href="/docs">Docs</a>
-            </nav>
-          </div>
-        </header>
+        {/* Dashboard pages bring their own header (routes/(app)/_layout.tsx). */}
+        {!state.dashboard && (
+          <header class="site-header">
+            <div class="container header-row">
+              <a class="brand" href="/">
+                <span class="brand-mark" aria-hidden="true">▶</span> Pipevideo
+              </a>
+              <nav aria-label="Main">
+                <a href="/models">Models</a>
+                <a href="/docs">Docs</a>
+              </nav>
+            </div>
+          </header>
+        )}
         <Component />
       </body>
     </html>
