@@ -1,0 +1,74 @@
+import type { Config } from "../config.ts";
+import { getUser, type User } from "../db/users.ts";
+import { createSession, deleteSession, getSession, type Session } from "../db/sessions.ts";
+import { SESSION_TTL_MS } from "../db/sessions.ts";
+import { clearCookie, getCookie, serializeCookie } from "./cookies.ts";
+
+export const SESSION_COOKIE = "pv_session";
+
+export function secureCookies(config: Config): boolean {
+  return config.publicUrl.startsWith("https:");
+}
+
+/** The Set-Cookie value for a new session token. */
+export function sessionCookie(config: Config, token: string): string {
+  return serializeCookie(SESSION_COOKIE, token, {
+    secure: secureCookies(config),
+    maxAgeSeconds: Math.floor(SESSION_TTL_MS / 1000),
+  });
+}
+
+export function clearSessionCookie(config: Config): string {
+  return clearCookie(SESSION_COOKIE, { secure: secureCookies(config) });
+}
+
+export interface SignedIn {
+  token: string;
+  session: Session;
+  user: User;
+}
+
+/** The signed-in user of a request, or null (no cookie, unknown or expired session). */
+export async function readSession(
+  kv: Deno.Kv,
+  req: Request,
+  nowMs = Date.now(),
+): Promise<SignedIn | null> {
+  const token = getCookie(req, SESSION_COOKIE);
+  if (!token) return null;
+  const session = await getSession(kv, token, nowMs);
+  if (!session) return null;
+  const user = await getUser(kv, session.user_id);
+  if (!user) return null;
+  return { token, session, user };
+}
+
+/**
+ * Starts a session for a user who just proved who they are. Any session the browser already had
+ * is ended, so a session id planted before sign-in is never promoted (fixation).
+ */
+export async function startSession(
+  kv: Deno.Kv,
+  config: Config,
+  req: Request,
+  userId: string,
+  nowMs = Date.now(),
+): Promise<{ token: string; session: Session; setCookie: string }> {
+  const previous = getCookie(req, SESSION_COOKIE);
+  let orgId: string | null = null;
+  if (previous) {
+    const old = await getSession(kv, previous, nowMs);
+    if (old && old.user_id === userId) orgId = old.org_id;
+    await deleteSession(kv, previous);
+  }
+  const { token, session } = await createSession(kv, userId, { orgId, nowMs });
+  return { token, session, setCookie: sessionCookie(config, token) };
+}
+
+/** Only same-site relative paths are followed after sign-in (no open redirects). */
+export function safeNext(next: string | null | undefined, fallback = "/playground"): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) {
+    return fallback;
+  }
+  return next;
+}

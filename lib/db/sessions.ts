@@ -1,0 +1,126 @@
+import { sha256Hex } from "./apikeys.ts";
+import { newId } from "../ids.ts";
+
+/**
+ * Dashboard sessions. The cookie carries a random token; KV holds only its SHA-256, so a copy
+ * of the database cannot be replayed as cookies. Keys: ["sessions", tokenHash] and
+ * ["user_sessions", userId, sessionId] -> tokenHash (for "sign out everywhere").
+ * Expiry slides: each use at least SLIDE_EVERY_MS after the last one extends it.
+ */
+export interface Session {
+  id: string;
+  user_id: string;
+  /** The organization the user last chose; null until they pick or create one. */
+  org_id: string | null;
+  created_at: number; // ms
+  last_seen_at: number; // ms
+  expires_at: number; // ms
+}
+
+export const SESSION_TTL_MS = 30 * 24 * 3600_000;
+const SLIDE_EVERY_MS = 3600_000;
+
+const sessionKey = (tokenHash: string): Deno.KvKey => ["sessions", tokenHash];
+const userSessionKey = (userId: string, sessionId: string): Deno.KvKey => [
+  "user_sessions",
+  userId,
+  sessionId,
+];
+
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function createSession(
+  kv: Deno.Kv,
+  userId: string,
+  opts: { orgId?: string | null; nowMs?: number; ttlMs?: number } = {},
+): Promise<{ token: string; session: Session }> {
+  const nowMs = opts.nowMs ?? Date.now();
+  const ttl = opts.ttlMs ?? SESSION_TTL_MS;
+  const token = randomToken();
+  const hash = await sha256Hex(token);
+  const session: Session = {
+    id: newId("ses", nowMs),
+    user_id: userId,
+    org_id: opts.orgId ?? null,
+    created_at: nowMs,
+    last_seen_at: nowMs,
+    expires_at: nowMs + ttl,
+  };
+  const res = await kv.atomic()
+    .check({ key: sessionKey(hash), versionstamp: null })
+    .set(sessionKey(hash), session, { expireIn: ttl })
+    .set(userSessionKey(userId, session.id), hash, { expireIn: ttl })
+    .commit();
+  if (!res.ok) throw new Error("session token collision");
+  return { token, session };
+}
+
+/** The live session for a cookie token (extending its expiry), or null. */
+export async function getSession(
+  kv: Deno.Kv,
+  token: string,
+  nowMs = Date.now(),
+): Promise<Session | null> {
+  if (!/^[0-9a-f]{64}$/.test(token)) return null;
+  const hash = await sha256Hex(token);
+  const entry = await kv.get<Session>(sessionKey(hash));
+  const s = entry.value;
+  if (!s) return null;
+  if (s.expires_at <= nowMs) {
+    await removeSession(kv, hash, s);
+    return null;
+  }
+  if (nowMs - s.last_seen_at >= SLIDE_EVERY_MS) {
+    const slid = { ...s, last_seen_at: nowMs, expires_at: nowMs + SESSION_TTL_MS };
+    // A concurrent request may slide it first; either write is fine, so the result is ignored.
+    await kv.atomic().check(entry)
+      .set(sessionKey(hash), slid, { expireIn: SESSION_TTL_MS })
+      .set(userSessionKey(s.user_id, s.id), hash, { expireIn: SESSION_TTL_MS })
+      .commit();
+    return slid;
+  }
+  return s;
+}
+
+/** Remembers the organization the user switched to. */
+export async function setSessionOrg(kv: Deno.Kv, token: string, orgId: string): Promise<void> {
+  const hash = await sha256Hex(token);
+  for (;;) {
+    const entry = await kv.get<Session>(sessionKey(hash));
+    if (!entry.value) return;
+    const ttl = Math.max(1000, entry.value.expires_at - Date.now());
+    const res = await kv.atomic().check(entry)
+      .set(sessionKey(hash), { ...entry.value, org_id: orgId }, { expireIn: ttl })
+      .commit();
+    if (res.ok) return;
+  }
+}
+
+export async function deleteSession(kv: Deno.Kv, token: string): Promise<void> {
+  const hash = await sha256Hex(token);
+  const s = (await kv.get<Session>(sessionKey(hash))).value;
+  if (s) await removeSession(kv, hash, s);
+}
+
+async function removeSession(kv: Deno.Kv, hash: string, s: Session) {
+  await kv.atomic().delete(sessionKey(hash)).delete(userSessionKey(s.user_id, s.id)).commit();
+}
+
+/** Signs the user out on every device. Returns how many sessions ended. */
+export async function deleteUserSessions(kv: Deno.Kv, userId: string): Promise<number> {
+  let n = 0;
+  for await (const e of kv.list<string>({ prefix: ["user_sessions", userId] })) {
+    await kv.atomic().delete(sessionKey(e.value)).delete(e.key).commit();
+    n++;
+  }
+  return n;
+}
+
+export async function countUserSessions(kv: Deno.Kv, userId: string): Promise<number> {
+  let n = 0;
+  for await (const _ of kv.list({ prefix: ["user_sessions", userId] })) n++;
+  return n;
+}
