@@ -89,7 +89,7 @@ async function developmentSecret(dataDir: string): Promise<string> {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const secret = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   await Deno.mkdir(dataDir, { recursive: true });
-  await Deno.writeTextFile(file, secret, { mode: 0o600, createNew: true }).catch(async (err) => {
+  await Deno.writeTextFile(file, secret, { mode: 0o600, createNew: true }).catch((err) => {
     if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
   });
   return (await Deno.readTextFile(file)).trim();
