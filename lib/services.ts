@@ -5,6 +5,7 @@ import { createKvJobQueue, type JobQueue } from "./jobs.ts";
 import type { GenerationDeps } from "./generations/deps.ts";
 import { ADAPTERS, configuredProviders } from "./providers/registry.ts";
 import { storeVideoFromFile, storeVideoFromUrl } from "./storage.ts";
+import { enqueueGenerationEvent } from "./webhooks/notify.ts";
 
 /** Everything with an effect that request handlers and workers use, built once per process. */
 export interface Services {
@@ -46,6 +47,8 @@ export async function createServices(
     },
     now,
     margin: config.PRICE_MARGIN,
+    // The terminal commit also owes the video.generation.completed webhook event.
+    onTerminal: enqueueGenerationEvent,
     log: (message, err) => log(err ? "error" : "info", message, err ? { error: String(err) } : {}),
   };
   return {
