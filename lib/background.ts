@@ -2,11 +2,13 @@ import type { Services } from "./services.ts";
 import type { JobHandler } from "./jobs.ts";
 import { generationJobHandlers } from "./generations/workers.ts";
 import { registerCron } from "./generations/sweep.ts";
+import { registerWebhookCron, webhookDeps, webhookJobHandlers } from "./webhooks/notify.ts";
 
 /** Every queue job type the process handles, by type. Add new job kinds here. */
 export function jobHandlers(services: Services): Record<string, JobHandler> {
   return {
     ...generationJobHandlers(services.generation),
+    ...webhookJobHandlers(webhookDeps(services)),
   };
 }
 
@@ -18,6 +20,9 @@ export function startBackground(services: Services, opts: { cron?: boolean } = {
   if (opts.cron ?? true) {
     registerCron(services.generation).catch((err) =>
       services.log("error", "cron registration failed", { error: String(err) })
+    );
+    registerWebhookCron(webhookDeps(services)).catch((err) =>
+      services.log("error", "webhook cron registration failed", { error: String(err) })
     );
   }
   return services.jobs.listen(jobHandlers(services));
