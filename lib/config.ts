@@ -28,6 +28,12 @@ const schema = z.object({
   GITHUB_CLIENT_SECRET: optional,
   GOOGLE_CLIENT_ID: optional,
   GOOGLE_CLIENT_SECRET: optional,
+  // OAuth endpoints: overridable so tests (and GitHub Enterprise) can point elsewhere.
+  GITHUB_OAUTH_URL: url.default("https://github.com"),
+  GITHUB_API_URL: url.default("https://api.github.com"),
+  GOOGLE_AUTH_URL: url.default("https://accounts.google.com/o/oauth2/v2/auth"),
+  GOOGLE_TOKEN_URL: url.default("https://oauth2.googleapis.com/token"),
+  GOOGLE_USERINFO_URL: url.default("https://openidconnect.googleapis.com/v1/userinfo"),
   SMTP_URL: optional,
   MAIL_FROM: optional,
   GEMINI_API_KEY: optional,
