@@ -9,18 +9,19 @@ import * as $5 from "./routes/admin/v1/_middleware.ts";
 import * as $6 from "./routes/admin/v1/orgs/[org]/credits.ts";
 import * as $7 from "./routes/admin/v1/orgs/[org]/keys.ts";
 import * as $8 from "./routes/admin/v1/orgs/index.ts";
-import * as $9 from "./routes/files/videos/[file].ts";
-import * as $10 from "./routes/healthz.ts";
-import * as $11 from "./routes/index.tsx";
-import * as $12 from "./routes/openapi.json.ts";
-import * as $13 from "./routes/v1/_error.ts";
-import * as $14 from "./routes/v1/_middleware.ts";
-import * as $15 from "./routes/v1/models/[...slug].ts";
-import * as $16 from "./routes/v1/models/index.ts";
-import * as $17 from "./routes/v1/usage.ts";
-import * as $18 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $19 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $20 from "./routes/v1/video/generations/index.ts";
+import * as $9 from "./routes/docs/index.tsx";
+import * as $10 from "./routes/files/videos/[file].ts";
+import * as $11 from "./routes/healthz.ts";
+import * as $12 from "./routes/index.tsx";
+import * as $13 from "./routes/openapi.json.ts";
+import * as $14 from "./routes/v1/_error.ts";
+import * as $15 from "./routes/v1/_middleware.ts";
+import * as $16 from "./routes/v1/models/[...slug].ts";
+import * as $17 from "./routes/v1/models/index.ts";
+import * as $18 from "./routes/v1/usage.ts";
+import * as $19 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $20 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $21 from "./routes/v1/video/generations/index.ts";
 import * as $i0 from "./islands/PriceEstimator.tsx";
 import type { Manifest } from "./lib/fresh/mod.ts";
 
@@ -35,18 +36,19 @@ const manifest: Manifest = {
     "./routes/admin/v1/orgs/[org]/credits.ts": $6,
     "./routes/admin/v1/orgs/[org]/keys.ts": $7,
     "./routes/admin/v1/orgs/index.ts": $8,
-    "./routes/files/videos/[file].ts": $9,
-    "./routes/healthz.ts": $10,
-    "./routes/index.tsx": $11,
-    "./routes/openapi.json.ts": $12,
-    "./routes/v1/_error.ts": $13,
-    "./routes/v1/_middleware.ts": $14,
-    "./routes/v1/models/[...slug].ts": $15,
-    "./routes/v1/models/index.ts": $16,
-    "./routes/v1/usage.ts": $17,
-    "./routes/v1/video/generations/[id]/cancel.ts": $18,
-    "./routes/v1/video/generations/[id]/index.ts": $19,
-    "./routes/v1/video/generations/index.ts": $20,
+    "./routes/docs/index.tsx": $9,
+    "./routes/files/videos/[file].ts": $10,
+    "./routes/healthz.ts": $11,
+    "./routes/index.tsx": $12,
+    "./routes/openapi.json.ts": $13,
+    "./routes/v1/_error.ts": $14,
+    "./routes/v1/_middleware.ts": $15,
+    "./routes/v1/models/[...slug].ts": $16,
+    "./routes/v1/models/index.ts": $17,
+    "./routes/v1/usage.ts": $18,
+    "./routes/v1/video/generations/[id]/cancel.ts": $19,
+    "./routes/v1/video/generations/[id]/index.ts": $20,
+    "./routes/v1/video/generations/index.ts": $21,
   },
   islands: {
     "./islands/PriceEstimator.tsx": $i0,

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { define } from "../../../../../utils.ts";
+import { json, readJson } from "../../../../../lib/http/json.ts";
+import { createApiKey } from "../../../../../lib/db/apikeys.ts";
+import { BadRequest } from "../../../../../lib/errors.ts";
+
+const body = z.object({
+  name: z.string().trim().min(1).max(100),
+  /** Unix seconds, like every timestamp in the API. */
+  expires_at: z.number().int().positive().max(32503680000).nullable().optional(),
+});
+
+/** Creates an API key for an org: `{name, expires_at?}` -> `{id, key}`; the key is shown once. */
+export const handler = define.handlers({
+  async POST(ctx) {
+    const { services } = ctx.state;
+    const { name, expires_at } = await readJson(ctx.req, body);
+    const nowMs = services.now();
+    if (expires_at && expires_at * 1000 <= nowMs) {
+      throw new BadRequest("expires_at must be in the future", "expires_at");
+    }
+    const created = await createApiKey(services.kv, ctx.params.org, {
+      name,
+      expiresAt: expires_at ? expires_at * 1000 : null,
+    }, { nowMs });
+    return json({ id: created.id, key: created.key });
+  },
+});

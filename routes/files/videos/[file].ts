@@ -1,0 +1,30 @@
+import { define } from "../../../utils.ts";
+import { serveVideo, verifyVideoSignature } from "../../../lib/storage.ts";
+import { Forbidden } from "../../../lib/errors.ts";
+import { apiErrorResponse } from "../../../lib/http/errors.ts";
+
+/**
+ * A stored video behind a signed, expiring URL (`/files/videos/{genId}.mp4?exp=&sig=`): no API
+ * key needed; a bad or expired signature is 403 JSON. Range requests are served by serveVideo.
+ */
+export const handler = define.handlers({
+  async GET(ctx) {
+    const { services, requestId } = ctx.state;
+    const genId = ctx.params.file.replace(/\.mp4$/, "");
+    const q = ctx.url.searchParams;
+    const ok = ctx.params.file.endsWith(".mp4") && await verifyVideoSignature(
+      services.config.secretKey,
+      genId,
+      q.get("exp"),
+      q.get("sig"),
+      Math.floor(services.now() / 1000),
+    );
+    if (!ok) {
+      return apiErrorResponse(
+        new Forbidden("This video link is invalid or has expired"),
+        requestId,
+      );
+    }
+    return await serveVideo(ctx.req, services.config.DATA_DIR, genId);
+  },
+});

@@ -1,0 +1,10 @@
+import { define } from "../../../utils.ts";
+import { json } from "../../../lib/http/json.ts";
+import { listModels } from "../../../lib/models.ts";
+
+/** The models this server offers (compat): `{models: [...]}`. */
+export const handler = define.handlers({
+  GET(ctx) {
+    return json({ models: listModels(ctx.state.services) });
+  },
+});

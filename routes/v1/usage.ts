@@ -1,0 +1,11 @@
+import { define } from "../../utils.ts";
+import { json } from "../../lib/http/json.ts";
+import { getUsage } from "../../lib/generations/service.ts";
+
+/** The org's balance, totals, daily usage and recent requests (compat). */
+export const handler = define.handlers({
+  async GET(ctx) {
+    const { services, apiKey } = ctx.state;
+    return json(await getUsage(services.kv, apiKey!.orgId, services.now()));
+  },
+});

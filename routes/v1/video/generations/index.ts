@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { define } from "../../../../utils.ts";
+import { json, parseWith, readJson } from "../../../../lib/http/json.ts";
+import { parseGenerationBody } from "../../../../lib/generations/schema.ts";
+import {
+  createGeneration,
+  listGenerations,
+  toApiGeneration,
+} from "../../../../lib/generations/service.ts";
+
+const headersSchema = z.object({
+  "Idempotency-Key": z.string().trim().min(1, "must not be empty")
+    .max(255, "must be at most 255 characters").nullable(),
+  "X-Application-Name": z.string().trim().max(256, "must be at most 256 characters").nullable(),
+});
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().max(1000).optional(),
+  status: z.enum(["pending", "processing", "completed", "failed", "cancelled"]).optional(),
+  model: z.string().trim().min(1).max(200).optional(),
+});
+
+export const handler = define.handlers({
+  /** Creates a generation: validated, priced and charged in one commit; answers at once. */
+  async POST(ctx) {
+    const { services, apiKey } = ctx.state;
+    const h = ctx.req.headers;
+    const headers = parseWith(headersSchema, {
+      "Idempotency-Key": h.get("Idempotency-Key"),
+      "X-Application-Name": h.get("X-Application-Name"),
+    });
+    const input = parseGenerationBody(await readJson(ctx.req, z.unknown()));
+    const created = await createGeneration(services.generation, apiKey!.orgId, input, {
+      apiKeyId: apiKey!.id,
+      idempotencyKey: headers["Idempotency-Key"],
+      applicationName: headers["X-Application-Name"] || null,
+    });
+    return json(created);
+  },
+
+  /** The org's generations, newest first: `{data, next_cursor}`. */
+  async GET(ctx) {
+    const { services, apiKey } = ctx.state;
+    const q = parseWith(listQuery, Object.fromEntries(ctx.url.searchParams));
+    const page = await listGenerations(services.kv, apiKey!.orgId, q);
+    const { publicUrl, secretKey } = services.config;
+    const nowMs = services.now();
+    const data = await Promise.all(
+      page.data.map((g) => toApiGeneration(g, { publicUrl, secretKey, nowMs })),
+    );
+    return json({ data, next_cursor: page.next_cursor });
+  },
+});
