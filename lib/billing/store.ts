@@ -1,0 +1,239 @@
+import type { Cents } from "../catalog.ts";
+import {
+  addDebitMutations,
+  balanceKey,
+  balanceOf,
+  type LedgerEntry,
+  ledgerKey,
+  serializeForOrg,
+} from "../db/ledger.ts";
+import { newId } from "../ids.ts";
+
+/**
+ * Billing's records in Deno KV (the key shapes of this area live here and nowhere else), and the
+ * two money movements Stripe causes: a paid Checkout Session credits the org exactly once, a
+ * refund takes the refunded amount back exactly once.
+ *
+ * Refund debt, decided: the balance is a Deno.KvU64 and can never be negative. When a refund is
+ * larger than the balance, we take what is there (an `adjustment` entry) and record the rest as
+ * the org's explicit refund debt (`billing_debt`), which the billing page shows. The next top-up
+ * settles the debt first, in its own commit: a `topup` entry for the full payment and an
+ * `adjustment` entry for the part that pays the debt. Every balance change still has its ledger
+ * entry, so balance == sum(ledger) holds throughout; the debt is outside the balance.
+ */
+
+/** One successful Stripe payment, for the payment history. */
+export interface Payment {
+  id: string; // the topup ledger entry id (time-ordered)
+  org_id: string;
+  session_id: string;
+  payment_intent: string | null;
+  amount_cents: Cents;
+  currency: string;
+  created_at: number; // ms, when we credited it
+}
+
+/** What charge events tell us about a payment intent's charge. */
+export interface ChargeInfo {
+  charge_id: string;
+  receipt_url: string | null;
+  amount_refunded: Cents;
+}
+
+export interface Debt {
+  cents: Cents;
+  updated_at: number;
+}
+
+const sessionCreditedKey = (sessionId: string): Deno.KvKey => ["stripe_session", sessionId];
+const paymentKey = (orgId: string, id: string): Deno.KvKey => ["billing_payments", orgId, id];
+const paymentIntentKey = (pi: string): Deno.KvKey => ["stripe_payment_intent", pi];
+const chargeInfoKey = (pi: string): Deno.KvKey => ["stripe_charge_info", pi];
+const chargeRefundedKey = (chargeId: string): Deno.KvKey => ["stripe_charge_refunded", chargeId];
+const debtKey = (orgId: string): Deno.KvKey => ["billing_debt", orgId];
+
+const MAX_ATTEMPTS = 100;
+
+export async function getDebt(kv: Deno.Kv, orgId: string): Promise<Cents> {
+  return (await kv.get<Debt>(debtKey(orgId))).value?.cents ?? 0;
+}
+
+export interface PaidSession {
+  orgId: string;
+  sessionId: string;
+  amountCents: Cents;
+  currency: string;
+  paymentIntent: string | null;
+}
+
+/**
+ * Credits a paid Checkout Session exactly once (keyed by the session id), records the payment and
+ * settles any refund debt first. Returns whether this call credited.
+ */
+export async function creditPaidSession(
+  kv: Deno.Kv,
+  p: PaidSession,
+  nowMs: number,
+): Promise<{ credited: boolean; settledDebt: Cents }> {
+  if (!Number.isSafeInteger(p.amountCents) || p.amountCents <= 0) {
+    throw new RangeError(`amount must be a positive integer of cents, got ${p.amountCents}`);
+  }
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const [done, debt] = await kv.getMany<[unknown, Debt]>([
+      sessionCreditedKey(p.sessionId),
+      debtKey(p.orgId),
+    ]);
+    if (done.value !== null) return { credited: false, settledDebt: 0 };
+    const owed = debt.value?.cents ?? 0;
+    const settle = Math.min(owed, p.amountCents);
+    const topup: LedgerEntry = {
+      id: newId("led", nowMs),
+      org_id: p.orgId,
+      kind: "topup",
+      amount_cents: p.amountCents,
+      reference: p.sessionId,
+      reason: "Stripe Checkout payment",
+      created_at: nowMs,
+    };
+    const payment: Payment = {
+      id: topup.id,
+      org_id: p.orgId,
+      session_id: p.sessionId,
+      payment_intent: p.paymentIntent,
+      amount_cents: p.amountCents,
+      currency: p.currency,
+      created_at: nowMs,
+    };
+    const atomic = kv.atomic()
+      .check(done)
+      .check(debt)
+      .set(sessionCreditedKey(p.sessionId), { org_id: p.orgId, ledger_id: topup.id })
+      .set(ledgerKey(p.orgId, topup.id), topup)
+      .set(paymentKey(p.orgId, payment.id), payment);
+    if (p.paymentIntent) {
+      atomic.set(paymentIntentKey(p.paymentIntent), { org_id: p.orgId, payment_id: payment.id });
+    }
+    if (settle > 0) {
+      const adj: LedgerEntry = {
+        id: newId("led", nowMs),
+        org_id: p.orgId,
+        kind: "adjustment",
+        amount_cents: -settle,
+        reference: `debt:${p.sessionId}`,
+        reason: "Settles refund debt",
+        created_at: nowMs,
+      };
+      atomic.set(ledgerKey(p.orgId, adj.id), adj);
+      if (owed - settle > 0) {
+        atomic.set(debtKey(p.orgId), { cents: owed - settle, updated_at: nowMs });
+      } else atomic.delete(debtKey(p.orgId));
+    }
+    if (p.amountCents - settle > 0) atomic.sum(balanceKey(p.orgId), BigInt(p.amountCents - settle));
+    if ((await atomic.commit()).ok) return { credited: true, settledDebt: settle };
+  }
+  throw new Error(`creditPaidSession: too much contention on org ${p.orgId}`);
+}
+
+/** The org a payment intent paid for, if we credited it. */
+export async function orgOfPaymentIntent(kv: Deno.Kv, pi: string): Promise<string | null> {
+  return (await kv.get<{ org_id: string }>(paymentIntentKey(pi))).value?.org_id ?? null;
+}
+
+/** Remembers a charge's receipt URL and refunded total (never lowering a known refund total). */
+export async function saveChargeInfo(kv: Deno.Kv, pi: string, info: ChargeInfo): Promise<void> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const cur = await kv.get<ChargeInfo>(chargeInfoKey(pi));
+    const merged: ChargeInfo = {
+      charge_id: info.charge_id,
+      receipt_url: info.receipt_url ?? cur.value?.receipt_url ?? null,
+      amount_refunded: Math.max(info.amount_refunded, cur.value?.amount_refunded ?? 0),
+    };
+    if ((await kv.atomic().check(cur).set(chargeInfoKey(pi), merged).commit()).ok) return;
+  }
+  throw new Error(`saveChargeInfo: too much contention on ${pi}`);
+}
+
+export interface RefundResult {
+  /** Cents newly refunded by this event (0 when it was already applied). */
+  refunded: Cents;
+  /** Of those, taken from the balance. */
+  debited: Cents;
+  /** Of those, recorded as refund debt because the balance was short. */
+  owed: Cents;
+}
+
+/**
+ * Applies a charge's cumulative `amount_refunded` exactly once: we store how much of each charge
+ * we have already taken back and only ever take the difference, so redelivered, repeated or
+ * out-of-order refund events (and several partial refunds) each count once. Runs in the org's
+ * debit chain because it checks and sets the balance, like a generation charge.
+ */
+export function applyChargeRefund(
+  kv: Deno.Kv,
+  r: { orgId: string; chargeId: string; amountRefunded: Cents; paymentIntent: string | null },
+  nowMs: number,
+): Promise<RefundResult> {
+  return serializeForOrg(kv, r.orgId, async () => {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const [done, bal, debt] = await kv.getMany<[{ cents: number }, Deno.KvU64, Debt]>([
+        chargeRefundedKey(r.chargeId),
+        balanceKey(r.orgId),
+        debtKey(r.orgId),
+      ]);
+      const delta = r.amountRefunded - (done.value?.cents ?? 0);
+      if (delta <= 0) return { refunded: 0, debited: 0, owed: 0 };
+      const take = Math.min(balanceOf(bal), delta);
+      const short = delta - take;
+      const atomic = kv.atomic()
+        .check(done)
+        .check(debt)
+        .set(chargeRefundedKey(r.chargeId), {
+          cents: r.amountRefunded,
+          org_id: r.orgId,
+          updated_at: nowMs,
+        });
+      if (take > 0) {
+        addDebitMutations(atomic, r.orgId, bal, take, {
+          kind: "adjustment",
+          reason: "Stripe refund",
+          reference: `${r.chargeId}:${r.amountRefunded}`,
+        }, nowMs);
+      }
+      if (short > 0) {
+        atomic.set(debtKey(r.orgId), {
+          cents: (debt.value?.cents ?? 0) + short,
+          updated_at: nowMs,
+        });
+      }
+      if ((await atomic.commit()).ok) return { refunded: delta, debited: take, owed: short };
+    }
+    throw new Error(`applyChargeRefund: too much contention on org ${r.orgId}`);
+  });
+}
+
+export interface PaymentView extends Payment {
+  receipt_url: string | null;
+  refunded_cents: Cents;
+}
+
+/** The org's payments, newest first, with receipt links and refunded amounts when known. */
+export async function listPayments(
+  kv: Deno.Kv,
+  orgId: string,
+  limit = 20,
+): Promise<PaymentView[]> {
+  const payments: Payment[] = [];
+  for await (
+    const e of kv.list<Payment>({ prefix: ["billing_payments", orgId] }, { reverse: true, limit })
+  ) payments.push(e.value);
+  const infos = await Promise.all(
+    payments.map((p) =>
+      p.payment_intent ? kv.get<ChargeInfo>(chargeInfoKey(p.payment_intent)) : null
+    ),
+  );
+  return payments.map((p, i) => ({
+    ...p,
+    receipt_url: infos[i]?.value?.receipt_url ?? null,
+    refunded_cents: infos[i]?.value?.amount_refunded ?? 0,
+  }));
+}

@@ -1,0 +1,154 @@
+import type Stripe from "stripe";
+import type { Services } from "../services.ts";
+import { BadRequest } from "../errors.ts";
+import { getOrg } from "../db/orgs.ts";
+import { stripeClient, stripeCrypto } from "./stripe.ts";
+import {
+  applyChargeRefund,
+  creditPaidSession,
+  orgOfPaymentIntent,
+  saveChargeInfo,
+} from "./store.ts";
+
+/** Credits are in US cents; a session in any other currency is logged and never credited. */
+export const BILLING_CURRENCY = "usd";
+
+export type WebhookOutcome =
+  | { action: "credited"; orgId: string; cents: number }
+  | { action: "refunded"; orgId: string; cents: number; owed: number }
+  | { action: "recorded" }
+  | { action: "ignored"; why: string };
+
+/**
+ * Verifies a Stripe webhook (raw body + Stripe-Signature against STRIPE_WEBHOOK_SECRET) and applies
+ * it. A bad or missing signature throws BadRequest before anything is read or written. Unknown
+ * event types are ignored. The amount credited always comes from the signed event.
+ */
+export async function handleStripeWebhook(
+  services: Services,
+  rawBody: string,
+  signature: string | null,
+): Promise<WebhookOutcome> {
+  const { config } = services;
+  const secret = config.STRIPE_WEBHOOK_SECRET;
+  const stripe = stripeClient(config, services.fetch);
+  if (!secret || !stripe) throw new BadRequest("Stripe webhooks are not configured here");
+  if (!signature) throw new BadRequest("Missing Stripe-Signature header", null, "bad_signature");
+  let event: Stripe.Event;
+  try {
+    event = await stripe.webhooks.constructEventAsync(
+      rawBody,
+      signature,
+      secret,
+      undefined,
+      stripeCrypto,
+    );
+  } catch {
+    throw new BadRequest("Invalid Stripe signature", null, "bad_signature");
+  }
+  const outcome = await applyStripeEvent(services, event);
+  services.log("info", "stripe webhook", { event_id: event.id, type: event.type, ...outcome });
+  return outcome;
+}
+
+/** Applies one verified event. Every branch is idempotent: Stripe delivers at least once. */
+export async function applyStripeEvent(
+  services: Services,
+  event: Stripe.Event,
+): Promise<WebhookOutcome> {
+  switch (event.type) {
+    case "checkout.session.completed":
+    case "checkout.session.async_payment_succeeded":
+      return await onSessionPaid(services, event.data.object);
+    case "charge.succeeded":
+    case "charge.updated": {
+      const charge = event.data.object;
+      const pi = idOf(charge.payment_intent);
+      if (!pi) return { action: "ignored", why: "charge without payment intent" };
+      await saveChargeInfo(services.kv, pi, {
+        charge_id: charge.id,
+        receipt_url: charge.receipt_url ?? null,
+        amount_refunded: 0,
+      });
+      return { action: "recorded" };
+    }
+    case "charge.refunded":
+      return await onChargeRefunded(services, event.data.object);
+    default:
+      return { action: "ignored", why: `event type ${event.type}` };
+  }
+}
+
+async function onSessionPaid(
+  services: Services,
+  session: Stripe.Checkout.Session,
+): Promise<WebhookOutcome> {
+  if (session.mode !== "payment") return { action: "ignored", why: "not a payment session" };
+  if (session.payment_status !== "paid") {
+    return { action: "ignored", why: `payment_status ${session.payment_status}` };
+  }
+  const orgId = session.metadata?.org_id ?? session.client_reference_id;
+  if (!orgId || (session.client_reference_id && session.client_reference_id !== orgId)) {
+    services.log("error", "stripe session without a consistent org", { session_id: session.id });
+    return { action: "ignored", why: "no org on the session" };
+  }
+  if (!(await getOrg(services.kv, orgId))) {
+    services.log("error", "stripe session for an unknown org", { session_id: session.id });
+    return { action: "ignored", why: "unknown org" };
+  }
+  const cents = session.amount_total ?? 0;
+  const currency = (session.currency ?? "").toLowerCase();
+  if (currency !== BILLING_CURRENCY || !Number.isSafeInteger(cents) || cents <= 0) {
+    services.log("error", "stripe session not creditable", { session_id: session.id, currency });
+    return { action: "ignored", why: "amount or currency not creditable" };
+  }
+  const { credited } = await creditPaidSession(services.kv, {
+    orgId,
+    sessionId: session.id,
+    amountCents: cents,
+    currency,
+    paymentIntent: idOf(session.payment_intent),
+  }, services.now());
+  return credited
+    ? { action: "credited", orgId, cents }
+    : { action: "ignored", why: "session already credited" };
+}
+
+async function onChargeRefunded(
+  services: Services,
+  charge: Stripe.Charge,
+): Promise<WebhookOutcome> {
+  const pi = idOf(charge.payment_intent);
+  let orgId = pi ? await orgOfPaymentIntent(services.kv, pi) : null;
+  if (!orgId && charge.metadata?.org_id && await getOrg(services.kv, charge.metadata.org_id)) {
+    orgId = charge.metadata.org_id;
+  }
+  if (!orgId) {
+    services.log("warn", "refund of a charge we did not credit", { charge_id: charge.id });
+    return { action: "ignored", why: "charge not ours" };
+  }
+  if (pi) {
+    await saveChargeInfo(services.kv, pi, {
+      charge_id: charge.id,
+      receipt_url: charge.receipt_url ?? null,
+      amount_refunded: charge.amount_refunded,
+    });
+  }
+  if ((charge.currency ?? "").toLowerCase() !== BILLING_CURRENCY) {
+    return { action: "ignored", why: "currency" };
+  }
+  const r = await applyChargeRefund(services.kv, {
+    orgId,
+    chargeId: charge.id,
+    amountRefunded: charge.amount_refunded,
+    paymentIntent: pi,
+  }, services.now());
+  return r.refunded > 0
+    ? { action: "refunded", orgId, cents: r.refunded, owed: r.owed }
+    : { action: "ignored", why: "refund already applied" };
+}
+
+function idOf(v: string | { id: string } | null | undefined): string | null {
+  if (!v) return null;
+  return typeof v === "string" ? v : v.id;
+}
