@@ -13,15 +13,16 @@ import * as $9 from "./routes/docs/index.tsx";
 import * as $10 from "./routes/files/videos/[file].ts";
 import * as $11 from "./routes/healthz.ts";
 import * as $12 from "./routes/index.tsx";
-import * as $13 from "./routes/openapi.json.ts";
-import * as $14 from "./routes/v1/_error.ts";
-import * as $15 from "./routes/v1/_middleware.ts";
-import * as $16 from "./routes/v1/models/[...slug].ts";
-import * as $17 from "./routes/v1/models/index.ts";
-import * as $18 from "./routes/v1/usage.ts";
-import * as $19 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $20 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $21 from "./routes/v1/video/generations/index.ts";
+import * as $13 from "./routes/models/index.tsx";
+import * as $14 from "./routes/openapi.json.ts";
+import * as $15 from "./routes/v1/_error.ts";
+import * as $16 from "./routes/v1/_middleware.ts";
+import * as $17 from "./routes/v1/models/[...slug].ts";
+import * as $18 from "./routes/v1/models/index.ts";
+import * as $19 from "./routes/v1/usage.ts";
+import * as $20 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $21 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $22 from "./routes/v1/video/generations/index.ts";
 import * as $i0 from "./islands/PriceEstimator.tsx";
 import type { Manifest } from "./lib/fresh/mod.ts";
 
@@ -40,15 +41,16 @@ const manifest: Manifest = {
     "./routes/files/videos/[file].ts": $10,
     "./routes/healthz.ts": $11,
     "./routes/index.tsx": $12,
-    "./routes/openapi.json.ts": $13,
-    "./routes/v1/_error.ts": $14,
-    "./routes/v1/_middleware.ts": $15,
-    "./routes/v1/models/[...slug].ts": $16,
-    "./routes/v1/models/index.ts": $17,
-    "./routes/v1/usage.ts": $18,
-    "./routes/v1/video/generations/[id]/cancel.ts": $19,
-    "./routes/v1/video/generations/[id]/index.ts": $20,
-    "./routes/v1/video/generations/index.ts": $21,
+    "./routes/models/index.tsx": $13,
+    "./routes/openapi.json.ts": $14,
+    "./routes/v1/_error.ts": $15,
+    "./routes/v1/_middleware.ts": $16,
+    "./routes/v1/models/[...slug].ts": $17,
+    "./routes/v1/models/index.ts": $18,
+    "./routes/v1/usage.ts": $19,
+    "./routes/v1/video/generations/[id]/cancel.ts": $20,
+    "./routes/v1/video/generations/[id]/index.ts": $21,
+    "./routes/v1/video/generations/index.ts": $22,
   },
   islands: {
     "./islands/PriceEstimator.tsx": $i0,

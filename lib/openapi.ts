@@ -1,0 +1,449 @@
+import { z } from "zod";
+import { generationBodySchema, MAX_PROMPT_CHARS } from "./generations/schema.ts";
+
+/**
+ * The OpenAPI 3.1 document of the /v1 API (API.md). The request body schema is generated from
+ * the very zod schema that validates POST /v1/video/generations, so the two cannot drift; the
+ * response shapes are zod schemas here, checked against real responses by the tests.
+ */
+
+const status = z.enum(["pending", "processing", "completed", "failed", "cancelled"]);
+const seconds = z.int().describe("Unix time in seconds");
+
+export const createdGenerationSchema = z.object({
+  id: z.string().describe("gen_… id"),
+  status: z.literal("pending"),
+  created_at: seconds,
+});
+
+export const generationSchema = z.object({
+  id: z.string(),
+  status,
+  model: z.string().describe("The model that ran (or is running)"),
+  output_url: z.string().nullable().describe(
+    "Signed, expiring URL of the MP4 once completed; needs no API key",
+  ),
+  cost_cents: z.int().nullable().describe("Final charge in integer cents once terminal"),
+  latency_ms: z.int().nullable().describe("From creation to completion"),
+  error_message: z.string().nullable(),
+  created_at: seconds,
+  completed_at: seconds.nullable(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+
+export const generationListSchema = z.object({
+  data: z.array(generationSchema),
+  next_cursor: z.string().nullable(),
+});
+
+const named = z.object({ slug: z.string(), name: z.string() });
+
+export const modelSchema = z.looseObject({
+  slug: z.string().describe("maker/model, e.g. google/veo-3.1"),
+  name: z.string(),
+  display_name: z.string(),
+  description: z.string(),
+  capabilities: z.looseObject({
+    durations: z.array(z.number()),
+    resolutions: z.array(z.string()),
+    aspect_ratios: z.array(z.string()),
+    image_input: z.boolean(),
+    audio: z.boolean(),
+  }),
+  pricing: z.looseObject({
+    unit: z.enum(["second", "video"]),
+    cents: z.record(z.string(), z.number()).describe("Cents per unit by resolution"),
+    audio_cents: z.record(z.string(), z.number()).optional().describe(
+      "Cents per unit by resolution when audio is generated",
+    ),
+  }),
+  maker: named,
+  family: named,
+  routes: z.array(z.looseObject({ provider: z.string(), host: z.string() })),
+});
+
+export const modelListSchema = z.object({ models: z.array(modelSchema) });
+
+export const modelMetricsSchema = z.object({
+  totalRequests: z.int(),
+  completedRequests: z.int(),
+  failedRequests: z.int(),
+  successRate: z.number().min(0).max(100),
+  avgLatencyMs: z.number(),
+  p50LatencyMs: z.number(),
+  p95LatencyMs: z.number(),
+});
+
+export const modelDetailSchema = z.object({
+  model: z.looseObject({
+    id: z.string(),
+    slug: z.string(),
+    routes: z.array(z.looseObject({ provider: named, host: named })),
+  }),
+  metrics: modelMetricsSchema.describe("The last 7 days"),
+});
+
+export const usageSchema = z.object({
+  credit_balance: z.int().describe("Cents"),
+  totals: z.object({
+    total_requests: z.int(),
+    completed_requests: z.int(),
+    failed_requests: z.int(),
+    total_cost_cents: z.int(),
+  }),
+  daily_usage: z.array(z.object({
+    date: z.string().describe("UTC day, YYYY-MM-DD"),
+    request_count: z.int(),
+    completed_count: z.int(),
+    failed_count: z.int(),
+    total_cost_cents: z.int(),
+    total_duration_seconds: z.number(),
+  })),
+  recent_requests: z.array(z.object({
+    id: z.string(),
+    status,
+    model_name: z.string(),
+    cost_cents: z.int().nullable(),
+    latency_ms: z.int().nullable(),
+    created_at: seconds,
+    completed_at: seconds.nullable(),
+  })),
+});
+
+export const webhookSecretSchema = z.object({ secret: z.string().startsWith("whsec_") });
+
+export const errorSchema = z.object({
+  message: z.string(),
+  error: z.object({
+    type: z.string().describe("e.g. invalid_request_error, billing_error, rate_limit_error"),
+    code: z.string().describe("e.g. invalid_request, insufficient_credits, rate_limit_exceeded"),
+    param: z.string().nullable().describe("The offending request field, if any"),
+  }),
+  data: z.record(z.string(), z.unknown()).optional().describe(
+    "Extra details, e.g. retry_after on 429",
+  ),
+});
+
+/** What each request field means; keys must be exactly the schema's properties (tested). */
+export const REQUEST_FIELD_DOCS: Record<string, string> = {
+  model: "Model slug, e.g. local/preview or google/veo-3.1. Either model or models is required.",
+  models: "Fallback list in priority order; on a retryable failure the next model is tried.",
+  prompt: `What to generate; required, non-empty, at most ${MAX_PROMPT_CHARS} characters.`,
+  duration: "Seconds; one the model supports (see /v1/models). Default per model.",
+  resolution: "e.g. 480p, 720p, 1080p, as the model supports. Default per model.",
+  aspectRatio: "e.g. 16:9, 9:16, 1:1, as the model supports. Alias: aspect_ratio.",
+  aspect_ratio: "Alias of aspectRatio.",
+  imageUrl: "http(s) URL of a start image for image-to-video models. Alias: image_url.",
+  image_url: "Alias of imageUrl.",
+  provider: "Routing preference: a provider id, or {order: [...]}. Omitted: cheapest route.",
+  negative_prompt: "What to avoid; passed on where the model supports it.",
+  negativePrompt: "Alias of negative_prompt.",
+  seed: "Seed for repeatable output, where the model supports it.",
+  audio: "Generate sound, where the model supports it (may change the price).",
+  webhook_url: "Per-request callback, signed with the organization's default secret.",
+  webhookUrl: "Alias of webhook_url.",
+  metadata: "Up to 16 string keys/values, returned as given.",
+};
+
+type JsonSchema = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
+  return rest as JsonSchema;
+}
+
+/** The request body schema exactly as zod validates it, with field descriptions added. */
+export function generationRequestJsonSchema(): JsonSchema {
+  const s = jsonSchema(generationBodySchema, "input");
+  const props = s.properties as Record<string, JsonSchema>;
+  for (const [k, v] of Object.entries(props)) {
+    if (REQUEST_FIELD_DOCS[k]) v.description = REQUEST_FIELD_DOCS[k];
+  }
+  return {
+    ...s,
+    description: "Unknown fields are ignored. Either model or models is required.",
+    example: { model: "local/preview", prompt: "a lighthouse at dusk", duration: 4 },
+  };
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonBody = (schema: JsonSchema, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const errorResponse = (description: string) => jsonBody(ref("Error"), description);
+
+const AUTH_ERRORS = {
+  "401": errorResponse("Missing, unknown, revoked or expired API key"),
+  "429": {
+    ...errorResponse("Rate limit exceeded; see Retry-After and data.retry_after"),
+    headers: {
+      "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait" },
+    },
+  },
+};
+const idParam = {
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "string" },
+  description: "The gen_… id",
+};
+
+/** Builds the whole document for a server reachable at publicUrl. */
+export function buildOpenApiDocument(publicUrl: string): Record<string, unknown> {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Pipevideo API",
+      version: "1.0.0",
+      description: "One REST API for many video-generation models. Credits are charged at " +
+        "submission; a failed or cancelled generation is refunded automatically, exactly once. " +
+        "Guide: " + publicUrl + "/docs",
+    },
+    servers: [{ url: publicUrl }],
+    security: [{ bearerAuth: [] }],
+    tags: [{ name: "Generations" }, { name: "Models" }, { name: "Usage" }, { name: "Webhooks" }],
+    paths: {
+      "/v1/video/generations": {
+        post: {
+          tags: ["Generations"],
+          operationId: "createGeneration",
+          summary: "Submit a generation",
+          description: "Validates, prices and charges the request, then answers at once; poll " +
+            "the generation or wait for a webhook.",
+          parameters: [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              schema: { type: "string", maxLength: 256 },
+              description: "Same key + same body within 24 h returns the first answer; " +
+                "same key + different body answers 409.",
+            },
+            {
+              name: "X-Application-Name",
+              in: "header",
+              required: false,
+              schema: { type: "string", maxLength: 256 },
+              description: "Stored with the generation.",
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: ref("GenerationRequest") } },
+          },
+          responses: {
+            "200": jsonBody(ref("CreatedGeneration"), "Accepted and charged"),
+            "400": errorResponse(
+              "Malformed JSON, failed validation or an option the model does not support " +
+                "(error.param names the field)",
+            ),
+            "402": errorResponse(
+              "Insufficient credits (code insufficient_credits); nothing " +
+                "is created or charged",
+            ),
+            "409": errorResponse("Idempotency key reused with a different body"),
+            "413": errorResponse("Body too large"),
+            ...AUTH_ERRORS,
+          },
+        },
+        get: {
+          tags: ["Generations"],
+          operationId: "listGenerations",
+          summary: "List generations, newest first",
+          parameters: [
+            {
+              name: "limit",
+              in: "query",
+              schema: { type: "integer", minimum: 1, maximum: 100 },
+            },
+            { name: "cursor", in: "query", schema: { type: "string" } },
+            { name: "status", in: "query", schema: { type: "string", enum: status.options } },
+            { name: "model", in: "query", schema: { type: "string" } },
+          ],
+          responses: {
+            "200": jsonBody(ref("GenerationList"), "A page of generations"),
+            "400": errorResponse("Bad query parameter"),
+            ...AUTH_ERRORS,
+          },
+        },
+      },
+      "/v1/video/generations/{id}": {
+        get: {
+          tags: ["Generations"],
+          operationId: "getGeneration",
+          summary: "Get a generation",
+          parameters: [idParam],
+          responses: {
+            "200": jsonBody(ref("Generation"), "The generation"),
+            "404": errorResponse("Unknown id, or another organization's"),
+            ...AUTH_ERRORS,
+          },
+        },
+      },
+      "/v1/video/generations/{id}/cancel": {
+        post: {
+          tags: ["Generations"],
+          operationId: "cancelGeneration",
+          summary: "Cancel a pending or processing generation (refunds it)",
+          parameters: [idParam],
+          responses: {
+            "200": jsonBody(ref("Generation"), "The cancelled generation"),
+            "404": errorResponse("Unknown id, or another organization's"),
+            "409": errorResponse("The generation already ended"),
+            ...AUTH_ERRORS,
+          },
+        },
+      },
+      "/v1/models": {
+        get: {
+          tags: ["Models"],
+          operationId: "listModels",
+          summary: "Models available on this server, with capabilities and prices",
+          responses: { "200": jsonBody(ref("ModelList"), "The catalog"), ...AUTH_ERRORS },
+        },
+      },
+      "/v1/models/{slug}": {
+        get: {
+          tags: ["Models"],
+          operationId: "getModel",
+          summary: "One model with its routes and 7-day metrics",
+          parameters: [{
+            name: "slug",
+            in: "path",
+            required: true,
+            schema: { type: "string" },
+            description: "URL-encoded slug, e.g. google%2Fveo-3.1",
+          }],
+          responses: {
+            "200": jsonBody(ref("ModelDetail"), "The model and its metrics"),
+            "404": errorResponse("Unknown model"),
+            ...AUTH_ERRORS,
+          },
+        },
+      },
+      "/v1/usage": {
+        get: {
+          tags: ["Usage"],
+          operationId: "getUsage",
+          summary: "Balance, totals, daily usage (30 days) and recent requests",
+          responses: { "200": jsonBody(ref("Usage"), "The organization's usage"), ...AUTH_ERRORS },
+        },
+      },
+      "/v1/webhooks/secret": {
+        get: {
+          tags: ["Webhooks"],
+          operationId: "getWebhookSecret",
+          summary: "The organization's default signing secret (for per-request webhook_url)",
+          responses: {
+            "200": jsonBody(ref("WebhookSecret"), "The whsec_… secret"),
+            ...AUTH_ERRORS,
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          description: "An API key: Authorization: Bearer pv_…",
+        },
+      },
+      schemas: {
+        GenerationRequest: generationRequestJsonSchema(),
+        CreatedGeneration: jsonSchema(createdGenerationSchema, "output"),
+        Generation: jsonSchema(generationSchema, "output"),
+        GenerationList: jsonSchema(generationListSchema, "output"),
+        Model: jsonSchema(modelSchema, "output"),
+        ModelList: jsonSchema(modelListSchema, "output"),
+        ModelDetail: jsonSchema(modelDetailSchema, "output"),
+        Usage: jsonSchema(usageSchema, "output"),
+        WebhookSecret: jsonSchema(webhookSecretSchema, "output"),
+        Error: jsonSchema(errorSchema, "output"),
+      },
+    },
+  };
+}
+
+/**
+ * The guide's code, filled in for this server, next to the document it describes. The webhook
+ * verifier is plain WebCrypto (Node 20+, Deno, Bun, Workers); a test runs it against our signer.
+ */
+export const WEBHOOK_VERIFY_JS =
+  `// Verify a Pipevideo webhook (Standard Webhooks). body = the raw request body text.
+async function verifyWebhook(secret, headers, body, toleranceSec = 300) {
+  const id = headers.get("webhook-id");
+  const ts = headers.get("webhook-timestamp");
+  const sigs = (headers.get("webhook-signature") ?? "").split(" ");
+  if (!id || !/^\\d+$/.test(ts ?? "")) return false;
+  if (Math.abs(Date.now() / 1000 - Number(ts)) > toleranceSec) return false;
+  const raw = Uint8Array.from(atob(secret.replace(/^whsec_/, "")), (c) => c.charCodeAt(0));
+  const key = await crypto.subtle.importKey(
+    "raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["verify"],
+  );
+  const signed = new TextEncoder().encode(\`\${id}.\${ts}.\${body}\`);
+  let ok = false;
+  for (const sig of sigs) {
+    const [version, value] = sig.split(",");
+    if (version !== "v1" || !value) continue;
+    const mac = Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
+    // crypto.subtle.verify compares in constant time.
+    if (await crypto.subtle.verify("HMAC", key, mac, signed)) ok = true;
+  }
+  return ok;
+}`;
+
+export interface QuickstartSnippets {
+  curlSubmit: string;
+  curlPoll: string;
+  fetchSubmitAndPoll: string;
+  curlSecret: string;
+  webhookVerify: string;
+  curlAdminKey: string;
+}
+
+export function quickstartSnippets(publicUrl: string): QuickstartSnippets {
+  return {
+    curlSubmit: `curl -s ${publicUrl}/v1/video/generations \\
+  -H "Authorization: Bearer $PIPEVIDEO_KEY" \\
+  -H "Content-Type: application/json" \\
+  -H "Idempotency-Key: $(uuidgen)" \\
+  -d '{"model": "local/preview", "prompt": "a lighthouse at dusk", "duration": 4}'
+# {"id":"gen_…","status":"pending","created_at":…}`,
+    curlPoll: `curl -s ${publicUrl}/v1/video/generations/gen_… \\
+  -H "Authorization: Bearer $PIPEVIDEO_KEY"
+# {"id":"gen_…","status":"completed","output_url":"${publicUrl}/files/videos/…", …}`,
+    fetchSubmitAndPoll: `const BASE = "${publicUrl}";
+const headers = {
+  "Authorization": \`Bearer \${process.env.PIPEVIDEO_KEY}\`,
+  "Content-Type": "application/json",
+};
+
+const res = await fetch(\`\${BASE}/v1/video/generations\`, {
+  method: "POST",
+  headers: { ...headers, "Idempotency-Key": crypto.randomUUID() },
+  body: JSON.stringify({ model: "local/preview", prompt: "a lighthouse at dusk", duration: 4 }),
+});
+if (!res.ok) throw new Error((await res.json()).message);
+const { id } = await res.json();
+
+let gen;
+do {
+  await new Promise((r) => setTimeout(r, 2000));
+  gen = await (await fetch(\`\${BASE}/v1/video/generations/\${id}\`, { headers })).json();
+} while (gen.status === "pending" || gen.status === "processing");
+
+console.log(gen.status, gen.output_url ?? gen.error_message);`,
+    curlSecret: `curl -s ${publicUrl}/v1/webhooks/secret -H "Authorization: Bearer $PIPEVIDEO_KEY"
+# {"secret":"whsec_…"}`,
+    webhookVerify: WEBHOOK_VERIFY_JS,
+    curlAdminKey: `# Operators (ADMIN_TOKEN set): create an organization, a key and credits
+curl -s -X POST ${publicUrl}/admin/v1/orgs -H "Authorization: Bearer $ADMIN_TOKEN" \\
+  -H "Content-Type: application/json" -d '{"name": "Acme"}'
+curl -s -X POST ${publicUrl}/admin/v1/orgs/org_…/keys -H "Authorization: Bearer $ADMIN_TOKEN" \\
+  -H "Content-Type: application/json" -d '{"name": "server"}'
+# {"id":"key_…","key":"pv_…"}`,
+  };
+}

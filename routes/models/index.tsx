@@ -1,0 +1,230 @@
+import { page } from "fresh";
+import { z } from "zod";
+import { define } from "../../utils.ts";
+import { getModelDetail, listModels, type ModelListItem } from "../../lib/models.ts";
+import type { ModelMetrics } from "../../lib/db/usage.ts";
+import { MODELS } from "../../lib/catalog.ts";
+import { parseWith } from "../../lib/http/json.ts";
+import type { ProviderId } from "../../lib/providers/types.ts";
+
+const filterSchema = z.object({
+  maker: z.string().max(50).optional().catch(undefined),
+  image: z.enum(["yes", "no"]).optional().catch(undefined),
+  audio: z.enum(["yes", "no"]).optional().catch(undefined),
+});
+
+// What an operator sets to offer a provider's models (DESIGN.md, "Configuration").
+const PROVIDER_ENV: Record<ProviderId, string | null> = {
+  local: null,
+  gemini: "GEMINI_API_KEY",
+  fal: "FAL_KEY",
+  replicate: "REPLICATE_API_TOKEN",
+  runway: "RUNWAYML_API_SECRET",
+  luma: "LUMAAI_API_KEY",
+};
+
+export const handler = define.handlers({
+  async GET(ctx) {
+    const { services } = ctx.state;
+    const filter = parseWith(filterSchema, Object.fromEntries(ctx.url.searchParams));
+    const all = listModels(services);
+    const yes = (v: "yes" | "no" | undefined, has: boolean) => !v || (v === "yes") === has;
+    const shown = all.filter((m) =>
+      (!filter.maker || m.maker.slug === filter.maker) &&
+      yes(filter.image, m.capabilities.image_input) && yes(filter.audio, m.capabilities.audio)
+    );
+    const metrics = await Promise.all(
+      shown.map(async (m) => (await getModelDetail(services, m.slug)).metrics),
+    );
+    const offered = new Set(all.map((m) => m.slug));
+    const unconfigured = MODELS.filter((m) => !offered.has(m.slug)).map((m) => ({
+      slug: m.slug,
+      displayName: m.displayName,
+      env: [...new Set(m.routes.map((r) => PROVIDER_ENV[r.provider]).filter(Boolean))] as string[],
+    }));
+    const makers = [...new Map(all.map((m) => [m.maker.slug, m.maker.name])).entries()];
+    return page({ filter, makers, models: shown, metrics, unconfigured, total: all.length });
+  },
+});
+
+const dollars = (cents: number) => "$" + (cents / 100).toFixed(2);
+
+function PriceTable({ m }: { m: ModelListItem }) {
+  const p = m.pricing;
+  const unit = p.unit === "second" ? "per second" : "per video";
+  const rows = Object.entries(p.cents);
+  return (
+    <table class="models-prices">
+      <caption class="sr-only">Price {unit} for {m.display_name}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Resolution</th>
+          <th scope="col">{p.unit === "second" ? "Per second" : "Per video"}</th>
+          {p.audio_cents && <th scope="col">With audio</th>}
+          <th scope="col">{m.capabilities.defaults.duration} s clip</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([res, cents]) => {
+          const clip = p.unit === "second" ? cents * m.capabilities.defaults.duration : cents;
+          return (
+            <tr key={res}>
+              <th scope="row">{res}</th>
+              <td>{dollars(cents)}</td>
+              {p.audio_cents && <td>{dollars(p.audio_cents[res] ?? cents)}</td>}
+              <td>{dollars(clip)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+function Metrics({ x }: { x: ModelMetrics }) {
+  if (x.totalRequests === 0) {
+    return <p class="models-muted">No requests on this server in the last 7 days.</p>;
+  }
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return (
+    <dl class="models-metrics">
+      <div>
+        <dt>Success (7 days)</dt>
+        <dd data-testid="success-rate">{x.successRate}%</dd>
+      </div>
+      <div>
+        <dt>p50 latency</dt>
+        <dd>{s(x.p50LatencyMs)}</dd>
+      </div>
+      <div>
+        <dt>p95 latency</dt>
+        <dd>{s(x.p95LatencyMs)}</dd>
+      </div>
+      <div>
+        <dt>Requests</dt>
+        <dd>{x.totalRequests}</dd>
+      </div>
+    </dl>
+  );
+}
+
+export default define.page<typeof handler>(function Models({ data }) {
+  const f = data.filter;
+  const filtered = Boolean(f.maker || f.image || f.audio);
+  return (
+    <main class="container models-page">
+      <p class="eyebrow">Catalog</p>
+      <h1>Models</h1>
+      <p class="lead">
+        {data.total} model{data.total === 1 ? "" : "s"}{" "}
+        available on this server. Prices are what a request is charged, on the cheapest configured
+        route; success rate and latency are measured here over the last 7 days.
+      </p>
+      <form class="card models-filter" method="get" action="/models" role="search">
+        <label class="field">
+          <span>Maker</span>
+          <select name="maker">
+            <option value="">Any maker</option>
+            {data.makers.map(([slug, name]) => (
+              <option key={slug} value={slug} selected={f.maker === slug}>{name}</option>
+            ))}
+          </select>
+        </label>
+        <label class="field">
+          <span>Image input</span>
+          <select name="image">
+            <option value="">Any</option>
+            <option value="yes" selected={f.image === "yes"}>Takes an image</option>
+            <option value="no" selected={f.image === "no"}>Text only</option>
+          </select>
+        </label>
+        <label class="field">
+          <span>Audio</span>
+          <select name="audio">
+            <option value="">Any</option>
+            <option value="yes" selected={f.audio === "yes"}>Generates audio</option>
+            <option value="no" selected={f.audio === "no"}>Silent</option>
+          </select>
+        </label>
+        <div class="models-filter-actions">
+          <button class="button primary" type="submit">Filter</button>
+          {filtered && <a class="button" href="/models">Clear</a>}
+        </div>
+      </form>
+
+      {data.models.length === 0 && (
+        <div class="card models-empty" role="status">
+          <h2>No model matches these filters</h2>
+          <p>
+            <a href="/models">Show all models</a>
+            {data.unconfigured.length > 0 &&
+              " or configure another provider (below) to offer more."}
+          </p>
+        </div>
+      )}
+
+      <ul class="models-list">
+        {data.models.map((m, i) => (
+          <li key={m.slug} class="card models-card" data-slug={m.slug}>
+            <div class="models-head">
+              <div>
+                <h2>{m.display_name}</h2>
+                <p class="models-muted">
+                  <code>{m.slug}</code> · {m.maker.name} · {m.family.name}
+                </p>
+              </div>
+              <a class="button" href={`/playground?model=${encodeURIComponent(m.slug)}`}>
+                Try it
+              </a>
+            </div>
+            <p>{m.description}</p>
+            <ul class="models-caps" aria-label="Capabilities">
+              <li>{m.capabilities.durations.join(", ")} s</li>
+              <li>{m.capabilities.resolutions.join(" · ")}</li>
+              <li>{m.capabilities.aspect_ratios.join(" · ")}</li>
+              <li>
+                {m.capabilities.image_required
+                  ? "Needs an image"
+                  : m.capabilities.image_input
+                  ? "Text or image"
+                  : "Text only"}
+              </li>
+              <li>{m.capabilities.audio ? "Audio" : "No audio"}</li>
+            </ul>
+            <div class="models-grid">
+              <PriceTable m={m} />
+              <div>
+                <Metrics x={data.metrics[i]} />
+                <p class="models-muted">
+                  Routes: {m.routes.map((r) => r.provider).join(", ")}
+                </p>
+              </div>
+            </div>
+          </li>
+        ))}
+      </ul>
+
+      {data.unconfigured.length > 0 && (
+        <section class="card models-unconfigured" aria-labelledby="unconfigured-title">
+          <h2 id="unconfigured-title">Not configured on this server</h2>
+          <p class="models-muted">
+            These models appear when their provider's key is set in the server's environment.
+          </p>
+          <ul>
+            {data.unconfigured.map((m) => (
+              <li key={m.slug}>
+                <strong>{m.displayName}</strong> (<code>{m.slug}</code>): set{" "}
+                {m.env.map((e, i) => (
+                  <span key={e}>
+                    {i > 0 && " or "}
+                    <code>{e}</code>
+                  </span>
+                ))}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </main>
+  );
+});
