@@ -47,6 +47,8 @@ export async function createServices(
     },
     now,
     margin: config.PRICE_MARGIN,
+    // image_url fetches may reach local addresses only outside production.
+    allowPrivateUrls: !config.production,
     // The terminal commit also owes the video.generation.completed webhook event.
     onTerminal: enqueueGenerationEvent,
     log: (message, err) => log(err ? "error" : "info", message, err ? { error: String(err) } : {}),

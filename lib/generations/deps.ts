@@ -1,6 +1,7 @@
 import type { Model } from "../catalog.ts";
 import type { ProviderAdapter, ProviderDeps, ProviderId } from "../providers/types.ts";
 import type { GenerationRecord } from "../db/generations.ts";
+import type { FetchImage } from "./image.ts";
 
 /** Where finished videos go (lib/storage.ts in the app); keyed by generation id, overwrite-safe. */
 export interface VideoStore {
@@ -28,6 +29,10 @@ export interface GenerationDeps {
   /** Adds mutations (e.g. webhook deliveries) to the commit that makes a generation terminal. */
   onTerminal?: (atomic: Deno.AtomicOperation, generation: GenerationRecord) => void;
   log?: (message: string, err?: unknown) => void;
+  /** !config.production: user-given URLs (image_url) may reach local addresses. Default false. */
+  allowPrivateUrls?: boolean;
+  /** Fetches an image_url for the submit worker; defaults to fetchInputImage (SSRF-guarded). */
+  fetchImage?: FetchImage;
 }
 
 export const DEFAULT_DEADLINE_MS = 60 * 60_000;
