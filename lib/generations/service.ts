@@ -107,16 +107,17 @@ export function resolveOptions(input: GenerationInput, models: Model[]): Generat
 }
 
 /**
- * The route a model runs on: the named provider, else the first of `order` that works, else the
- * cheapest configured route that supports the options. Null when none is available.
+ * The routes a model may run on, in the order they are tried: only the named provider when
+ * `provider` is a string; else the providers of `order` first (in that order), then the rest;
+ * within each group the cheapest first. Only configured routes that support the options.
  */
-export function pickRoute(
+export function rankRoutes(
   model: Model,
   req: VideoRequest,
   provider: GenerationInput["provider"],
   configured: (p: ProviderId) => boolean,
   margin: number,
-): { route: Route; price: Cents } | null {
+): { route: Route; price: Cents }[] {
   const usable = model.routes.flatMap((route) => {
     if (!configured(route.provider) || !routeSupports(route, req)) return [];
     try {
@@ -124,17 +125,33 @@ export function pickRoute(
     } catch {
       return [];
     }
-  });
-  if (typeof provider === "string") {
-    return usable.find((r) => r.route.provider === provider) ?? null;
-  }
-  for (const p of provider?.order ?? []) {
-    const hit = usable.find((r) => r.route.provider === p);
-    if (hit) return hit;
-  }
-  return usable.sort((a, b) => a.price - b.price)[0] ?? null;
+  }).sort((a, b) => a.price - b.price);
+  if (typeof provider === "string") return usable.filter((r) => r.route.provider === provider);
+  const order = provider?.order ?? [];
+  const rank = (p: ProviderId) => {
+    const i = order.indexOf(p);
+    return i === -1 ? order.length : i;
+  };
+  return usable.sort((a, b) => rank(a.route.provider) - rank(b.route.provider));
 }
 
+/** The route a model runs on first (see rankRoutes); null when none is available. */
+export function pickRoute(
+  model: Model,
+  req: VideoRequest,
+  provider: GenerationInput["provider"],
+  configured: (p: ProviderId) => boolean,
+  margin: number,
+): { route: Route; price: Cents } | null {
+  return rankRoutes(model, req, provider, configured, margin)[0] ?? null;
+}
+
+/**
+ * Every model + route the generation may run on, in the order they are tried: each model's
+ * routes (see rankRoutes) before the next model of models[]. A retryable failure before any
+ * video exists moves to the next candidate, so a model with several configured routes fails
+ * over to its other hosts first; a pinned provider leaves one route per model.
+ */
 export function planCandidates(
   deps: GenerationDeps,
   input: GenerationInput,
@@ -148,17 +165,14 @@ export function planCandidates(
   });
   const options = resolveOptions(input, models);
   const req = toVideoRequest(options);
-  const candidates = models.flatMap((m) => {
-    const r = pickRoute(m, req, input.provider, (p) => !!deps.adapters[p], deps.margin);
-    return r
-      ? [{
-        model: m.slug,
-        provider: r.route.provider,
-        upstream_model: r.route.upstreamModel,
-        price_cents: r.price,
-      }]
-      : [];
-  });
+  const candidates: Candidate[] = models.flatMap((m) =>
+    rankRoutes(m, req, input.provider, (p) => !!deps.adapters[p], deps.margin).map((r) => ({
+      model: m.slug,
+      provider: r.route.provider,
+      upstream_model: r.route.upstreamModel,
+      price_cents: r.price,
+    }))
+  );
   if (candidates.length === 0) {
     throw new BadRequest(
       input.provider

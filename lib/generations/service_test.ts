@@ -72,6 +72,16 @@ Deno.test("full flow on a real KV queue with the local ffmpeg model: pending →
       "status",
     ]);
     assert.equal(api.created_at, Math.floor(done.created_at / 1000));
+    // The rendered work file is removed once stored (right after the completing commit).
+    const renders = async () => {
+      const names: string[] = [];
+      for await (const e of Deno.readDir(`${dir}/local`)) names.push(e.name);
+      return names.filter((n) => n.endsWith(".mp4"));
+    };
+    for (const deadline = Date.now() + 5000; (await renders()).length > 0;) {
+      if (Date.now() > deadline) assert.fail(`work files left: ${await renders()}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
   } finally {
     kv.close();
     await listening;
@@ -356,8 +366,13 @@ Deno.test("usage and model metrics after a few generations", async () => {
   const dir = await Deno.makeTempDir();
   const src = `${dir}/src.mp4`;
   await Deno.writeFile(src, new Uint8Array(2000));
-  (ok.adapter as { poll: unknown }).poll = () =>
-    Promise.resolve({ status: "succeeded", output: { file: src } });
+  // Each poll hands over a fresh work file: the worker removes it once it is stored.
+  let renders = 0;
+  (ok.adapter as { poll: unknown }).poll = async () => {
+    const file = `${dir}/render-${renders++}.mp4`;
+    await Deno.copyFile(src, file);
+    return { status: "succeeded", output: { file } };
+  };
   const deps = testDeps(kv, dir, {
     now: clock.now,
     adapters: { fal: ok.adapter, luma: bad.adapter },

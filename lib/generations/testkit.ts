@@ -11,6 +11,7 @@ import {
   type ProviderAdapter,
   ProviderError,
   type ProviderId,
+  type VideoRequest,
 } from "../providers/types.ts";
 import type { GenerationDeps, VideoStore } from "./deps.ts";
 
@@ -43,12 +44,15 @@ export interface Script {
 /** A provider whose answers are scripted; counts calls so tests can assert on them. */
 export function scriptedAdapter(id: ProviderId, script: Script, pollIntervalMs = 10) {
   const calls = { submit: 0, poll: 0, cancel: 0 };
+  /** What each submit was asked for, in order. */
+  const requests: VideoRequest[] = [];
   const adapter: ProviderAdapter = {
     id,
     name: `scripted ${id}`,
     isConfigured: () => true,
     pollIntervalMs,
-    submit() {
+    submit(_model, req) {
+      requests.push(req);
       const err = (script.submit ?? [])[calls.submit++];
       if (err) return Promise.reject(err);
       return Promise.resolve({ jobId: `job_${calls.submit}` });
@@ -62,7 +66,7 @@ export function scriptedAdapter(id: ProviderId, script: Script, pollIntervalMs =
       return Promise.resolve();
     },
   };
-  return { adapter, calls };
+  return { adapter, calls, requests };
 }
 
 export function retryable(message = "upstream is down") {
@@ -140,4 +144,45 @@ export async function waitForTerminal(kv: Deno.Kv, id: string): Promise<Generati
   } finally {
     await stream.cancel().catch(() => {});
   }
+}
+
+/** A tiny real image made with ffmpeg (16×16), as PNG or JPEG bytes. */
+export async function tinyImage(format: "png" | "jpeg"): Promise<Uint8Array> {
+  const { code, stdout, stderr } = await new Deno.Command("ffmpeg", {
+    args: [
+      "-nostdin",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      "color=c=red:s=16x16",
+      "-frames:v",
+      "1",
+      "-f",
+      format === "png" ? "image2" : "mjpeg",
+      ...(format === "png" ? ["-c:v", "png"] : []),
+      "pipe:1",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) throw new Error(`ffmpeg failed: ${new TextDecoder().decode(stderr)}`);
+  return stdout;
+}
+
+/** A model that takes an image, with one route per entry of `routes` (provider, cents). */
+export function multiRouteModel(slug: string, routes: [ProviderId, number][]): Model {
+  const base = testModel(slug, routes[0][0], routes[0][1]);
+  return {
+    ...base,
+    capabilities: { ...base.capabilities, imageInput: true },
+    routes: routes.map(([provider, cents]) => ({
+      ...base.routes[0],
+      provider,
+      upstreamModel: `${slug}-on-${provider}`,
+      listPrice: { unit: "video", cents: { "360p": cents, "720p": cents * 2 } },
+    })),
+  };
 }

@@ -1,7 +1,13 @@
 import { type GenerationRecord, isTerminal, loadGeneration } from "../db/generations.ts";
 import { enqueueInAtomic, type Job, type JobHandler } from "../jobs.ts";
-import { type PollResult, type ProviderAdapter, ProviderError } from "../providers/types.ts";
+import {
+  type PollResult,
+  type ProviderAdapter,
+  ProviderError,
+  type VideoRequest,
+} from "../providers/types.ts";
 import { type GenerationDeps, logOf } from "./deps.ts";
+import { fetchInputImage, ImageFetchError } from "./image.ts";
 import { toVideoRequest } from "./service.ts";
 import {
   completePlan,
@@ -57,6 +63,23 @@ function providerMessage(
   };
 }
 
+/**
+ * The request for the adapter. With an image_url the image is fetched here (SSRF-guarded, capped,
+ * checked to be an image), so adapters that need inline bytes (Gemini) have them; the others
+ * send the URL on.
+ */
+async function videoRequestFor(deps: GenerationDeps, g: GenerationRecord): Promise<VideoRequest> {
+  const req = toVideoRequest(g.options);
+  if (!req.image) return req;
+  const fetchImage = deps.fetchImage ??
+    ((url: string) =>
+      fetchInputImage(url, {
+        allowPrivate: deps.allowPrivateUrls ?? false,
+        fetch: deps.providerDeps.fetch,
+      }));
+  return { ...req, image: { url: req.image.url, ...await fetchImage(req.image.url) } };
+}
+
 /** Submits the current candidate upstream: pending → processing. */
 export async function submitGeneration(deps: GenerationDeps, id: string): Promise<void> {
   const entry = await loadGeneration(deps.kv, id);
@@ -106,12 +129,14 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
   let jobId: string;
   try {
     if (!adapter) throw new ProviderError(`provider ${cand.provider} is not configured`, true);
-    jobId =
-      (await adapter.submit(cand.upstream_model, toVideoRequest(g0.options), deps.providerDeps))
-        .jobId;
+    const req = await videoRequestFor(deps, g0);
+    jobId = (await adapter.submit(cand.upstream_model, req, deps.providerDeps)).jobId;
   } catch (err) {
-    if (!(err instanceof ProviderError)) logOf(deps)(`generation ${id}: submit failed`, err);
-    const { message, retryable } = providerMessage(claimed, err);
+    const known = err instanceof ProviderError || err instanceof ImageFetchError;
+    if (!known) logOf(deps)(`generation ${id}: submit failed`, err);
+    const { message, retryable } = err instanceof ImageFetchError
+      ? { message: err.message, retryable: err.retryable }
+      : providerMessage(claimed, err);
     const t = deps.now();
     await updateGeneration(
       deps,
@@ -214,7 +239,22 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
     return;
   }
   const done = deps.now();
-  await updateGeneration(deps, id, completePlan(same, done, stored ? stored.bytes : undefined));
+  const res = await updateGeneration(
+    deps,
+    id,
+    completePlan(same, done, stored ? stored.bytes : undefined),
+  );
+  const out = result.output;
+  if ("file" in out && isWorkFile(deps, out.file) && res.current && isTerminal(res.current)) {
+    // The rendered work file is in storage now; a copy left behind would only fill the disk.
+    await Deno.remove(out.file).catch(() => {});
+  }
+}
+
+/** True for a file an adapter wrote under the work dir (only those are ours to remove). */
+function isWorkFile(deps: GenerationDeps, file: string): boolean {
+  const dir = deps.providerDeps.workDir.replace(/\/+$/, "") + "/";
+  return file.startsWith(dir) && !file.slice(dir.length).split("/").includes("..");
 }
 
 /** Schedules the next poll of the same chain (checked on its tick, so a stale chain writes nothing). */
