@@ -55,7 +55,7 @@ function PriceTable({ m }: { m: ModelListItem }) {
   const rows = Object.entries(p.cents);
   return (
     <table class="models-prices">
-      <caption class="sr-only">Price {unit} for {m.display_name}</caption>
+      <caption class="visually-hidden">Price {unit} for {m.display_name}</caption>
       <thead>
         <tr>
           <th scope="col">Resolution</th>

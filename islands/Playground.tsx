@@ -1,0 +1,359 @@
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+
+export interface PlaygroundModel {
+  slug: string;
+  displayName: string;
+  durations: number[];
+  resolutions: string[];
+  aspectRatios: string[];
+  imageInput: boolean;
+  imageRequired: boolean;
+  audio: boolean;
+  negativePrompt: boolean;
+  seed: boolean;
+  defaults: { duration: number; resolution: string; aspectRatio: string; audio?: boolean };
+  /** As /v1/models prices it: the cheapest configured route, which is where a request goes. */
+  pricing: {
+    unit: "second" | "video";
+    cents: Record<string, number>;
+    audioCents?: Record<string, number>;
+  };
+}
+
+interface Generation {
+  id: string;
+  status: "pending" | "processing" | "completed" | "failed" | "cancelled";
+  model: string;
+  cost_cents: number | null;
+  latency_ms: number | null;
+  error_message: string | null;
+  video_path: string | null;
+}
+
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+const POLL_MS = 1000;
+
+/** The charge for these options, in cents (lib/catalog.ts priceOn on the cheapest route). */
+export function priceCents(
+  m: PlaygroundModel,
+  o: { duration: number; resolution: string; audio: boolean },
+): number | null {
+  const table = o.audio && m.pricing.audioCents ? m.pricing.audioCents : m.pricing.cents;
+  const perUnit = table[o.resolution];
+  if (perUnit === undefined) return null;
+  return m.pricing.unit === "second" ? perUnit * o.duration : perUnit;
+}
+
+const dollars = (cents: number) => "$" + (cents / 100).toFixed(2);
+
+/** Pick a model and options, see the price, submit, watch it live and play the result. */
+export default function Playground(props: { models: PlaygroundModel[]; initial: string }) {
+  const start = Math.max(0, props.models.findIndex((m) => m.slug === props.initial));
+  const modelIndex = useSignal(start);
+  const m = props.models[modelIndex.value];
+  const prompt = useSignal("");
+  const duration = useSignal(m.defaults.duration);
+  const resolution = useSignal(m.defaults.resolution);
+  const aspectRatio = useSignal(m.defaults.aspectRatio);
+  const audio = useSignal(m.defaults.audio ?? false);
+  const imageUrl = useSignal("");
+  const negativePrompt = useSignal("");
+  const seed = useSignal("");
+  const errors = useSignal<Record<string, string>>({});
+  const formError = useSignal<{ message: string; billing: boolean } | null>(null);
+  const submitting = useSignal(false);
+  const gen = useSignal<Generation | null>(null);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  useEffect(() => () => clearTimeout(timer.current), []);
+
+  const pickModel = (i: number) => {
+    modelIndex.value = i;
+    const d = props.models[i].defaults;
+    duration.value = d.duration;
+    resolution.value = d.resolution;
+    aspectRatio.value = d.aspectRatio;
+    audio.value = d.audio ?? false;
+    errors.value = {};
+    formError.value = null;
+  };
+
+  const price = priceCents(m, {
+    duration: duration.value,
+    resolution: resolution.value,
+    audio: m.audio && audio.value,
+  });
+
+  const poll = async (id: string) => {
+    try {
+      const res = await fetch(`/playground/generations/${encodeURIComponent(id)}`, {
+        headers: { Accept: "application/json" },
+      });
+      if (res.ok) gen.value = await res.json();
+    } catch {
+      // A dropped poll is retried on the next tick.
+    }
+    if (!gen.value || !TERMINAL.has(gen.value.status)) {
+      timer.current = setTimeout(() => poll(id), POLL_MS);
+    }
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (submitting.value) return;
+    clearTimeout(timer.current);
+    errors.value = {};
+    formError.value = null;
+    const body: Record<string, unknown> = {
+      model: m.slug,
+      prompt: prompt.value,
+      duration: duration.value,
+      resolution: resolution.value,
+      aspect_ratio: aspectRatio.value,
+    };
+    if (m.audio) body.audio = audio.value;
+    if (m.imageInput && imageUrl.value.trim()) body.image_url = imageUrl.value.trim();
+    if (m.negativePrompt && negativePrompt.value.trim()) {
+      body.negative_prompt = negativePrompt.value.trim();
+    }
+    if (m.seed && seed.value.trim()) body.seed = Number(seed.value);
+    submitting.value = true;
+    try {
+      const res = await fetch("/playground/generations", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      });
+      const data = await res.json().catch(() => ({}));
+      if (!res.ok) {
+        const param = data?.error?.param as string | null | undefined;
+        const message = data?.message ?? `Request failed (${res.status})`;
+        const field = param?.split(".")[0];
+        if (field && FIELDS.has(field)) errors.value = { [field]: message };
+        else formError.value = { message, billing: res.status === 402 };
+        return;
+      }
+      gen.value = {
+        id: data.id,
+        status: data.status,
+        model: m.slug,
+        cost_cents: null,
+        latency_ms: null,
+        error_message: null,
+        video_path: null,
+      };
+      timer.current = setTimeout(() => poll(data.id), POLL_MS);
+    } catch {
+      formError.value = { message: "Could not reach the server. Try again.", billing: false };
+    } finally {
+      submitting.value = false;
+    }
+  };
+
+  const err = (field: string) =>
+    errors.value[field]
+      ? <p class="field-error" id={`pg-${field}-error`} role="alert">{errors.value[field]}</p>
+      : null;
+  const described = (field: string) => errors.value[field] ? `pg-${field}-error` : undefined;
+  const g = gen.value;
+
+  return (
+    <div class="playground">
+      <form class="card playground-form" onSubmit={submit} noValidate>
+        <label class="field">
+          <span>Model</span>
+          <select
+            name="model"
+            value={String(modelIndex.value)}
+            aria-describedby={described("model")}
+            onChange={(e) => pickModel(Number((e.target as HTMLSelectElement).value))}
+          >
+            {props.models.map((x, i) => (
+              <option key={x.slug} value={String(i)}>{x.displayName} ({x.slug})</option>
+            ))}
+          </select>
+          {err("model")}
+        </label>
+        <label class="field">
+          <span>Prompt</span>
+          <textarea
+            name="prompt"
+            value={prompt.value}
+            maxLength={4000}
+            required
+            aria-invalid={errors.value.prompt ? "true" : undefined}
+            aria-describedby={described("prompt")}
+            placeholder="A lighthouse at dusk, waves rolling in, cinematic"
+            onInput={(e) => prompt.value = (e.target as HTMLTextAreaElement).value}
+          />
+          {err("prompt")}
+        </label>
+        <div class="playground-options">
+          <label class="field">
+            <span>Duration</span>
+            <select
+              name="duration"
+              value={String(duration.value)}
+              aria-describedby={described("duration")}
+              onChange={(e) => duration.value = Number((e.target as HTMLSelectElement).value)}
+            >
+              {m.durations.map((d) => <option key={d} value={String(d)}>{d} s</option>)}
+            </select>
+            {err("duration")}
+          </label>
+          <label class="field">
+            <span>Resolution</span>
+            <select
+              name="resolution"
+              value={resolution.value}
+              aria-describedby={described("resolution")}
+              onChange={(e) => resolution.value = (e.target as HTMLSelectElement).value}
+            >
+              {m.resolutions.map((r) => (
+                <option key={r} value={r} disabled={m.pricing.cents[r] === undefined}>{r}</option>
+              ))}
+            </select>
+            {err("resolution")}
+          </label>
+          <label class="field">
+            <span>Aspect ratio</span>
+            <select
+              name="aspect_ratio"
+              value={aspectRatio.value}
+              aria-describedby={described("aspect_ratio")}
+              onChange={(e) => aspectRatio.value = (e.target as HTMLSelectElement).value}
+            >
+              {m.aspectRatios.map((r) => <option key={r} value={r}>{r}</option>)}
+            </select>
+            {err("aspect_ratio")}
+          </label>
+        </div>
+        {m.imageInput && (
+          <label class="field">
+            <span>Image URL {m.imageRequired ? "(required)" : "(optional)"}</span>
+            <input
+              type="url"
+              name="image_url"
+              value={imageUrl.value}
+              required={m.imageRequired}
+              placeholder="https://…/start-frame.png"
+              aria-describedby={described("image_url")}
+              onInput={(e) => imageUrl.value = (e.target as HTMLInputElement).value}
+            />
+            {err("image_url")}
+          </label>
+        )}
+        {m.negativePrompt && (
+          <label class="field">
+            <span>Negative prompt (optional)</span>
+            <input
+              name="negative_prompt"
+              value={negativePrompt.value}
+              aria-describedby={described("negative_prompt")}
+              onInput={(e) => negativePrompt.value = (e.target as HTMLInputElement).value}
+            />
+            {err("negative_prompt")}
+          </label>
+        )}
+        <div class="playground-options">
+          {m.seed && (
+            <label class="field">
+              <span>Seed (optional)</span>
+              <input
+                type="number"
+                name="seed"
+                min="0"
+                step="1"
+                inputMode="numeric"
+                value={seed.value}
+                aria-describedby={described("seed")}
+                onInput={(e) => seed.value = (e.target as HTMLInputElement).value}
+              />
+              {err("seed")}
+            </label>
+          )}
+          {m.audio && (
+            <label class="playground-check">
+              <input
+                type="checkbox"
+                name="audio"
+                checked={audio.value}
+                onChange={(e) => audio.value = (e.target as HTMLInputElement).checked}
+              />
+              <span>Generate audio</span>
+            </label>
+          )}
+        </div>
+        <p class="estimate">
+          <span>Price</span>
+          <strong data-testid="price">{price === null ? "—" : dollars(price)}</strong>
+        </p>
+        {formError.value && (
+          <p class="field-error playground-form-error" role="alert">
+            {formError.value.message}
+            {formError.value.billing && (
+              <>
+                {" "}
+                <a href="/billing">Add credits</a>
+              </>
+            )}
+          </p>
+        )}
+        <button class="button primary" type="submit" disabled={submitting.value}>
+          {submitting.value ? "Submitting…" : "Generate"}
+        </button>
+      </form>
+
+      <section class="card playground-result" aria-labelledby="pg-result-title">
+        <h2 id="pg-result-title">Result</h2>
+        {!g && (
+          <p class="playground-muted">
+            Your video appears here. Nothing is charged until you submit.
+          </p>
+        )}
+        {g && (
+          <>
+            <p aria-live="polite">
+              <span class={`status status-${g.status}`} data-testid="status">{g.status}</span>{" "}
+              <code>{g.id}</code>
+            </p>
+            {!TERMINAL.has(g.status) && (
+              <p class="playground-muted">Checking every second; you can leave this page.</p>
+            )}
+            {g.status === "failed" && <p class="field-error">{g.error_message} (refunded)</p>}
+            {g.status === "completed" && g.video_path && (
+              <>
+                <video
+                  class="playground-video"
+                  controls
+                  playsInline
+                  preload="metadata"
+                  src={g.video_path}
+                  data-testid="video"
+                />
+                <p class="playground-muted">
+                  Charged {dollars(g.cost_cents ?? 0)}
+                  {g.latency_ms !== null && ` · ready in ${(g.latency_ms / 1000).toFixed(1)} s`} ·
+                  {" "}
+                  <a href={g.video_path} download>Download MP4</a>
+                </p>
+              </>
+            )}
+          </>
+        )}
+      </section>
+    </div>
+  );
+}
+
+const FIELDS = new Set([
+  "model",
+  "prompt",
+  "duration",
+  "resolution",
+  "aspect_ratio",
+  "image_url",
+  "negative_prompt",
+  "seed",
+]);
