@@ -1,0 +1,11 @@
+import { define } from "../../../utils.ts";
+import { json } from "../../../lib/http/json.ts";
+import { defaultSecret } from "../../../lib/webhooks/manage.ts";
+
+/** The key's org default secret, which signs deliveries to a per-request `webhook_url`. */
+export const handler = define.handlers({
+  async GET(ctx) {
+    const { services, apiKey } = ctx.state;
+    return json({ secret: await defaultSecret(services, apiKey!.orgId) });
+  },
+});
