@@ -1,0 +1,249 @@
+import { Head, page } from "fresh";
+import { define } from "../../../utils.ts";
+import { hasRole, requireRole } from "../../../lib/auth/roles.ts";
+import { BadRequest } from "../../../lib/errors.ts";
+import { type BillingOverview, billingOverview } from "../../../lib/billing/overview.ts";
+import {
+  createTopupCheckout,
+  newAttemptToken,
+  parseTopupAmount,
+} from "../../../lib/billing/topup.ts";
+import type { LedgerRow } from "../../../lib/billing/ledger.ts";
+import { formatCents, formatDateTime } from "../../../components/format.ts";
+
+interface Data extends BillingOverview {
+  canManage: boolean;
+  attempt: string;
+  cursor: string | null;
+  error?: { param: string | null; message: string; custom: string };
+}
+
+export const handler = define.handlers({
+  async GET(ctx) {
+    const { services, org } = ctx.state;
+    const cursor = ctx.url.searchParams.get("cursor");
+    const overview = await billingOverview(services, org!.id, cursor);
+    return page<Data>({
+      ...overview,
+      canManage: hasRole(ctx.state, "admin"),
+      attempt: newAttemptToken(),
+      cursor,
+    });
+  },
+  /** Add funds: a Stripe Checkout Session for the chosen amount, then 303 to Stripe. */
+  async POST(ctx) {
+    requireRole(ctx.state, "admin");
+    const { services, org, user } = ctx.state;
+    const form = await ctx.req.formData();
+    try {
+      const amountCents = parseTopupAmount(services.config, form);
+      const { url } = await createTopupCheckout(services, {
+        orgId: org!.id,
+        userId: user!.id,
+        amountCents,
+        attempt: String(form.get("attempt") ?? ""),
+      });
+      return ctx.redirect(url, 303);
+    } catch (err) {
+      if (!(err instanceof BadRequest)) throw err;
+      const overview = await billingOverview(services, org!.id, null);
+      return page<Data>({
+        ...overview,
+        canManage: true,
+        attempt: newAttemptToken(),
+        cursor: null,
+        error: {
+          param: err.param,
+          message: err.message,
+          custom: String(form.get("custom_amount") ?? ""),
+        },
+      }, { status: 400 });
+    }
+  },
+});
+
+const KIND_LABEL: Record<LedgerRow["kind"], string> = {
+  topup: "Top-up",
+  charge: "Charge",
+  refund: "Refund",
+  adjustment: "Adjustment",
+};
+
+function describe(e: LedgerRow): string {
+  if (e.kind === "charge" || e.kind === "refund") {
+    return e.generation_id ? `Generation ${e.generation_id}` : e.reason ?? "";
+  }
+  return e.reason ?? "";
+}
+
+export default define.page<typeof handler, Data>(function Billing({ data }) {
+  const err = data.error;
+  const customError = err ? err.message : null;
+  return (
+    <div class="billing">
+      <Head>
+        <title>Billing · Pipevideo</title>
+      </Head>
+      <h1>Billing</h1>
+
+      <section class="card billing-summary" aria-labelledby="balance-heading">
+        <h2 id="balance-heading" class="eyebrow">Credit balance</h2>
+        <p class="billing-balance" data-testid="billing-balance">
+          {formatCents(data.balanceCents)}
+        </p>
+        {data.debtCents > 0 && (
+          <p class="billing-notice billing-debt" role="alert">
+            <strong>Refund debt: {formatCents(data.debtCents)}.</strong>{" "}
+            A payment was refunded after its credits were spent. The next top-up pays this first.
+          </p>
+        )}
+        {data.low && data.debtCents === 0 && (
+          <p class="billing-notice" role="status" data-testid="low-balance">
+            <strong>Your balance is low.</strong>{" "}
+            New generations are refused (402) when their price is above the balance.
+            {data.canManage
+              ? " Add funds below."
+              : " Ask an admin of this organization to add funds."}
+          </p>
+        )}
+      </section>
+
+      {data.canManage && data.mode === "stripe" && (
+        <section class="card" aria-labelledby="add-heading">
+          <h2 id="add-heading">Add funds</h2>
+          <p>
+            Pay with Stripe; credits appear once Stripe confirms the payment. One top-up is between
+            {" "}
+            {formatCents(data.minCents)} and {formatCents(data.maxCents)}.
+          </p>
+          <form method="post" action="/billing" class="billing-form">
+            <input type="hidden" name="attempt" value={data.attempt} />
+            <fieldset class="billing-presets">
+              <legend>Choose an amount</legend>
+              {data.presets.map((c) => (
+                <button key={c} class="button" type="submit" name="amount_cents" value={String(c)}>
+                  {formatCents(c)}
+                </button>
+              ))}
+            </fieldset>
+            <div class={customError ? "field field-error" : "field"}>
+              <label for="custom_amount">Or another amount (USD)</label>
+              <input
+                id="custom_amount"
+                name="custom_amount"
+                inputMode="decimal"
+                placeholder="e.g. 75"
+                value={err?.custom ?? ""}
+                aria-invalid={customError ? "true" : undefined}
+                aria-describedby={customError ? "custom_amount-error" : undefined}
+              />
+              {customError && <p id="custom_amount-error" class="error">{customError}</p>}
+            </div>
+            <button class="button primary" type="submit">Continue to payment</button>
+          </form>
+        </section>
+      )}
+
+      {data.canManage && data.mode === "development" && (
+        <section class="card" aria-labelledby="dev-heading">
+          <h2 id="dev-heading">Add development credits</h2>
+          <p>
+            Stripe is not configured, so this development server can add free credits to try the
+            whole flow. In production this is off.
+          </p>
+          <form method="post" action="/billing/dev-credits" class="billing-presets">
+            {data.presets.map((c) => (
+              <button key={c} class="button" type="submit" name="amount_cents" value={String(c)}>
+                Add {formatCents(c)}
+              </button>
+            ))}
+          </form>
+        </section>
+      )}
+
+      {data.canManage && data.mode === "off" && (
+        <p class="billing-notice" role="status">
+          Payments are not configured on this server. An operator can add credits with the admin
+          API.
+        </p>
+      )}
+
+      <section aria-labelledby="ledger-heading">
+        <h2 id="ledger-heading">Ledger</h2>
+        {data.ledger.length === 0 ? <p>No balance changes yet.</p> : (
+          <div class="table-scroll">
+            <table class="billing-table">
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Description</th>
+                  <th scope="col" class="num">Amount</th>
+                  <th scope="col" class="num">Balance after</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.ledger.map((e) => (
+                  <tr key={e.id}>
+                    <td>{formatDateTime(e.created_at)}</td>
+                    <td>{KIND_LABEL[e.kind]}</td>
+                    <td>{describe(e)}</td>
+                    <td class={e.amount_cents < 0 ? "num debit" : "num credit"}>
+                      {e.amount_cents > 0 ? "+" : ""}
+                      {formatCents(e.amount_cents)}
+                    </td>
+                    <td class="num">{formatCents(e.running_balance)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <nav class="pager" aria-label="Ledger pages">
+          {data.cursor && <a href="/billing">Newest</a>}
+          {data.nextCursor && (
+            <a href={`/billing?cursor=${encodeURIComponent(data.nextCursor)}`} rel="next">
+              Older entries
+            </a>
+          )}
+        </nav>
+      </section>
+
+      <section aria-labelledby="payments-heading">
+        <h2 id="payments-heading">Payments</h2>
+        {data.payments.length === 0 ? <p>No payments yet.</p> : (
+          <div class="table-scroll">
+            <table class="billing-table">
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col" class="num">Amount</th>
+                  <th scope="col" class="num">Refunded</th>
+                  <th scope="col">Receipt</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.payments.map((p) => (
+                  <tr key={p.id}>
+                    <td>{formatDateTime(p.created_at)}</td>
+                    <td class="num">{formatCents(p.amount_cents)}</td>
+                    <td class="num">{p.refunded_cents ? formatCents(p.refunded_cents) : "—"}</td>
+                    <td>
+                      {p.receipt_url
+                        ? (
+                          <a href={p.receipt_url} rel="noopener noreferrer" target="_blank">
+                            Stripe receipt
+                          </a>
+                        )
+                        : <span title={p.payment_intent ?? ""}>Pending from Stripe</span>}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+});

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
+import { createOrg } from "../../lib/db/orgs.ts";
+import { getBalance, listLedger, verifyLedger } from "../../lib/db/ledger.ts";
+import {
+  chargeRefundedEvent,
+  sessionEvent,
+  signed,
+  TEST_STRIPE_KEY,
+  TEST_WEBHOOK_SECRET,
+} from "../../lib/billing/testkit.ts";
+
+const ENV = { STRIPE_SECRET_KEY: TEST_STRIPE_KEY, STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET };
+
+async function post(server: TestServer, body: string, signature?: string) {
+  const res = await fetch(`${server.url}/api/stripe/webhook`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      // Stripe is another site; the webhook must not be refused as cross-site.
+      Origin: "https://stripe.com",
+      ...(signature ? { "Stripe-Signature": signature } : {}),
+    },
+    body,
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+Deno.test("POST /api/stripe/webhook: credits once over HTTP; bad signatures are 400 and change nothing", async () => {
+  const server = await startTestServer(ENV);
+  try {
+    const org = await createOrg(server.services.kv, { name: "Acme" });
+    const ev = sessionEvent(org.id, { amount: 1_500, paymentIntent: "pi_http" });
+    const good = await signed(ev);
+    const wrong = await signed(ev, "whsec_not_ours_0000");
+
+    assert.equal((await post(server, good.body)).status, 400); // no signature
+    assert.equal((await post(server, wrong.body, wrong.signature)).status, 400);
+    const tampered = good.body.replace('"amount_total":1500', '"amount_total":999999');
+    assert.notEqual(tampered, good.body);
+    const t = await post(server, tampered, good.signature);
+    assert.equal(t.status, 400);
+    assert.equal(t.body.error.code, "bad_signature");
+    assert.equal(await getBalance(server.services.kv, org.id), 0);
+
+    const first = await post(server, good.body, good.signature);
+    assert.deepEqual(first, { status: 200, body: { received: true, action: "credited" } });
+    const again = await post(server, good.body, good.signature);
+    assert.equal(again.status, 200);
+    assert.equal(again.body.action, "ignored");
+    assert.equal(await getBalance(server.services.kv, org.id), 1_500);
+
+    const unknown = await signed({
+      id: "evt_u",
+      object: "event",
+      type: "invoice.paid",
+      data: { object: {} },
+    });
+    assert.equal((await post(server, unknown.body, unknown.signature)).status, 200);
+
+    const refund = await signed(
+      chargeRefundedEvent({ paymentIntent: "pi_http", amount: 1_500, refunded: 500 }),
+    );
+    assert.equal((await post(server, refund.body, refund.signature)).body.action, "refunded");
+    assert.equal((await post(server, refund.body, refund.signature)).body.action, "ignored");
+    assert.equal(await getBalance(server.services.kv, org.id), 1_000);
+    const kinds = (await listLedger(server.services.kv, org.id)).data.map((e) => e.kind);
+    assert.deepEqual(kinds, ["adjustment", "topup"]);
+    assert.ok((await verifyLedger(server.services.kv, org.id)).ok);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("POST /api/stripe/webhook is 400 when Stripe is not configured", async () => {
+  const server = await startTestServer();
+  try {
+    const org = await createOrg(server.services.kv, { name: "Acme" });
+    const s = await signed(sessionEvent(org.id));
+    assert.equal((await post(server, s.body, s.signature)).status, 400);
+    assert.equal(await getBalance(server.services.kv, org.id), 0);
+  } finally {
+    await server.close();
+  }
+});
