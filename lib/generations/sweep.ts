@@ -65,7 +65,7 @@ export async function sweepGenerations(
 
 /** Runs the sweep every minute (Deno.cron); a failure is logged and the next minute tries again. */
 export function registerCron(deps: GenerationDeps): Promise<void> {
-  return Deno.cron("pipevideo: sweep generations", "* * * * *", async () => {
+  return Deno.cron("pipevideo sweep generations", "* * * * *", async () => {
     try {
       const r = await sweepGenerations(deps, deps.now());
       if (r.requeued.length || r.expired.length) {

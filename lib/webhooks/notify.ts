@@ -152,7 +152,7 @@ export function webhookJobHandlers(deps: WebhookDeps): Record<string, JobHandler
 
 /** Runs the delivery sweep every minute; a failure is logged and the next minute tries again. */
 export function registerWebhookCron(deps: WebhookDeps): Promise<void> {
-  return Deno.cron("pipevideo: sweep webhook deliveries", "* * * * *", async () => {
+  return Deno.cron("pipevideo sweep webhook deliveries", "* * * * *", async () => {
     try {
       const ids = await sweepDueDeliveries(deps, deps.now());
       if (ids.length) deps.log?.(`webhook sweep: requeued ${ids.length}`);
