@@ -151,3 +151,125 @@ export async function removeMember(kv: Deno.Kv, orgId: string, userId: string): 
   await kv.atomic().check(entry)
     .delete(byUserKey(userId, orgId)).delete(byOrgKey(orgId, userId)).commit();
 }
+
+/**
+ * Invitations: a link (single use, expiring) optionally addressed to an email. Stored under the
+ * SHA-256 of the token: ["invites", hash]; listed per org as ["org_invites", orgId, inviteId].
+ */
+export interface Invite {
+  id: string;
+  org_id: string;
+  role: Role;
+  email: string | null;
+  invited_by: string;
+  created_at: number; // ms
+  expires_at: number; // ms
+  hash: string;
+}
+
+export const INVITE_TTL_MS = 7 * 24 * 3600_000;
+const inviteKey = (hash: string): Deno.KvKey => ["invites", hash];
+const orgInviteKey = (orgId: string, inviteId: string): Deno.KvKey => [
+  "org_invites",
+  orgId,
+  inviteId,
+];
+
+async function sha256(text: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function createInvite(
+  kv: Deno.Kv,
+  input: { orgId: string; role: Role; email?: string | null; invitedBy: string },
+  nowMs = Date.now(),
+): Promise<{ token: string; invite: Invite }> {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  const hash = await sha256(token);
+  const invite: Invite = {
+    id: newId("inv", nowMs),
+    org_id: input.orgId,
+    role: input.role,
+    email: input.email?.trim().toLowerCase() || null,
+    invited_by: input.invitedBy,
+    created_at: nowMs,
+    expires_at: nowMs + INVITE_TTL_MS,
+    hash,
+  };
+  await kv.atomic()
+    .set(inviteKey(hash), invite, { expireIn: INVITE_TTL_MS })
+    .set(orgInviteKey(input.orgId, invite.id), hash, { expireIn: INVITE_TTL_MS })
+    .commit();
+  return { token, invite };
+}
+
+export async function getInvite(
+  kv: Deno.Kv,
+  token: string,
+  nowMs = Date.now(),
+): Promise<Invite | null> {
+  if (!/^[0-9a-f]{48}$/.test(token)) return null;
+  const invite = (await kv.get<Invite>(inviteKey(await sha256(token)))).value;
+  return invite && invite.expires_at > nowMs ? invite : null;
+}
+
+export async function listInvites(kv: Deno.Kv, orgId: string, nowMs = Date.now()) {
+  const hashes: string[] = [];
+  for await (const e of kv.list<string>({ prefix: ["org_invites", orgId] })) hashes.push(e.value);
+  const out: Invite[] = [];
+  for (let i = 0; i < hashes.length; i += 10) {
+    for (const e of await kv.getMany<Invite[]>(hashes.slice(i, i + 10).map(inviteKey))) {
+      if (e.value && e.value.expires_at > nowMs) out.push(e.value);
+    }
+  }
+  return out;
+}
+
+export async function revokeInvite(kv: Deno.Kv, orgId: string, inviteId: string) {
+  const hash = (await kv.get<string>(orgInviteKey(orgId, inviteId))).value;
+  if (!hash) throw new NotFound("No such invitation", "id");
+  await kv.atomic().delete(inviteKey(hash)).delete(orgInviteKey(orgId, inviteId)).commit();
+}
+
+/**
+ * Accepts an invitation: the invite is used up and the membership written in one commit.
+ * An invite addressed to an email only works for the user with that email.
+ */
+export async function acceptInvite(
+  kv: Deno.Kv,
+  token: string,
+  user: { id: string; email: string },
+  nowMs = Date.now(),
+): Promise<Membership> {
+  if (!/^[0-9a-f]{48}$/.test(token)) throw new NotFound("This invitation is not valid", "token");
+  const key = inviteKey(await sha256(token));
+  const entry = await kv.get<Invite>(key);
+  const invite = entry.value;
+  if (!invite || invite.expires_at <= nowMs) {
+    throw new NotFound("This invitation has expired or was already used", "token");
+  }
+  if (invite.email && invite.email !== user.email) {
+    throw new BadRequest(`This invitation is for ${invite.email}`, "email");
+  }
+  if (await getMembership(kv, invite.org_id, user.id)) {
+    throw new Conflict("You are already a member of this organization", "already_member");
+  }
+  const m: Membership = {
+    org_id: invite.org_id,
+    user_id: user.id,
+    role: invite.role,
+    created_at: nowMs,
+  };
+  const res = await kv.atomic()
+    .check(entry)
+    .check({ key: byUserKey(user.id, invite.org_id), versionstamp: null })
+    .delete(key)
+    .delete(orgInviteKey(invite.org_id, invite.id))
+    .set(byUserKey(user.id, invite.org_id), m)
+    .set(byOrgKey(invite.org_id, user.id), m)
+    .commit();
+  if (!res.ok) throw new NotFound("This invitation has expired or was already used", "token");
+  return m;
+}

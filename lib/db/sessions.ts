@@ -124,3 +124,99 @@ export async function countUserSessions(kv: Deno.Kv, userId: string): Promise<nu
   for await (const _ of kv.list({ prefix: ["user_sessions", userId] })) n++;
   return n;
 }
+
+/**
+ * Magic sign-in links: single use, expiring, stored under the SHA-256 of the token
+ * (["magic_links", hash]) so the database never holds a usable link.
+ */
+export interface MagicLink {
+  email: string;
+  next: string;
+  created_at: number; // ms
+  expires_at: number; // ms
+}
+
+export const MAGIC_LINK_TTL_MS = 15 * 60_000;
+const magicKey = (hash: string): Deno.KvKey => ["magic_links", hash];
+
+export async function createMagicLink(
+  kv: Deno.Kv,
+  input: { email: string; next: string },
+  nowMs = Date.now(),
+): Promise<string> {
+  const token = randomToken();
+  const link: MagicLink = { ...input, created_at: nowMs, expires_at: nowMs + MAGIC_LINK_TTL_MS };
+  await kv.set(magicKey(await sha256Hex(token)), link, { expireIn: MAGIC_LINK_TTL_MS });
+  return token;
+}
+
+/** Reads a link without using it (the confirmation page). */
+export async function peekMagicLink(
+  kv: Deno.Kv,
+  token: string,
+  nowMs = Date.now(),
+): Promise<MagicLink | null> {
+  if (!/^[0-9a-f]{64}$/.test(token)) return null;
+  const link = (await kv.get<MagicLink>(magicKey(await sha256Hex(token)))).value;
+  return link && link.expires_at > nowMs ? link : null;
+}
+
+/** Uses a link: at most one caller gets it back, however many race. */
+export async function consumeMagicLink(
+  kv: Deno.Kv,
+  token: string,
+  nowMs = Date.now(),
+): Promise<MagicLink | null> {
+  if (!/^[0-9a-f]{64}$/.test(token)) return null;
+  const key = magicKey(await sha256Hex(token));
+  const entry = await kv.get<MagicLink>(key);
+  if (!entry.value) return null;
+  const res = await kv.atomic().check(entry).delete(key).commit();
+  if (!res.ok || entry.value.expires_at <= nowMs) return null;
+  return entry.value;
+}
+
+/**
+ * Sign-in attempt counters per fixed window: ["signin_attempts", scope, subject, window].
+ * Returns whether this attempt is within `limit`, and when the window ends.
+ */
+export async function countSignInAttempt(
+  kv: Deno.Kv,
+  scope: "email" | "ip",
+  subject: string,
+  opts: { limit: number; windowMs: number; nowMs?: number },
+): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
+  const nowMs = opts.nowMs ?? Date.now();
+  const window = Math.floor(nowMs / opts.windowMs);
+  const key: Deno.KvKey = ["signin_attempts", scope, subject, window];
+  const retryAfterSeconds = Math.ceil(((window + 1) * opts.windowMs - nowMs) / 1000);
+  for (;;) {
+    const entry = await kv.get<number>(key);
+    const count = entry.value ?? 0;
+    if (count >= opts.limit) return { allowed: false, retryAfterSeconds };
+    const res = await kv.atomic().check(entry).set(key, count + 1, { expireIn: opts.windowMs })
+      .commit();
+    if (res.ok) return { allowed: true, retryAfterSeconds: 0 };
+  }
+}
+
+/** OAuth sign-in in flight: ["oauth_states", state] -> provider, PKCE verifier and next. */
+export interface OAuthState {
+  provider: string;
+  verifier: string;
+  next: string;
+}
+
+const oauthStateKey = (state: string): Deno.KvKey => ["oauth_states", state];
+export const OAUTH_STATE_TTL_MS = 10 * 60_000;
+
+export async function saveOAuthState(kv: Deno.Kv, state: string, value: OAuthState) {
+  await kv.set(oauthStateKey(state), value, { expireIn: OAUTH_STATE_TTL_MS });
+}
+
+export async function consumeOAuthState(kv: Deno.Kv, state: string): Promise<OAuthState | null> {
+  const entry = await kv.get<OAuthState>(oauthStateKey(state));
+  if (!entry.value) return null;
+  const res = await kv.atomic().check(entry).delete(oauthStateKey(state)).commit();
+  return res.ok ? entry.value : null;
+}

@@ -35,6 +35,7 @@ export default define.page(function DashboardLayout({ Component, state, url }) {
                       </option>
                     ))}
                   </select>
+                  <input type="hidden" name="next" value={url.pathname} />
                   <button type="submit" class="button small">Switch</button>
                 </form>
                 <a class="balance" href="/billing" title="Credit balance">

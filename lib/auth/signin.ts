@@ -1,0 +1,89 @@
+import type { Services } from "../services.ts";
+import { BadRequest, RateLimited } from "../errors.ts";
+import { mailerFor } from "../mail.ts";
+import { consumeMagicLink, countSignInAttempt, createMagicLink } from "../db/sessions.ts";
+import { findOrCreateUserByEmail, normalizeEmail } from "../db/users.ts";
+import { safeNext, startSession } from "./session.ts";
+
+// Enough for typos and a resend or two; a script hammering one inbox or from one address stops.
+export const SIGNIN_LIMITS = {
+  perEmail: { limit: 5, windowMs: 15 * 60_000 },
+  perIp: { limit: 20, windowMs: 15 * 60_000 },
+};
+
+export class EmailSignInUnavailable extends BadRequest {
+  constructor() {
+    super("Email sign-in is not configured on this server", "email", "email_unavailable");
+  }
+}
+
+/** Whether the email form can be offered at all: SMTP, or the development log fallback. */
+export function emailSignInAvailable(services: Services): boolean {
+  return mailerFor(services.config).configured || !services.config.production;
+}
+
+/**
+ * Sends a single-use sign-in link. The answer never says whether the address has an account.
+ * Without SMTP outside production the link is logged, and in development returned so the page
+ * can show it (`deno task start` works with no mail server).
+ */
+export async function requestMagicLink(
+  services: Services,
+  input: { email: string; next?: string | null; ip: string },
+): Promise<{ devLink: string | null }> {
+  const { config, kv, log } = services;
+  const email = normalizeEmail(input.email);
+  const nowMs = services.now();
+  for (
+    const [scope, subject, limits] of [
+      ["ip", input.ip, SIGNIN_LIMITS.perIp],
+      ["email", email, SIGNIN_LIMITS.perEmail],
+    ] as const
+  ) {
+    const r = await countSignInAttempt(kv, scope, subject, { ...limits, nowMs });
+    if (!r.allowed) {
+      log("warn", "sign-in rate limited", { scope, ip: input.ip });
+      throw new RateLimited(r.retryAfterSeconds, {});
+    }
+  }
+  const next = safeNext(input.next);
+  const token = await createMagicLink(kv, { email, next }, nowMs);
+  const link = `${config.publicUrl}/auth/magic?token=${token}`;
+  const mailer = mailerFor(config);
+  if (mailer.configured) {
+    await mailer.send({
+      to: email,
+      subject: "Your Pipevideo sign-in link",
+      text: `Sign in to Pipevideo:\n\n${link}\n\n` +
+        `The link works once and expires in 15 minutes. ` +
+        `If you did not ask for it, ignore this email.\n`,
+      html: `<p>Sign in to Pipevideo:</p><p><a href="${link}">Sign in</a></p>` +
+        `<p>The link works once and expires in 15 minutes. ` +
+        `If you did not ask for it, ignore this email.</p>`,
+    });
+    return { devLink: null };
+  }
+  if (config.production) throw new EmailSignInUnavailable();
+  log("info", "magic sign-in link (no SMTP_URL set)", { email, link });
+  return { devLink: config.APP_ENV === "development" ? link : null };
+}
+
+/** Uses a magic link: the user (created on first sign-in) gets a fresh session. */
+export async function completeMagicLink(
+  services: Services,
+  req: Request,
+  token: string,
+): Promise<{ setCookie: string; next: string }> {
+  const nowMs = services.now();
+  const link = await consumeMagicLink(services.kv, token, nowMs);
+  if (!link) {
+    throw new BadRequest(
+      "This sign-in link has expired or was already used. Ask for a new one.",
+      "token",
+      "invalid_link",
+    );
+  }
+  const user = await findOrCreateUserByEmail(services.kv, { email: link.email }, nowMs);
+  const { setCookie } = await startSession(services.kv, services.config, req, user.id, nowMs);
+  return { setCookie, next: link.next };
+}

@@ -1,0 +1,191 @@
+import { page } from "fresh";
+import { define, type State } from "../../../utils.ts";
+import {
+  createKeyFromForm,
+  type KeyView,
+  listKeysForPage,
+  MAX_KEY_NAME,
+} from "../../../lib/auth/keys.ts";
+import { hasRole } from "../../../lib/auth/roles.ts";
+import CopyButton from "../../../islands/CopyButton.tsx";
+import {
+  DataTable,
+  EmptyState,
+  Field,
+  fieldAria,
+  Flash,
+  PageHeader,
+} from "../../../components/ui.tsx";
+import { formatDate, formatDateTime } from "../../../components/format.ts";
+
+interface Data {
+  keys: KeyView[];
+  canManage: boolean;
+  created: { secret: string; key: KeyView } | null;
+  errors: { name?: string; expires_on?: string };
+  values: { name: string; expires_on: string };
+  message: string | null;
+  today: string;
+}
+
+const MESSAGES: Record<string, string> = { revoked: "The key was revoked. It no longer works." };
+
+export const handler = define.handlers<Data>({
+  async GET(ctx) {
+    return page(await data(ctx.state, ctx.url.searchParams.get("m")));
+  },
+  async POST(ctx) {
+    const form = Object.fromEntries(await ctx.req.formData());
+    const result = await createKeyFromForm(ctx.state.services, ctx.state, form);
+    const d = await data(ctx.state, null);
+    if (!result.ok) {
+      d.errors = result.errors;
+      d.values = { name: String(form.name ?? ""), expires_on: String(form.expires_on ?? "") };
+      return page(d, { status: 400 });
+    }
+    // Rendered, not redirected: the secret is shown once and never put in a URL.
+    d.created = { secret: result.secret, key: result.key };
+    return page(d, { status: 201 });
+  },
+});
+
+async function data(state: State, m: string | null): Promise<Data> {
+  return {
+    keys: await listKeysForPage(state.services, state.org!.id),
+    canManage: hasRole(state, "admin"),
+    created: null,
+    errors: {},
+    values: { name: "", expires_on: "" },
+    message: (m && MESSAGES[m]) ?? null,
+    today: new Date(state.services.now()).toISOString().slice(0, 10),
+  };
+}
+
+export default define.page<unknown, Data>(function KeysPage({ data, state }) {
+  return (
+    <>
+      <PageHeader
+        title="API keys"
+        description={
+          <>
+            Keys let your code call the Pipevideo API as{" "}
+            <strong>{state.org!.name}</strong>. Send one as <code>Authorization: Bearer pv_…</code>.
+          </>
+        }
+      />
+      {data.message && <Flash kind="success">{data.message}</Flash>}
+      {data.created && (
+        <div class="card secret-card" data-testid="new-key">
+          <h2>Your new key “{data.created.key.name}”</h2>
+          <p>
+            Copy it now and keep it somewhere safe. <strong>It will not be shown again.</strong>
+          </p>
+          <div class="secret-row">
+            <code class="secret" data-testid="new-key-secret">{data.created.secret}</code>
+            <CopyButton value={data.created.secret} label="Copy key" />
+          </div>
+        </div>
+      )}
+      {data.canManage
+        ? (
+          <form method="post" action="/keys" class="card key-form" novalidate>
+            <h2>Create a key</h2>
+            {Object.keys(data.errors).length > 0 && (
+              <Flash kind="error">The key was not created. Fix the fields marked below.</Flash>
+            )}
+            <div class="form-row">
+              <Field id="key-name" label="Name" error={data.errors.name}>
+                <input
+                  {...fieldAria("key-name", data.errors.name)}
+                  name="name"
+                  required
+                  maxlength={MAX_KEY_NAME}
+                  placeholder="e.g. production server"
+                  value={data.values.name}
+                />
+              </Field>
+              <Field
+                id="key-expires"
+                label="Expires (optional)"
+                error={data.errors.expires_on}
+                hint="The key stops working after this day (UTC). Empty: never."
+              >
+                <input
+                  {...fieldAria("key-expires", data.errors.expires_on, true)}
+                  name="expires_on"
+                  type="date"
+                  min={data.today}
+                  value={data.values.expires_on}
+                />
+              </Field>
+            </div>
+            <button type="submit" class="button primary">Create key</button>
+          </form>
+        )
+        : (
+          <Flash kind="info">
+            You are a member of this organization: you can see its keys, and an admin or owner can
+            create and revoke them.
+          </Flash>
+        )}
+      {data.keys.length === 0
+        ? (
+          <EmptyState title="No API keys yet">
+            <p>
+              {data.canManage
+                ? "Create your first key above, then try it in the Playground or with curl."
+                : "Ask an admin of this organization to create one."}
+            </p>
+          </EmptyState>
+        )
+        : (
+          <DataTable caption="API keys">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Key</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Status</th>
+                {data.canManage && (
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {data.keys.map((k) => (
+                <tr key={k.id} data-key-id={k.id}>
+                  <td>{k.name}</td>
+                  <td>
+                    <code>{k.prefix}…</code>
+                  </td>
+                  <td>{formatDate(k.created_at)}</td>
+                  <td>{k.last_used_at ? formatDateTime(k.last_used_at) : "Never"}</td>
+                  <td>{k.expires_at ? formatDate(k.expires_at - 1) : "Never"}</td>
+                  <td>
+                    <span class={`badge badge-${k.status}`}>{k.status}</span>
+                  </td>
+                  {data.canManage && (
+                    <td class="actions-cell">
+                      {k.status !== "revoked" && (
+                        <a
+                          class="button small danger"
+                          href={`/keys/${k.id}/revoke`}
+                          aria-label={`Revoke ${k.name}`}
+                        >
+                          Revoke
+                        </a>
+                      )}
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </DataTable>
+        )}
+    </>
+  );
+});

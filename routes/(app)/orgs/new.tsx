@@ -1,0 +1,66 @@
+import { page } from "fresh";
+import { z } from "zod";
+import { define } from "../../../utils.ts";
+import { createOrgAndSwitch } from "../../../lib/auth/orgs.ts";
+import { MAX_ORG_NAME } from "../../../lib/db/memberships.ts";
+import { Field, fieldAria, PageHeader } from "../../../components/ui.tsx";
+
+const Body = z.object({
+  name: z.string().trim().min(1, "Give the organization a name")
+    .max(MAX_ORG_NAME, `Keep the name under ${MAX_ORG_NAME} characters`),
+});
+
+interface Data {
+  name: string;
+  error: string | null;
+  first: boolean;
+}
+
+export const handler = define.handlers<Data>({
+  GET(ctx) {
+    return page({ name: "", error: null, first: !ctx.state.org });
+  },
+  async POST(ctx) {
+    const form = Object.fromEntries(await ctx.req.formData());
+    const parsed = Body.safeParse(form);
+    if (!parsed.success) {
+      return page({
+        name: String(form.name ?? ""),
+        error: parsed.error.issues[0].message,
+        first: !ctx.state.org,
+      }, { status: 400 });
+    }
+    await createOrgAndSwitch(ctx.state.services, ctx.req, ctx.state.user!.id, parsed.data.name);
+    return ctx.redirect("/keys", 303);
+  },
+});
+
+export default define.page<unknown, Data>(function NewOrg({ data }) {
+  return (
+    <div class="narrow">
+      <PageHeader
+        title={data.first ? "Create your organization" : "New organization"}
+        description="An organization holds API keys, credits and usage. You can invite your team later."
+      />
+      <form method="post" action="/orgs/new" class="card" novalidate>
+        <Field id="name" label="Organization name" error={data.error}>
+          <input
+            {...fieldAria("name", data.error)}
+            name="name"
+            required
+            maxlength={MAX_ORG_NAME}
+            autocomplete="organization"
+            value={data.name}
+            autofocus
+          />
+        </Field>
+        <button type="submit" class="button primary">Create organization</button>
+      </form>
+      {data.first && (
+        <p class="muted">
+          Were you invited? Open the invitation link you received to join that organization instead.
+        </p>
+      )}
+    </div>
+  );
+});

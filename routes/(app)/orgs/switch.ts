@@ -1,0 +1,16 @@
+import { z } from "zod";
+import { define } from "../../../utils.ts";
+import { parseWith } from "../../../lib/http/json.ts";
+import { switchOrg } from "../../../lib/auth/orgs.ts";
+import { safeNext } from "../../../lib/auth/session.ts";
+
+const Body = z.object({ org_id: z.string().min(1).max(64), next: z.string().max(2000).optional() });
+
+/** The org switcher's form: remembers the choice in the session, then goes back. */
+export const handler = define.handlers({
+  async POST(ctx) {
+    const body = parseWith(Body, Object.fromEntries(await ctx.req.formData()));
+    await switchOrg(ctx.state.services, ctx.req, ctx.state.user!.id, body.org_id);
+    return ctx.redirect(safeNext(body.next, "/keys"), 303);
+  },
+});

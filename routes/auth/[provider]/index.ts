@@ -1,0 +1,17 @@
+import { HttpError } from "fresh";
+import { define } from "../../../utils.ts";
+import { parseProvider, startOAuth } from "../../../lib/auth/oauth.ts";
+
+/** Starts GitHub/Google sign-in: state + PKCE saved, browser sent to the provider. */
+export const handler = define.handlers({
+  async GET(ctx) {
+    const provider = parseProvider(ctx.state.services.config, ctx.params.provider);
+    if (!provider) throw new HttpError(404);
+    const { url, setCookie } = await startOAuth(
+      ctx.state.services,
+      provider,
+      ctx.url.searchParams.get("next"),
+    );
+    return new Response(null, { status: 302, headers: { Location: url, "Set-Cookie": setCookie } });
+  },
+});

@@ -1,0 +1,149 @@
+import { page } from "fresh";
+import { z } from "zod";
+import { define } from "../utils.ts";
+import type { Services } from "../lib/services.ts";
+import { emailSignInAvailable, requestMagicLink } from "../lib/auth/signin.ts";
+import { type OAuthProviderInfo, oauthProviders } from "../lib/auth/oauth.ts";
+import { readSession, safeNext } from "../lib/auth/session.ts";
+import { Field, fieldAria, Flash } from "../components/ui.tsx";
+
+const LoginForm = z.object({
+  email: z.string().trim().min(1, "Enter your email address").max(254)
+    .pipe(z.email("Enter a valid email address, like you@example.com")),
+  next: z.string().max(2000).optional(),
+});
+
+interface Data {
+  next: string;
+  email: string;
+  error: string | null;
+  sent: boolean;
+  devLink: string | null;
+  providers: OAuthProviderInfo[];
+  emailAvailable: boolean;
+  notice: string | null;
+}
+
+const NOTICES: Record<string, string> = {
+  signed_out: "You are signed out.",
+  signed_out_everywhere: "You are signed out on every device.",
+};
+
+export const handler = define.handlers<Data>({
+  async GET(ctx) {
+    const { services } = ctx.state;
+    const next = safeNext(ctx.url.searchParams.get("next"));
+    if (await readSession(services.kv, ctx.req, services.now())) return ctx.redirect(next, 303);
+    return page(base(ctx.state.services, next, NOTICES[ctx.url.searchParams.get("m") ?? ""]));
+  },
+  async POST(ctx) {
+    const { services } = ctx.state;
+    const form = Object.fromEntries(await ctx.req.formData());
+    const parsed = LoginForm.safeParse(form);
+    const next = safeNext(typeof form.next === "string" ? form.next : null);
+    if (!parsed.success) {
+      const data = base(services, next);
+      data.email = typeof form.email === "string" ? form.email : "";
+      data.error = parsed.error.issues[0].message;
+      return page(data, { status: 400 });
+    }
+    const { devLink } = await requestMagicLink(services, {
+      email: parsed.data.email,
+      next,
+      ip: ctx.info.remoteAddr.transport === "tcp" ? ctx.info.remoteAddr.hostname : "unknown",
+    });
+    return page({ ...base(services, next), email: parsed.data.email, sent: true, devLink });
+  },
+});
+
+function base(services: Services, next: string, notice?: string): Data {
+  return {
+    next,
+    email: "",
+    error: null,
+    sent: false,
+    devLink: null,
+    providers: oauthProviders(services.config),
+    emailAvailable: emailSignInAvailable(services),
+    notice: notice ?? null,
+  };
+}
+
+export default define.page<unknown, Data>(function Login({ data }) {
+  return (
+    <main class="container auth-page">
+      <div class="card auth-card">
+        <h1>Sign in to Pipevideo</h1>
+        {data.notice && <Flash kind="info">{data.notice}</Flash>}
+        {data.sent
+          ? (
+            <>
+              <Flash kind="success">
+                We sent a sign-in link to{" "}
+                <strong>{data.email}</strong>. It works once and expires in 15 minutes.
+              </Flash>
+              {data.devLink && (
+                <div class="dev-notice" role="note">
+                  <p>
+                    <strong>Development mode:</strong>{" "}
+                    no mail server is configured, so here is the link:
+                  </p>
+                  <p>
+                    <a href={data.devLink} data-testid="dev-magic-link">Sign in as {data.email}</a>
+                  </p>
+                </div>
+              )}
+              <p>
+                <a href={`/login?next=${encodeURIComponent(data.next)}`}>Use another address</a>
+              </p>
+            </>
+          )
+          : (
+            <>
+              <p class="lead">New here? Signing in creates your account.</p>
+              {data.emailAvailable && (
+                <form method="post" action="/login" novalidate>
+                  <input type="hidden" name="next" value={data.next} />
+                  <Field id="email" label="Email address" error={data.error}>
+                    <input
+                      {...fieldAria("email", data.error)}
+                      name="email"
+                      type="email"
+                      autocomplete="email"
+                      required
+                      value={data.email}
+                      autofocus
+                    />
+                  </Field>
+                  <button type="submit" class="button primary wide">Email me a sign-in link</button>
+                </form>
+              )}
+              {data.providers.length > 0 && (
+                <div class="oauth-options">
+                  {data.emailAvailable && (
+                    <p class="divider">
+                      <span>or</span>
+                    </p>
+                  )}
+                  {data.providers.map((p) => (
+                    <a
+                      key={p.id}
+                      class="button wide"
+                      href={`/auth/${p.id}?next=${encodeURIComponent(data.next)}`}
+                    >
+                      Continue with {p.label}
+                    </a>
+                  ))}
+                </div>
+              )}
+              {!data.emailAvailable && data.providers.length === 0 && (
+                <Flash kind="warning">
+                  No sign-in method is configured. Set SMTP_URL, or GitHub/Google OAuth credentials.
+                </Flash>
+              )}
+            </>
+          )}
+      </div>
+    </main>
+  );
+});
