@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { startTestServer } from "../../lib/testing/server.ts";
+import { launchBrowser, screenshotDir } from "../../lib/testing/browser.ts";
+import { signIn } from "../../lib/testing/auth.ts";
+import { verifyWebhook } from "../../lib/webhooks/sign.ts";
+import { startReceiver } from "../http/webhooks_fixtures.ts";
+
+Deno.test({
+  name: "browser: add an endpoint, see its secret once, send a test event, see the delivery",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const rx = startReceiver();
+    const server = await startTestServer({}, {}, { background: true });
+    const browser = await launchBrowser();
+    try {
+      const admin = await signIn(server, { orgName: "Hooks Inc" });
+      const [name, value] = admin.cookie.split("=", 2);
+      const page = await browser.newPage();
+      await page.setCookie({ name, value, url: server.url });
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      const dir = await screenshotDir();
+      const shoot = async (label: string) => {
+        for (const width of [1280, 375]) {
+          await page.setViewport({ width, height: 900 });
+          const overflow = await page.evaluate(() =>
+            document.documentElement.scrollWidth - document.documentElement.clientWidth
+          );
+          assert.ok(overflow <= 0, `${label} at ${width}px scrolls sideways by ${overflow}px`);
+          await page.screenshot({ path: `${dir}/webhooks-${label}-${width}.png`, fullPage: true });
+        }
+        await page.setViewport({ width: 1280, height: 900 });
+      };
+
+      await page.goto(server.url + "/webhooks", { waitUntil: "load" });
+      await page.type("input[name=url]", `${rx.base}/browser`);
+      await page.type("input[name=description]", "Browser test receiver");
+      await Promise.all([
+        page.waitForNavigation({ waitUntil: "load" }),
+        page.click("form.webhook-form button[type=submit]"),
+      ]);
+      await page.waitForSelector("pv-island[data-hydrated]", { timeout: 10_000 });
+      const secret = await page.$eval(
+        "[data-testid=webhook-secret]",
+        (e) => (e as HTMLInputElement).value,
+      );
+      assert.match(secret, /^whsec_/);
+      await shoot("added");
+
+      // Shown once: back on the list, the secret is gone.
+      await page.goto(server.url + "/webhooks", { waitUntil: "load" });
+      assert.equal(await page.$("[data-testid=webhook-secret]"), null);
+      await Promise.all([
+        page.waitForNavigation({ waitUntil: "load" }),
+        page.click(".webhook-endpoints a"),
+      ]);
+      await Promise.all([
+        page.waitForNavigation({ waitUntil: "load" }),
+        page.click("form:has(input[name=action][value=test]) button"),
+      ]);
+      assert.ok(page.url().endsWith("?done=test"), page.url());
+
+      const [got] = await rx.waitFor(1);
+      assert.ok(await verifyWebhook(secret, got.headers, got.body, Math.floor(Date.now() / 1000)));
+      // The delivery shows up with its attempt once recorded: reload until then (with a deadline).
+      const deadline = Date.now() + 15_000;
+      while (!(await page.$("[data-testid=attempt]"))) {
+        assert.ok(Date.now() < deadline, "the delivery's attempt never appeared");
+        await page.reload({ waitUntil: "load" });
+      }
+      const row = await page.$eval("[data-testid=attempt]", (e) => e.textContent ?? "");
+      assert.match(row, /200/);
+      const delivery = await page.$eval("[data-testid=delivery]", (e) => e.textContent ?? "");
+      assert.match(delivery, /webhook\.test/);
+      assert.match(delivery, /succeeded/);
+      await page.click("[data-testid=delivery] details summary");
+      await shoot("delivery");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await server.close();
+      await rx.close();
+    }
+  },
+});
