@@ -78,7 +78,8 @@ function describe(e: LedgerRow): string {
 
 export default define.page<typeof handler, Data>(function Billing({ data }) {
   const err = data.error;
-  const customError = err ? err.message : null;
+  const customError = err?.param === "custom_amount" ? err.message : null;
+  const formError = err && !customError ? err.message : null;
   return (
     <div class="billing">
       <Head>
@@ -92,13 +93,13 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
           {formatCents(data.balanceCents)}
         </p>
         {data.debtCents > 0 && (
-          <p class="billing-notice billing-debt" role="alert">
+          <p class="flash flash-error billing-notice" role="alert" data-testid="refund-debt">
             <strong>Refund debt: {formatCents(data.debtCents)}.</strong>{" "}
             A payment was refunded after its credits were spent. The next top-up pays this first.
           </p>
         )}
         {data.low && data.debtCents === 0 && (
-          <p class="billing-notice" role="status" data-testid="low-balance">
+          <p class="flash flash-warning billing-notice" role="status" data-testid="low-balance">
             <strong>Your balance is low.</strong>{" "}
             New generations are refused (402) when their price is above the balance.
             {data.canManage
@@ -116,6 +117,7 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
             {" "}
             {formatCents(data.minCents)} and {formatCents(data.maxCents)}.
           </p>
+          {formError && <p class="flash flash-error" role="alert" id="amount-error">{formError}</p>}
           <form method="post" action="/billing" class="billing-form">
             <input type="hidden" name="attempt" value={data.attempt} />
             <fieldset class="billing-presets">
@@ -126,7 +128,7 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
                 </button>
               ))}
             </fieldset>
-            <div class={customError ? "field field-error" : "field"}>
+            <div class="field">
               <label for="custom_amount">Or another amount (USD)</label>
               <input
                 id="custom_amount"
@@ -137,7 +139,9 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
                 aria-invalid={customError ? "true" : undefined}
                 aria-describedby={customError ? "custom_amount-error" : undefined}
               />
-              {customError && <p id="custom_amount-error" class="error">{customError}</p>}
+              {customError && (
+                <span id="custom_amount-error" class="field-error">{customError}</span>
+              )}
             </div>
             <button class="button primary" type="submit">Continue to payment</button>
           </form>
@@ -162,7 +166,7 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
       )}
 
       {data.canManage && data.mode === "off" && (
-        <p class="billing-notice" role="status">
+        <p class="flash flash-info" role="status">
           Payments are not configured on this server. An operator can add credits with the admin
           API.
         </p>
@@ -171,8 +175,8 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
       <section aria-labelledby="ledger-heading">
         <h2 id="ledger-heading">Ledger</h2>
         {data.ledger.length === 0 ? <p>No balance changes yet.</p> : (
-          <div class="table-scroll">
-            <table class="billing-table">
+          <div class="table-wrap">
+            <table class="data-table billing-table">
               <thead>
                 <tr>
                   <th scope="col">Time</th>
@@ -212,8 +216,8 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
       <section aria-labelledby="payments-heading">
         <h2 id="payments-heading">Payments</h2>
         {data.payments.length === 0 ? <p>No payments yet.</p> : (
-          <div class="table-scroll">
-            <table class="billing-table">
+          <div class="table-wrap">
+            <table class="data-table billing-table">
               <thead>
                 <tr>
                   <th scope="col">Time</th>
