@@ -23,6 +23,8 @@ export interface Exchange {
   status?: number;
   json?: unknown;
   text?: string;
+  /** Raw bytes (a video file, an image), sent as they are. */
+  bytes?: Uint8Array;
   headers?: Record<string, string>;
 }
 
@@ -70,12 +72,14 @@ export function replay(script: Exchange[]): ReplayServer {
       next++;
       const fill = (s: string) => s.replaceAll("{base}", base);
       const headers = new Headers(step.headers ?? {});
-      let payload: string | null = null;
+      let payload: string | Uint8Array<ArrayBuffer> | null = null;
       if (step.json !== undefined) {
         payload = fill(JSON.stringify(step.json));
         if (!headers.has("content-type")) headers.set("content-type", "application/json");
       } else if (step.text !== undefined) {
         payload = fill(step.text);
+      } else if (step.bytes !== undefined) {
+        payload = step.bytes.slice();
       }
       return new Response(payload, { status: step.status ?? 200, headers });
     },
