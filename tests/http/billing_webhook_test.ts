@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
 import { createOrg } from "../../lib/db/orgs.ts";
-import { getBalance, listLedger, verifyLedger } from "../../lib/db/ledger.ts";
+import { createApiKey } from "../../lib/db/apikeys.ts";
+import { creditOrg, getBalance, listLedger, verifyLedger } from "../../lib/db/ledger.ts";
 import {
   chargeRefundedEvent,
   sessionEvent,
@@ -79,6 +80,51 @@ Deno.test("POST /api/stripe/webhook is 400 when Stripe is not configured", async
     const s = await signed(sessionEvent(org.id));
     assert.equal((await post(server, s.body, s.signature)).status, 400);
     assert.equal(await getBalance(server.services.kv, org.id), 0);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("50 signed top-ups and 50 API generations racing over HTTP on one org: balance == sum(ledger)", async () => {
+  const server = await startTestServer({ ...ENV, RATE_LIMIT_PER_MINUTE: "1000" });
+  try {
+    const { kv } = server.services;
+    const org = await createOrg(kv, { name: "Busy" });
+    const { key } = await createApiKey(kv, org.id, { name: "race" });
+    await creditOrg(kv, org.id, 10, { kind: "topup", reason: "seed" }); // >= 10 charges succeed
+    const deliveries = await Promise.all(
+      Array.from({ length: 50 }, () => signed(sessionEvent(org.id, { amount: 500 }))),
+    );
+    const statuses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => [
+        post(server, deliveries[i].body, deliveries[i].signature).then((r) => r.status),
+        fetch(`${server.url}/v1/video/generations`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+          body: JSON.stringify({
+            model: "local/preview",
+            prompt: `race ${i}`,
+            duration: 1,
+            resolution: "360p",
+          }),
+        }).then(async (r) => (await r.body?.cancel(), r.status)),
+      ]).flat(),
+    );
+    const webhook = statuses.filter((_, i) => i % 2 === 0);
+    const api = statuses.filter((_, i) => i % 2 === 1);
+    assert.ok(webhook.every((s) => s === 200), JSON.stringify(webhook));
+    assert.ok(api.every((s) => s === 200 || s === 402), JSON.stringify(api));
+    const charges = (await listLedger(kv, org.id, { limit: 200 })).data;
+    const charged = api.filter((s) => s === 200).length;
+    assert.ok(charged >= 10, `only ${charged} generations charged`);
+    assert.equal(charges.filter((e) => e.kind === "topup").length, 51);
+    assert.equal(
+      charges.filter((e) => e.kind === "charge").length,
+      api.filter((s) => s === 200).length,
+    );
+    const v = await verifyLedger(kv, org.id);
+    assert.ok(v.ok, JSON.stringify(v));
+    assert.equal(v.balance, 10 + 50 * 500 - charged);
   } finally {
     await server.close();
   }
