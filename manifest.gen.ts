@@ -13,40 +13,43 @@ import * as $9 from "./routes/(app)/orgs/switch.ts";
 import * as $10 from "./routes/(app)/playground/generations/[id].ts";
 import * as $11 from "./routes/(app)/playground/generations/index.ts";
 import * as $12 from "./routes/(app)/playground/index.tsx";
-import * as $13 from "./routes/(app)/usage/index.tsx";
-import * as $14 from "./routes/(app)/webhooks/[id]/index.tsx";
-import * as $15 from "./routes/(app)/webhooks/index.tsx";
-import * as $16 from "./routes/(app)/webhooks/resend.ts";
-import * as $17 from "./routes/_app.tsx";
-import * as $18 from "./routes/_error.tsx";
-import * as $19 from "./routes/_middleware.ts";
-import * as $20 from "./routes/admin/v1/_middleware.ts";
-import * as $21 from "./routes/admin/v1/ledger/verify.ts";
-import * as $22 from "./routes/admin/v1/orgs/[org]/credits.ts";
-import * as $23 from "./routes/admin/v1/orgs/[org]/keys.ts";
-import * as $24 from "./routes/admin/v1/orgs/[org]/ledger.ts";
-import * as $25 from "./routes/admin/v1/orgs/index.ts";
-import * as $26 from "./routes/api/stripe/webhook.ts";
-import * as $27 from "./routes/auth/[provider]/callback.ts";
-import * as $28 from "./routes/auth/[provider]/index.ts";
-import * as $29 from "./routes/auth/magic.tsx";
-import * as $30 from "./routes/docs/index.tsx";
-import * as $31 from "./routes/files/videos/[file].ts";
-import * as $32 from "./routes/healthz.ts";
-import * as $33 from "./routes/index.tsx";
-import * as $34 from "./routes/login.tsx";
-import * as $35 from "./routes/logout.ts";
-import * as $36 from "./routes/models/index.tsx";
-import * as $37 from "./routes/openapi.json.ts";
-import * as $38 from "./routes/v1/_error.ts";
-import * as $39 from "./routes/v1/_middleware.ts";
-import * as $40 from "./routes/v1/models/[...slug].ts";
-import * as $41 from "./routes/v1/models/index.ts";
-import * as $42 from "./routes/v1/usage.ts";
-import * as $43 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $44 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $45 from "./routes/v1/video/generations/index.ts";
-import * as $46 from "./routes/v1/webhooks/secret.ts";
+import * as $13 from "./routes/(app)/settings/account.tsx";
+import * as $14 from "./routes/(app)/settings/members.tsx";
+import * as $15 from "./routes/(app)/usage/index.tsx";
+import * as $16 from "./routes/(app)/webhooks/[id]/index.tsx";
+import * as $17 from "./routes/(app)/webhooks/index.tsx";
+import * as $18 from "./routes/(app)/webhooks/resend.ts";
+import * as $19 from "./routes/_app.tsx";
+import * as $20 from "./routes/_error.tsx";
+import * as $21 from "./routes/_middleware.ts";
+import * as $22 from "./routes/admin/v1/_middleware.ts";
+import * as $23 from "./routes/admin/v1/ledger/verify.ts";
+import * as $24 from "./routes/admin/v1/orgs/[org]/credits.ts";
+import * as $25 from "./routes/admin/v1/orgs/[org]/keys.ts";
+import * as $26 from "./routes/admin/v1/orgs/[org]/ledger.ts";
+import * as $27 from "./routes/admin/v1/orgs/index.ts";
+import * as $28 from "./routes/api/stripe/webhook.ts";
+import * as $29 from "./routes/auth/[provider]/callback.ts";
+import * as $30 from "./routes/auth/[provider]/index.ts";
+import * as $31 from "./routes/auth/magic.tsx";
+import * as $32 from "./routes/docs/index.tsx";
+import * as $33 from "./routes/files/videos/[file].ts";
+import * as $34 from "./routes/healthz.ts";
+import * as $35 from "./routes/index.tsx";
+import * as $36 from "./routes/invites/[token].tsx";
+import * as $37 from "./routes/login.tsx";
+import * as $38 from "./routes/logout.ts";
+import * as $39 from "./routes/models/index.tsx";
+import * as $40 from "./routes/openapi.json.ts";
+import * as $41 from "./routes/v1/_error.ts";
+import * as $42 from "./routes/v1/_middleware.ts";
+import * as $43 from "./routes/v1/models/[...slug].ts";
+import * as $44 from "./routes/v1/models/index.ts";
+import * as $45 from "./routes/v1/usage.ts";
+import * as $46 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $47 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $48 from "./routes/v1/video/generations/index.ts";
+import * as $49 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CopyButton.tsx";
 import * as $i1 from "./islands/Playground.tsx";
 import * as $i2 from "./islands/PriceEstimator.tsx";
@@ -69,40 +72,43 @@ const manifest: Manifest = {
     "./routes/(app)/playground/generations/[id].ts": $10,
     "./routes/(app)/playground/generations/index.ts": $11,
     "./routes/(app)/playground/index.tsx": $12,
-    "./routes/(app)/usage/index.tsx": $13,
-    "./routes/(app)/webhooks/[id]/index.tsx": $14,
-    "./routes/(app)/webhooks/index.tsx": $15,
-    "./routes/(app)/webhooks/resend.ts": $16,
-    "./routes/_app.tsx": $17,
-    "./routes/_error.tsx": $18,
-    "./routes/_middleware.ts": $19,
-    "./routes/admin/v1/_middleware.ts": $20,
-    "./routes/admin/v1/ledger/verify.ts": $21,
-    "./routes/admin/v1/orgs/[org]/credits.ts": $22,
-    "./routes/admin/v1/orgs/[org]/keys.ts": $23,
-    "./routes/admin/v1/orgs/[org]/ledger.ts": $24,
-    "./routes/admin/v1/orgs/index.ts": $25,
-    "./routes/api/stripe/webhook.ts": $26,
-    "./routes/auth/[provider]/callback.ts": $27,
-    "./routes/auth/[provider]/index.ts": $28,
-    "./routes/auth/magic.tsx": $29,
-    "./routes/docs/index.tsx": $30,
-    "./routes/files/videos/[file].ts": $31,
-    "./routes/healthz.ts": $32,
-    "./routes/index.tsx": $33,
-    "./routes/login.tsx": $34,
-    "./routes/logout.ts": $35,
-    "./routes/models/index.tsx": $36,
-    "./routes/openapi.json.ts": $37,
-    "./routes/v1/_error.ts": $38,
-    "./routes/v1/_middleware.ts": $39,
-    "./routes/v1/models/[...slug].ts": $40,
-    "./routes/v1/models/index.ts": $41,
-    "./routes/v1/usage.ts": $42,
-    "./routes/v1/video/generations/[id]/cancel.ts": $43,
-    "./routes/v1/video/generations/[id]/index.ts": $44,
-    "./routes/v1/video/generations/index.ts": $45,
-    "./routes/v1/webhooks/secret.ts": $46,
+    "./routes/(app)/settings/account.tsx": $13,
+    "./routes/(app)/settings/members.tsx": $14,
+    "./routes/(app)/usage/index.tsx": $15,
+    "./routes/(app)/webhooks/[id]/index.tsx": $16,
+    "./routes/(app)/webhooks/index.tsx": $17,
+    "./routes/(app)/webhooks/resend.ts": $18,
+    "./routes/_app.tsx": $19,
+    "./routes/_error.tsx": $20,
+    "./routes/_middleware.ts": $21,
+    "./routes/admin/v1/_middleware.ts": $22,
+    "./routes/admin/v1/ledger/verify.ts": $23,
+    "./routes/admin/v1/orgs/[org]/credits.ts": $24,
+    "./routes/admin/v1/orgs/[org]/keys.ts": $25,
+    "./routes/admin/v1/orgs/[org]/ledger.ts": $26,
+    "./routes/admin/v1/orgs/index.ts": $27,
+    "./routes/api/stripe/webhook.ts": $28,
+    "./routes/auth/[provider]/callback.ts": $29,
+    "./routes/auth/[provider]/index.ts": $30,
+    "./routes/auth/magic.tsx": $31,
+    "./routes/docs/index.tsx": $32,
+    "./routes/files/videos/[file].ts": $33,
+    "./routes/healthz.ts": $34,
+    "./routes/index.tsx": $35,
+    "./routes/invites/[token].tsx": $36,
+    "./routes/login.tsx": $37,
+    "./routes/logout.ts": $38,
+    "./routes/models/index.tsx": $39,
+    "./routes/openapi.json.ts": $40,
+    "./routes/v1/_error.ts": $41,
+    "./routes/v1/_middleware.ts": $42,
+    "./routes/v1/models/[...slug].ts": $43,
+    "./routes/v1/models/index.ts": $44,
+    "./routes/v1/usage.ts": $45,
+    "./routes/v1/video/generations/[id]/cancel.ts": $46,
+    "./routes/v1/video/generations/[id]/index.ts": $47,
+    "./routes/v1/video/generations/index.ts": $48,
+    "./routes/v1/webhooks/secret.ts": $49,
   },
   islands: {
     "./islands/CopyButton.tsx": $i0,
