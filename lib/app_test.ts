@@ -4,6 +4,8 @@ import { generateManifest } from "./fresh/manifest.ts";
 import { limitBody } from "./http/security.ts";
 import { PayloadTooLarge } from "./errors.ts";
 import { ConfigError, parseEnv } from "./config.ts";
+import { createOrg } from "./db/orgs.ts";
+import { createApiKey } from "./db/apikeys.ts";
 
 Deno.test("every response carries security headers and a request id, logged once", async () => {
   const server = await startTestServer();
@@ -25,11 +27,13 @@ Deno.test("every response carries security headers and a request id, logged once
     assert.equal(lines.length, 5);
     assert.deepEqual(
       lines.map((l) => [l.method, l.path, l.status]),
-      [["GET", "/", 200], ["GET", "/styles.css", 200], ["GET", "/v1/nope", 404], [
-        "GET",
-        "/nope",
-        404,
-      ], ["GET", "/healthz", 200]],
+      [
+        ["GET", "/", 200],
+        ["GET", "/styles.css", 200],
+        ["GET", "/v1/nope", 401],
+        ["GET", "/nope", 404],
+        ["GET", "/healthz", 200],
+      ],
     );
     assert.ok(lines.every((l) => typeof l.duration_ms === "number"));
     const all = JSON.stringify(server.logs);
@@ -42,7 +46,12 @@ Deno.test("every response carries security headers and a request id, logged once
 Deno.test("unknown API paths answer JSON errors; browsers get an HTML 404 page", async () => {
   const server = await startTestServer();
   try {
-    const api = await fetch(server.url + "/v1/does-not-exist");
+    const { kv } = server.services;
+    const org = await createOrg(kv, { name: "Acme" });
+    const { key } = await createApiKey(kv, org.id, { name: "test" });
+    const api = await fetch(server.url + "/v1/does-not-exist", {
+      headers: { Authorization: `Bearer ${key}` },
+    });
     assert.equal(api.status, 404);
     assert.match(api.headers.get("Content-Type")!, /application\/json/);
     assert.deepEqual(await api.json(), {
@@ -88,7 +97,7 @@ Deno.test("CSRF: a cross-site form post is refused; same-origin and non-browser 
     await curl.body?.cancel();
     // Bearer-token APIs are exempt: a cross-site page cannot attach an API key.
     const api = await post({ "Sec-Fetch-Site": "cross-site" }, "/v1/anything");
-    assert.equal(api.status, 404);
+    assert.equal(api.status, 401, "refused for want of a key, not as CSRF");
     await api.body?.cancel();
   } finally {
     await server.close();
