@@ -31,13 +31,20 @@ export default function UsageChart(props: UsageChartProps) {
         cursor: { drag: { x: false, y: false } },
         legend: { show: true },
         scales: {
-          x: { time: true },
+          // Half a day of room on each side, so the first and last bars are whole.
+          x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
           requests: { range: (_u, _min, max) => [0, Math.max(1, max)] },
           usd: { range: (_u, _min, max) => [0, Math.max(0.01, max)] },
         },
         axes: [
           { stroke: "#5a5a6e", grid: { stroke: "#e2e2ec" } },
-          { scale: "requests", stroke: "#5a5a6e", grid: { stroke: "#e2e2ec" }, size: 44 },
+          {
+            scale: "requests",
+            stroke: "#5a5a6e",
+            grid: { stroke: "#e2e2ec" },
+            size: 44,
+            incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000],
+          },
           {
             scale: "usd",
             side: 1,
@@ -48,7 +55,10 @@ export default function UsageChart(props: UsageChartProps) {
           },
         ],
         series: [
-          { value: (_u, ts) => ts == null ? "" : new Date(ts * 1000).toISOString().slice(0, 10) },
+          {
+            label: "Day",
+            value: (_u, ts) => ts == null ? "" : new Date(ts * 1000).toISOString().slice(0, 10),
+          },
           {
             label: "Requests",
             scale: "requests",
@@ -62,6 +72,7 @@ export default function UsageChart(props: UsageChartProps) {
             scale: "usd",
             stroke: "#0f7b3e",
             width: 2,
+            points: { show: false },
             value: (_u, v) => v == null ? "" : "$" + v.toFixed(2),
           },
         ],
