@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { getBalance, listLedger, verifyLedger } from "../db/ledger.ts";
 import { getGeneration } from "../db/generations.ts";
+import { getModelMetrics } from "../db/usage.ts";
 import { ProviderError } from "../providers/types.ts";
 import { parseGenerationBody } from "./schema.ts";
 import { createGeneration, planCandidates } from "./service.ts";
@@ -81,6 +82,9 @@ Deno.test("route failover: the first route's submit 503 -> the second route comp
   // The difference came back in the completing commit.
   assert.equal(await getBalance(kv, org.id), 44);
   assert.deepEqual(await verifyLedger(kv, org.id), { balance: 44, sum: 44, ok: true });
+  // One request of the model, completed: the failed route is not a failed request.
+  const m = await getModelMetrics(kv, "t/veo", clock.now());
+  assert.deepEqual([m.totalRequests, m.completedRequests, m.failedRequests], [1, 1, 0]);
   kv.close();
 });
 

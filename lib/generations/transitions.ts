@@ -172,7 +172,8 @@ export function fallbackOrFailPlan(
         updated_at: nowMs,
       },
       apply: (a) => {
-        addModelOutcome(a, g.model, "failed", null, nowMs);
+        // A route failover stays within the model: its outcome is counted once, at the end.
+        if (next.model !== g.model) addModelOutcome(a, g.model, "failed", null, nowMs);
         enqueueSubmit(a);
       },
     };
