@@ -1,0 +1,225 @@
+import assert from "node:assert/strict";
+import { SMTPServer } from "smtp-server";
+import type { Page } from "puppeteer-core";
+import { startTestServer } from "../../lib/testing/server.ts";
+import { launchBrowser, screenshotDir } from "../../lib/testing/browser.ts";
+import { listApiKeys } from "../../lib/db/apikeys.ts";
+import { getUserByEmail } from "../../lib/db/users.ts";
+import { listUserOrgs } from "../../lib/db/memberships.ts";
+
+/** A real SMTP server on 127.0.0.1 that hands each received message to `inbox`. */
+async function startSmtp() {
+  const inbox: string[] = [];
+  const waiters: ((m: string) => void)[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Uint8Array[] = [];
+      stream.on("data", (c: Uint8Array) => chunks.push(c));
+      stream.on("end", () => {
+        const raw = new TextDecoder().decode(
+          new Uint8Array(chunks.flatMap((c) => [...c])),
+        );
+        const waiter = waiters.shift();
+        if (waiter) waiter(raw);
+        else inbox.push(raw);
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.server.address() as { port: number }).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    next(timeoutMs = 10_000): Promise<string> {
+      const ready = inbox.shift();
+      if (ready) return Promise.resolve(ready);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error("no mail arrived")), timeoutMs);
+        waiters.push((m) => {
+          clearTimeout(t);
+          resolve(m);
+        });
+      });
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The sign-in link from a raw message (undoing quoted-printable soft breaks). */
+function linkFrom(raw: string): URL {
+  const text = raw.replace(/=\r?\n/g, "").replace(/=3D/gi, "=");
+  const m = text.match(/https?:\/\/[^\s"<>]+\/auth\/magic\?token=[0-9a-f]{64}/);
+  assert.ok(m, "the email holds a sign-in link");
+  return new URL(m[0]);
+}
+
+async function shoot(page: Page, dir: string, name: string) {
+  for (const width of [1280, 375]) {
+    await page.setViewport({ width, height: 900 });
+    await page.screenshot({ path: `${dir}/${name}-${width}.png`, fullPage: true });
+    if (width === 375) {
+      const overflow = await page.evaluate(() =>
+        document.documentElement.scrollWidth - document.documentElement.clientWidth
+      );
+      const wide = overflow > 0
+        ? await page.evaluate(() =>
+          [...document.querySelectorAll("body *")]
+            .filter((e) =>
+              e.getBoundingClientRect().width > document.documentElement.clientWidth &&
+              getComputedStyle(e).overflowX === "visible"
+            )
+            .slice(0, 5).map((e) => `${e.tagName}.${e.className}`).join(", ")
+        )
+        : "";
+      assert.ok(overflow <= 0, `${name} scrolls sideways at 375 px (${overflow}px): ${wide}`);
+    }
+  }
+  await page.setViewport({ width: 1280, height: 900 });
+}
+
+Deno.test({
+  name: "browser: email sign-in, create org, create key, credits, key works, revoke -> 401",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const smtp = await startSmtp();
+    const server = await startTestServer({ SMTP_URL: smtp.url, MAIL_FROM: "pv@example.com" });
+    const browser = await launchBrowser();
+    try {
+      const dir = await screenshotDir();
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      // The form re-rendered with a 400 on purpose is logged by Chromium as a failed load.
+      page.on(
+        "console",
+        (m) => m.type() === "error" && !/status of 400/.test(m.text()) && errors.push(m.text()),
+      );
+
+      await page.goto(server.url + "/keys", { waitUntil: "load" });
+      assert.equal(new URL(page.url()).pathname, "/login");
+      await shoot(page, dir, "login");
+      await page.type("#email", "dana@example.com");
+      await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+      assert.match(await page.content(), /We sent a sign-in link/);
+
+      const link = linkFrom(await smtp.next());
+      // PUBLIC_URL is the default; the test server listens elsewhere, so keep path and query.
+      await page.goto(server.url + link.pathname + link.search, { waitUntil: "load" });
+      await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+      assert.equal(new URL(page.url()).pathname, "/orgs/new");
+      await shoot(page, dir, "orgs-new");
+
+      // Bad input shows its error beside the field, then a good name creates the org.
+      const createOrg = "main form[action='/orgs/new'] button[type=submit]";
+      await Promise.all([page.waitForNavigation(), page.click(createOrg)]);
+      assert.ok(await page.$("#name-error"));
+      await page.type("#name", "Dana Films");
+      await Promise.all([page.waitForNavigation(), page.click(createOrg)]);
+      assert.equal(new URL(page.url()).pathname, "/keys");
+      assert.match(await page.content(), /No API keys yet/);
+      await shoot(page, dir, "keys-empty");
+
+      await page.type("#key-name", "e2e key");
+      await Promise.all([page.waitForNavigation(), page.click(".key-form button[type=submit]")]);
+      const secret = await page.$eval("[data-testid=new-key-secret]", (e) => e.textContent!);
+      assert.match(secret, /^pv_[0-9a-f]{64}$/);
+      await page.waitForSelector("pv-island[data-hydrated]", { timeout: 10_000 });
+      await shoot(page, dir, "keys-created");
+
+      // Credits: the billing page's development button, seen in the header balance.
+      const balance = () => page.$eval("[data-testid=balance]", (e) => e.textContent);
+      assert.equal(await balance(), "$0.00");
+      await page.goto(server.url + "/billing", { waitUntil: "load" });
+      await Promise.all([
+        page.waitForNavigation(),
+        page.click("form[action='/billing/dev-credits'] button[type=submit]"),
+      ]);
+      assert.notEqual(await balance(), "$0.00");
+
+      const usage = () =>
+        fetch(server.url + "/v1/usage", { headers: { Authorization: `Bearer ${secret}` } });
+      const ok = await usage();
+      assert.equal(ok.status, 200);
+      assert.ok((await ok.json()).credit_balance > 0);
+
+      await page.goto(server.url + "/keys", { waitUntil: "load" });
+      await Promise.all([page.waitForNavigation(), page.click("a[aria-label='Revoke e2e key']")]);
+      await shoot(page, dir, "keys-revoke");
+      await Promise.all([page.waitForNavigation(), page.click("button[type=submit].danger-fill")]);
+      assert.match(await page.content(), /The key was revoked/);
+      await shoot(page, dir, "keys-list");
+      const denied = await usage();
+      await denied.body?.cancel();
+      assert.equal(denied.status, 401);
+
+      await page.goto(server.url + "/settings/members", { waitUntil: "load" });
+      await shoot(page, dir, "members");
+
+      // Keyboard: the first Tab stop of a dashboard page is the brand link, then onwards.
+      await page.keyboard.press("Tab");
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.textContent?.trim()),
+        "▶ Pipevideo",
+      );
+
+      // Sign out through the user menu.
+      await page.click(".user-menu summary");
+      await Promise.all([page.waitForNavigation(), page.click(".user-menu form button")]);
+      assert.equal(new URL(page.url()).pathname, "/login");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await server.close();
+      await smtp.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "browser: a cross-site form posting to /keys is refused and creates nothing",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const server = await startTestServer();
+    // The attacker's page lives on another site (localhost vs 127.0.0.1) and auto-submits.
+    const target = server.url + "/keys";
+    const evil = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, () =>
+      new Response(
+        `<form id=f method=post action="${target}"><input name=name value=stolen></form>` +
+          `<script>document.getElementById('f').submit()</script>`,
+        { headers: { "Content-Type": "text/html" } },
+      ));
+    const browser = await launchBrowser();
+    try {
+      const kv = server.services.kv;
+      const page = await browser.newPage();
+      // A signed-in admin in this browser (real sign-in through the dev log link).
+      await page.goto(server.url + "/login", { waitUntil: "load" });
+      await page.type("#email", "victim@example.com");
+      await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+      const entry = server.logs.findLast((l) => typeof l.link === "string")!;
+      const link = new URL(String(entry.link));
+      await page.goto(server.url + link.pathname + link.search, { waitUntil: "load" });
+      await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+      await page.type("#name", "Victim Org");
+      await Promise.all([page.waitForNavigation(), page.click("main form button[type=submit]")]);
+      const user = (await getUserByEmail(kv, "victim@example.com"))!;
+      const orgId = (await listUserOrgs(kv, user.id))[0].org.id;
+
+      const [response] = await Promise.all([
+        page.waitForNavigation(),
+        page.goto(`http://localhost:${evil.addr.port}/`),
+      ]);
+      assert.equal(response?.status(), 403);
+      assert.deepEqual(await listApiKeys(kv, orgId), []);
+    } finally {
+      await browser.close();
+      await evil.shutdown();
+      await server.close();
+    }
+  },
+});
