@@ -131,7 +131,7 @@ export default define.page<unknown, Data>(function Members({ data, state }) {
                     </>
                   )
                   : m.email}
-                {m.user_id === state.user!.id && <span class="muted">{" "}· you</span>}
+                {m.user_id === state.user!.id && <span class="muted">· you</span>}
               </td>
               <td>
                 {data.isOwner
