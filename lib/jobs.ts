@@ -37,10 +37,36 @@ function isJob(value: unknown): value is Job {
     typeof (value as Job).type === "string" && typeof (value as Job).id === "string";
 }
 
+/** Runs at most `limit` tasks at once; the rest wait their turn in arrival order. */
+export function createLimiter(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async function run<T>(task: () => Promise<T>): Promise<T> {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
+/**
+ * KV queues deliver messages without a bound on concurrency; a burst of accepted generations
+ * would otherwise run hundreds of provider calls (or ffmpeg renders) at once and starve the API
+ * on the same process. Messages beyond the limit wait, unacknowledged, for a slot.
+ */
+export const DEFAULT_JOB_CONCURRENCY = 4;
+
 export function createKvJobQueue(
   kv: Deno.Kv,
   log: (msg: string, err?: unknown) => void = (m, e) => console.error(m, e ?? ""),
+  opts: { concurrency?: number } = {},
 ): JobQueue {
+  const limited = createLimiter(opts.concurrency ?? DEFAULT_JOB_CONCURRENCY);
   return {
     async enqueue(job, opts = {}) {
       const res = await enqueueInAtomic(kv.atomic(), job, opts).commit();
@@ -52,7 +78,7 @@ export function createKvJobQueue(
         const handler = handlers[msg.type];
         if (!handler) return log(`no handler for job ${msg.type} ${msg.id}`);
         try {
-          await handler(msg);
+          await limited(() => handler(msg));
         } catch (err) {
           log(`job ${msg.type} ${msg.id} failed; it will be redelivered`, err);
           throw err;

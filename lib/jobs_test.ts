@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createKvJobQueue, enqueueInAtomic, type Job } from "./jobs.ts";
+import { createKvJobQueue, createLimiter, enqueueInAtomic, type Job } from "./jobs.ts";
 
 Deno.test("jobs enqueued directly or inside an atomic op reach their handler", async () => {
   const kv = await Deno.openKv(":memory:");
@@ -22,4 +22,24 @@ Deno.test("jobs enqueued directly or inside an atomic op reach their handler", a
   assert.deepEqual(seen.map((j) => j.id).sort(), ["a", "b"]);
   kv.close();
   await listening;
+});
+
+Deno.test("the job limiter never runs more than its limit at once and runs every task", async () => {
+  const run = createLimiter(3);
+  let running = 0, peak = 0;
+  const release: (() => void)[] = [];
+  const tasks = Array.from({ length: 10 }, (_, i) =>
+    run(async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise<void>((r) => release.push(r));
+      running--;
+      return i;
+    }));
+  while (release.length || running) {
+    await new Promise((r) => setTimeout(r, 0));
+    release.shift()?.();
+  }
+  assert.deepEqual(await Promise.all(tasks), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(peak, 3);
 });

@@ -6,6 +6,7 @@
 import { Buffer } from "node:buffer";
 import { timingSafeEqual } from "node:crypto";
 import { ProviderError, type VideoOutput } from "./providers/types.ts";
+import { hmacSha256 } from "./crypto.ts";
 
 export interface StoredVideo {
   bytes: number;
@@ -296,17 +297,9 @@ export async function removeVideo(dataDir: string, genId: string): Promise<void>
 
 const encoder = new TextEncoder();
 
-async function videoHmac(secretKey: string, genId: string, exp: number): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secretKey),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+function videoHmac(secretKey: string, genId: string, exp: number): Uint8Array {
   // The "video:" prefix keeps these MACs apart from anything else SECRET_KEY signs.
-  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`video:${genId}:${exp}`));
-  return new Uint8Array(mac);
+  return hmacSha256(secretKey, `video:${genId}:${exp}`);
 }
 
 /** A link to the stored video that works without an API key until `expiresAtSec`. */
@@ -320,7 +313,7 @@ export async function signVideoUrl(
   if (!Number.isSafeInteger(expiresAtSec) || expiresAtSec < 0) {
     throw new Error(`Invalid expiry: ${expiresAtSec}`);
   }
-  const sig = Buffer.from(await videoHmac(secretKey, genId, expiresAtSec)).toString("base64url");
+  const sig = Buffer.from(videoHmac(secretKey, genId, expiresAtSec)).toString("base64url");
   return `${
     publicUrl.replace(/\/+$/, "")
   }/files/videos/${genId}.mp4?exp=${expiresAtSec}&sig=${sig}`;
@@ -340,7 +333,7 @@ export async function verifyVideoSignature(
   if (nowSec > expSec) return false;
   if (!/^[A-Za-z0-9_-]{43}$/.test(sig)) return false;
   const given = Buffer.from(sig, "base64url");
-  const expected = await videoHmac(secretKey, genId, expSec);
+  const expected = videoHmac(secretKey, genId, expSec);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 

@@ -10,8 +10,7 @@ const observe = define.middleware(async (ctx) => {
   const started = performance.now();
   ctx.state.requestId = newId("req");
   const res = await ctx.next();
-  const out = applySecurityHeaders(new Response(res.body, res));
-  out.headers.set("X-Request-Id", ctx.state.requestId);
+  const out = applySecurityHeaders(res, { "X-Request-Id": ctx.state.requestId });
   ctx.state.services.log("info", "request", {
     request_id: ctx.state.requestId,
     method: ctx.req.method,

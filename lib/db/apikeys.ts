@@ -1,10 +1,14 @@
 import { NotFound, Unauthorized } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { getOrg, type Org } from "./orgs.ts";
+import { getOrg } from "./orgs.ts";
+import { sha256Hex } from "../crypto.ts";
+
+export { sha256Hex };
 
 /**
- * API keys. The secret is shown once; only its SHA-256 is stored, as the lookup key
- * ["apikey_by_hash", hash]. last_used_at is refreshed at most once a minute, off the hot path.
+ * API keys. The secret is shown once; only its SHA-256 is stored. The record itself lives at
+ * ["apikey_by_hash", hash] so authenticating a request is one KV read; ["apikeys", id] holds the
+ * hash for lookups by id. last_used_at is refreshed at most once a minute, off the hot path.
  */
 export interface ApiKey {
   id: string;
@@ -25,11 +29,6 @@ const orgKeysKey = (orgId: string, keyId: string): Deno.KvKey => ["org_apikeys",
 
 const TOUCH_EVERY_MS = 60_000;
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 export interface NewApiKey {
   id: string;
   key: string;
@@ -46,7 +45,7 @@ export async function createApiKey(
   if (!(await getOrg(kv, orgId))) throw new NotFound(`No organization ${orgId}`, "org");
   const bytes = (deps.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n))))(32);
   const secret = "pv_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  const hash = await sha256Hex(secret);
+  const hash = sha256Hex(secret);
   const record: ApiKey = {
     id: newId("key", nowMs),
     org_id: orgId,
@@ -60,42 +59,43 @@ export async function createApiKey(
   };
   const res = await kv.atomic()
     .check({ key: byHashKey(hash), versionstamp: null })
-    .set(keyKey(record.id), record)
-    .set(byHashKey(hash), record.id)
-    .set(orgKeysKey(orgId, record.id), record.id)
+    .set(byHashKey(hash), record)
+    .set(keyKey(record.id), hash)
+    .set(orgKeysKey(orgId, record.id), hash)
     .commit();
   if (!res.ok) throw new Error("API key collision");
   return { id: record.id, key: secret, record };
 }
 
 /**
- * Resolves a bearer secret to its org and key, or throws Unauthorized. The last_used_at refresh
- * is handed to `waitUntil` (default: fire and forget) so a request never waits on it.
+ * Resolves a bearer secret to its key, or throws Unauthorized: one KV read. The last_used_at
+ * refresh is handed to `waitUntil` (default: fire and forget) so a request never waits on it.
+ * Orgs are never deleted, so the key's org id needs no second read.
  */
 export async function authenticateKey(
   kv: Deno.Kv,
   secret: string,
   nowMs = Date.now(),
   opts: { waitUntil?: (p: Promise<unknown>) => void } = {},
-): Promise<{ org: Org; key: ApiKey }> {
+): Promise<{ key: ApiKey }> {
   if (!secret.startsWith("pv_")) throw new Unauthorized();
-  const idEntry = await kv.get<string>(byHashKey(await sha256Hex(secret)));
-  if (idEntry.value === null) throw new Unauthorized();
-  const keyEntry = await kv.get<ApiKey>(keyKey(idEntry.value));
-  const key = keyEntry.value;
+  const entry = await kv.get<ApiKey>(byHashKey(sha256Hex(secret)));
+  const key = entry.value;
   if (!key || key.revoked_at !== null) throw new Unauthorized();
   if (key.expires_at !== null && key.expires_at <= nowMs) {
     throw new Unauthorized("API key has expired", "expired_api_key");
   }
-  const org = await getOrg(kv, key.org_id);
-  if (!org) throw new Unauthorized();
   if (key.last_used_at === null || nowMs - key.last_used_at >= TOUCH_EVERY_MS) {
-    // Checked against the entry read, so concurrent requests write it once; losers skip.
-    const touch = kv.atomic().check(keyEntry).set(keyKey(key.id), { ...key, last_used_at: nowMs })
+    const touch = kv.atomic().check(entry).set(entry.key, { ...key, last_used_at: nowMs })
       .commit().catch((err) => console.error(`api key ${key.id}: last_used_at update failed`, err));
     (opts.waitUntil ?? (() => {}))(touch);
   }
-  return { org, key };
+  return { key };
+}
+
+async function loadKey(kv: Deno.Kv, keyId: string) {
+  const hash = (await kv.get<string>(keyKey(keyId))).value;
+  return hash ? await kv.get<ApiKey>(byHashKey(hash)) : null;
 }
 
 export async function revokeApiKey(
@@ -105,21 +105,21 @@ export async function revokeApiKey(
   nowMs = Date.now(),
 ): Promise<ApiKey> {
   for (;;) {
-    const entry = await kv.get<ApiKey>(keyKey(keyId));
-    if (!entry.value || entry.value.org_id !== orgId) throw new NotFound("No such API key", "id");
+    const entry = await loadKey(kv, keyId);
+    if (!entry?.value || entry.value.org_id !== orgId) throw new NotFound("No such API key", "id");
     if (entry.value.revoked_at !== null) return entry.value;
     const revoked = { ...entry.value, revoked_at: nowMs };
-    if ((await kv.atomic().check(entry).set(keyKey(keyId), revoked).commit()).ok) return revoked;
+    if ((await kv.atomic().check(entry).set(entry.key, revoked).commit()).ok) return revoked;
   }
 }
 
 /** The org's keys, oldest first. Callers showing them must drop `hash`. */
 export async function listApiKeys(kv: Deno.Kv, orgId: string): Promise<ApiKey[]> {
-  const ids: string[] = [];
-  for await (const e of kv.list<string>({ prefix: ["org_apikeys", orgId] })) ids.push(e.value);
+  const hashes: string[] = [];
+  for await (const e of kv.list<string>({ prefix: ["org_apikeys", orgId] })) hashes.push(e.value);
   const out: ApiKey[] = [];
-  for (let i = 0; i < ids.length; i += 10) {
-    const entries = await kv.getMany<ApiKey[]>(ids.slice(i, i + 10).map(keyKey));
+  for (let i = 0; i < hashes.length; i += 10) {
+    const entries = await kv.getMany<ApiKey[]>(hashes.slice(i, i + 10).map(byHashKey));
     for (const e of entries) if (e.value) out.push(e.value);
   }
   return out;

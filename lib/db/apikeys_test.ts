@@ -10,7 +10,7 @@ Deno.test("a key authenticates, is stored only as a hash, and shows a prefix", a
   assert.match(key, /^pv_[0-9a-f]{64}$/);
   const touches: Promise<unknown>[] = [];
   const auth = await authenticateKey(kv, key, 5000, { waitUntil: (p) => touches.push(p) });
-  assert.equal(auth.org.id, org.id);
+  assert.equal(auth.key.org_id, org.id);
   assert.equal(auth.key.id, id);
   await Promise.all(touches);
   const [listed] = await listApiKeys(kv, org.id);

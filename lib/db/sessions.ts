@@ -1,4 +1,4 @@
-import { sha256Hex } from "./apikeys.ts";
+import { sha256Hex } from "../crypto.ts";
 import { newId } from "../ids.ts";
 
 /**

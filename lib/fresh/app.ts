@@ -11,7 +11,7 @@ import {
 import {
   classifyRouteFile,
   createMatcher,
-  dirContainsPath,
+  dirMatcher,
   folderContains,
   folderOf,
   type RouteFile,
@@ -51,6 +51,8 @@ export interface AppOptions<State> {
 
 interface LoadedFile extends RouteFile {
   module: RouteModule;
+  /** Whether this file's URL dir is a prefix of a path (middlewares and error pages). */
+  inDir: (pathname: string) => boolean;
 }
 
 const METHODS: Method[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
@@ -63,7 +65,9 @@ export function createApp<State>(opts: AppOptions<State>) {
   const files: LoadedFile[] = Object.entries(opts.manifest.routes).map(([key, module]) => ({
     ...classifyRouteFile(key.replace(/^\.\/routes\//, "")),
     module,
+    inDir: () => true,
   }));
+  for (const f of files) f.inDir = dirMatcher(f.dir);
   const routes = files.filter((f) => f.kind === "route");
   const middlewares = files.filter((f) => f.kind === "middleware");
   const layouts = files.filter((f) => f.kind === "layout");
@@ -81,19 +85,26 @@ export function createApp<State>(opts: AppOptions<State>) {
   let assets: Promise<BuiltAssets> | null = null;
   const build = () => assets ??= buildIslands(islandFiles, { minify: opts.minify });
 
-  /** Middlewares for a path: by the matched route's folder (groups count), else by URL. */
-  function middlewaresFor(route: LoadedFile | null, pathname: string): LoadedFile[] {
-    const applies = route
-      ? (m: LoadedFile) => folderContains(folderOf(m.file), folderOf(route.file))
-      : (m: LoadedFile) => !m.file.includes("(") && dirContainsPath(m.dir, pathname);
-    return middlewares.filter(applies).sort(byDepth);
+  const chainOf = (files: LoadedFile[]) =>
+    files.sort(byDepth).flatMap((m) =>
+      [m.module.handler as Middleware<State> | Middleware<State>[]].flat()
+    );
+  // A matched route's middlewares go by its folder (groups count), computed once per route.
+  const routeChains = new Map(routes.map((r) => [
+    r,
+    chainOf(middlewares.filter((m) => folderContains(folderOf(m.file), folderOf(r.file)))),
+  ]));
+  const urlMiddlewares = middlewares.filter((m) => !m.file.includes("("));
+  const urlErrors = errors.filter((e) => !e.file.includes("(")).sort(byDepth);
+
+  /** Middlewares for a path no route matched: by URL dir. */
+  function middlewaresFor(route: LoadedFile | null, pathname: string): Middleware<State>[] {
+    if (route) return routeChains.get(route)!;
+    return chainOf(urlMiddlewares.filter((m) => m.inDir(pathname)));
   }
 
   function errorFileFor(pathname: string): LoadedFile | undefined {
-    return errors
-      .filter((e) => !e.file.includes("(") && dirContainsPath(e.dir, pathname))
-      .sort(byDepth)
-      .pop();
+    return urlErrors.findLast((e) => e.inDir(pathname));
   }
 
   async function renderPage(
@@ -219,9 +230,7 @@ export function createApp<State>(opts: AppOptions<State>) {
       }
       const match = matcher.match(url.pathname);
       const route = match?.value ?? null;
-      const chain = middlewaresFor(route, url.pathname).flatMap((m) =>
-        [m.module.handler as Middleware<State> | Middleware<State>[]].flat()
-      );
+      const chain = middlewaresFor(route, url.pathname);
       const ctx: Context<State> = {
         req,
         url,

@@ -58,19 +58,49 @@ export interface Matcher<T> {
   match(pathname: string): { value: T; pattern: string; params: Record<string, string> } | null;
 }
 
+/**
+ * Compiles a pattern ("/v1/models/:slug", "/docs/:rest*") to a RegExp once: URLPattern objects
+ * are slow to build and to run, and routing is on every request's path.
+ */
+export function compilePattern(pattern: string, prefix = false): { re: RegExp; names: string[] } {
+  const names: string[] = [];
+  let source = "";
+  for (const segment of pattern.split("/").filter(Boolean)) {
+    const rest = segment.match(/^:(\w+)\*$/);
+    if (rest) {
+      names.push(rest[1]);
+      source += "(?:/(.*))?";
+      continue;
+    }
+    source += "/" + segment.split(/(:\w+)/).map((part) => {
+      if (!part.startsWith(":")) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      names.push(part.slice(1));
+      return "([^/]+?)";
+    }).join("");
+  }
+  const tail = prefix ? "(?:/.*)?" : "";
+  return { re: new RegExp(`^${source || (prefix ? "" : "/")}${tail}$`), names };
+}
+
 export function createMatcher<T>(routes: { pattern: string; value: T }[]): Matcher<T> {
-  const compiled = [...routes]
-    .sort((a, b) => compareRoutes(a.pattern, b.pattern))
-    .map((r) => ({ ...r, urlPattern: new URLPattern({ pathname: r.pattern }) }));
+  const exact = new Map<string, { pattern: string; value: T }>();
+  const dynamic: { pattern: string; value: T; re: RegExp; names: string[] }[] = [];
+  for (const r of [...routes].sort((a, b) => compareRoutes(a.pattern, b.pattern))) {
+    // A static pattern is more specific than any dynamic one that also matches.
+    if (!r.pattern.includes(":")) exact.has(r.pattern) || exact.set(r.pattern, r);
+    else dynamic.push({ ...r, ...compilePattern(r.pattern) });
+  }
   return {
     match(pathname) {
-      for (const r of compiled) {
-        const m = r.urlPattern.exec({ pathname });
+      const hit = exact.get(pathname);
+      if (hit) return { value: hit.value, pattern: hit.pattern, params: {} };
+      for (const r of dynamic) {
+        const m = r.re.exec(pathname);
         if (!m) continue;
         const params: Record<string, string> = {};
-        for (const [k, v] of Object.entries(m.pathname.groups)) {
-          if (v !== undefined) params[k] = safeDecode(v);
-        }
+        r.names.forEach((name, i) => {
+          if (m[i + 1] !== undefined) params[name] = safeDecode(m[i + 1]);
+        });
         return { value: r.value, pattern: r.pattern, params };
       }
       return null;
@@ -96,8 +126,9 @@ export function folderContains(outer: string, inner: string): boolean {
   return outer === "" || inner === outer || inner.startsWith(outer + "/");
 }
 
-/** True when a URL dir such as "/v1" or "/orgs/:id" is a prefix of the path. */
-export function dirContainsPath(dir: string, pathname: string): boolean {
-  if (dir === "") return true;
-  return new URLPattern({ pathname: dir + "{/*}?" }).test({ pathname });
+/** A test for "a URL dir such as /v1 or /orgs/:id is a prefix of the path", compiled once. */
+export function dirMatcher(dir: string): (pathname: string) => boolean {
+  if (dir === "") return () => true;
+  const { re } = compilePattern(dir, true);
+  return (pathname) => re.test(pathname);
 }

@@ -21,11 +21,28 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "Cross-Origin-Opener-Policy": "same-origin",
 };
 
-export function applySecurityHeaders(res: Response): Response {
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
-    if (!res.headers.has(k)) res.headers.set(k, v);
+const SECURITY_ENTRIES = Object.entries(SECURITY_HEADERS);
+
+/**
+ * Adds the security headers and any extra ones in place. A response with immutable headers (one
+ * passed through from fetch) is copied first; copying every response would turn each body into a
+ * stream, which costs throughput and drops Content-Length.
+ */
+export function applySecurityHeaders(res: Response, extra: Record<string, string> = {}): Response {
+  try {
+    setHeaders(res.headers, extra);
+    return res;
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    const copy = new Response(res.body, res);
+    setHeaders(copy.headers, extra);
+    return copy;
   }
-  return res;
+}
+
+function setHeaders(headers: Headers, extra: Record<string, string>) {
+  for (const [k, v] of SECURITY_ENTRIES) if (!headers.has(k)) headers.set(k, v);
+  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

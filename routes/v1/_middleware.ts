@@ -1,5 +1,6 @@
 import { define } from "../../utils.ts";
 import { authenticateKey } from "../../lib/db/apikeys.ts";
+import { applySecurityHeaders } from "../../lib/http/security.ts";
 import { RateLimited, Unauthorized } from "../../lib/errors.ts";
 import { createRateLimiter, type RateLimiter, rateLimitHeaders } from "../../lib/ratelimit.ts";
 import type { Services } from "../../lib/services.ts";
@@ -27,9 +28,6 @@ export const handler = define.middleware(async (ctx) => {
   const limit = limiterFor(services).check(key.id);
   const headers = rateLimitHeaders(limit);
   if (!limit.allowed) throw new RateLimited(limit.retryAfter, headers);
-  const res = await ctx.next();
   // Error responses come back here too (each level renders its own errors), so all carry them.
-  const out = new Response(res.body, res);
-  for (const [k, v] of Object.entries(headers)) out.headers.set(k, v);
-  return out;
+  return applySecurityHeaders(await ctx.next(), headers);
 });

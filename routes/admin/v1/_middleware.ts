@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { define } from "../../../utils.ts";
 import { NotFound, Unauthorized } from "../../../lib/errors.ts";
-import { sha256Hex } from "../../../lib/db/apikeys.ts";
+import { sha256Hex } from "../../../lib/crypto.ts";
 
 /**
  * The operators' API exists only when ADMIN_TOKEN is set (otherwise every path is 404); the

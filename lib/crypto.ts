@@ -1,0 +1,11 @@
+import { createHash, createHmac } from "node:crypto";
+
+/** SHA-256 of a secret as hex: how keys, sessions and links are found without storing them. */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** HMAC-SHA256, synchronous: signing a URL on a hot path needs no async key import. */
+export function hmacSha256(key: string, message: string): Uint8Array {
+  return new Uint8Array(createHmac("sha256", key).update(message).digest());
+}
