@@ -10,6 +10,7 @@ import {
 } from "../db/webhooks.ts";
 import { toApiGeneration } from "../generations/service.ts";
 import type { Resolver } from "../net/ssrf.ts";
+import { signVideoUrl } from "../storage.ts";
 import { attemptDelivery, GENERATION_COMPLETED, generationEventPayload } from "./deliver.ts";
 
 /**
@@ -71,6 +72,16 @@ export function enqueueGenerationEvent(
   enqueueInAtomic(atomic, { type: NOTIFY_JOB, id: generation.id });
 }
 
+/**
+ * The payload's `output_url` is sent (and resent) for about a day of retries, so it is signed for
+ * a week instead of the GET API's hour; rounded to the hour so every delivery carries the same URL.
+ */
+export const PAYLOAD_URL_LIFETIME_SEC = 7 * 24 * 3600;
+
+function payloadUrlExpiry(nowMs: number): number {
+  return Math.ceil((Math.floor(nowMs / 1000) + PAYLOAD_URL_LIFETIME_SEC) / 3600) * 3600;
+}
+
 function eventKey(generationId: string): string {
   return `${generationId}:${GENERATION_COMPLETED}`;
 }
@@ -88,12 +99,15 @@ export async function notifyGeneration(deps: WebhookDeps, generationId: string):
     const g = entry.value;
     const now = deps.now();
     const targets = await deliveryTargets(deps.kv, g.org_id, g.webhook_url);
+    const generation = await toApiGeneration(g, {
+      publicUrl: deps.publicUrl,
+      secretKey: deps.secretKey,
+      nowMs: now,
+    });
     const payload = generationEventPayload({
-      ...await toApiGeneration(g, {
-        publicUrl: deps.publicUrl,
-        secretKey: deps.secretKey,
-        nowMs: now,
-      }),
+      ...generation,
+      output_url: generation.output_url &&
+        await signVideoUrl(deps.publicUrl, deps.secretKey, g.id, payloadUrlExpiry(now)),
     });
     const a = deps.kv.atomic();
     const ids = targets.map((t) =>

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Job, JobQueue } from "../jobs.ts";
-import { createGeneration } from "../generations/service.ts";
+import { createGeneration, toApiGeneration } from "../generations/service.ts";
+import { loadGeneration } from "../db/generations.ts";
 import { completePlan, failPlan, updateGeneration } from "../generations/transitions.ts";
 import { parseGenerationBody } from "../generations/schema.ts";
 import { fundedOrg, scriptedAdapter, testDeps, testModel } from "../generations/testkit.ts";
@@ -26,6 +27,7 @@ import {
 } from "./notify.ts";
 
 const SECRET_KEY = "notify-test-secret";
+const HOUR_MS = 60 * 60 * 1000;
 
 /** A queue that records what is enqueued, so a test can run the jobs itself with its clock. */
 function recordingQueue(): JobQueue & { sent: { job: Job; delayMs?: number }[] } {
@@ -246,6 +248,42 @@ Deno.test("the sweep re-enqueues a delivery whose job was lost, after the grace 
       job: { type: ATTEMPT_JOB, id: deliveryId },
       delayMs: undefined,
     }]);
+  } finally {
+    s.kv.close();
+  }
+});
+
+Deno.test("the payload's output_url outlives the last retry; the GET API's URL keeps its short life", async () => {
+  const s = await setup();
+  try {
+    await createEndpoint(s.kv, s.org.id, { url: "http://127.0.0.1:9/x" }, s.clock.now());
+    await updateGeneration(s.gen, s.id, completePlan(() => true, s.clock.now()));
+    const [deliveryId] = await notifyGeneration(s.deps, s.id);
+    const d = (await getDelivery(s.kv, s.org.id, deliveryId))!;
+    const url = new URL(JSON.parse(d.body).outputUrl);
+    assert.equal(JSON.parse(d.body).data.output_url, url.href, "compat field and data agree");
+    const valid = (atMs: number, u = url) =>
+      verifyVideoSignature(
+        SECRET_KEY,
+        s.id,
+        u.searchParams.get("exp"),
+        u.searchParams.get("sig"),
+        Math.floor(atMs / 1000),
+      );
+    // The last retry happens after every wait in the schedule, each up to 20% late (jitter).
+    const lastRetryMs = s.clock.now() + RETRY_SCHEDULE_MS.reduce((a, b) => a + b) * 1.2;
+    assert.ok(await valid(lastRetryMs), "valid at the last retry");
+    assert.ok(await valid(s.clock.now() + 6 * 24 * HOUR_MS), "valid for days after, for resends");
+
+    const g = (await loadGeneration(s.kv, s.id))!.value;
+    const api = await toApiGeneration(g, {
+      publicUrl: "http://pv.test",
+      secretKey: SECRET_KEY,
+      nowMs: s.clock.now(),
+    });
+    const apiUrl = new URL(api.output_url!);
+    assert.ok(await valid(s.clock.now(), apiUrl));
+    assert.equal(await valid(s.clock.now() + 3 * HOUR_MS, apiUrl), false, "GET URL is short-lived");
   } finally {
     s.kv.close();
   }
