@@ -44,7 +44,19 @@ export async function lookupIdempotency<T>(
   bodyHash: string,
   nowMs: number,
 ): Promise<IdempotencyLookup<T>> {
-  const entry = await kv.get<IdempotencyRecord<T>>(idempotencyKey(orgId, key));
+  return judgeIdempotency(
+    await kv.get<IdempotencyRecord<T>>(idempotencyKey(orgId, key)),
+    bodyHash,
+    nowMs,
+  );
+}
+
+/** lookupIdempotency on an entry already read (e.g. many keys read at once with getMany). */
+export function judgeIdempotency<T>(
+  entry: Deno.KvEntryMaybe<IdempotencyRecord<T>>,
+  bodyHash: string,
+  nowMs: number,
+): IdempotencyLookup<T> {
   const rec = entry.value;
   if (rec && nowMs - rec.created_at < IDEMPOTENCY_TTL_MS) {
     if (rec.body_hash !== bodyHash) {
