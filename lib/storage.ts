@@ -295,31 +295,42 @@ export async function removeVideo(dataDir: string, genId: string): Promise<void>
 // ---------------------------------------------------------------------------------------------
 // Signed URLs
 
-const encoder = new TextEncoder();
-
 function videoHmac(secretKey: string, genId: string, exp: number): Uint8Array {
   // The "video:" prefix keeps these MACs apart from anything else SECRET_KEY signs.
   return hmacSha256(secretKey, `video:${genId}:${exp}`);
 }
 
+// Signed URLs change once an hour per generation, and clients poll every second or so: the
+// same URL is asked for again and again. A bounded memo spares the HMAC on the poll path.
+const signedUrls = new Map<string, string>();
+const SIGNED_URL_MEMO = 10_000;
+
 /** A link to the stored video that works without an API key until `expiresAtSec`. */
+// deno-lint-ignore require-await
 export async function signVideoUrl(
   publicUrl: string,
   secretKey: string,
   genId: string,
   expiresAtSec: number,
 ): Promise<string> {
+  const memoKey = `${genId}|${expiresAtSec}|${publicUrl}|${secretKey}`;
+  const known = signedUrls.get(memoKey);
+  if (known) return known;
   checkGenId(genId);
   if (!Number.isSafeInteger(expiresAtSec) || expiresAtSec < 0) {
     throw new Error(`Invalid expiry: ${expiresAtSec}`);
   }
   const sig = Buffer.from(videoHmac(secretKey, genId, expiresAtSec)).toString("base64url");
-  return `${
+  const url = `${
     publicUrl.replace(/\/+$/, "")
   }/files/videos/${genId}.mp4?exp=${expiresAtSec}&sig=${sig}`;
+  if (signedUrls.size >= SIGNED_URL_MEMO) signedUrls.delete(signedUrls.keys().next().value!);
+  signedUrls.set(memoKey, url);
+  return url;
 }
 
 /** True when `sig` was made by signVideoUrl for this id and expiry and it has not expired. */
+// deno-lint-ignore require-await
 export async function verifyVideoSignature(
   secretKey: string,
   genId: string,

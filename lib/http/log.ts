@@ -5,8 +5,39 @@ export type Logger = (
   fields?: Record<string, unknown>,
 ) => void;
 
-export function jsonLogger(write: (line: string) => void = (l) => console.log(l)): Logger {
+export function jsonLogger(write: (line: string) => void = bufferedStdout()): Logger {
   return (level, msg, fields = {}) => {
     write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+  };
+}
+
+/**
+ * Writes lines to stdout in batches: a synchronous write per request line cost more than the
+ * request itself under load. Lines are flushed within `intervalMs`, when the buffer is large,
+ * and synchronously when the process exits, so none is lost on a normal shutdown.
+ */
+export function bufferedStdout(
+  out: { writeSync(p: Uint8Array): number } = Deno.stdout,
+  opts: { intervalMs?: number; maxBytes?: number } = {},
+): (line: string) => void {
+  const encoder = new TextEncoder();
+  let pending: string[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (!pending.length) return;
+    const bytes = encoder.encode(pending.join("\n") + "\n");
+    pending = [];
+    size = 0;
+    for (let off = 0; off < bytes.length;) off += out.writeSync(bytes.subarray(off));
+  };
+  globalThis.addEventListener("unload", flush);
+  return (line) => {
+    pending.push(line);
+    size += line.length;
+    if (size >= (opts.maxBytes ?? 64 * 1024)) flush();
+    else timer ??= setTimeout(flush, opts.intervalMs ?? 100);
   };
 }
