@@ -11,7 +11,7 @@ export const MAX_PROMPT_CHARS = 4000;
 const metadata = z.record(z.string().max(64), z.string().max(512))
   .refine((m) => Object.keys(m).length <= 16, "metadata holds at most 16 keys");
 
-const httpUrl = z.url({ protocol: /^https?$/ }).max(2048);
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http or https URL" }).max(2048);
 
 export const generationBodySchema = z.object({
   model: z.string().trim().min(1).max(200).optional(),

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { define } from "../../../../utils.ts";
 import { json, readJson } from "../../../../lib/http/json.ts";
 import { parseGenerationBody } from "../../../../lib/generations/schema.ts";
+import { assertWebhookUrlAcceptable } from "../../../../lib/webhooks/url_policy.ts";
 import { createGeneration } from "../../../../lib/generations/service.ts";
 
 /**
@@ -13,6 +14,9 @@ export const handler = define.handlers({
   async POST(ctx) {
     const { services, org } = ctx.state;
     const input = parseGenerationBody(await readJson(ctx.req, z.unknown()));
+    if (input.webhookUrl) {
+      assertWebhookUrlAcceptable(input.webhookUrl, { allowPrivate: !services.config.production });
+    }
     const created = await createGeneration(services.generation, org!.id, input, {
       applicationName: "playground",
     });
