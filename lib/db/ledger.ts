@@ -116,6 +116,14 @@ export async function debitOrg(
   });
 }
 
+export interface Debit {
+  cents: Cents;
+  kind: "charge" | "adjustment";
+  reason?: string;
+  reference?: string;
+  generationId?: string;
+}
+
 /**
  * Adds a checked debit to an atomic op: check(balance entry) + set(balance − cents) + ledger
  * entry. Throws InsufficientCredits when the balance read is too small.
@@ -125,31 +133,45 @@ export function addDebitMutations(
   orgId: string,
   balance: Deno.KvEntryMaybe<Deno.KvU64>,
   cents: Cents,
-  opts: {
-    kind: "charge" | "adjustment";
-    reason?: string;
-    reference?: string;
-    generationId?: string;
-  },
+  opts: Omit<Debit, "cents">,
   nowMs: number,
 ): LedgerEntry {
+  return addDebitsMutations(atomic, orgId, balance, [{ cents, ...opts }], nowMs)[0];
+}
+
+/**
+ * Adds several checked debits to ONE atomic op (a group commit): one check(balance entry), one
+ * set(balance − total), and a ledger entry per debit whose balance_after is the running balance
+ * in the given order. Throws InsufficientCredits, adding nothing, when the total does not fit.
+ */
+export function addDebitsMutations(
+  atomic: Deno.AtomicOperation,
+  orgId: string,
+  balance: Deno.KvEntryMaybe<Deno.KvU64>,
+  debits: Debit[],
+  nowMs: number,
+): LedgerEntry[] {
   const current = balanceOf(balance);
-  if (current < cents) throw new InsufficientCredits(cents, current);
-  const entry: LedgerEntry = {
-    id: newId("led", nowMs),
-    org_id: orgId,
-    kind: opts.kind,
-    amount_cents: -cents,
-    balance_after: current - cents,
-    ...(opts.generationId ? { generation_id: opts.generationId } : {}),
-    ...(opts.reference ? { reference: opts.reference } : {}),
-    ...(opts.reason ? { reason: opts.reason } : {}),
-    created_at: nowMs,
-  };
-  atomic.check(balance)
-    .set(balanceKey(orgId), new Deno.KvU64(BigInt(current - cents)))
-    .set(ledgerKey(orgId, entry.id), entry);
-  return entry;
+  const total = debits.reduce((sum, d) => sum + d.cents, 0);
+  if (current < total) throw new InsufficientCredits(total, current);
+  let running = current;
+  const entries = debits.map((d): LedgerEntry => {
+    running -= d.cents;
+    return {
+      id: newId("led", nowMs),
+      org_id: orgId,
+      kind: d.kind,
+      amount_cents: -d.cents,
+      balance_after: running,
+      ...(d.generationId ? { generation_id: d.generationId } : {}),
+      ...(d.reference ? { reference: d.reference } : {}),
+      ...(d.reason ? { reason: d.reason } : {}),
+      created_at: nowMs,
+    };
+  });
+  atomic.check(balance).set(balanceKey(orgId), new Deno.KvU64(BigInt(running)));
+  for (const e of entries) atomic.set(ledgerKey(orgId, e.id), e);
+  return entries;
 }
 
 // One hot key per org: an optimistic retry loop collapses under concurrency inside one process,

@@ -8,33 +8,31 @@ import {
   routeSupports,
 } from "../catalog.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
-import { newId } from "../ids.ts";
 import type { ProviderId, VideoRequest } from "../providers/types.ts";
-import { addDebitMutations, balanceKey, getBalance, serializeForOrg } from "../db/ledger.ts";
+import { getBalance } from "../db/ledger.ts";
 import {
-  addNewGeneration,
   type Candidate,
   type GenerationOptions,
   type GenerationRecord,
   getGeneration,
   listGenerations,
 } from "../db/generations.ts";
-import { addIdempotencyRecord, hashBody, lookupIdempotency } from "../db/idempotency.ts";
-import { addRequestUsage, getDailyUsage, getUsageTotals } from "../db/usage.ts";
-import { enqueueInAtomic } from "../jobs.ts";
+import { hashBody } from "../db/idempotency.ts";
+import { getDailyUsage, getUsageTotals } from "../db/usage.ts";
 import { signVideoUrl } from "../storage.ts";
 import { DEFAULT_DEADLINE_MS, type GenerationDeps, logOf } from "./deps.ts";
 import type { GenerationInput } from "./schema.ts";
 import { cancelPlan, updateGeneration } from "./transitions.ts";
+import {
+  type BatchTuning,
+  type CreatedGeneration,
+  submissionBytes,
+  submitCharged,
+} from "./batch.ts";
 
 export { getGeneration, listGenerations };
 
-/** The compat answer of POST /v1/video/generations. */
-export interface CreatedGeneration {
-  id: string;
-  status: "pending";
-  created_at: number; // seconds
-}
+export type { CreatedGeneration };
 
 export interface CreateContext {
   apiKeyId?: string | null;
@@ -189,84 +187,57 @@ export function planCandidates(
 
 /**
  * Validates, prices and charges a generation, then writes it as pending with its submit job:
- * ONE atomic commit. Charges the most expensive candidate; the worker settles on completion.
- * Insufficient credits throws InsufficientCredits and writes nothing.
+ * ONE atomic commit, shared with the org's other submissions of the moment (see batch.ts).
+ * Charges the most expensive candidate; the worker settles on completion. Insufficient credits
+ * throws InsufficientCredits and writes nothing.
  */
 export async function createGeneration(
-  deps: GenerationDeps,
+  deps: GenerationDeps & { submitBatch?: BatchTuning },
   orgId: string,
   input: GenerationInput,
   ctx: CreateContext = {},
 ): Promise<CreatedGeneration> {
   const { options, candidates } = planCandidates(deps, input);
   const cost = Math.max(...candidates.map((c) => c.price_cents));
-  const bodyHash = ctx.idempotencyKey ? await hashBody(input) : "";
-  const kv = deps.kv;
-  return await serializeForOrg(kv, orgId, async () => {
-    for (let tries = 0;; tries++) {
-      const now = deps.now();
-      const idem = ctx.idempotencyKey
-        ? await lookupIdempotency<CreatedGeneration>(kv, orgId, ctx.idempotencyKey, bodyHash, now)
-        : null;
-      if (idem?.kind === "replay") return idem.response;
-      const balance = await kv.get<Deno.KvU64>(balanceKey(orgId));
-      const id = newId("gen", now);
-      const g: GenerationRecord = {
-        id,
-        org_id: orgId,
-        api_key_id: ctx.apiKeyId ?? null,
-        status: "pending",
-        model: candidates[0].model,
-        options,
-        candidates,
-        attempt: 0,
-        attempts: [],
-        charged_cents: cost,
-        cost_cents: null,
-        refunded_cents: 0,
-        provider_job_id: null,
-        submit_claimed_at: null,
-        tick: 0,
-        poll_count: 0,
-        next_check_at: now,
-        deadline_at: now + (deps.deadlineMs ?? DEFAULT_DEADLINE_MS),
-        output: null,
-        latency_ms: null,
-        error_message: null,
-        application_name: ctx.applicationName ?? null,
-        metadata: input.metadata ?? null,
-        webhook_url: input.webhookUrl ?? null,
-        idempotency_key: ctx.idempotencyKey ?? null,
-        created_at: now,
-        updated_at: now,
-        completed_at: null,
-      };
-      const response: CreatedGeneration = {
-        id,
-        status: "pending",
-        created_at: Math.floor(now / 1000),
-      };
-      const a = kv.atomic();
-      if (cost > 0) {
-        addDebitMutations(a, orgId, balance, cost, {
-          kind: "charge",
-          generationId: id,
-          reason: `Generation on ${candidates.map((c) => c.model).join(" → ")}`,
-        }, now);
-      }
-      addNewGeneration(a, g);
-      addRequestUsage(a, orgId, now);
-      if (idem?.kind === "fresh") {
-        addIdempotencyRecord(a, orgId, ctx.idempotencyKey!, idem.entry, {
-          body_hash: bodyHash,
-          response,
-          created_at: now,
-        });
-      }
-      enqueueInAtomic(a, { type: "generation.submit", id });
-      if ((await a.commit()).ok) return response;
-      if (tries >= 50) throw new Error(`createGeneration: too much contention on org ${orgId}`);
-    }
+  const idempotencyKey = ctx.idempotencyKey || null;
+  const bodyHash = idempotencyKey ? await hashBody(input) : "";
+  const build = (id: string, now: number): GenerationRecord => ({
+    id,
+    org_id: orgId,
+    api_key_id: ctx.apiKeyId ?? null,
+    status: "pending",
+    model: candidates[0].model,
+    options,
+    candidates,
+    attempt: 0,
+    attempts: [],
+    charged_cents: cost,
+    cost_cents: null,
+    refunded_cents: 0,
+    provider_job_id: null,
+    submit_claimed_at: null,
+    tick: 0,
+    poll_count: 0,
+    next_check_at: now,
+    deadline_at: now + (deps.deadlineMs ?? DEFAULT_DEADLINE_MS),
+    output: null,
+    latency_ms: null,
+    error_message: null,
+    application_name: ctx.applicationName ?? null,
+    metadata: input.metadata ?? null,
+    webhook_url: input.webhookUrl ?? null,
+    idempotency_key: idempotencyKey,
+    created_at: now,
+    updated_at: now,
+    completed_at: null,
+  });
+  return await submitCharged(deps, orgId, {
+    cost,
+    idempotencyKey,
+    bodyHash,
+    reason: `Generation on ${candidates.map((c) => c.model).join(" → ")}`,
+    bytes: submissionBytes(build("gen_00000000000000000000000000", 0)),
+    build,
   });
 }
 

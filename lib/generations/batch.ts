@@ -1,0 +1,256 @@
+import type { Cents } from "../catalog.ts";
+import { InsufficientCredits } from "../errors.ts";
+import { newId } from "../ids.ts";
+import {
+  addDebitsMutations,
+  balanceKey,
+  balanceOf,
+  type Debit,
+  serializeForOrg,
+} from "../db/ledger.ts";
+import { addNewGeneration, type GenerationRecord } from "../db/generations.ts";
+import {
+  addIdempotencyRecord,
+  idempotencyKey,
+  type IdempotencyRecord,
+  judgeIdempotency,
+} from "../db/idempotency.ts";
+import { addRequestUsage } from "../db/usage.ts";
+import { enqueueInAtomic } from "../jobs.ts";
+
+/**
+ * Group commit of submissions per organization (DESIGN.md, "Money"). Debits of one org must not
+ * race each other on the balance key, and one commit per request is the limit under load: so the
+ * submissions of an org that arrive while a commit is in flight wait here, and the next flush
+ * writes up to MAX_BATCH of them in ONE atomic commit: one check of the balance entry, the
+ * balance set to (balance − sum of accepted costs), and for each accepted submission exactly what
+ * a lone one writes (charge ledger entry, generation record and indexes, usage counter,
+ * idempotency record, submit job).
+ *
+ * Submissions are judged in arrival order against the running balance, exactly as if they had
+ * been committed one by one: one that does not fit is refused (InsufficientCredits) and writes
+ * nothing, and a later, cheaper one may still fit. A conflicting commit (another process moved
+ * the balance, or claimed an idempotency key) re-reads and retries the whole batch. Each promise
+ * settles only once its batch's commit has landed (or it was refused or replayed).
+ */
+
+/** The submission answer, as createGeneration returns it. */
+export interface CreatedGeneration {
+  id: string;
+  status: "pending";
+  created_at: number; // seconds
+}
+
+/** One validated, priced submission waiting for its commit. */
+export interface Submission {
+  cost: Cents;
+  /** With `bodyHash`, the Idempotency-Key of the request; null without one. */
+  idempotencyKey: string | null;
+  bodyHash: string;
+  /** The charge's ledger reason. */
+  reason: string;
+  /** Upper bound of the bytes this submission adds to a commit (see submissionBytes). */
+  bytes: number;
+  /** The generation record for the id and time of the commit that writes it. */
+  build(id: string, nowMs: number): GenerationRecord;
+}
+
+export interface BatchTuning {
+  /** At most this many submissions per commit (default MAX_BATCH). */
+  maxBatch?: number;
+  /** Called after the batch's reads and before its commit: tests move the balance here. */
+  beforeCommit?: (attempt: number) => Promise<void> | void;
+}
+
+export interface BatchDeps {
+  kv: Deno.Kv;
+  now: () => number;
+  submitBatch?: BatchTuning;
+}
+
+/**
+ * Deno KV allows 100 checks per atomic op; a submission needs up to two (its new generation key
+ * and its idempotency key) and the batch one more (the balance), so 49 is the hard ceiling. 25
+ * keeps a batch near 200 of the 1000 mutations allowed and the commit short.
+ */
+export const MAX_BATCH = 25;
+/** Deno KV allows 800 KiB of keys and values per atomic op; stay well inside it. */
+export const MAX_BATCH_BYTES = 512 * 1024;
+const MAX_TRIES = 50;
+
+/** A generous bound of what a submission writes: every string may take 2 bytes a character. */
+export function submissionBytes(record: GenerationRecord): number {
+  return 2 * JSON.stringify(record).length + 2048;
+}
+
+interface Waiting {
+  s: Submission;
+  deps: BatchDeps;
+  resolve: (g: CreatedGeneration) => void;
+  reject: (err: unknown) => void;
+}
+
+interface OrgQueue {
+  waiting: Waiting[];
+  draining: boolean;
+}
+
+const queues = new WeakMap<Deno.Kv, Map<string, OrgQueue>>();
+
+/** Queues a submission for the org's next group commit; settles once it has been decided. */
+export function submitCharged(
+  deps: BatchDeps,
+  orgId: string,
+  s: Submission,
+): Promise<CreatedGeneration> {
+  let byOrg = queues.get(deps.kv);
+  if (!byOrg) queues.set(deps.kv, byOrg = new Map());
+  let q = byOrg.get(orgId);
+  if (!q) byOrg.set(orgId, q = { waiting: [], draining: false });
+  const promise = new Promise<CreatedGeneration>((resolve, reject) => {
+    q.waiting.push({ s, deps, resolve, reject });
+  });
+  if (!q.draining) {
+    q.draining = true;
+    // Started in a microtask so submissions queued in the same tick share the first commit.
+    queueMicrotask(() => drain(deps.kv, orgId, q, byOrg));
+  }
+  return promise;
+}
+
+async function drain(kv: Deno.Kv, orgId: string, q: OrgQueue, byOrg: Map<string, OrgQueue>) {
+  while (q.waiting.length > 0) {
+    const batch = takeBatch(q.waiting);
+    // Serialized with the org's other debits in this process (debitOrg, billing).
+    await serializeForOrg(kv, orgId, () => commitOrSplit(orgId, batch));
+  }
+  q.draining = false;
+  byOrg.delete(orgId);
+}
+
+/**
+ * The longest prefix of the queue that fits one commit. It stops before a second use of an
+ * Idempotency-Key, so that one is judged next batch against the first one's committed record
+ * (replay or conflict), exactly as if they had come one after another.
+ */
+function takeBatch(waiting: Waiting[]): Waiting[] {
+  const max = Math.min(waiting[0].deps.submitBatch?.maxBatch ?? MAX_BATCH, 49);
+  const keys = new Set<string>();
+  let bytes = 0;
+  let n = 0;
+  for (; n < waiting.length && n < max; n++) {
+    const s = waiting[n].s;
+    if (n > 0 && bytes + s.bytes > MAX_BATCH_BYTES) break;
+    if (s.idempotencyKey !== null) {
+      if (keys.has(s.idempotencyKey)) break;
+      keys.add(s.idempotencyKey);
+    }
+    bytes += s.bytes;
+  }
+  return waiting.splice(0, n);
+}
+
+/** Commits a batch; if the commit itself throws, each submission is retried on its own. */
+async function commitOrSplit(orgId: string, batch: Waiting[]) {
+  try {
+    settle(batch, await commitBatch(orgId, batch));
+  } catch (err) {
+    if (batch.length === 1) return batch[0].reject(err);
+    for (const w of batch) {
+      try {
+        settle([w], await commitBatch(orgId, [w]));
+      } catch (e) {
+        w.reject(e);
+      }
+    }
+  }
+}
+
+type Outcome = { ok: true; value: CreatedGeneration } | { ok: false; error: unknown };
+
+function settle(batch: Waiting[], outcomes: Outcome[]) {
+  batch.forEach((w, i) => {
+    const o = outcomes[i];
+    if (o.ok) w.resolve(o.value);
+    else w.reject(o.error);
+  });
+}
+
+/** Reads, judges in arrival order, commits; retries the whole batch on a conflict. */
+async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> {
+  const { kv, now: clock, submitBatch } = batch[0].deps;
+  const idemKeys = batch.flatMap((w) =>
+    w.s.idempotencyKey === null ? [] : [idempotencyKey(orgId, w.s.idempotencyKey)]
+  );
+  for (let attempt = 0;; attempt++) {
+    const now = clock();
+    const [balance, idemEntries] = await Promise.all([
+      kv.get<Deno.KvU64>(balanceKey(orgId)),
+      getManyChunked<IdempotencyRecord<CreatedGeneration>>(kv, idemKeys),
+    ]);
+    let running = balanceOf(balance);
+    let nextIdem = 0;
+    const outcomes: Outcome[] = [];
+    const debits: Debit[] = [];
+    let created = 0;
+    const a = kv.atomic();
+    for (const { s } of batch) {
+      const idemEntry = s.idempotencyKey === null ? null : idemEntries[nextIdem++];
+      let fresh: typeof idemEntry = null;
+      if (idemEntry) {
+        try {
+          const judged = judgeIdempotency(idemEntry, s.bodyHash, now);
+          if (judged.kind === "replay") {
+            outcomes.push({ ok: true, value: judged.response });
+            continue;
+          }
+          fresh = judged.entry;
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+          continue;
+        }
+      }
+      if (s.cost > running) {
+        outcomes.push({ ok: false, error: new InsufficientCredits(s.cost, running) });
+        continue;
+      }
+      running -= s.cost;
+      created++;
+      const g = s.build(newId("gen", now), now);
+      const response: CreatedGeneration = {
+        id: g.id,
+        status: "pending",
+        created_at: Math.floor(now / 1000),
+      };
+      if (s.cost > 0) {
+        debits.push({ cents: s.cost, kind: "charge", generationId: g.id, reason: s.reason });
+      }
+      addNewGeneration(a, g);
+      addRequestUsage(a, orgId, now);
+      if (fresh) {
+        addIdempotencyRecord(a, orgId, s.idempotencyKey!, fresh, {
+          body_hash: s.bodyHash,
+          response,
+          created_at: now,
+        });
+      }
+      enqueueInAtomic(a, { type: "generation.submit", id: g.id });
+      outcomes.push({ ok: true, value: response });
+    }
+    if (created === 0) return outcomes; // all refused or replayed: nothing to write
+    if (debits.length > 0) addDebitsMutations(a, orgId, balance, debits, now);
+    await submitBatch?.beforeCommit?.(attempt);
+    if ((await a.commit()).ok) return outcomes;
+    if (attempt >= MAX_TRIES) {
+      throw new Error(`group commit: too much contention on org ${orgId}`);
+    }
+  }
+}
+
+/** getMany allows 10 keys a call; larger lists are read in parallel chunks. */
+async function getManyChunked<T>(kv: Deno.Kv, keys: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<T>[]> {
+  if (keys.length === 0) return [];
+  const chunks: Deno.KvKey[][] = [];
+  for (let i = 0; i < keys.length; i += 10) chunks.push(keys.slice(i, i + 10));
+  return (await Promise.all(chunks.map((c) => kv.getMany<T[]>(c)))).flat();
+}
