@@ -10,6 +10,7 @@ import { newWebhookSecret } from "../webhooks/sign.ts";
  *   ["endpoint_webhook_deliveries", orgId, endpointId, deliveryId] -> deliveryId
  *   ["webhook_deliveries_due", nextAttemptAtMs, deliveryId]     -> deliveryId (pending only)
  *   ["webhook_events", eventKey]                                -> WebhookEventRecord (fan-out done)
+ *   ["webhook_events_owed", owedAtMs, generationId]             -> generationId (fan-out pending)
  * Every time here is Unix milliseconds; routes convert to seconds at the API edge.
  */
 
@@ -20,6 +21,7 @@ const ORG_DELIVERIES = "org_webhook_deliveries";
 const ENDPOINT_DELIVERIES = "endpoint_webhook_deliveries";
 const DUE = "webhook_deliveries_due";
 const EVENTS = "webhook_events";
+const OWED = "webhook_events_owed";
 
 /** How long a rotated-out secret still signs, so receivers can switch without dropping events. */
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -495,4 +497,43 @@ export function addWebhookEventMutations(
   const key = [EVENTS, eventKey];
   const value: WebhookEventRecord = { delivery_ids: deliveryIds, created_at: nowMs };
   atomic.check({ key, versionstamp: null }).set(key, value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Owed events: written with the change that causes an event, cleared with its fan-out, so a sweep
+// can find events whose notify job was lost without scanning every generation.
+
+export interface OwedEvent {
+  generationId: string;
+  owedAt: number;
+}
+
+/** Marks the generation's event as owed since `owedAtMs`, in the commit that causes it. */
+export function addOwedEventMutations(
+  atomic: Deno.AtomicOperation,
+  generationId: string,
+  owedAtMs: number,
+): void {
+  atomic.set([OWED, owedAtMs, generationId], generationId);
+}
+
+/** Clears the mark, in the commit that records the event's fan-out (or alone, when stale). */
+export function clearOwedEventMutations(
+  atomic: Deno.AtomicOperation,
+  generationId: string,
+  owedAtMs: number,
+): void {
+  atomic.delete([OWED, owedAtMs, generationId]);
+}
+
+/** Events owed since `beforeMs` or earlier, oldest first. */
+export async function listOwedEvents(
+  kv: Deno.Kv,
+  beforeMs: number,
+  limit = 100,
+): Promise<OwedEvent[]> {
+  const out: OwedEvent[] = [];
+  const iter = kv.list<string>({ start: [OWED], end: [OWED, beforeMs + 1] }, { limit });
+  for await (const e of iter) out.push({ generationId: e.value, owedAt: e.key[1] as number });
+  return out;
 }

@@ -2,11 +2,14 @@ import type { Services } from "../services.ts";
 import { enqueueInAtomic, type JobHandler, type JobQueue } from "../jobs.ts";
 import { type GenerationRecord, isTerminal, loadGeneration } from "../db/generations.ts";
 import {
+  addOwedEventMutations,
   addWebhookEventMutations,
+  clearOwedEventMutations,
   createDeliveryMutations,
   deliveryTargets,
   getWebhookEvent,
   listDueDeliveryIds,
+  listOwedEvents,
 } from "../db/webhooks.ts";
 import { toApiGeneration } from "../generations/service.ts";
 import type { Resolver } from "../net/ssrf.ts";
@@ -17,9 +20,10 @@ import { attemptDelivery, GENERATION_COMPLETED, generationEventPayload } from ".
  * Wiring of outbound webhooks into the generation lifecycle and the job queue:
  *
  *   terminal commit ──(same atomic)──▶ notify job ──(one atomic per event)──▶ deliveries
- *                                                                            + attempt jobs
+ *                   + owed mark                       clears the owed mark    + attempt jobs
  *   attempt job ──attemptDelivery──▶ re-enqueues itself after retryInMs
- *   cron (every minute) ──▶ re-enqueues due deliveries whose job was lost
+ *   cron (every minute) ──▶ re-enqueues notify for events still owed, and due deliveries,
+ *                           whose job was lost
  *
  * The generation's own commit only adds a queue message, so a slow or failing receiver can never
  * hold up or undo a state change; the notify job does the reading and signing off that path.
@@ -63,13 +67,20 @@ export function webhookDeps(services: Services): WebhookDeps {
 
 /**
  * The `onTerminal` hook: adds the notify job to the commit that makes `generation` terminal,
- * so the event is owed exactly when the state change happens (and never otherwise).
+ * so the event is owed exactly when the state change happens (and never otherwise). The owed
+ * mark in the same commit lets the sweep rescue the event if the queue loses the job.
  */
 export function enqueueGenerationEvent(
   atomic: Deno.AtomicOperation,
-  generation: Pick<GenerationRecord, "id">,
+  generation: Pick<GenerationRecord, "id" | "completed_at" | "updated_at">,
 ): void {
   enqueueInAtomic(atomic, { type: NOTIFY_JOB, id: generation.id });
+  addOwedEventMutations(atomic, generation.id, owedSince(generation));
+}
+
+/** When the terminal commit happened: the owed mark's time, recomputable from the record. */
+function owedSince(g: Pick<GenerationRecord, "completed_at" | "updated_at">): number {
+  return g.completed_at ?? g.updated_at;
 }
 
 /**
@@ -122,6 +133,7 @@ export async function notifyGeneration(deps: WebhookDeps, generationId: string):
     );
     for (const id of ids) enqueueInAtomic(a, { type: ATTEMPT_JOB, id });
     addWebhookEventMutations(a, eventKey(generationId), ids, now);
+    clearOwedEventMutations(a, g.id, owedSince(g));
     if ((await a.commit()).ok) return ids;
   }
   // Lost every race: someone else recorded the event (checked at the top) or KV is overloaded.
@@ -155,6 +167,31 @@ export async function sweepDueDeliveries(deps: WebhookDeps, nowMs: number): Prom
   return ids;
 }
 
+/**
+ * Re-enqueues the notify job of terminal generations whose event is still owed past the grace,
+ * so a lost queue message never loses an event. A mark whose event was recorded anyway (or whose
+ * generation is gone) is dropped instead. Returns the generation ids re-enqueued.
+ */
+export async function sweepOwedEvents(deps: WebhookDeps, nowMs: number): Promise<string[]> {
+  const owed = await listOwedEvents(deps.kv, nowMs - SWEEP_GRACE_MS, 500);
+  const requeued: string[] = [];
+  for (const o of owed) {
+    const [event, generation] = await Promise.all([
+      getWebhookEvent(deps.kv, eventKey(o.generationId)),
+      loadGeneration(deps.kv, o.generationId),
+    ]);
+    if (event || !generation) {
+      const a = deps.kv.atomic();
+      clearOwedEventMutations(a, o.generationId, o.owedAt);
+      await a.commit();
+      continue;
+    }
+    await deps.jobs.enqueue({ type: NOTIFY_JOB, id: o.generationId });
+    requeued.push(o.generationId);
+  }
+  return requeued;
+}
+
 export function webhookJobHandlers(deps: WebhookDeps): Record<string, JobHandler> {
   return {
     [NOTIFY_JOB]: async (job) => {
@@ -168,6 +205,8 @@ export function webhookJobHandlers(deps: WebhookDeps): Record<string, JobHandler
 export function registerWebhookCron(deps: WebhookDeps): Promise<void> {
   return Deno.cron("pipevideo sweep webhook deliveries", "* * * * *", async () => {
     try {
+      const events = await sweepOwedEvents(deps, deps.now());
+      if (events.length) deps.log?.(`webhook sweep: requeued ${events.length} lost events`);
       const ids = await sweepDueDeliveries(deps, deps.now());
       if (ids.length) deps.log?.(`webhook sweep: requeued ${ids.length}`);
     } catch (err) {

@@ -6,10 +6,12 @@ import { completePlan, failPlan, updateGeneration } from "../generations/transit
 import { parseGenerationBody } from "../generations/schema.ts";
 import { fundedOrg, scriptedAdapter, testDeps, testModel } from "../generations/testkit.ts";
 import {
+  addOwedEventMutations,
   createEndpoint,
   getDelivery,
   getOrCreateDefaultSecret,
   listDeliveries,
+  listOwedEvents,
   setEndpointEnabled,
 } from "../db/webhooks.ts";
 import { verifyVideoSignature } from "../storage.ts";
@@ -23,6 +25,7 @@ import {
   runDeliveryAttempt,
   SWEEP_GRACE_MS,
   sweepDueDeliveries,
+  sweepOwedEvents,
   type WebhookDeps,
 } from "./notify.ts";
 
@@ -284,6 +287,50 @@ Deno.test("the payload's output_url outlives the last retry; the GET API's URL k
     const apiUrl = new URL(api.output_url!);
     assert.ok(await valid(s.clock.now(), apiUrl));
     assert.equal(await valid(s.clock.now() + 3 * HOUR_MS, apiUrl), false, "GET URL is short-lived");
+  } finally {
+    s.kv.close();
+  }
+});
+
+Deno.test("a lost notify job is rescued: the terminal commit records the event as owed, the sweep re-enqueues it", async () => {
+  const s = await setup();
+  try {
+    await createEndpoint(s.kv, s.org.id, { url: "http://127.0.0.1:9/x" }, s.clock.now());
+    // Not terminal yet: nothing is owed, whatever the time.
+    assert.deepEqual(await sweepOwedEvents(s.deps, s.clock.now() + 10 * SWEEP_GRACE_MS), []);
+
+    // The terminal commit's notify message is lost (this queue is never listened to).
+    await updateGeneration(s.gen, s.id, failPlan("boom", s.clock.now()));
+    assert.deepEqual(await sweepOwedEvents(s.deps, s.clock.now()), [], "within the grace");
+    assert.deepEqual(s.jobs.sent, []);
+    s.clock.advance(SWEEP_GRACE_MS);
+    assert.deepEqual(await sweepOwedEvents(s.deps, s.clock.now()), [s.id]);
+    assert.deepEqual(s.jobs.sent, [{ job: { type: NOTIFY_JOB, id: s.id }, delayMs: undefined }]);
+
+    // Running the rescued job fans out and settles the debt: later sweeps find nothing.
+    assert.equal((await notifyGeneration(s.deps, s.id)).length, 1);
+    s.clock.advance(60 * SWEEP_GRACE_MS);
+    assert.deepEqual(await sweepOwedEvents(s.deps, s.clock.now()), []);
+    assert.equal((await listDeliveries(s.kv, s.org.id)).data.length, 1);
+  } finally {
+    s.kv.close();
+  }
+});
+
+Deno.test("an owed event already recorded (e.g. by a racing job) is dropped by the sweep, not re-enqueued", async () => {
+  const s = await setup();
+  try {
+    await updateGeneration(s.gen, s.id, completePlan(() => true, s.clock.now()));
+    const owedAt = s.clock.now();
+    assert.deepEqual(await notifyGeneration(s.deps, s.id), [], "no endpoints: recorded, none sent");
+    // Re-create the owed mark as a crash between two writers could leave it.
+    const op = s.kv.atomic();
+    addOwedEventMutations(op, s.id, owedAt);
+    await op.commit();
+    s.clock.advance(SWEEP_GRACE_MS);
+    assert.deepEqual(await sweepOwedEvents(s.deps, s.clock.now()), []);
+    assert.deepEqual(s.jobs.sent, []);
+    assert.deepEqual(await listOwedEvents(s.kv, s.clock.now(), 10), []);
   } finally {
     s.kv.close();
   }
