@@ -81,7 +81,9 @@ Deno.test("every field the OpenAPI request schema has is accepted by the API's p
   assert.deepEqual(Object.keys(REQUEST_FIELD_DOCS).sort(), props);
   assert.deepEqual(schema.required, ["prompt"]);
   for (const field of props) {
-    const body = { model: "local/preview", prompt: "p", [field]: SAMPLES[field] };
+    // `model` and `models` are exclusive (API.md): a `models` sample goes without `model`.
+    const model = field === "models" ? {} : { model: "local/preview" };
+    const body = { ...model, prompt: "p", [field]: SAMPLES[field] };
     assert.doesNotThrow(() => parseGenerationBody(body), `field ${field}`);
   }
   // The schema's limits are the parser's limits.
