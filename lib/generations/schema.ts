@@ -69,6 +69,13 @@ export function parseGenerationBody(body: unknown): GenerationInput {
   const r = generationBodySchema.safeParse(body);
   if (!r.success) throw badRequestFromZod(r.error);
   const b = r.data;
+  if (b.model !== undefined && b.models !== undefined) {
+    // Neither may silently win: a client sending both meant one of them.
+    throw new BadRequest(
+      "Send either model (one model) or models (a fallback list), not both",
+      "models",
+    );
+  }
   const models = b.models ?? (b.model ? [b.model] : []);
   if (models.length === 0) throw new BadRequest("model or models is required", "model");
   const drop = <T extends object>(o: T) =>

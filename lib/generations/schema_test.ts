@@ -41,6 +41,7 @@ Deno.test("failures are BadRequest naming the field", () => {
     [{ model: "a/b", prompt: "x", metadata: { n: 1 } }, "metadata.n"],
     [{ model: "a/b", prompt: "x", provider: { order: [] } }, "provider.order"],
     [{ models: [], prompt: "x" }, "models"],
+    [{ model: "a/b", models: ["a/b"], prompt: "x" }, "models"],
     ["not an object", null],
   ];
   for (const [body, param] of cases) {

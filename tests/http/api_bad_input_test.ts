@@ -76,6 +76,12 @@ const cases: Case[] = [
     param: "models",
   },
   {
+    name: "both model and models",
+    body: { ...ok, models: ["local/preview"] },
+    status: 400,
+    param: "models",
+  },
+  {
     name: "models holds an unknown model",
     body: { ...ok, model: undefined, models: ["local/preview", "nope/x"] },
     status: 400,
