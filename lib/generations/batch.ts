@@ -58,8 +58,8 @@ export interface Submission {
 export interface BatchTuning {
   /** At most this many submissions per commit (default MAX_BATCH). */
   maxBatch?: number;
-  /** Called after the batch's reads and before its commit: tests move the balance here. */
-  beforeCommit?: (attempt: number) => Promise<void> | void;
+  /** Called after a batch's reads, before its commit: tests hold a batch or move the balance. */
+  beforeCommit?: (batch: { attempt: number; size: number }) => Promise<void> | void;
 }
 
 export interface BatchDeps {
@@ -116,6 +116,11 @@ export function submitCharged(
     queueMicrotask(() => drain(deps.kv, orgId, q, byOrg));
   }
   return promise;
+}
+
+/** How many submissions of the org wait for a commit (not counting the one in flight). */
+export function waitingFor(kv: Deno.Kv, orgId: string): number {
+  return queues.get(kv)?.get(orgId)?.waiting.length ?? 0;
 }
 
 async function drain(kv: Deno.Kv, orgId: string, q: OrgQueue, byOrg: Map<string, OrgQueue>) {
@@ -239,7 +244,7 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
     }
     if (created === 0) return outcomes; // all refused or replayed: nothing to write
     if (debits.length > 0) addDebitsMutations(a, orgId, balance, debits, now);
-    await submitBatch?.beforeCommit?.(attempt);
+    await submitBatch?.beforeCommit?.({ attempt, size: batch.length });
     if ((await a.commit()).ok) return outcomes;
     if (attempt >= MAX_TRIES) {
       throw new Error(`group commit: too much contention on org ${orgId}`);

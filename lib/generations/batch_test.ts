@@ -1,0 +1,311 @@
+import assert from "node:assert/strict";
+import { Conflict, InsufficientCredits } from "../errors.ts";
+import { creditOrg, getBalance, type LedgerEntry, listLedger, verifyLedger } from "../db/ledger.ts";
+import { getGeneration, listGenerations } from "../db/generations.ts";
+import { createGeneration } from "./service.ts";
+import { type BatchTuning, MAX_BATCH, waitingFor } from "./batch.ts";
+import { parseGenerationBody } from "./schema.ts";
+import { fundedOrg, scriptedAdapter, testDeps, testModel } from "./testkit.ts";
+
+/**
+ * Deps whose org commits can be held: the first commit waits on `release()`, so everything
+ * submitted meanwhile queues up and goes out in the batches that follow. `batches` records the
+ * size of every commit attempt in order.
+ */
+function heldDeps(kv: Deno.Kv, tuning: Omit<BatchTuning, "beforeCommit"> & {
+  beforeCommit?: BatchTuning["beforeCommit"];
+} = {}) {
+  let release!: () => void;
+  const held = new Promise<void>((r) => release = r);
+  const batches: { attempt: number; size: number }[] = [];
+  /** Resolves once the first commit is being held. */
+  const holding = async () => {
+    for (const deadline = Date.now() + 5000; batches.length === 0;) {
+      if (Date.now() > deadline) assert.fail("the first commit never started");
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  };
+  const deps = {
+    ...testDeps(kv, "/nonexistent", {
+      adapters: { fal: scriptedAdapter("fal", {}).adapter },
+      models: [
+        testModel("t/one", "fal", 1),
+        testModel("t/three", "fal", 3),
+        testModel("t/six", "fal", 6),
+      ],
+    }),
+    submitBatch: {
+      ...tuning,
+      async beforeCommit(b: { attempt: number; size: number }) {
+        batches.push(b);
+        if (batches.length === 1) await held;
+        await tuning.beforeCommit?.(b);
+      },
+    },
+  };
+  return { deps, release, batches, holding };
+}
+
+const body = (model: string, prompt = "p") => parseGenerationBody({ model, prompt });
+
+/** Polls (with a deadline) until `n` submissions of the org wait behind the held commit. */
+async function untilWaiting(kv: Deno.Kv, orgId: string, n: number) {
+  for (const deadline = Date.now() + 5000; waitingFor(kv, orgId) < n;) {
+    if (Date.now() > deadline) assert.fail(`only ${waitingFor(kv, orgId)} of ${n} queued`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+async function countGenerations(kv: Deno.Kv, orgId: string) {
+  let n = 0;
+  for await (const _ of kv.list({ prefix: ["org_generations", orgId] })) n++;
+  return n;
+}
+
+const charges = async (kv: Deno.Kv, orgId: string) =>
+  (await listLedger(kv, orgId, { limit: 200 })).data.filter((e) => e.kind === "charge").reverse();
+
+Deno.test("one batch: arrival order against the running balance, refusals write nothing", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const { deps, release, batches, holding } = heldDeps(kv);
+    const org = await fundedOrg(kv, 11);
+    const first = createGeneration(deps, org.id, body("t/one"));
+    await holding();
+    // While the first commit is held, five more queue: 6 fits (4 left), 6 does not, 3 fits
+    // (1 left), 1 fits (0 left), 3 does not.
+    const rest = ["t/six", "t/six", "t/three", "t/one", "t/three"].map((m) =>
+      createGeneration(deps, org.id, body(m))
+    );
+    await untilWaiting(kv, org.id, 5);
+    release();
+    await first;
+    const results = await Promise.allSettled(rest);
+    assert.deepEqual(results.map((r) => r.status), [
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+    ]);
+    for (const i of [1, 4]) {
+      const reason = (results[i] as PromiseRejectedResult).reason;
+      assert.ok(reason instanceof InsufficientCredits && reason.status === 402, String(reason));
+    }
+    assert.deepEqual(batches, [{ attempt: 0, size: 1 }, { attempt: 0, size: 5 }]);
+    assert.equal(await getBalance(kv, org.id), 0);
+    assert.deepEqual(await verifyLedger(kv, org.id), { balance: 0, sum: 0, ok: true });
+    const ids = results.flatMap((r) => r.status === "fulfilled" ? [r.value.id] : []);
+    assert.deepEqual([...ids].sort(), ids, "ids in arrival order");
+    const ledger = await charges(kv, org.id);
+    assert.deepEqual(
+      ledger.map((e: LedgerEntry) => [e.amount_cents, e.balance_after, e.generation_id]),
+      [[-1, 10, (await first).id], [-6, 4, ids[0]], [-3, 1, ids[1]], [-1, 0, ids[2]]],
+    );
+    assert.equal(await countGenerations(kv, org.id), 4);
+    for (const id of ids) assert.equal((await getGeneration(kv, org.id, id)).status, "pending");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a credit landing between a batch's read and commit: the batch retries, each charged once", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const org = await fundedOrg(kv, 5);
+    const { deps, release, batches, holding } = heldDeps(kv, {
+      async beforeCommit(b) {
+        // Another writer's sum() credit moves the balance under the batch's check.
+        if (b.size > 1 && b.attempt === 0) {
+          await creditOrg(kv, org.id, 6, { kind: "topup", reason: "race" });
+        }
+      },
+    });
+    const first = createGeneration(deps, org.id, body("t/one"));
+    await holding();
+    const rest = Array.from({ length: 10 }, () => createGeneration(deps, org.id, body("t/one")));
+    await untilWaiting(kv, org.id, 10);
+    release();
+    const created = await Promise.all([first, ...rest]); // 5 + 6 = 11 cents for 11 requests
+    assert.deepEqual(batches, [
+      { attempt: 0, size: 1 },
+      { attempt: 0, size: 10 },
+      { attempt: 1, size: 10 },
+    ]);
+    assert.deepEqual(await verifyLedger(kv, org.id), { balance: 0, sum: 0, ok: true });
+    const ledger = await charges(kv, org.id);
+    assert.deepEqual(
+      ledger.map((e) => e.generation_id),
+      created.map((g) => g.id),
+      "one charge per generation, in order",
+    );
+    assert.deepEqual(ledger.map((e) => e.balance_after), [4, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    assert.equal(await countGenerations(kv, org.id), 11);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("one Idempotency-Key used several times in one batch creates one generation", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const { deps, release, batches, holding } = heldDeps(kv);
+    const org = await fundedOrg(kv, 100);
+    const first = createGeneration(deps, org.id, body("t/three"));
+    await holding();
+    const k = { idempotencyKey: "same-key" };
+    const submissions = [
+      createGeneration(deps, org.id, body("t/three", "a"), k),
+      createGeneration(deps, org.id, body("t/one")),
+      createGeneration(deps, org.id, body("t/three", "a"), k),
+      createGeneration(deps, org.id, body("t/three", "other body"), k),
+      createGeneration(deps, org.id, body("t/three", "a"), k),
+      createGeneration(deps, org.id, body("t/one"), { idempotencyKey: "another-key" }),
+    ];
+    await untilWaiting(kv, org.id, submissions.length);
+    release();
+    await first;
+    const r = await Promise.allSettled(submissions);
+    const value = (i: number) => (r[i] as PromiseFulfilledResult<{ id: string }>).value;
+    assert.deepEqual(r.map((x) => x.status), [
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+      "fulfilled",
+    ]);
+    assert.deepEqual(value(2), value(0));
+    assert.deepEqual(value(4), value(0));
+    assert.ok((r[3] as PromiseRejectedResult).reason instanceof Conflict);
+    // A second use of a key starts the next batch; batches that only replay or refuse commit
+    // nothing, so 4 generations took at most 1 + 3 submissions through commits.
+    assert.ok(batches.length <= 4, JSON.stringify(batches));
+    assert.equal(await countGenerations(kv, org.id), 4); // first, "a" once, and the two others
+    assert.equal(await getBalance(kv, org.id), 100 - 3 - 3 - 1 - 1);
+    assert.ok((await verifyLedger(kv, org.id)).ok);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("batches at the maximum size, with an Idempotency-Key each, stay within KV's limits", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    // 49 submissions with a key each is the most one commit's 100 checks can hold.
+    for (const maxBatch of [MAX_BATCH, 49]) {
+      const { deps, release, batches, holding } = heldDeps(kv, { maxBatch });
+      const org = await fundedOrg(kv, 1000);
+      const first = createGeneration(deps, org.id, body("t/one"));
+      await holding();
+      const n = 2 * maxBatch + 3;
+      const rest = Array.from(
+        { length: n },
+        (_, i) => createGeneration(deps, org.id, body("t/one"), { idempotencyKey: `k${i}` }),
+      );
+      await untilWaiting(kv, org.id, n);
+      release();
+      const created = await Promise.all([first, ...rest]);
+      assert.deepEqual(batches.map((b) => b.size), [1, maxBatch, maxBatch, 3]);
+      assert.equal(new Set(created.map((g) => g.id)).size, n + 1);
+      assert.equal(await countGenerations(kv, org.id), n + 1);
+      assert.deepEqual(await verifyLedger(kv, org.id), {
+        balance: 1000 - n - 1,
+        sum: 1000 - n - 1,
+        ok: true,
+      });
+    }
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("large submissions split batches by size, never past KV's 800 KiB per commit", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const { deps, release, batches, holding } = heldDeps(kv);
+    const org = await fundedOrg(kv, 1000);
+    // Prompts and metadata at their caps, in characters V8 stores in two bytes.
+    const metadata = Object.fromEntries(
+      Array.from({ length: 16 }, (_, i) => [`${i}`.padEnd(64, "鍵"), "値".repeat(512)]),
+    );
+    const big = parseGenerationBody({ model: "t/one", prompt: "漢".repeat(4000), metadata });
+    const first = createGeneration(deps, org.id, body("t/one"));
+    await holding();
+    const rest = Array.from({ length: MAX_BATCH }, () => createGeneration(deps, org.id, big));
+    await untilWaiting(kv, org.id, MAX_BATCH);
+    release();
+    await Promise.all([first, ...rest]);
+    const sizes = batches.map((b) => b.size);
+    assert.ok(sizes.length > 2 && sizes.slice(1).every((s) => s < MAX_BATCH), String(sizes));
+    assert.equal(sizes.reduce((a, b) => a + b), MAX_BATCH + 1);
+    const g = (await listGenerations(kv, org.id, { limit: 1 })).data[0];
+    assert.equal(g.options.prompt.length, 4000);
+    assert.deepEqual(g.metadata, metadata);
+    assert.equal(await countGenerations(kv, org.id), MAX_BATCH + 1);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a batch whose commit throws is retried one submission at a time", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const { deps, release, batches, holding } = heldDeps(kv, {
+      beforeCommit(b) {
+        if (b.size > 1) throw new Error("commit refused");
+      },
+    });
+    const org = await fundedOrg(kv, 2);
+    const first = createGeneration(deps, org.id, body("t/one"));
+    await holding();
+    const rest = [body("t/one"), body("t/one")].map((b) => createGeneration(deps, org.id, b));
+    await untilWaiting(kv, org.id, 2);
+    release();
+    await first;
+    const r = await Promise.allSettled(rest);
+    // The second alone no longer fits: refused before any commit.
+    assert.deepEqual(batches.map((b) => b.size), [1, 2, 1]);
+    assert.equal(r[0].status, "fulfilled");
+    assert.ok((r[1] as PromiseRejectedResult).reason instanceof InsufficientCredits);
+    assert.deepEqual(await verifyLedger(kv, org.id), { balance: 0, sum: 0, ok: true });
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("50 creates racing 50 sum() credits keep balance == sum(ledger)", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const deps = testDeps(kv, "/nonexistent", {
+      adapters: { fal: scriptedAdapter("fal", {}).adapter },
+      models: [testModel("t/two", "fal", 2)],
+    });
+    const org = await fundedOrg(kv, 40);
+    const input = body("t/two");
+    const results = await Promise.allSettled([
+      ...Array.from(
+        { length: 50 },
+        (_, i) => createGeneration(deps, org.id, input, i % 5 ? {} : { idempotencyKey: `k${i}` }),
+      ),
+      ...Array.from({ length: 50 }, () => creditOrg(kv, org.id, 1, { kind: "topup" })),
+    ]);
+    const created = results.slice(0, 50).filter((r) => r.status === "fulfilled").length;
+    for (const r of results) {
+      if (r.status === "rejected") assert.ok(r.reason instanceof InsufficientCredits, r.reason);
+    }
+    // 40 cents could buy 20, the credits at most 25 more; whatever the interleaving, no cent is
+    // lost or spent twice.
+    assert.ok(created >= 20 && created <= 45, String(created));
+    const expected = 40 + 50 - 2 * created;
+    assert.deepEqual(await verifyLedger(kv, org.id), {
+      balance: expected,
+      sum: expected,
+      ok: true,
+    });
+    assert.equal((await charges(kv, org.id)).length, created);
+    assert.equal(await countGenerations(kv, org.id), created);
+  } finally {
+    kv.close();
+  }
+});
