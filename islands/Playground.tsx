@@ -32,6 +32,19 @@ interface Generation {
 }
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+
+interface FormError {
+  message: string;
+  /** What to do about it, e.g. add credits or sign in again. */
+  link?: { href: string; label: string };
+}
+
+const ADD_CREDITS = { href: "/billing", label: "Add credits" };
+/** The session endpoints answer 401 once the session is gone (signed out elsewhere, expired). */
+const SESSION_ENDED: FormError = {
+  message: "Your session ended —",
+  link: { href: "/login?next=%2Fplayground", label: "sign in again" },
+};
 const POLL_MS = 1000;
 
 /** The charge for these options, in cents (lib/catalog.ts priceOn on the cheapest route). */
@@ -61,7 +74,7 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
   const negativePrompt = useSignal("");
   const seed = useSignal("");
   const errors = useSignal<Record<string, string>>({});
-  const formError = useSignal<{ message: string; billing: boolean } | null>(null);
+  const formError = useSignal<FormError | null>(null);
   const submitting = useSignal(false);
   const gen = useSignal<Generation | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -90,6 +103,10 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
       const res = await fetch(`/playground/generations/${encodeURIComponent(id)}`, {
         headers: { Accept: "application/json" },
       });
+      if (res.status === 401) {
+        formError.value = SESSION_ENDED;
+        return; // polling again cannot succeed until the user signs in
+      }
       if (res.ok) gen.value = await res.json();
     } catch {
       // A dropped poll is retried on the next tick.
@@ -126,12 +143,16 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
         body: JSON.stringify(body),
       });
       const data = await res.json().catch(() => ({}));
+      if (res.status === 401) {
+        formError.value = SESSION_ENDED;
+        return;
+      }
       if (!res.ok) {
         const param = data?.error?.param as string | null | undefined;
         const message = data?.message ?? `Request failed (${res.status})`;
         const field = param?.split(".")[0];
         if (field && FIELDS.has(field)) errors.value = { [field]: message };
-        else formError.value = { message, billing: res.status === 402 };
+        else formError.value = { message, link: res.status === 402 ? ADD_CREDITS : undefined };
         return;
       }
       gen.value = {
@@ -145,7 +166,7 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
       };
       timer.current = setTimeout(() => poll(data.id), POLL_MS);
     } catch {
-      formError.value = { message: "Could not reach the server. Try again.", billing: false };
+      formError.value = { message: "Could not reach the server. Try again." };
     } finally {
       submitting.value = false;
     }
@@ -292,10 +313,10 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
         {formError.value && (
           <p class="field-error playground-form-error" role="alert">
             {formError.value.message}
-            {formError.value.billing && (
+            {formError.value.link && (
               <>
                 {" "}
-                <a href="/billing">Add credits</a>
+                <a href={formError.value.link.href}>{formError.value.link.label}</a>
               </>
             )}
           </p>

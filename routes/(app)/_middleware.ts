@@ -1,14 +1,27 @@
 import { define } from "../../utils.ts";
 import { loadDashboard } from "../../lib/auth/dashboard.ts";
+import { Unauthorized } from "../../lib/errors.ts";
+import { apiErrorResponse } from "../../lib/http/errors.ts";
 
 // Pages a signed-in user without any organization may still open.
 const WITHOUT_ORG = /^\/orgs(\/|$)|^\/settings\/account$/;
+
+function asksForJson(req: Request): boolean {
+  const accept = req.headers.get("Accept") ?? "";
+  const wantsJson = accept.includes("application/json") && !accept.includes("text/html");
+  return wantsJson || (req.headers.get("Content-Type") ?? "").startsWith("application/json");
+}
 
 /** Dashboard guard: a session, then the current org and role; every page below relies on it. */
 export const handler = define.middleware(async (ctx) => {
   const { kv, now } = ctx.state.services;
   const d = await loadDashboard(kv, ctx.req, now());
   if (!d) {
+    // A script's JSON call (the playground island) cannot follow a redirect to a page.
+    if (asksForJson(ctx.req)) {
+      const ended = new Unauthorized("Your session ended. Sign in again.", "session_expired");
+      return apiErrorResponse(ended, ctx.state.requestId);
+    }
     const next = ctx.url.pathname + ctx.url.search;
     return ctx.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
   }

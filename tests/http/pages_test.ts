@@ -28,8 +28,30 @@ Deno.test("/usage and /playground send a signed-out visitor to /login and back",
       assert.equal(res.status, 303, path);
       assert.equal(res.headers.get("Location"), `/login?next=${encodeURIComponent(path)}`);
     }
+    // The island's JSON calls get API.md's 401, not a redirect to an HTML page.
     const api = await post(server, "/playground/generations", {}, { prompt: "x" });
-    assert.equal(api.status, 303);
+    assert.equal(api.status, 401);
+    assert.equal(api.body.error.code, "session_expired");
+    assert.match(api.body.message, /sign in/i);
+    const poll = await fetch(
+      server.url + "/playground/generations/gen_01JZZZZZZZZZZZZZZZZZZZZZZZ",
+      {
+        redirect: "manual",
+        headers: { Accept: "application/json" },
+      },
+    );
+    assert.equal(poll.status, 401);
+    assert.match(poll.headers.get("Content-Type") ?? "", /application\/json/);
+    assert.equal((await poll.json()).error.type, "authentication_error");
+    // A JSON body without Accept (a script's fetch) is still answered in JSON.
+    const bare = await fetch(server.url + "/playground/generations", {
+      method: "POST",
+      redirect: "manual",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(bare.status, 401);
+    assert.equal((await bare.json()).error.code, "session_expired");
   } finally {
     await server.close();
   }

@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import type { Page } from "puppeteer-core";
+import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
+import { launchBrowser } from "../../lib/testing/browser.ts";
+import { signIn } from "../../lib/testing/auth.ts";
+import { creditOrg, getBalance } from "../../lib/db/ledger.ts";
+import { deleteSession } from "../../lib/db/sessions.ts";
+
+/** A signed-in member's playground, hydrated; `token` is their session (to end it). */
+async function openPlayground(server: TestServer, page: Page, cents: number) {
+  const { cookie, orgId } = await signIn(server, { role: "member" });
+  await creditOrg(server.services.kv, orgId, cents, { kind: "topup", reason: "test" });
+  const [name, token] = [
+    cookie.slice(0, cookie.indexOf("=")),
+    cookie.slice(cookie.indexOf("=") + 1),
+  ];
+  await page.browser().setCookie({ name, value: token, domain: "127.0.0.1", path: "/" });
+  await page.goto(server.url + "/playground", { waitUntil: "load" });
+  await page.waitForSelector("pv-island[data-hydrated]", { timeout: 10_000 });
+  await page.select("select[name=duration]", "3");
+  await page.select("select[name=resolution]", "720p");
+  await page.type("textarea[name=prompt]", "a lighthouse at dusk");
+  return { orgId, token };
+}
+
+Deno.test({
+  name: "browser: a playground submit after the session ended says so and links to sign-in",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const server = await startTestServer();
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const { orgId, token } = await openPlayground(server, page, 500);
+      await deleteSession(server.services.kv, token); // signed out elsewhere, or expired
+
+      await page.click(".playground-form button[type=submit]");
+      await page.waitForSelector(".playground-form-error", { timeout: 10_000 });
+      const text = await page.$eval(".playground-form-error", (e) => e.textContent);
+      assert.equal(text?.replace(/\s+/g, " ").trim(), "Your session ended — sign in again");
+      const href = await page.$eval(".playground-form-error a", (e) => e.getAttribute("href"));
+      assert.equal(href, "/login?next=%2Fplayground");
+      assert.equal(await getBalance(server.services.kv, orgId), 500);
+
+      // The link leads to the sign-in page (a page request still redirects, never JSON).
+      await Promise.all([page.waitForNavigation(), page.click(".playground-form-error a")]);
+      assert.equal(new URL(page.url()).pathname, "/login");
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  },
+});
