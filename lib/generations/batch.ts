@@ -8,7 +8,7 @@ import {
   type Debit,
   serializeForOrg,
 } from "../db/ledger.ts";
-import { addNewGeneration, type GenerationRecord } from "../db/generations.ts";
+import { addNewGeneration, generationKey, type GenerationRecord } from "../db/generations.ts";
 import {
   addIdempotencyRecord,
   idempotencyKey,
@@ -198,6 +198,7 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
     const outcomes: Outcome[] = [];
     const debits: Debit[] = [];
     let created = 0;
+    let firstId: string | undefined;
     const a = kv.atomic();
     for (const { s } of batch) {
       const idemEntry = s.idempotencyKey === null ? null : idemEntries[nextIdem++];
@@ -222,6 +223,7 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
       running -= s.cost;
       created++;
       const g = s.build(newId("gen", now), now);
+      firstId ??= g.id;
       const response: CreatedGeneration = {
         id: g.id,
         status: "pending",
@@ -245,10 +247,25 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
     if (created === 0) return outcomes; // all refused or replayed: nothing to write
     if (debits.length > 0) addDebitsMutations(a, orgId, balance, debits, now);
     await submitBatch?.beforeCommit?.({ attempt, size: batch.length });
-    if ((await a.commit()).ok) return outcomes;
+    if (await landed(kv, a, firstId!)) return outcomes;
     if (attempt >= MAX_TRIES) {
       throw new Error(`group commit: too much contention on org ${orgId}`);
     }
+  }
+}
+
+/**
+ * Commits; false on a failed check. A commit that throws may still have been applied (a lost
+ * answer from a remote KV): then the batch's first new generation exists, and retrying would
+ * charge twice, so it counts as landed.
+ */
+async function landed(kv: Deno.Kv, a: Deno.AtomicOperation, firstId: string): Promise<boolean> {
+  try {
+    return (await a.commit()).ok;
+  } catch (err) {
+    const written = await kv.get(generationKey(firstId)).catch(() => null);
+    if (written?.versionstamp) return true;
+    throw err;
   }
 }
 

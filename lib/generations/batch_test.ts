@@ -309,3 +309,59 @@ Deno.test("50 creates racing 50 sum() credits keep balance == sum(ledger)", asyn
     kv.close();
   }
 });
+
+/** A KV whose next commit is applied but its answer lost (as over a dropped connection). */
+function losingKv(kv: Deno.Kv) {
+  const state = { loseNext: false };
+  const wrapAtomic = (op: Deno.AtomicOperation) =>
+    new Proxy(op, {
+      get(target, prop) {
+        if (prop === "commit") {
+          return async () => {
+            const res = await target.commit();
+            if (state.loseNext) {
+              state.loseNext = false;
+              throw new Error("connection reset while committing");
+            }
+            return res;
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+  const proxy = new Proxy(kv, {
+    get(target, prop) {
+      if (prop === "atomic") return () => wrapAtomic(target.atomic());
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  return { kv: proxy, state };
+}
+
+Deno.test("a batch commit whose answer is lost but which landed is not retried (no double charge)", async () => {
+  const real = await Deno.openKv(":memory:");
+  try {
+    const { kv, state } = losingKv(real);
+    const { deps, release, batches, holding } = heldDeps(kv, {
+      beforeCommit(b) {
+        if (b.size === 3) state.loseNext = true;
+      },
+    });
+    const org = await fundedOrg(kv, 10);
+    const first = createGeneration(deps, org.id, body("t/one"));
+    await holding();
+    const rest = Array.from({ length: 3 }, () => createGeneration(deps, org.id, body("t/one")));
+    await untilWaiting(kv, org.id, 3);
+    release();
+    const created = await Promise.all([first, ...rest]);
+    assert.equal(state.loseNext, false, "a commit answer was lost");
+    assert.deepEqual(batches.map((b) => b.size), [1, 3]);
+    assert.equal(new Set(created.map((g) => g.id)).size, 4);
+    assert.equal(await countGenerations(kv, org.id), 4);
+    assert.deepEqual(await verifyLedger(kv, org.id), { balance: 6, sum: 6, ok: true });
+  } finally {
+    real.close();
+  }
+});
