@@ -1,5 +1,6 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
+import { formatCents } from "../components/format.ts";
 
 export interface PlaygroundModel {
   slug: string;
@@ -29,6 +30,7 @@ interface Generation {
   latency_ms: number | null;
   error_message: string | null;
   video_path: string | null;
+  balance_cents?: number;
 }
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
@@ -56,6 +58,15 @@ export function priceCents(
   const perUnit = table[o.resolution];
   if (perUnit === undefined) return null;
   return m.pricing.unit === "second" ? perUnit * o.duration : perUnit;
+}
+
+/**
+ * The layout's header balance is server-rendered outside this island; it is set here (no inline
+ * script under the CSP) so it follows the charge, the settlement and any refund without a reload.
+ */
+function showBalance(cents: number | undefined) {
+  const el = document.querySelector("[data-testid=balance]");
+  if (el && typeof cents === "number") el.textContent = formatCents(cents);
 }
 
 const dollars = (cents: number) => "$" + (cents / 100).toFixed(2);
@@ -107,7 +118,10 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
         formError.value = SESSION_ENDED;
         return; // polling again cannot succeed until the user signs in
       }
-      if (res.ok) gen.value = await res.json();
+      if (res.ok) {
+        gen.value = await res.json();
+        showBalance(gen.value?.balance_cents);
+      }
     } catch {
       // A dropped poll is retried on the next tick.
     }
@@ -155,6 +169,7 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
         else formError.value = { message, link: res.status === 402 ? ADD_CREDITS : undefined };
         return;
       }
+      showBalance(data.balance_cents);
       gen.value = {
         id: data.id,
         status: data.status,

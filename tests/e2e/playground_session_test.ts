@@ -52,3 +52,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "browser: a playground submit updates the header balance without a reload",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const server = await startTestServer();
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      const { orgId } = await openPlayground(server, page, 1_234_56);
+      const balance = () => page.$eval("[data-testid=balance]", (e) => e.textContent);
+      assert.equal(await balance(), "$1,234.56");
+
+      await page.click(".playground-form button[type=submit]");
+      // Charged at submission: 3 s × 2 cents at 720p.
+      await page.waitForFunction(
+        () => document.querySelector("[data-testid=balance]")?.textContent === "$1,234.50",
+        { timeout: 10_000 },
+      );
+      assert.equal(await getBalance(server.services.kv, orgId), 1_234_50);
+      assert.deepEqual(errors, []); // CSP: no inline script was needed
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  },
+});

@@ -59,6 +59,8 @@ Deno.test({
       const seconds = await duration.jsonValue() as number;
       assert.ok(seconds > 2.5 && seconds < 4, `video duration ${seconds}`);
       assert.equal(await getBalance(server.services.kv, orgId), 494);
+      // The header follows the charge without a reload.
+      assert.equal(await page.$eval("[data-testid=balance]", (e) => e.textContent), "$4.94");
       const id = await page.$eval("[data-testid=status] + code", (e) => e.textContent);
       assert.match(id!, /^gen_/);
 

@@ -4,6 +4,7 @@ import { json, readJson } from "../../../../lib/http/json.ts";
 import { parseGenerationBody } from "../../../../lib/generations/schema.ts";
 import { assertWebhookUrlAcceptable } from "../../../../lib/webhooks/url_policy.ts";
 import { createGeneration } from "../../../../lib/generations/service.ts";
+import { getBalance } from "../../../../lib/db/ledger.ts";
 
 /**
  * The playground's submit: the API's body schema and createGeneration, authenticated by the
@@ -20,6 +21,7 @@ export const handler = define.handlers({
     const created = await createGeneration(services.generation, org!.id, input, {
       applicationName: "playground",
     });
-    return json(created);
+    // The new balance, so the island can update the header without a reload.
+    return json({ ...created, balance_cents: await getBalance(services.kv, org!.id) });
   },
 });
