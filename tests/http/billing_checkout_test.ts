@@ -217,7 +217,11 @@ Deno.test("development credits: admins add them without Stripe; 404 in productio
   } finally {
     await server.close();
   }
-  const prod = await startTestServer({ APP_ENV: "production", SECRET_KEY: "s".repeat(40) });
+  const prod = await startTestServer({
+    APP_ENV: "production",
+    SECRET_KEY: "s".repeat(40),
+    PUBLIC_URL: "https://pipevideo.example",
+  });
   try {
     const user = await signIn(prod);
     const res = await postForm(prod, "/billing/dev-credits", user.headers, {
