@@ -33,3 +33,12 @@ export async function requireOrg(kv: Deno.Kv, orgId: string): Promise<Org> {
   if (!org) throw new NotFound(`No organization ${orgId}`, "org");
   return org;
 }
+
+/** Every organization's id, oldest first (ids are time-ordered ULIDs). For operator checks. */
+export async function listOrgIds(kv: Deno.Kv): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const e of kv.list<Org>({ prefix: ["orgs"] })) {
+    ids.push(String(e.key[1]));
+  }
+  return ids;
+}
