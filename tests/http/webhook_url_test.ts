@@ -28,6 +28,7 @@ const PRIVATE_TARGETS = [
 Deno.test("production: webhook_url on localhost or a private IP literal is refused with 400, nothing charged", async () => {
   const server = await startTestServer({
     APP_ENV: "production",
+    PUBLIC_URL: "https://pipevideo.test", // production requires https
     SECRET_KEY: "prod-secret-0123456789abcdef0123456789abcdef",
     RATE_LIMIT_PER_MINUTE: "1000",
   });
