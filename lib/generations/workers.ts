@@ -28,6 +28,11 @@ export const POLL_JOB = "generation.poll";
 
 /** How long a submit claim holds off duplicate deliveries; after it the submit is retried. */
 export const SUBMIT_CLAIM_MS = 5 * 60_000;
+/**
+ * How long a claimed download of a finished video holds off the sweep: longer than the storage
+ * download timeout (10 minutes, lib/services.ts), so only a download that hung is stepped in on.
+ */
+export const STORE_CLAIM_MS = 11 * 60_000;
 /** A poll delivered this much before its time is a leftover of an older schedule: dropped. */
 const EARLY_SLACK_MS = 500;
 const MAX_POLL_DELAY_MS = 30_000;
@@ -219,6 +224,24 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
     return;
   }
 
+  // Claim the download, like the submit: the sweep leaves the generation alone while it runs.
+  const claim = await updateGeneration(deps, id, (g): Plan | null =>
+    !same(g) ? null : {
+      next: {
+        ...g,
+        tick: g.tick + 1,
+        next_check_at: Math.min(t + STORE_CLAIM_MS, g.deadline_at),
+        updated_at: t,
+      },
+    });
+  const claimed = claim.committed;
+  if (!claimed) return;
+  // A sweep may still step in on a download that outlasts its claim (a new tick, a second poll):
+  // the video is the same, so whichever download finishes first completes the generation.
+  const sameJob = (g: GenerationRecord) =>
+    g.status === "processing" && g.attempt === claimed.attempt &&
+    g.provider_job_id === claimed.provider_job_id;
+
   // Providers' URLs expire or need the provider's key, so the video is copied into storage.
   let stored: { bytes?: number } | void;
   try {
@@ -230,19 +253,19 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
     logOf(deps)(`generation ${id}: storing the video failed`, err);
     if (err instanceof ProviderError && err.retryable) {
       // The video is still upstream: a download that timed out or hit a 5xx is tried again.
-      await reschedulePoll(deps, g0, adapter, err.retryAfterMs, deps.now());
+      await reschedulePoll(deps, claimed, adapter, err.retryAfterMs, deps.now());
       return;
     }
     const message = `${cand.model} via ${cand.provider}: the finished video could not be stored` +
       (err instanceof ProviderError ? ` (${err.message})` : "");
-    await updateGeneration(deps, id, (g) => same(g) ? failPlan(message, deps.now())(g) : null);
+    await updateGeneration(deps, id, (g) => sameJob(g) ? failPlan(message, deps.now())(g) : null);
     return;
   }
   const done = deps.now();
   const res = await updateGeneration(
     deps,
     id,
-    completePlan(same, done, stored ? stored.bytes : undefined),
+    completePlan(sameJob, done, stored ? stored.bytes : undefined),
   );
   const out = result.output;
   if ("file" in out && isWorkFile(deps, out.file) && res.current && isTerminal(res.current)) {

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { getGeneration } from "../db/generations.ts";
-import { getBalance } from "../db/ledger.ts";
+import { getBalance, verifyLedger } from "../db/ledger.ts";
 import { createGeneration } from "./service.ts";
 import { parseGenerationBody } from "./schema.ts";
-import { pollDelayMs, pollGeneration, submitGeneration } from "./workers.ts";
+import { pollDelayMs, pollGeneration, STORE_CLAIM_MS, submitGeneration } from "./workers.ts";
+import { SWEEP_GRACE_MS, sweepGenerations, type SweepResult } from "./sweep.ts";
+import type { GenerationDeps } from "./deps.ts";
 import { fundedOrg, scriptedAdapter, testClock, testDeps, testModel } from "./testkit.ts";
 import { ProviderError } from "../providers/types.ts";
 
@@ -94,4 +96,66 @@ Deno.test("a retryable storage failure waits for the next poll; a permanent one 
   assert.match(failed.error_message!, /could not be stored \(not a video container\)/);
   assert.equal(await getBalance(kv, org.id), 6);
   kv.close();
+});
+
+/**
+ * A finished video whose download outlasts the sweep's grace: the sweep fires during the download
+ * (the minute cron) and must neither start a second download nor refuse the first one's completion.
+ */
+async function slowDownload(downloadMs: number) {
+  const kv = await Deno.openKv(":memory:");
+  const clock = testClock();
+  const { adapter, calls } = scriptedAdapter("fal", {
+    poll: [{ status: "succeeded", output: { url: "https://cdn.example/v.mp4" } }],
+  });
+  const sweeps: SweepResult[] = [];
+  let downloads = 0;
+  const deps: GenerationDeps = testDeps(kv, "/x", {
+    now: clock.now,
+    adapters: { fal: adapter },
+    models: [testModel("t/one", "fal", 50)],
+    storage: {
+      storeFromFile: () => Promise.reject(new Error("unused")),
+      async storeFromUrl() {
+        downloads++;
+        clock.advance(downloadMs);
+        sweeps.push(await sweepGenerations(deps, clock.now()));
+        return { bytes: 10 };
+      },
+    },
+  });
+  const org = await fundedOrg(kv, 1000, clock.now());
+  const body = parseGenerationBody({ model: "t/one", prompt: "p" });
+  const { id } = await createGeneration(deps, org.id, body);
+  await submitGeneration(deps, id);
+  // Deliver polls (the chain's, then any the sweep added) until the generation stops processing.
+  for (let i = 0; i < 5; i++) {
+    const g = await getGeneration(kv, org.id, id);
+    if (g.status !== "processing") break;
+    clock.set(Math.max(clock.now(), g.next_check_at!));
+    await pollGeneration(deps, id);
+  }
+  const g = await getGeneration(kv, org.id, id);
+  const ledger = await verifyLedger(kv, org.id);
+  kv.close();
+  return { g, downloads, sweeps, polls: calls.poll, ledger };
+}
+
+Deno.test("a 90 s download completes once: the sweep leaves a claimed download alone", async () => {
+  const r = await slowDownload(90_000);
+  assert.equal(r.g.status, "completed", r.g.error_message ?? "");
+  assert.equal(r.downloads, 1);
+  assert.equal(r.polls, 1);
+  assert.deepEqual(r.sweeps, [{ requeued: [], expired: [] }]);
+  assert.equal(r.g.cost_cents, 50);
+  assert.ok(r.ledger.ok);
+});
+
+Deno.test("a download that outlasts its claim still completes though the sweep requeued a poll", async () => {
+  const r = await slowDownload(STORE_CLAIM_MS + SWEEP_GRACE_MS + 1000);
+  assert.equal(r.sweeps[0].requeued.length, 1); // the sweep stepped in during the download
+  assert.equal(r.g.status, "completed", r.g.error_message ?? "");
+  assert.equal(r.downloads, 1); // the requeued poll found the generation completed
+  assert.equal(r.g.cost_cents, 50);
+  assert.ok(r.ledger.ok);
 });
