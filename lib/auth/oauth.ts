@@ -156,7 +156,7 @@ export async function finishOAuth(
     secure: secureCookies(config),
     path: `/auth/${provider}`,
   });
-  return { setCookies: [setCookie, clearState], next: saved.next };
+  return { setCookies: [setCookie, clearState], next: safeNext(saved.next) };
 }
 
 async function userForProfile(

@@ -65,10 +65,31 @@ export async function startSession(
   return { token, session, setCookie: sessionCookie(config, token) };
 }
 
-/** Only same-site relative paths are followed after sign-in (no open redirects). */
+// Any origin would do: only whether the resolved URL stays on it matters.
+const NEXT_BASE = "http://pipevideo.invalid";
+// C0/C1 controls, DEL, every Unicode space and backslashes: browsers strip tabs and newlines and
+// read "\\" as "/", so "/\t/evil.example" or "/\\evil.example" would leave the site.
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const UNSAFE_IN_NEXT = /[\u0000-\u001f\u007f-\u009f\s\\]/;
+
+/**
+ * Where to go after sign-in: only a path on this site, returned as pathname+search+hash of the
+ * URL it resolves to. Anything else (another origin, "//host", "javascript:", control characters,
+ * whitespace, backslashes, a path that normalizes to "//host") gives the fallback.
+ */
 export function safeNext(next: string | null | undefined, fallback = "/playground"): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) {
+  if (typeof next !== "string" || next.length > 2000) return fallback;
+  if (!next.startsWith("/") || next.startsWith("//") || UNSAFE_IN_NEXT.test(next)) {
     return fallback;
   }
-  return next;
+  let url: URL;
+  try {
+    url = new URL(next, NEXT_BASE);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== NEXT_BASE) return fallback;
+  const path = url.pathname + url.search + url.hash;
+  // "/a/..//evil.example" resolves to the path "//evil.example": still a way off the site.
+  return path.startsWith("//") ? fallback : path;
 }
