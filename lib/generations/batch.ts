@@ -139,7 +139,7 @@ async function drain(kv: Deno.Kv, orgId: string, q: OrgQueue, byOrg: Map<string,
  * (replay or conflict), exactly as if they had come one after another.
  */
 function takeBatch(waiting: Waiting[]): Waiting[] {
-  const max = Math.min(waiting[0].deps.submitBatch?.maxBatch ?? MAX_BATCH, 49);
+  const max = Math.max(1, Math.min(waiting[0].deps.submitBatch?.maxBatch ?? MAX_BATCH, 49));
   const keys = new Set<string>();
   let bytes = 0;
   let n = 0;
@@ -181,7 +181,10 @@ function settle(batch: Waiting[], outcomes: Outcome[]) {
   });
 }
 
-/** Reads, judges in arrival order, commits; retries the whole batch on a conflict. */
+/**
+ * Reads, judges in arrival order, commits; retries the whole batch on a conflict. One clock
+ * reading per attempt (the first submission's), and monotonic ULIDs, keep ids in arrival order.
+ */
 async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> {
   const { kv, now: clock, submitBatch } = batch[0].deps;
   const idemKeys = batch.flatMap((w) =>
