@@ -6,7 +6,7 @@
 import { loadConfig } from "../lib/config.ts";
 import { openKv } from "../lib/db/kv.ts";
 import { ledgerPage, verifyAllLedgers } from "../lib/billing/ledger.ts";
-import { getDebt } from "../lib/billing/store.ts";
+import { getDebt } from "../lib/db/billing.ts";
 
 const USAGE = "usage: deno task ledger verify | deno task ledger list <orgId> [limit]";
 

@@ -1,4 +1,6 @@
 import { getBalance, type LedgerEntry, listLedger, verifyLedger } from "../db/ledger.ts";
+import { listOrgIds } from "../db/orgs.ts";
+import { allBalances, allLedgerSums } from "../db/billing.ts";
 
 /** A ledger entry with the balance right after it. */
 export interface LedgerRow extends LedgerEntry {
@@ -62,24 +64,19 @@ export interface VerifyReport {
  * off for a moment; a mismatch is re-checked per org before it is reported.
  */
 export async function verifyAllLedgers(kv: Deno.Kv): Promise<VerifyReport> {
-  const balances = new Map<string, number>();
-  const sums = new Map<string, number>();
-  for await (const e of kv.list({ prefix: ["orgs"] })) balances.set(String(e.key[1]), 0);
-  for await (const e of kv.list<Deno.KvU64>({ prefix: ["balance"] })) {
-    balances.set(String(e.key[1]), Number(e.value.value));
-  }
-  for await (const e of kv.list<LedgerEntry>({ prefix: ["ledger"] })) {
-    const org = String(e.key[1]);
-    sums.set(org, (sums.get(org) ?? 0) + e.value.amount_cents);
-  }
-  const orgIds = new Set([...balances.keys(), ...sums.keys()]);
+  const [orgIds, balances, sums] = await Promise.all([
+    listOrgIds(kv),
+    allBalances(kv),
+    allLedgerSums(kv),
+  ]);
+  const checked = new Set([...orgIds, ...balances.keys(), ...sums.keys()]);
   const mismatches: VerifyReport["mismatches"] = [];
-  for (const orgId of orgIds) {
+  for (const orgId of checked) {
     if ((balances.get(orgId) ?? 0) === (sums.get(orgId) ?? 0)) continue;
     const r = await verifyLedger(kv, orgId);
     if (!r.ok) {
       mismatches.push({ org_id: orgId, balance_cents: r.balance, ledger_sum_cents: r.sum });
     }
   }
-  return { ok: mismatches.length === 0, orgs_checked: orgIds.size, mismatches };
+  return { ok: mismatches.length === 0, orgs_checked: checked.size, mismatches };
 }

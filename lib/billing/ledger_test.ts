@@ -49,6 +49,21 @@ Deno.test("verifyAllLedgers finds an org whose balance drifted from its ledger",
   }
 });
 
+Deno.test("verifyAllLedgers checks orgs without money and money without an org record", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await createOrg(kv, { name: "Empty" });
+    await creditOrg(kv, "org_ghost", 40, { kind: "topup" });
+    assert.deepEqual(await verifyAllLedgers(kv), { ok: true, orgs_checked: 2, mismatches: [] });
+    await kv.set(balanceKey("org_ghost"), new Deno.KvU64(41n));
+    assert.deepEqual((await verifyAllLedgers(kv)).mismatches, [
+      { org_id: "org_ghost", balance_cents: 41, ledger_sum_cents: 40 },
+    ]);
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("50 Stripe top-ups racing 50 generation charges on one org keep balance == sum(ledger)", async () => {
   const services = await createServices(
     testConfig({ STRIPE_SECRET_KEY: TEST_STRIPE_KEY, STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }),

@@ -1,5 +1,6 @@
 import type { Services } from "../services.ts";
-import { getDebt, listPayments, type PaymentView } from "./store.ts";
+import { listPayments, type PaymentView } from "./store.ts";
+import { getDebt } from "../db/billing.ts";
 import { ledgerPage, type LedgerRow } from "./ledger.ts";
 import { type BillingMode, billingMode } from "./stripe.ts";
 import { topupPresets } from "./topup.ts";

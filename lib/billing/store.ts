@@ -8,11 +8,26 @@ import {
   serializeForOrg,
 } from "../db/ledger.ts";
 import { newId } from "../ids.ts";
+import {
+  type ChargeInfo,
+  chargeInfoKey,
+  type ChargeRefunded,
+  chargeRefundedKey,
+  type Debt,
+  debtKey,
+  getChargeInfos,
+  listPaymentRecords,
+  type Payment,
+  paymentIntentKey,
+  paymentKey,
+  type SessionCredited,
+  sessionCreditedKey,
+} from "../db/billing.ts";
 
 /**
- * Billing's records in Deno KV (the key shapes of this area live here and nowhere else), and the
- * two money movements Stripe causes: a paid Checkout Session credits the org exactly once, a
- * refund takes the refunded amount back exactly once.
+ * The money movements Stripe causes: a paid Checkout Session credits the org exactly once, a
+ * refund takes the refunded amount back exactly once. The records and their key shapes are in
+ * lib/db/billing.ts.
  *
  * Refund debt, decided: the balance is a Deno.KvU64 and can never be negative. When a refund is
  * larger than the balance, we take what is there (an `adjustment` entry) and record the rest as
@@ -22,41 +37,7 @@ import { newId } from "../ids.ts";
  * entry, so balance == sum(ledger) holds throughout; the debt is outside the balance.
  */
 
-/** One successful Stripe payment, for the payment history. */
-export interface Payment {
-  id: string; // the topup ledger entry id (time-ordered)
-  org_id: string;
-  session_id: string;
-  payment_intent: string | null;
-  amount_cents: Cents;
-  currency: string;
-  created_at: number; // ms, when we credited it
-}
-
-/** What charge events tell us about a payment intent's charge. */
-export interface ChargeInfo {
-  charge_id: string;
-  receipt_url: string | null;
-  amount_refunded: Cents;
-}
-
-export interface Debt {
-  cents: Cents;
-  updated_at: number;
-}
-
-const sessionCreditedKey = (sessionId: string): Deno.KvKey => ["stripe_session", sessionId];
-const paymentKey = (orgId: string, id: string): Deno.KvKey => ["billing_payments", orgId, id];
-const paymentIntentKey = (pi: string): Deno.KvKey => ["stripe_payment_intent", pi];
-const chargeInfoKey = (pi: string): Deno.KvKey => ["stripe_charge_info", pi];
-const chargeRefundedKey = (chargeId: string): Deno.KvKey => ["stripe_charge_refunded", chargeId];
-const debtKey = (orgId: string): Deno.KvKey => ["billing_debt", orgId];
-
 const MAX_ATTEMPTS = 100;
-
-export async function getDebt(kv: Deno.Kv, orgId: string): Promise<Cents> {
-  return (await kv.get<Debt>(debtKey(orgId))).value?.cents ?? 0;
-}
 
 export interface PaidSession {
   orgId: string;
@@ -79,7 +60,7 @@ export async function creditPaidSession(
     throw new RangeError(`amount must be a positive integer of cents, got ${p.amountCents}`);
   }
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const [done, debt] = await kv.getMany<[unknown, Debt]>([
+    const [done, debt] = await kv.getMany<[SessionCredited, Debt]>([
       sessionCreditedKey(p.sessionId),
       debtKey(p.orgId),
     ]);
@@ -134,11 +115,6 @@ export async function creditPaidSession(
   throw new Error(`creditPaidSession: too much contention on org ${p.orgId}`);
 }
 
-/** The org a payment intent paid for, if we credited it. */
-export async function orgOfPaymentIntent(kv: Deno.Kv, pi: string): Promise<string | null> {
-  return (await kv.get<{ org_id: string }>(paymentIntentKey(pi))).value?.org_id ?? null;
-}
-
 /** Remembers a charge's receipt URL and refunded total (never lowering a known refund total). */
 export async function saveChargeInfo(kv: Deno.Kv, pi: string, info: ChargeInfo): Promise<void> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -175,7 +151,7 @@ export function applyChargeRefund(
 ): Promise<RefundResult> {
   return serializeForOrg(kv, r.orgId, async () => {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const [done, bal, debt] = await kv.getMany<[{ cents: number }, Deno.KvU64, Debt]>([
+      const [done, bal, debt] = await kv.getMany<[ChargeRefunded, Deno.KvU64, Debt]>([
         chargeRefundedKey(r.chargeId),
         balanceKey(r.orgId),
         debtKey(r.orgId),
@@ -222,18 +198,11 @@ export async function listPayments(
   orgId: string,
   limit = 20,
 ): Promise<PaymentView[]> {
-  const payments: Payment[] = [];
-  for await (
-    const e of kv.list<Payment>({ prefix: ["billing_payments", orgId] }, { reverse: true, limit })
-  ) payments.push(e.value);
-  const infos = await Promise.all(
-    payments.map((p) =>
-      p.payment_intent ? kv.get<ChargeInfo>(chargeInfoKey(p.payment_intent)) : null
-    ),
-  );
+  const payments = await listPaymentRecords(kv, orgId, limit);
+  const infos = await getChargeInfos(kv, payments.map((p) => p.payment_intent));
   return payments.map((p, i) => ({
     ...p,
-    receipt_url: infos[i]?.value?.receipt_url ?? null,
-    refunded_cents: infos[i]?.value?.amount_refunded ?? 0,
+    receipt_url: infos[i]?.receipt_url ?? null,
+    refunded_cents: infos[i]?.amount_refunded ?? 0,
   }));
 }

@@ -3,12 +3,8 @@ import type { Services } from "../services.ts";
 import { BadRequest } from "../errors.ts";
 import { getOrg } from "../db/orgs.ts";
 import { stripeClient, stripeCrypto } from "./stripe.ts";
-import {
-  applyChargeRefund,
-  creditPaidSession,
-  orgOfPaymentIntent,
-  saveChargeInfo,
-} from "./store.ts";
+import { orgOfPaymentIntent } from "../db/billing.ts";
+import { applyChargeRefund, creditPaidSession, saveChargeInfo } from "./store.ts";
 
 /** Credits are in US cents; a session in any other currency is logged and never credited. */
 export const BILLING_CURRENCY = "usd";

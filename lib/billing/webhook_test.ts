@@ -5,7 +5,8 @@ import { createOrg } from "../db/orgs.ts";
 import { getBalance, listLedger, verifyLedger } from "../db/ledger.ts";
 import { AppError } from "../errors.ts";
 import { handleStripeWebhook } from "./webhook.ts";
-import { getDebt, listPayments } from "./store.ts";
+import { listPayments } from "./store.ts";
+import { getDebt } from "../db/billing.ts";
 import {
   chargeRefundedEvent,
   sessionEvent,

@@ -3,7 +3,7 @@ import { define } from "../../../../../utils.ts";
 import { json, parseWith } from "../../../../../lib/http/json.ts";
 import { requireOrg } from "../../../../../lib/db/orgs.ts";
 import { ledgerPage } from "../../../../../lib/billing/ledger.ts";
-import { getDebt } from "../../../../../lib/billing/store.ts";
+import { getDebt } from "../../../../../lib/db/billing.ts";
 
 const query = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
