@@ -13,15 +13,35 @@ export async function start() {
     Deno.exit(1);
   }
   const services = await createServices(config);
+  if (!Deno.env.get("APP_ENV")) {
+    services.log(
+      "warn",
+      "APP_ENV is not set: running in development mode, with development " +
+        "sign-in and credits. Set APP_ENV=production on a server others can reach.",
+    );
+  }
   const app = createPipevideoApp(services);
   await app.build();
-  startBackground(services);
-  Deno.serve({
+  const background = startBackground(services);
+  const server = Deno.serve({
     port: config.PORT,
     onListen: ({ port }) => {
       services.log("info", "listening", { url: `http://localhost:${port}`, env: config.APP_ENV });
     },
   }, app.handler);
+
+  // On SIGTERM/SIGINT: finish in-flight requests, stop taking jobs, flush logs, then exit.
+  const stop = async (signal: Deno.Signal) => {
+    services.log("info", "shutting down", { signal });
+    await server.shutdown();
+    services.kv.close();
+    await background.catch(() => {});
+    globalThis.dispatchEvent(new Event("unload"));
+    Deno.exit(0);
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => stop(signal));
+  }
 }
 
 if (import.meta.main) await start();

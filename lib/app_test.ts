@@ -186,6 +186,13 @@ Deno.test("configuration: a bad value stops start-up with a message naming the v
     [{ APP_ENV: "staging" }, /APP_ENV/],
     [{ PUBLIC_URL: "ftp://x" }, /PUBLIC_URL/],
     [{ APP_ENV: "production" }, /SECRET_KEY: required in production/],
+    [{ APP_ENV: "production", SECRET_KEY: "x".repeat(40) }, /PUBLIC_URL: an https/],
+    [
+      { APP_ENV: "production", SECRET_KEY: "x".repeat(40), PUBLIC_URL: "http://pv.example" },
+      /PUBLIC_URL: an https/,
+    ],
+    [{ STRIPE_SECRET_KEY: "sk_test_x" }, /STRIPE_WEBHOOK_SECRET: .*set together/],
+    [{ STRIPE_WEBHOOK_SECRET: "whsec_x" }, /STRIPE_SECRET_KEY: .*set together/],
     [{ SECRET_KEY: "short" }, /SECRET_KEY/],
     [{ GEMINI_BASE_URL: "not a url" }, /GEMINI_BASE_URL/],
   ];
@@ -196,7 +203,64 @@ Deno.test("configuration: a bad value stops start-up with a message naming the v
       return true;
     });
   }
+  assert.equal(
+    parseEnv({
+      APP_ENV: "production",
+      SECRET_KEY: "x".repeat(40),
+      PUBLIC_URL: "https://pv.example",
+    })
+      .APP_ENV,
+    "production",
+  );
   const ok = parseEnv({});
   assert.equal(ok.PORT, 3001);
   assert.equal(ok.DENO_KV_PATH, "./data/pipevideo.sqlite");
+});
+
+Deno.test("secret route params (invitation tokens) are redacted from request logs", async () => {
+  const server = await startTestServer();
+  try {
+    const res = await fetch(server.url + "/invites/inv-secret-token-123");
+    await res.body?.cancel();
+    const line = server.logs.find((l) => l.msg === "request")!;
+    assert.equal(line.path, "/invites/[redacted]");
+    assert.doesNotMatch(JSON.stringify(server.logs), /inv-secret-token-123/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("the server shuts down cleanly on SIGTERM and flushes its log", async () => {
+  const dir = await Deno.makeTempDir();
+  const port = 4300 + Math.floor(Math.random() * 500);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
+    env: { PORT: String(port), DATA_DIR: dir, DENO_KV_PATH: `${dir}/kv.sqlite`, APP_ENV: "test" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let exited = false;
+  child.status.then(() => exited = true);
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      assert.ok(!exited, "the server exited during start-up (see its stderr above)");
+      try {
+        await (await fetch(`http://127.0.0.1:${port}/healthz`)).body?.cancel();
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    child.kill("SIGTERM");
+    const { code } = await child.status;
+    const out = new TextDecoder().decode(await new Response(child.stdout).arrayBuffer());
+    assert.equal(code, 0);
+    const lines = out.trim().split("\n").map((l) => JSON.parse(l));
+    assert.ok(lines.some((l) => l.msg === "request" && l.path === "/healthz"), out);
+    assert.ok(lines.some((l) => l.msg === "shutting down" && l.signal === "SIGTERM"), out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -62,13 +62,26 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const e = result.data;
-  if (e.APP_ENV === "production" && !e.SECRET_KEY) {
-    throw new ConfigError("Invalid configuration:\n  SECRET_KEY: required in production");
+  const problems: string[] = [];
+  if (e.APP_ENV === "production") {
+    if (!e.SECRET_KEY) problems.push("SECRET_KEY: required in production");
+    // Session cookies are Secure only over https, and links in emails must reach the server.
+    if (!e.PUBLIC_URL?.startsWith("https://")) {
+      problems.push("PUBLIC_URL: an https:// URL is required in production");
+    }
   }
   if (e.BILLING_MIN_CENTS > e.BILLING_MAX_CENTS) {
-    throw new ConfigError(
-      "Invalid configuration:\n  BILLING_MIN_CENTS: must not exceed BILLING_MAX_CENTS",
+    problems.push("BILLING_MIN_CENTS: must not exceed BILLING_MAX_CENTS");
+  }
+  // Checkout without the webhook secret would take payments that are never credited.
+  if (!e.STRIPE_SECRET_KEY !== !e.STRIPE_WEBHOOK_SECRET) {
+    problems.push(
+      `${e.STRIPE_SECRET_KEY ? "STRIPE_WEBHOOK_SECRET" : "STRIPE_SECRET_KEY"}: ` +
+        "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set together",
     );
+  }
+  if (problems.length) {
+    throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   }
   return e;
 }
@@ -107,6 +120,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     APP_ENV: "test",
     DENO_KV_PATH: ":memory:",
     DATA_DIR: Deno.makeTempDirSync({ prefix: "pipevideo-test-" }),
+    // Production needs an https PUBLIC_URL; tests of production behaviour get a stand-in.
+    ...(overrides.APP_ENV === "production" ? { PUBLIC_URL: "https://pipevideo.test" } : {}),
     ...overrides,
   });
   return {

@@ -14,12 +14,25 @@ const observe = define.middleware(async (ctx) => {
   ctx.state.services.log("info", "request", {
     request_id: ctx.state.requestId,
     method: ctx.req.method,
-    path: ctx.url.pathname,
+    path: loggedPath(ctx.url.pathname, ctx.params),
     status: out.status,
     duration_ms: Math.round((performance.now() - started) * 10) / 10,
   });
   return out;
 });
+
+// Route params that are secrets (invitation and sign-in tokens) never reach the log.
+const SECRET_PARAMS = ["token"];
+
+function loggedPath(path: string, params: Record<string, string>): string {
+  for (const name of SECRET_PARAMS) {
+    const value = params[name];
+    if (value) {
+      path = path.replace(encodeURIComponent(value), "[redacted]").replace(value, "[redacted]");
+    }
+  }
+  return path;
+}
 
 /** Then the guards: their errors become responses that `observe` still logs and decorates. */
 const guard = define.middleware((ctx) => {
