@@ -129,6 +129,11 @@ export async function saveChargeInfo(kv: Deno.Kv, pi: string, info: ChargeInfo):
   throw new Error(`saveChargeInfo: too much contention on ${pi}`);
 }
 
+/** Test seams: runs after a money movement has read its entries and before it commits. */
+export interface StoreHooks {
+  beforeCommit?: (attempt: number) => Promise<void> | void;
+}
+
 export interface RefundResult {
   /** Cents newly refunded by this event (0 when it was already applied). */
   refunded: Cents;
@@ -148,6 +153,7 @@ export function applyChargeRefund(
   kv: Deno.Kv,
   r: { orgId: string; chargeId: string; amountRefunded: Cents; paymentIntent: string | null },
   nowMs: number,
+  hooks: StoreHooks = {},
 ): Promise<RefundResult> {
   return serializeForOrg(kv, r.orgId, async () => {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -160,9 +166,13 @@ export function applyChargeRefund(
       if (delta <= 0) return { refunded: 0, debited: 0, owed: 0 };
       const take = Math.min(balanceOf(bal), delta);
       const short = delta - take;
+      // The balance entry is checked even when nothing is taken from it: a top-up committed after
+      // our read (sum(), outside this chain) must pay the refund instead of staying spendable
+      // while the whole refund is recorded as debt. On a conflict we read again and retry.
       const atomic = kv.atomic()
         .check(done)
         .check(debt)
+        .check(bal)
         .set(chargeRefundedKey(r.chargeId), {
           cents: r.amountRefunded,
           org_id: r.orgId,
@@ -181,6 +191,7 @@ export function applyChargeRefund(
           updated_at: nowMs,
         });
       }
+      await hooks.beforeCommit?.(attempt);
       if ((await atomic.commit()).ok) return { refunded: delta, debited: take, owed: short };
     }
     throw new Error(`applyChargeRefund: too much contention on org ${r.orgId}`);
