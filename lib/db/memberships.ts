@@ -113,14 +113,42 @@ export async function listOrgMembers(kv: Deno.Kv, orgId: string): Promise<Member
   return out.sort((a, b) => a.created_at - b.created_at);
 }
 
-async function ownerCount(kv: Deno.Kv, orgId: string): Promise<number> {
-  return (await listOrgMembers(kv, orgId)).filter((m) => m.role === "owner").length;
+/**
+ * Starts the commit that takes `userId` out of the owners (demotion or removal): it checks the
+ * member's two entries and, when they are an owner, the org entry of another owner who stays.
+ * With that witness checked in the same commit, whatever else commits meanwhile, the witness
+ * was still an owner when this change landed, so the org keeps one. (One witness is enough; an
+ * org with many owners never meets KV's limit on checks per commit.)
+ */
+async function guardedChange(
+  kv: Deno.Kv,
+  orgId: string,
+  userId: string,
+): Promise<{ member: Membership; atomic: Deno.AtomicOperation }> {
+  const [byUser, byOrg] = await kv.getMany<[Membership, Membership]>([
+    byUserKey(userId, orgId),
+    byOrgKey(orgId, userId),
+  ]);
+  if (!byUser.value || !byOrg.value) throw new NotFound("No such member", "user");
+  const atomic = kv.atomic().check(byUser).check(byOrg);
+  if (byUser.value.role === "owner") {
+    let witness: Deno.KvEntry<Membership> | null = null;
+    for await (const e of kv.list<Membership>({ prefix: ["memberships_by_org", orgId] })) {
+      if (e.value.user_id !== userId && e.value.role === "owner") {
+        witness = e;
+        break;
+      }
+    }
+    if (!witness) throw new Conflict("An organization needs at least one owner", "last_owner");
+    atomic.check(witness);
+  }
+  return { member: byUser.value, atomic };
 }
 
 /**
  * Changes a member's role. An organization always keeps an owner: the last owner cannot be
- * demoted. The check reads the member list, so two owners demoting each other at the same
- * moment is guarded by checking both entries in the commit.
+ * demoted, also when two owners demote or remove each other at the same moment (a commit that
+ * raced another change is retried on fresh reads).
  */
 export async function setMemberRole(
   kv: Deno.Kv,
@@ -129,27 +157,27 @@ export async function setMemberRole(
   role: Role,
 ): Promise<Membership> {
   for (;;) {
-    const entry = await kv.get<Membership>(byUserKey(userId, orgId));
-    if (!entry.value) throw new NotFound("No such member", "user");
-    if (entry.value.role === role) return entry.value;
-    if (entry.value.role === "owner" && (await ownerCount(kv, orgId)) <= 1) {
-      throw new Conflict("An organization needs at least one owner", "last_owner");
-    }
-    const m = { ...entry.value, role };
-    const res = await kv.atomic().check(entry)
-      .set(byUserKey(userId, orgId), m).set(byOrgKey(orgId, userId), m).commit();
+    const current = await getMembership(kv, orgId, userId);
+    if (!current) throw new NotFound("No such member", "user");
+    if (current.role === role) return current;
+    // Promotion to owner needs no witness; guardedChange only asks for one from an owner.
+    const { member, atomic } = await guardedChange(kv, orgId, userId);
+    if (member.role === role) continue;
+    const m = { ...member, role };
+    const res = await atomic.set(byUserKey(userId, orgId), m).set(byOrgKey(orgId, userId), m)
+      .commit();
     if (res.ok) return m;
   }
 }
 
+/** Removes a member; the last owner cannot be removed (same guarantee as setMemberRole). */
 export async function removeMember(kv: Deno.Kv, orgId: string, userId: string): Promise<void> {
-  const entry = await kv.get<Membership>(byUserKey(userId, orgId));
-  if (!entry.value) throw new NotFound("No such member", "user");
-  if (entry.value.role === "owner" && (await ownerCount(kv, orgId)) <= 1) {
-    throw new Conflict("An organization needs at least one owner", "last_owner");
+  for (;;) {
+    const { atomic } = await guardedChange(kv, orgId, userId);
+    const res = await atomic.delete(byUserKey(userId, orgId)).delete(byOrgKey(orgId, userId))
+      .commit();
+    if (res.ok) return;
   }
-  await kv.atomic().check(entry)
-    .delete(byUserKey(userId, orgId)).delete(byOrgKey(orgId, userId)).commit();
 }
 
 /**

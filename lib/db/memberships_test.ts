@@ -67,3 +67,49 @@ Deno.test("an empty or too long org name is refused and nothing is written", asy
   );
   assert.deepEqual(await listUserOrgs(kv, u.id), []);
 });
+
+Deno.test("owners demoting or removing each other at once leave exactly one owner", async () => {
+  for (let i = 0; i < 10; i++) {
+    using kv = await Deno.openKv(":memory:");
+    const org = await createOrgWithOwner(kv, "usr_a", { name: "Race" });
+    await addMembership(kv, org.id, "usr_b", "owner");
+    const results = await Promise.allSettled([
+      setMemberRole(kv, org.id, "usr_a", "member"),
+      i % 2 ? setMemberRole(kv, org.id, "usr_b", "admin") : removeMember(kv, org.id, "usr_b"),
+    ]);
+    const owners = (await listOrgMembers(kv, org.id)).filter((m) => m.role === "owner");
+    assert.equal(owners.length, 1, `run ${i}`);
+    // One change landed; the other was refused, not reported as done.
+    assert.equal(results.filter((r) => r.status === "fulfilled").length, 1, `run ${i}`);
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    assert.equal((refused.reason as AppError).code, "last_owner");
+  }
+});
+
+Deno.test("three owners all stepping down at once: one stays owner, members stay consistent", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const org = await createOrgWithOwner(kv, "usr_a", { name: "Race" });
+  await addMembership(kv, org.id, "usr_b", "owner");
+  await addMembership(kv, org.id, "usr_c", "owner");
+  await addMembership(kv, org.id, "usr_d", "member");
+  const results = await Promise.allSettled([
+    removeMember(kv, org.id, "usr_a"),
+    setMemberRole(kv, org.id, "usr_b", "member"),
+    removeMember(kv, org.id, "usr_c"),
+    setMemberRole(kv, org.id, "usr_d", "owner"),
+    removeMember(kv, org.id, "usr_d"),
+  ]);
+  const members = await listOrgMembers(kv, org.id);
+  assert.ok(members.some((m) => m.role === "owner"), JSON.stringify({ results, members }));
+  // Both directions agree after the race.
+  for (const m of members) assert.deepEqual(await getMembership(kv, org.id, m.user_id), m);
+  for (const u of ["usr_a", "usr_b", "usr_c", "usr_d"]) {
+    const m = await getMembership(kv, org.id, u);
+    assert.equal(Boolean(m), members.some((x) => x.user_id === u), u);
+  }
+  const owners = members.filter((m) => m.role === "owner");
+  const last = await Promise.allSettled(owners.map((m) => removeMember(kv, org.id, m.user_id)));
+  const reasons = last.flatMap((r) => r.status === "rejected" ? [(r.reason as AppError).code] : []);
+  assert.deepEqual(reasons, ["last_owner"]);
+  assert.ok((await listOrgMembers(kv, org.id)).some((m) => m.role === "owner"));
+});
