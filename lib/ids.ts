@@ -20,6 +20,18 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${ulid(now)}`;
 }
 
+/** A ULID: 26 characters of Crockford's base32 (no I, L, O, U), as `ulid` writes them. */
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/**
+ * True when `s` is shaped like an id of this type. Checked before an id from a URL reaches KV,
+ * where an over-long key is an error (a 500) rather than a miss.
+ */
+export function isId(prefix: IdPrefix, s: string): boolean {
+  return s.length === prefix.length + 27 && s.startsWith(`${prefix}_`) &&
+    ULID.test(s.slice(prefix.length + 1));
+}
+
 export function hasPrefix(id: string, prefix: IdPrefix): boolean {
   return id.startsWith(`${prefix}_`) && id.length === prefix.length + 27;
 }
