@@ -3,6 +3,8 @@ import { z } from "zod";
 import { define } from "../../../../utils.ts";
 import { hasRole, requireRole } from "../../../../lib/auth/roles.ts";
 import { parseWith } from "../../../../lib/http/json.ts";
+import { NotFound } from "../../../../lib/errors.ts";
+import { isId } from "../../../../lib/ids.ts";
 import { webhookDeps } from "../../../../lib/webhooks/notify.ts";
 import {
   endpointDeliveries,
@@ -37,6 +39,7 @@ interface Data {
 
 export const handler = define.handlers({
   async GET(ctx) {
+    if (!isId("whe", ctx.params.id)) throw new NotFound("No such webhook endpoint", "id");
     const { services, org } = ctx.state;
     const cursor = ctx.url.searchParams.get("cursor");
     const r = await endpointDeliveries(webhookDeps(services), org!.id, ctx.params.id, cursor);
@@ -49,6 +52,7 @@ export const handler = define.handlers({
     });
   },
   async POST(ctx) {
+    if (!isId("whe", ctx.params.id)) throw new NotFound("No such webhook endpoint", "id");
     requireRole(ctx.state, "admin");
     const { services, org } = ctx.state;
     const deps = webhookDeps(services);
