@@ -1,6 +1,7 @@
 import type { Cents } from "../catalog.ts";
 import type { ProviderId } from "../providers/types.ts";
-import { NotFound } from "../errors.ts";
+import { BadRequest, NotFound } from "../errors.ts";
+import { isId } from "../ids.ts";
 import type { Page } from "./ledger.ts";
 
 /** Generation records and their indexes. Every index is written in the same commit as the record. */
@@ -114,6 +115,8 @@ export async function loadGeneration(
   kv: Deno.Kv,
   id: string,
 ): Promise<Deno.KvEntry<GenerationRecord> | null> {
+  // An id from a URL may be anything; an over-long one would be a KV error, not a miss.
+  if (!isId("gen", id)) return null;
   const e = await kv.get<GenerationRecord>(generationKey(id));
   return e.value === null ? null : e as Deno.KvEntry<GenerationRecord>;
 }
@@ -125,7 +128,12 @@ export async function getGeneration(
   id: string,
 ): Promise<GenerationRecord> {
   const e = await loadGeneration(kv, id);
-  if (!e || e.value.org_id !== orgId) throw new NotFound(`No generation ${id}`, "id");
+  if (!e || e.value.org_id !== orgId) {
+    throw new NotFound(
+      isId("gen", id) ? `No generation ${id}` : "No generation with this id",
+      "id",
+    );
+  }
   return e.value;
 }
 
@@ -136,28 +144,45 @@ export async function listGenerations(
   opts: { limit?: number; cursor?: string; status?: GenerationStatus; model?: string } = {},
 ): Promise<Page<GenerationRecord>> {
   const limit = Math.min(Math.max(opts.limit ?? 20, 1), 100);
+  const cursor = opts.cursor || undefined;
+  if (cursor !== undefined && !KV_CURSOR.test(cursor)) throw badCursor();
   const iter = kv.list<string>({ prefix: ["org_generations", orgId] }, {
     reverse: true,
-    cursor: opts.cursor || undefined,
+    cursor,
     batchSize: 100,
   });
   const data: GenerationRecord[] = [];
   let lastCursor = "";
   let more = false;
-  // Ids are fetched one by one in order so the cursor marks exactly the last record returned.
-  for await (const e of iter) {
-    if (data.length >= limit) {
-      more = true;
-      break;
+  try {
+    // Ids are fetched one by one in order so the cursor marks exactly the last record returned.
+    for await (const e of iter) {
+      if (data.length >= limit) {
+        more = true;
+        break;
+      }
+      const rec = (await kv.get<GenerationRecord>(generationKey(e.value))).value;
+      lastCursor = iter.cursor;
+      if (!rec) continue;
+      if (opts.status && rec.status !== opts.status) continue;
+      if (opts.model && rec.model !== opts.model) continue;
+      data.push(rec);
     }
-    const rec = (await kv.get<GenerationRecord>(generationKey(e.value))).value;
-    lastCursor = iter.cursor;
-    if (!rec) continue;
-    if (opts.status && rec.status !== opts.status) continue;
-    if (opts.model && rec.model !== opts.model) continue;
-    data.push(rec);
+  } catch (err) {
+    // KV refuses a base64 string that does not decode to a position in this list.
+    if (cursor !== undefined && err instanceof TypeError && /cursor/i.test(err.message)) {
+      throw badCursor();
+    }
+    throw err;
   }
   return { data, next_cursor: more ? lastCursor : null };
+}
+
+/** KV's list cursors are base64; anything else would reach KV as a decoding error. */
+const KV_CURSOR = /^[A-Za-z0-9+/_-]{1,1000}={0,2}$/;
+
+function badCursor() {
+  return new BadRequest("cursor must be a next_cursor from an earlier page of this list", "cursor");
 }
 
 /** Generations whose next check is at or before `untilMs`, oldest first. */

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { define } from "../../../../../utils.ts";
 import { json, readJson } from "../../../../../lib/http/json.ts";
 import { createApiKey } from "../../../../../lib/db/apikeys.ts";
-import { BadRequest } from "../../../../../lib/errors.ts";
+import { BadRequest, NotFound } from "../../../../../lib/errors.ts";
+import { isId } from "../../../../../lib/ids.ts";
 
 const body = z.object({
   name: z.string().trim().min(1).max(100),
@@ -14,12 +15,14 @@ const body = z.object({
 export const handler = define.handlers({
   async POST(ctx) {
     const { services } = ctx.state;
+    const orgId = ctx.params.org;
+    if (!isId("org", orgId)) throw new NotFound(`No organization ${orgId.slice(0, 40)}`, "org");
     const { name, expires_at } = await readJson(ctx.req, body);
     const nowMs = services.now();
     if (expires_at && expires_at * 1000 <= nowMs) {
       throw new BadRequest("expires_at must be in the future", "expires_at");
     }
-    const created = await createApiKey(services.kv, ctx.params.org, {
+    const created = await createApiKey(services.kv, orgId, {
       name,
       expiresAt: expires_at ? expires_at * 1000 : null,
     }, { nowMs });
