@@ -15,6 +15,8 @@ import {
   chargeRefundedKey,
   type Debt,
   debtKey,
+  disputeKey,
+  type DisputeRecord,
   getChargeInfos,
   listPaymentRecords,
   type Payment,
@@ -56,9 +58,7 @@ export async function creditPaidSession(
   p: PaidSession,
   nowMs: number,
 ): Promise<{ credited: boolean; settledDebt: Cents }> {
-  if (!Number.isSafeInteger(p.amountCents) || p.amountCents <= 0) {
-    throw new RangeError(`amount must be a positive integer of cents, got ${p.amountCents}`);
-  }
+  assertPositiveCents(p.amountCents);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const [done, debt] = await kv.getMany<[SessionCredited, Debt]>([
       sessionCreditedKey(p.sessionId),
@@ -94,21 +94,7 @@ export async function creditPaidSession(
     if (p.paymentIntent) {
       atomic.set(paymentIntentKey(p.paymentIntent), { org_id: p.orgId, payment_id: payment.id });
     }
-    if (settle > 0) {
-      const adj: LedgerEntry = {
-        id: newId("led", nowMs),
-        org_id: p.orgId,
-        kind: "adjustment",
-        amount_cents: -settle,
-        reference: `debt:${p.sessionId}`,
-        reason: "Settles refund debt",
-        created_at: nowMs,
-      };
-      atomic.set(ledgerKey(p.orgId, adj.id), adj);
-      if (owed - settle > 0) {
-        atomic.set(debtKey(p.orgId), { cents: owed - settle, updated_at: nowMs });
-      } else atomic.delete(debtKey(p.orgId));
-    }
+    addDebtSettlement(atomic, p.orgId, owed, settle, `debt:${p.sessionId}`, nowMs);
     if (p.amountCents - settle > 0) atomic.sum(balanceKey(p.orgId), BigInt(p.amountCents - settle));
     if ((await atomic.commit()).ok) return { credited: true, settledDebt: settle };
   }
@@ -164,38 +150,200 @@ export function applyChargeRefund(
       ]);
       const delta = r.amountRefunded - (done.value?.cents ?? 0);
       if (delta <= 0) return { refunded: 0, debited: 0, owed: 0 };
-      const take = Math.min(balanceOf(bal), delta);
-      const short = delta - take;
-      // The balance entry is checked even when nothing is taken from it: a top-up committed after
-      // our read (sum(), outside this chain) must pay the refund instead of staying spendable
-      // while the whole refund is recorded as debt. On a conflict we read again and retry.
-      const atomic = kv.atomic()
-        .check(done)
-        .check(debt)
-        .check(bal)
-        .set(chargeRefundedKey(r.chargeId), {
-          cents: r.amountRefunded,
-          org_id: r.orgId,
-          updated_at: nowMs,
-        });
-      if (take > 0) {
-        addDebitMutations(atomic, r.orgId, bal, take, {
-          kind: "adjustment",
-          reason: "Stripe refund",
-          reference: `${r.chargeId}:${r.amountRefunded}`,
-        }, nowMs);
-      }
-      if (short > 0) {
-        atomic.set(debtKey(r.orgId), {
-          cents: (debt.value?.cents ?? 0) + short,
-          updated_at: nowMs,
-        });
-      }
+      const record: ChargeRefunded = {
+        cents: r.amountRefunded,
+        org_id: r.orgId,
+        updated_at: nowMs,
+      };
+      const atomic = kv.atomic().check(done).set(chargeRefundedKey(r.chargeId), record);
+      // Checks the balance even when nothing is taken from it: a top-up committed after our read
+      // (sum(), outside this chain) must pay the refund instead of staying spendable while all of
+      // it becomes debt. On a conflict we read again and retry.
+      const { take, short } = addTakeBack(atomic, r.orgId, bal, debt, delta, {
+        reason: "Stripe refund",
+        reference: `${r.chargeId}:${r.amountRefunded}`,
+      }, nowMs);
       await hooks.beforeCommit?.(attempt);
       if ((await atomic.commit()).ok) return { refunded: delta, debited: take, owed: short };
     }
     throw new Error(`applyChargeRefund: too much contention on org ${r.orgId}`);
   });
+}
+
+export interface Dispute {
+  orgId: string;
+  disputeId: string;
+  chargeId: string | null;
+  amountCents: Cents;
+}
+
+/**
+ * A dispute's funds were withdrawn (charge.dispute.funds_withdrawn): like a refund of the disputed
+ * amount, taken from the balance and, beyond it, recorded as refund debt. At most once per dispute
+ * id, and not at all when the funds were already reinstated (an out-of-order delivery). Runs in
+ * the org's debit chain because it checks and sets the balance.
+ */
+export function applyDisputeWithdrawal(
+  kv: Deno.Kv,
+  d: Dispute,
+  nowMs: number,
+  hooks: StoreHooks = {},
+): Promise<RefundResult> {
+  assertPositiveCents(d.amountCents);
+  return serializeForOrg(kv, d.orgId, async () => {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const [rec, bal, debt] = await kv.getMany<[DisputeRecord, Deno.KvU64, Debt]>([
+        disputeKey(d.disputeId),
+        balanceKey(d.orgId),
+        debtKey(d.orgId),
+      ]);
+      if (rec.value?.withdrawn || rec.value?.reinstated) {
+        return { refunded: 0, debited: 0, owed: 0 };
+      }
+      const atomic = kv.atomic().check(rec);
+      const { take, short } = addTakeBack(atomic, d.orgId, bal, debt, d.amountCents, {
+        reason: "Stripe dispute: funds withdrawn",
+        reference: `${d.disputeId}:withdrawn`,
+      }, nowMs);
+      atomic.set(
+        disputeKey(d.disputeId),
+        {
+          ...disputeRecord(d),
+          withdrawn: { debited: take, owed: short, at: nowMs },
+        } satisfies DisputeRecord,
+      );
+      await hooks.beforeCommit?.(attempt);
+      if ((await atomic.commit()).ok) {
+        return { refunded: d.amountCents, debited: take, owed: short };
+      }
+    }
+    throw new Error(`applyDisputeWithdrawal: too much contention on org ${d.orgId}`);
+  });
+}
+
+/**
+ * A dispute's funds were reinstated (charge.dispute.funds_reinstated): what its withdrawal took is
+ * credited back once, settling any refund debt first like a top-up. A reinstatement that arrives
+ * before its withdrawal is remembered, so the late withdrawal takes nothing. Returns the cents
+ * credited back (0 when there was nothing to give back or it was already given).
+ */
+export async function applyDisputeReinstatement(
+  kv: Deno.Kv,
+  d: Dispute,
+  nowMs: number,
+): Promise<{ credited: Cents; settledDebt: Cents }> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const [rec, debt] = await kv.getMany<[DisputeRecord, Debt]>([
+      disputeKey(d.disputeId),
+      debtKey(d.orgId),
+    ]);
+    if (rec.value?.reinstated) return { credited: 0, settledDebt: 0 };
+    const withdrawn = rec.value?.withdrawn;
+    const back = withdrawn ? withdrawn.debited + withdrawn.owed : 0;
+    const atomic = kv.atomic().check(rec).check(debt).set(
+      disputeKey(d.disputeId),
+      {
+        ...(rec.value ?? disputeRecord(d)),
+        reinstated: { at: nowMs },
+      } satisfies DisputeRecord,
+    );
+    let settle = 0;
+    if (back > 0) {
+      const orgId = rec.value!.org_id;
+      const credit: LedgerEntry = {
+        id: newId("led", nowMs),
+        org_id: orgId,
+        kind: "adjustment",
+        amount_cents: back,
+        reference: `${d.disputeId}:reinstated`,
+        reason: "Stripe dispute: funds reinstated",
+        created_at: nowMs,
+      };
+      atomic.set(ledgerKey(orgId, credit.id), credit);
+      const owed = debt.value?.cents ?? 0;
+      settle = Math.min(owed, back);
+      addDebtSettlement(atomic, orgId, owed, settle, `debt:${d.disputeId}`, nowMs);
+      if (back - settle > 0) atomic.sum(balanceKey(orgId), BigInt(back - settle));
+    }
+    if ((await atomic.commit()).ok) return { credited: back, settledDebt: settle };
+  }
+  throw new Error(`applyDisputeReinstatement: too much contention on org ${d.orgId}`);
+}
+
+function disputeRecord(d: Dispute): DisputeRecord {
+  return {
+    dispute_id: d.disputeId,
+    org_id: d.orgId,
+    charge_id: d.chargeId,
+    amount_cents: d.amountCents,
+  };
+}
+
+/**
+ * Takes `cents` back from an org: as much as the balance read holds (a checked `adjustment`
+ * debit), the rest added to its refund debt. Checks the balance and debt entries whether or not
+ * anything is taken, so a credit that lands after the read makes the commit retry.
+ */
+function addTakeBack(
+  atomic: Deno.AtomicOperation,
+  orgId: string,
+  bal: Deno.KvEntryMaybe<Deno.KvU64>,
+  debt: Deno.KvEntryMaybe<Debt>,
+  cents: Cents,
+  what: { reason: string; reference: string },
+  nowMs: number,
+): { take: Cents; short: Cents } {
+  const take = Math.min(balanceOf(bal), cents);
+  const short = cents - take;
+  atomic.check(debt);
+  if (take > 0) {
+    addDebitMutations(atomic, orgId, bal, take, { kind: "adjustment", ...what }, nowMs);
+  } else atomic.check(bal);
+  if (short > 0) {
+    atomic.set(
+      debtKey(orgId),
+      {
+        cents: (debt.value?.cents ?? 0) + short,
+        updated_at: nowMs,
+      } satisfies Debt,
+    );
+  }
+  return { take, short };
+}
+
+/**
+ * Pays `settle` cents of an org's refund debt (`owed`) out of money arriving in the same commit:
+ * an `adjustment` entry for the part that pays the debt, and the debt lowered or cleared. The
+ * caller credits the arriving amount minus `settle` to the balance.
+ */
+function addDebtSettlement(
+  atomic: Deno.AtomicOperation,
+  orgId: string,
+  owed: Cents,
+  settle: Cents,
+  reference: string,
+  nowMs: number,
+): void {
+  if (settle <= 0) return;
+  const adj: LedgerEntry = {
+    id: newId("led", nowMs),
+    org_id: orgId,
+    kind: "adjustment",
+    amount_cents: -settle,
+    reference,
+    reason: "Settles refund debt",
+    created_at: nowMs,
+  };
+  atomic.set(ledgerKey(orgId, adj.id), adj);
+  if (owed - settle > 0) {
+    atomic.set(debtKey(orgId), { cents: owed - settle, updated_at: nowMs } satisfies Debt);
+  } else atomic.delete(debtKey(orgId));
+}
+
+function assertPositiveCents(cents: number): void {
+  if (!Number.isSafeInteger(cents) || cents <= 0) {
+    throw new RangeError(`amount must be a positive integer of cents, got ${cents}`);
+  }
 }
 
 export interface PaymentView extends Payment {

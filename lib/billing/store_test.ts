@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createOrg } from "../db/orgs.ts";
 import { getBalance, listLedger, verifyLedger } from "../db/ledger.ts";
 import { getDebt } from "../db/billing.ts";
-import { applyChargeRefund, creditPaidSession } from "./store.ts";
+import { applyChargeRefund, applyDisputeWithdrawal, creditPaidSession } from "./store.ts";
 
 async function withOrg(fn: (kv: Deno.Kv, orgId: string) => Promise<void>) {
   const kv = await Deno.openKv(":memory:");
@@ -51,5 +51,27 @@ Deno.test("a top-up committed between a refund's read and commit is used for the
       "topup",
       1_000,
     ]]);
+  });
+});
+
+Deno.test("a dispute withdrawal retries too when a top-up lands between its read and commit", async () => {
+  await withOrg(async (kv, orgId) => {
+    const attempts: number[] = [];
+    const r = await applyDisputeWithdrawal(
+      kv,
+      { orgId, disputeId: "dp_race", chargeId: "ch_race", amountCents: 1_000 },
+      3,
+      {
+        async beforeCommit(attempt) {
+          attempts.push(attempt);
+          if (attempt === 0) await creditPaidSession(kv, paid(orgId, "cs_race", 700), 3);
+        },
+      },
+    );
+    assert.deepEqual(attempts, [0, 1]);
+    assert.deepEqual(r, { refunded: 1_000, debited: 700, owed: 300 });
+    assert.equal(await getBalance(kv, orgId), 0);
+    assert.equal(await getDebt(kv, orgId), 300);
+    assert.ok((await verifyLedger(kv, orgId)).ok);
   });
 });

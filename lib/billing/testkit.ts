@@ -63,6 +63,31 @@ export function chargeRefundedEvent(
   };
 }
 
+export function disputeEvent(
+  type: "charge.dispute.funds_withdrawn" | "charge.dispute.funds_reinstated",
+  opts: { paymentIntent: string; disputeId: string; amount: number; currency?: string },
+) {
+  return {
+    id: `evt_${uniq()}`,
+    object: "event",
+    type,
+    created: Math.floor(Date.now() / 1000),
+    data: {
+      object: {
+        id: opts.disputeId,
+        object: "dispute",
+        amount: opts.amount,
+        currency: opts.currency ?? "usd",
+        charge: `ch_${opts.paymentIntent.slice(3)}`,
+        payment_intent: opts.paymentIntent,
+        reason: "fraudulent",
+        status: type === "charge.dispute.funds_withdrawn" ? "needs_response" : "won",
+        metadata: {},
+      },
+    },
+  };
+}
+
 /** A body and the Stripe-Signature header Stripe would send, made by the SDK itself. */
 export async function signed(
   event: unknown,

@@ -4,7 +4,13 @@ import { BadRequest } from "../errors.ts";
 import { getOrg } from "../db/orgs.ts";
 import { stripeClient, stripeCrypto } from "./stripe.ts";
 import { orgOfPaymentIntent } from "../db/billing.ts";
-import { applyChargeRefund, creditPaidSession, saveChargeInfo } from "./store.ts";
+import {
+  applyChargeRefund,
+  applyDisputeReinstatement,
+  applyDisputeWithdrawal,
+  creditPaidSession,
+  saveChargeInfo,
+} from "./store.ts";
 
 /** Credits are in US cents; a session in any other currency is logged and never credited. */
 export const BILLING_CURRENCY = "usd";
@@ -12,6 +18,8 @@ export const BILLING_CURRENCY = "usd";
 export type WebhookOutcome =
   | { action: "credited"; orgId: string; cents: number }
   | { action: "refunded"; orgId: string; cents: number; owed: number }
+  | { action: "disputed"; orgId: string; cents: number; owed: number }
+  | { action: "reinstated"; orgId: string; cents: number }
   | { action: "recorded" }
   | { action: "ignored"; why: string };
 
@@ -70,6 +78,9 @@ export async function applyStripeEvent(
     }
     case "charge.refunded":
       return await onChargeRefunded(services, event.data.object);
+    case "charge.dispute.funds_withdrawn":
+    case "charge.dispute.funds_reinstated":
+      return await onDisputeFunds(services, event.type, event.data.object);
     default:
       return { action: "ignored", why: `event type ${event.type}` };
   }
@@ -142,6 +153,46 @@ async function onChargeRefunded(
   return r.refunded > 0
     ? { action: "refunded", orgId, cents: r.refunded, owed: r.owed }
     : { action: "ignored", why: "refund already applied" };
+}
+
+/**
+ * A dispute moves money twice at most: funds_withdrawn takes the disputed amount back like a
+ * refund (debt beyond the balance), funds_reinstated gives it back; each once per dispute id.
+ */
+async function onDisputeFunds(
+  services: Services,
+  type: "charge.dispute.funds_withdrawn" | "charge.dispute.funds_reinstated",
+  dispute: Stripe.Dispute,
+): Promise<WebhookOutcome> {
+  const pi = idOf(dispute.payment_intent);
+  let orgId = pi ? await orgOfPaymentIntent(services.kv, pi) : null;
+  const charge = typeof dispute.charge === "object" ? dispute.charge : null;
+  if (!orgId && charge?.metadata?.org_id && await getOrg(services.kv, charge.metadata.org_id)) {
+    orgId = charge.metadata.org_id;
+  }
+  if (!orgId) {
+    services.log("warn", "dispute of a charge we did not credit", { dispute_id: dispute.id });
+    return { action: "ignored", why: "charge not ours" };
+  }
+  const cents = dispute.amount;
+  if ((dispute.currency ?? "").toLowerCase() !== BILLING_CURRENCY) {
+    services.log("error", "dispute not in our currency", { dispute_id: dispute.id });
+    return { action: "ignored", why: "currency" };
+  }
+  if (!Number.isSafeInteger(cents) || cents <= 0) {
+    return { action: "ignored", why: "dispute without an amount" };
+  }
+  const d = { orgId, disputeId: dispute.id, chargeId: idOf(dispute.charge), amountCents: cents };
+  if (type === "charge.dispute.funds_withdrawn") {
+    const r = await applyDisputeWithdrawal(services.kv, d, services.now());
+    return r.refunded > 0
+      ? { action: "disputed", orgId, cents: r.refunded, owed: r.owed }
+      : { action: "ignored", why: "dispute already applied" };
+  }
+  const r = await applyDisputeReinstatement(services.kv, d, services.now());
+  return r.credited > 0
+    ? { action: "reinstated", orgId, cents: r.credited }
+    : { action: "ignored", why: "nothing to reinstate" };
 }
 
 function idOf(v: string | { id: string } | null | undefined): string | null {

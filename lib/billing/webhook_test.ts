@@ -9,6 +9,7 @@ import { listPayments } from "./store.ts";
 import { getDebt } from "../db/billing.ts";
 import {
   chargeRefundedEvent,
+  disputeEvent,
   sessionEvent,
   signed,
   TEST_STRIPE_KEY,
@@ -148,6 +149,93 @@ Deno.test("a refund larger than the balance becomes explicit debt, settled by th
     assert.equal(await getBalance(services.kv, orgId), 3_500);
     assert.equal(await getDebt(services.kv, orgId), 0);
     assert.ok((await verifyLedger(services.kv, orgId)).ok);
+  } finally {
+    services.kv.close();
+  }
+});
+
+const withdrawn = (pi: string, disputeId: string, amount: number) =>
+  disputeEvent("charge.dispute.funds_withdrawn", { paymentIntent: pi, disputeId, amount });
+const reinstated = (pi: string, disputeId: string, amount: number) =>
+  disputeEvent("charge.dispute.funds_reinstated", { paymentIntent: pi, disputeId, amount });
+
+Deno.test("a dispute's withdrawn funds are taken back once and reinstated funds given back once", async () => {
+  const { services, orgId } = await setup();
+  try {
+    await deliver(services, sessionEvent(orgId, { amount: 5_000, paymentIntent: "pi_dp" }));
+    const w = withdrawn("pi_dp", "dp_one", 2_000);
+    assert.deepEqual(await deliver(services, w), {
+      action: "disputed",
+      orgId,
+      cents: 2_000,
+      owed: 0,
+    });
+    // Redelivered, and the same dispute in a new event: nothing more is taken.
+    assert.equal((await deliver(services, w)).action, "ignored");
+    assert.equal((await deliver(services, withdrawn("pi_dp", "dp_one", 2_000))).action, "ignored");
+    assert.equal(await getBalance(services.kv, orgId), 3_000);
+
+    const back = reinstated("pi_dp", "dp_one", 2_000);
+    assert.deepEqual(await deliver(services, back), { action: "reinstated", orgId, cents: 2_000 });
+    assert.equal((await deliver(services, back)).action, "ignored");
+    assert.equal((await deliver(services, w)).action, "ignored", "a late withdrawal redelivery");
+    assert.equal(await getBalance(services.kv, orgId), 5_000);
+    const kinds = (await listLedger(services.kv, orgId)).data.map((e) => [e.kind, e.amount_cents]);
+    assert.deepEqual(kinds, [["adjustment", 2_000], ["adjustment", -2_000], ["topup", 5_000]]);
+    assert.ok((await verifyLedger(services.kv, orgId)).ok);
+  } finally {
+    services.kv.close();
+  }
+});
+
+Deno.test("a dispute larger than the balance becomes refund debt; its reinstatement pays the debt first", async () => {
+  const { services, orgId } = await setup();
+  try {
+    await deliver(services, sessionEvent(orgId, { amount: 5_000, paymentIntent: "pi_dd" }));
+    const { debitOrg } = await import("../db/ledger.ts");
+    await debitOrg(services.kv, orgId, 4_000, { reason: "spent" });
+    // Two deliveries of the same withdrawal at once: one applies.
+    const w = withdrawn("pi_dd", "dp_big", 5_000);
+    const both = await Promise.all([deliver(services, w), deliver(services, w)]);
+    assert.deepEqual(both.map((r) => r.action).sort(), ["disputed", "ignored"]);
+    assert.deepEqual(both.find((r) => r.action === "disputed"), {
+      action: "disputed",
+      orgId,
+      cents: 5_000,
+      owed: 4_000,
+    });
+    assert.equal(await getBalance(services.kv, orgId), 0);
+    assert.equal(await getDebt(services.kv, orgId), 4_000);
+    assert.ok((await verifyLedger(services.kv, orgId)).ok);
+
+    await deliver(services, reinstated("pi_dd", "dp_big", 5_000));
+    assert.equal(await getDebt(services.kv, orgId), 0);
+    assert.equal(await getBalance(services.kv, orgId), 1_000, "back to where it was");
+    assert.ok((await verifyLedger(services.kv, orgId)).ok);
+  } finally {
+    services.kv.close();
+  }
+});
+
+Deno.test("disputes: reinstated before withdrawn moves nothing; unknown or foreign-currency disputes are ignored", async () => {
+  const { services, orgId } = await setup();
+  try {
+    await deliver(services, sessionEvent(orgId, { amount: 3_000, paymentIntent: "pi_oo" }));
+    assert.equal((await deliver(services, reinstated("pi_oo", "dp_oo", 1_000))).action, "ignored");
+    assert.equal((await deliver(services, withdrawn("pi_oo", "dp_oo", 1_000))).action, "ignored");
+    assert.equal(
+      (await deliver(services, withdrawn("pi_not_ours", "dp_x", 1_000))).action,
+      "ignored",
+    );
+    const eur = disputeEvent("charge.dispute.funds_withdrawn", {
+      paymentIntent: "pi_oo",
+      disputeId: "dp_eur",
+      amount: 1_000,
+      currency: "eur",
+    });
+    assert.equal((await deliver(services, eur)).action, "ignored");
+    assert.equal(await getBalance(services.kv, orgId), 3_000);
+    assert.equal((await listLedger(services.kv, orgId)).data.length, 1);
   } finally {
     services.kv.close();
   }

@@ -5,6 +5,7 @@ import { createApiKey } from "../../lib/db/apikeys.ts";
 import { creditOrg, getBalance, listLedger, verifyLedger } from "../../lib/db/ledger.ts";
 import {
   chargeRefundedEvent,
+  disputeEvent,
   sessionEvent,
   signed,
   TEST_STRIPE_KEY,
@@ -68,6 +69,31 @@ Deno.test("POST /api/stripe/webhook: credits once over HTTP; bad signatures are 
     const kinds = (await listLedger(server.services.kv, org.id)).data.map((e) => e.kind);
     assert.deepEqual(kinds, ["adjustment", "topup"]);
     assert.ok((await verifyLedger(server.services.kv, org.id)).ok);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("POST /api/stripe/webhook: a dispute's withdrawn funds are debited once and reinstated once", async () => {
+  const server = await startTestServer(ENV);
+  try {
+    const { kv } = server.services;
+    const org = await createOrg(kv, { name: "Acme" });
+    const paid = await signed(sessionEvent(org.id, { amount: 2_000, paymentIntent: "pi_dsp" }));
+    assert.equal((await post(server, paid.body, paid.signature)).body.action, "credited");
+    const dispute = { paymentIntent: "pi_dsp", disputeId: "dp_http", amount: 1_500 };
+    const w = await signed(disputeEvent("charge.dispute.funds_withdrawn", dispute));
+    assert.deepEqual(await post(server, w.body, w.signature), {
+      status: 200,
+      body: { received: true, action: "disputed" },
+    });
+    assert.equal((await post(server, w.body, w.signature)).body.action, "ignored");
+    assert.equal(await getBalance(kv, org.id), 500);
+    const r = await signed(disputeEvent("charge.dispute.funds_reinstated", dispute));
+    assert.equal((await post(server, r.body, r.signature)).body.action, "reinstated");
+    assert.equal((await post(server, r.body, r.signature)).body.action, "ignored");
+    assert.equal(await getBalance(kv, org.id), 2_000);
+    assert.ok((await verifyLedger(kv, org.id)).ok);
   } finally {
     await server.close();
   }

@@ -95,7 +95,8 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
         {data.debtCents > 0 && (
           <p class="flash flash-error billing-notice" role="alert" data-testid="refund-debt">
             <strong>Refund debt: {formatCents(data.debtCents)}.</strong>{" "}
-            A payment was refunded after its credits were spent. The next top-up pays this first.
+            A payment was refunded or disputed after its credits were spent. The next top-up pays
+            this first.
           </p>
         )}
         {data.low && data.debtCents === 0 && (
