@@ -1,6 +1,7 @@
 import { page } from "fresh";
 import { z } from "zod";
 import { define } from "../utils.ts";
+import { readFormObject } from "../lib/http/form.ts";
 import type { Services } from "../lib/services.ts";
 import { emailSignInAvailable, requestMagicLink } from "../lib/auth/signin.ts";
 import { type OAuthProviderInfo, oauthProviders } from "../lib/auth/oauth.ts";
@@ -38,7 +39,7 @@ export const handler = define.handlers<Data>({
   },
   async POST(ctx) {
     const { services } = ctx.state;
-    const form = Object.fromEntries(await ctx.req.formData());
+    const form = await readFormObject(ctx.req);
     const parsed = LoginForm.safeParse(form);
     const next = safeNext(typeof form.next === "string" ? form.next : null);
     if (!parsed.success) {

@@ -1,6 +1,7 @@
 import { page } from "fresh";
 import { z } from "zod";
 import { define } from "../../utils.ts";
+import { readFormObject } from "../../lib/http/form.ts";
 import { completeMagicLink } from "../../lib/auth/signin.ts";
 import { peekMagicLink } from "../../lib/db/sessions.ts";
 import { Flash } from "../../components/ui.tsx";
@@ -23,7 +24,7 @@ export const handler = define.handlers<Data>({
     return page({ token, email: link?.email ?? null }, { status: link ? 200 : 400 });
   },
   async POST(ctx) {
-    const parsed = Body.safeParse(Object.fromEntries(await ctx.req.formData()));
+    const parsed = Body.safeParse(await readFormObject(ctx.req));
     const { setCookie, next } = await completeMagicLink(
       ctx.state.services,
       ctx.req,

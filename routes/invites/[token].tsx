@@ -1,5 +1,6 @@
 import { page } from "fresh";
 import { define } from "../../utils.ts";
+import { readForm } from "../../lib/http/form.ts";
 import { readSession } from "../../lib/auth/session.ts";
 import { switchOrg } from "../../lib/auth/orgs.ts";
 import { acceptInvite, getInvite, type Invite } from "../../lib/db/memberships.ts";
@@ -29,6 +30,7 @@ export const handler = define.handlers<Data>({
     }, { status: invite ? 200 : 404 });
   },
   async POST(ctx) {
+    await readForm(ctx.req); // the accept button's form: anything else changes nothing
     const { services } = ctx.state;
     const signedIn = await readSession(services.kv, ctx.req, services.now());
     if (!signedIn) {

@@ -1,5 +1,6 @@
 import { page } from "fresh";
 import { define, type State } from "../../../utils.ts";
+import { readFormObject } from "../../../lib/http/form.ts";
 import {
   createKeyFromForm,
   type KeyView,
@@ -35,7 +36,7 @@ export const handler = define.handlers<Data>({
     return page(await data(ctx.state, ctx.url.searchParams.get("m")));
   },
   async POST(ctx) {
-    const form = Object.fromEntries(await ctx.req.formData());
+    const form = await readFormObject(ctx.req);
     const result = await createKeyFromForm(ctx.state.services, ctx.state, form);
     const d = await data(ctx.state, null);
     if (!result.ok) {

@@ -1,6 +1,7 @@
 import { page } from "fresh";
 import { z } from "zod";
 import { define } from "../../../utils.ts";
+import { readFormObject } from "../../../lib/http/form.ts";
 import { createOrgAndSwitch } from "../../../lib/auth/orgs.ts";
 import { MAX_ORG_NAME } from "../../../lib/db/memberships.ts";
 import { Field, fieldAria, PageHeader } from "../../../components/ui.tsx";
@@ -21,7 +22,7 @@ export const handler = define.handlers<Data>({
     return page({ name: "", error: null, first: !ctx.state.org });
   },
   async POST(ctx) {
-    const form = Object.fromEntries(await ctx.req.formData());
+    const form = await readFormObject(ctx.req);
     const parsed = Body.safeParse(form);
     if (!parsed.success) {
       return page({

@@ -1,6 +1,7 @@
 import { page } from "fresh";
 import { z } from "zod";
 import { define, type State } from "../../../utils.ts";
+import { readFormObject } from "../../../lib/http/form.ts";
 import {
   changeMemberRole,
   InviteForm,
@@ -40,7 +41,7 @@ export const handler = define.handlers<Data>({
   async POST(ctx) {
     const { services } = ctx.state;
     requireRole(ctx.state, "owner");
-    const form = Object.fromEntries(await ctx.req.formData());
+    const form = await readFormObject(ctx.req);
     const { intent } = parseWith(Intent, form);
     if (intent === "invite") {
       const parsed = InviteForm.safeParse(form);

@@ -1,6 +1,7 @@
 import { Head, page } from "fresh";
 import { z } from "zod";
 import { define } from "../../../utils.ts";
+import { readFormObject } from "../../../lib/http/form.ts";
 import { hasRole, requireRole } from "../../../lib/auth/roles.ts";
 import { BadRequest } from "../../../lib/errors.ts";
 import { parseWith } from "../../../lib/http/json.ts";
@@ -39,7 +40,7 @@ export const handler = define.handlers({
     requireRole(ctx.state, "admin");
     const { services, org } = ctx.state;
     const deps = webhookDeps(services);
-    const input = parseWith(CreateForm, Object.fromEntries(await ctx.req.formData()));
+    const input = parseWith(CreateForm, await readFormObject(ctx.req));
     try {
       const created = await registerEndpoint(deps, org!.id, input);
       const overview = await webhooksOverview(deps, org!.id);

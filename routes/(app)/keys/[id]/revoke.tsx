@@ -1,5 +1,6 @@
 import { page } from "fresh";
 import { define } from "../../../../utils.ts";
+import { readForm } from "../../../../lib/http/form.ts";
 import { getKeyForPage, type KeyView, revokeKeyFromForm } from "../../../../lib/auth/keys.ts";
 import { requireRole } from "../../../../lib/auth/roles.ts";
 import { PageHeader } from "../../../../components/ui.tsx";
@@ -12,6 +13,7 @@ export const handler = define.handlers<{ key: KeyView }>({
     return page({ key: await getKeyForPage(ctx.state.services, ctx.state.org!.id, ctx.params.id) });
   },
   async POST(ctx) {
+    await readForm(ctx.req); // the confirmation form has no fields, but it is a form
     await revokeKeyFromForm(ctx.state.services, ctx.state, ctx.params.id);
     return ctx.redirect("/keys?m=revoked", 303);
   },

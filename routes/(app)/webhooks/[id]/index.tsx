@@ -1,6 +1,7 @@
 import { Head, page } from "fresh";
 import { z } from "zod";
 import { define } from "../../../../utils.ts";
+import { readFormObject } from "../../../../lib/http/form.ts";
 import { hasRole, requireRole } from "../../../../lib/auth/roles.ts";
 import { parseWith } from "../../../../lib/http/json.ts";
 import { NotFound } from "../../../../lib/errors.ts";
@@ -57,7 +58,7 @@ export const handler = define.handlers({
     const { services, org } = ctx.state;
     const deps = webhookDeps(services);
     const id = ctx.params.id;
-    const { action } = parseWith(ActionForm, Object.fromEntries(await ctx.req.formData()));
+    const { action } = parseWith(ActionForm, await readFormObject(ctx.req));
     switch (action) {
       case "rotate": {
         const { secret } = await rotateSecret(deps, org!.id, id);
