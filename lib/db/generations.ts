@@ -137,6 +137,15 @@ export async function getGeneration(
   return e.value;
 }
 
+/**
+ * Index entries one page may read. With a filter that matches little, a page stops here (with
+ * fewer records, possibly none) and its next_cursor continues the scan, so one request never
+ * walks an org's whole history.
+ */
+export const LIST_SCAN_CAP = 500;
+/** KV's getMany reads at most 10 keys. */
+const READ_BATCH = 10;
+
 /** Newest first; status/model filters skip non-matching records within the scan. */
 export async function listGenerations(
   kv: Deno.Kv,
@@ -149,33 +158,50 @@ export async function listGenerations(
   const iter = kv.list<string>({ prefix: ["org_generations", orgId] }, {
     reverse: true,
     cursor,
-    batchSize: 100,
+    batchSize: Math.min(LIST_SCAN_CAP, Math.max(limit, READ_BATCH) + 1),
   });
-  const data: GenerationRecord[] = [];
-  let lastCursor = "";
-  let more = false;
-  try {
-    // Ids are fetched one by one in order so the cursor marks exactly the last record returned.
-    for await (const e of iter) {
-      if (data.length >= limit) {
-        more = true;
-        break;
+  // Index entries read but not yet judged, each with the cursor that resumes right after it.
+  const ahead: { id: string; cursor: string }[] = [];
+  let exhausted = false;
+  const readAhead = async (n: number) => {
+    try {
+      while (ahead.length < n && !exhausted) {
+        const r = await iter.next();
+        if (r.done) exhausted = true;
+        else ahead.push({ id: r.value.value, cursor: iter.cursor });
       }
-      const rec = (await kv.get<GenerationRecord>(generationKey(e.value))).value;
-      lastCursor = iter.cursor;
+    } catch (err) {
+      // KV refuses a base64 string that does not decode to a position in this list.
+      if (cursor !== undefined && err instanceof TypeError && /cursor/i.test(err.message)) {
+        throw badCursor();
+      }
+      throw err;
+    }
+  };
+
+  const data: GenerationRecord[] = [];
+  let scanned = 0;
+  let lastCursor: string | null = null;
+  while (data.length < limit && scanned < LIST_SCAN_CAP) {
+    await readAhead(Math.min(READ_BATCH, LIST_SCAN_CAP - scanned));
+    if (ahead.length === 0) break;
+    const batch = ahead.splice(0, Math.min(READ_BATCH, LIST_SCAN_CAP - scanned));
+    const recs = await kv.getMany<GenerationRecord[]>(batch.map((e) => generationKey(e.id)));
+    let i = 0;
+    for (; i < batch.length && data.length < limit; i++) {
+      scanned++;
+      lastCursor = batch[i].cursor;
+      const rec = recs[i].value;
       if (!rec) continue;
       if (opts.status && rec.status !== opts.status) continue;
       if (opts.model && rec.model !== opts.model) continue;
       data.push(rec);
     }
-  } catch (err) {
-    // KV refuses a base64 string that does not decode to a position in this list.
-    if (cursor !== undefined && err instanceof TypeError && /cursor/i.test(err.message)) {
-      throw badCursor();
-    }
-    throw err;
+    // Entries past the page's last record are judged by the next page (its cursor starts here).
+    ahead.unshift(...batch.slice(i));
   }
-  return { data, next_cursor: more ? lastCursor : null };
+  await readAhead(1);
+  return { data, next_cursor: ahead.length > 0 ? lastCursor : null };
 }
 
 /** KV's list cursors are base64; anything else would reach KV as a decoding error. */

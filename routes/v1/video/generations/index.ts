@@ -43,7 +43,10 @@ export const handler = define.handlers({
     return json(created);
   },
 
-  /** The org's generations, newest first: `{data, next_cursor}`. */
+  /**
+   * The org's generations, newest first: `{data, next_cursor}`. A filtered page reads a bounded
+   * slice of the history, so it may hold fewer than `limit` (even none) with a next_cursor.
+   */
   async GET(ctx) {
     const { services, apiKey } = ctx.state;
     const q = parseWith(listQuery, Object.fromEntries(ctx.url.searchParams));
