@@ -7,7 +7,7 @@ import {
 } from "../db/generations.ts";
 import { enqueueInAtomic } from "../jobs.ts";
 import { type GenerationDeps, logOf } from "./deps.ts";
-import { failPlan, type Plan, updateGeneration } from "./transitions.ts";
+import { deadlinePlan, type Plan, updateGeneration } from "./transitions.ts";
 import { POLL_JOB, SUBMIT_JOB } from "./workers.ts";
 
 /**
@@ -41,14 +41,7 @@ export async function sweepGenerations(
     const g0 = entry.value;
     const same = (g: GenerationRecord) => !isTerminal(g) && g.tick === g0.tick;
     if (nowMs >= g0.deadline_at) {
-      const minutes = Math.round((g0.deadline_at - g0.created_at) / 60_000);
-      const message = `Generation timed out: no result from ${g0.model} within ${minutes} minutes`;
-      const r = await updateGeneration(
-        deps,
-        id,
-        (g) => same(g) ? failPlan(message, nowMs)(g) : null,
-        1,
-      );
+      const r = await updateGeneration(deps, id, (g) => same(g) ? deadlinePlan(nowMs)(g) : null, 1);
       if (r.committed) result.expired.push(id);
       continue;
     }

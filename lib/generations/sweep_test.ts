@@ -6,7 +6,7 @@ import { localProvider } from "../providers/local.ts";
 import { createGeneration } from "./service.ts";
 import { parseGenerationBody } from "./schema.ts";
 import { SWEEP_GRACE_MS, sweepGenerations } from "./sweep.ts";
-import { generationJobHandlers, SUBMIT_JOB, submitGeneration } from "./workers.ts";
+import { generationJobHandlers, pollGeneration, SUBMIT_JOB, submitGeneration } from "./workers.ts";
 import {
   fundedOrg,
   scriptedAdapter,
@@ -117,5 +117,33 @@ Deno.test("deadline expiry via the sweep fails and refunds exactly once", async 
   const refunds = (await listLedger(kv, org.id)).data.filter((e) => e.kind === "refund");
   assert.equal(refunds.length, 1);
   assert.ok((await verifyLedger(kv, org.id)).ok);
+  kv.close();
+});
+
+Deno.test("the poll worker and the sweep fail a generation past its deadline in the same words", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = testClock();
+  const { adapter } = scriptedAdapter("fal", { poll: [{ status: "running" }] });
+  const deps = testDeps(kv, "/x", {
+    now: clock.now,
+    adapters: { fal: adapter },
+    models: [testModel("t/slow", "fal", 25)],
+    deadlineMs: 10 * 60_000,
+  });
+  const org = await fundedOrg(kv, 100, clock.now());
+  const body = parseGenerationBody({ model: "t/slow", prompt: "p" });
+  const byPoll = await createGeneration(deps, org.id, body);
+  const bySweep = await createGeneration(deps, org.id, body);
+  await submitGeneration(deps, byPoll.id);
+  await submitGeneration(deps, bySweep.id);
+  clock.advance(11 * 60_000);
+  await pollGeneration(deps, byPoll.id);
+  assert.deepEqual((await sweepGenerations(deps, clock.now())).expired, [bySweep.id]);
+  const messages = await Promise.all(
+    [byPoll.id, bySweep.id].map(async (id) => (await getGeneration(kv, org.id, id)).error_message),
+  );
+  const expected = "Generation timed out: no result from t/slow within 10 minutes";
+  assert.deepEqual(messages, [expected, expected]);
+  assert.equal(await getBalance(kv, org.id), 100);
   kv.close();
 });

@@ -98,6 +98,15 @@ export function failPlan(message: string, nowMs: number) {
     };
 }
 
+/** Fails and fully refunds a generation past its deadline (the workers' and the sweep's words). */
+export function deadlinePlan(nowMs: number) {
+  return (g: GenerationRecord): Plan | null => {
+    const minutes = Math.round((g.deadline_at - g.created_at) / 60_000);
+    const message = `Generation timed out: no result from ${g.model} within ${minutes} minutes`;
+    return failPlan(message, nowMs)(g);
+  };
+}
+
 /** Cancels and fully refunds a non-terminal generation. */
 export function cancelPlan(nowMs: number) {
   return (g: GenerationRecord): Plan | null =>

@@ -11,6 +11,7 @@ import { fetchInputImage, ImageFetchError } from "./image.ts";
 import { toVideoRequest } from "./service.ts";
 import {
   completePlan,
+  deadlinePlan,
   failPlan,
   fallbackOrFailPlan,
   type Plan,
@@ -45,11 +46,6 @@ export function pollDelayMs(adapter: ProviderAdapter, pollCount: number, retryAf
 
 const enqueue = (type: string, id: string, delayMs = 0) => (a: Deno.AtomicOperation) =>
   enqueueInAtomic(a, { type, id }, { delayMs });
-
-function deadlineMessage(g: GenerationRecord) {
-  const minutes = Math.round((g.deadline_at - g.created_at) / 60_000);
-  return `Generation timed out: no result from ${g.model} within ${minutes} minutes`;
-}
 
 function providerMessage(
   g: GenerationRecord,
@@ -91,7 +87,7 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
   if (!entry || entry.value.status !== "pending") return;
   const now = deps.now();
   if (now >= entry.value.deadline_at) {
-    await updateGeneration(deps, id, failPlan(deadlineMessage(entry.value), now));
+    await updateGeneration(deps, id, deadlinePlan(now));
     return;
   }
   const g0 = entry.value;
@@ -189,7 +185,7 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
   const same = (g: GenerationRecord) =>
     g.status === "processing" && g.tick === g0.tick && g.attempt === g0.attempt;
   if (now >= g0.deadline_at) {
-    await updateGeneration(deps, id, (g) => same(g) ? failPlan(deadlineMessage(g), now)(g) : null);
+    await updateGeneration(deps, id, (g) => same(g) ? deadlinePlan(now)(g) : null);
     return;
   }
   const cand = g0.candidates[g0.attempt];
