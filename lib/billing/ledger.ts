@@ -39,6 +39,14 @@ export async function ledgerPage(
   };
 }
 
+/** A ledger row as the JSON API shows it: like the row, with created_at in Unix seconds. */
+export type ApiLedgerRow = Omit<LedgerRow, "created_at"> & { created_at: number };
+
+/** API.md: every timestamp on the wire is Unix seconds; the ledger stores milliseconds. */
+export function toApiLedgerRow(row: LedgerRow): ApiLedgerRow {
+  return { ...row, created_at: Math.floor(row.created_at / 1000) };
+}
+
 function encodeCursor(c: { kv: string; after: number }): string {
   return btoa(JSON.stringify(c)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }

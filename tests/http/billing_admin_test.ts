@@ -16,7 +16,8 @@ Deno.test("admin ledger endpoints: verify every org, page one org's ledger; toke
   try {
     const { kv } = server.services;
     const org = await createOrg(kv, { name: "Acme" });
-    await creditOrg(kv, org.id, 1_000, { kind: "topup", reference: "cs_a" });
+    // API.md: timestamps on the wire are Unix seconds (stored as ms).
+    await creditOrg(kv, org.id, 1_000, { kind: "topup", reference: "cs_a" }, 1_709_827_200_999);
     await debitOrg(kv, org.id, 300, { reason: "fix" });
     await debitOrg(kv, org.id, 200, { reason: "fix" });
 
@@ -44,6 +45,14 @@ Deno.test("admin ledger endpoints: verify every org, page one org's ledger; toke
     );
     assert.deepEqual(p2.body.data.map((e: { kind: string }) => e.kind), ["topup"]);
     assert.equal(p2.body.data[0].running_balance, 1_000);
+    assert.equal(p2.body.data[0].created_at, 1_709_827_200);
+    const nowS = Date.now() / 1000;
+    for (const e of p1.body.data as { created_at: number }[]) {
+      assert.ok(
+        Number.isInteger(e.created_at) && Math.abs(e.created_at - nowS) < 600,
+        `${e.created_at}`,
+      );
+    }
     assert.equal(p2.body.next_cursor, null);
 
     assert.equal((await get("/admin/v1/orgs/org_nope/ledger")).status, 404);

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { define } from "../../../../../utils.ts";
 import { json, parseWith } from "../../../../../lib/http/json.ts";
 import { requireOrg } from "../../../../../lib/db/orgs.ts";
-import { ledgerPage } from "../../../../../lib/billing/ledger.ts";
+import { ledgerPage, toApiLedgerRow } from "../../../../../lib/billing/ledger.ts";
 import { getDebt } from "../../../../../lib/db/billing.ts";
 
 const query = z.object({
@@ -12,7 +12,7 @@ const query = z.object({
 
 /**
  * GET an org's ledger, newest first, each entry with its running balance:
- * `{balance_cents, debt_cents, data: [...], next_cursor}`.
+ * `{balance_cents, debt_cents, data: [...], next_cursor}`; created_at in Unix seconds.
  */
 export const handler = define.handlers({
   async GET(ctx) {
@@ -26,7 +26,7 @@ export const handler = define.handlers({
     return json({
       balance_cents: page.balance_cents,
       debt_cents: debt,
-      data: page.data,
+      data: page.data.map(toApiLedgerRow),
       next_cursor: page.next_cursor,
     });
   },
