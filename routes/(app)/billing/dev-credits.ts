@@ -1,6 +1,7 @@
 import { define } from "../../../utils.ts";
 import { requireRole } from "../../../lib/auth/roles.ts";
 import { NotFound } from "../../../lib/errors.ts";
+import { readForm } from "../../../lib/http/form.ts";
 import { billingMode } from "../../../lib/billing/stripe.ts";
 import { addDevelopmentCredits, parseTopupAmount } from "../../../lib/billing/topup.ts";
 
@@ -10,7 +11,7 @@ export const handler = define.handlers({
     const { services, org } = ctx.state;
     if (billingMode(services.config) !== "development") throw new NotFound();
     requireRole(ctx.state, "admin");
-    const cents = parseTopupAmount(services.config, await ctx.req.formData());
+    const cents = parseTopupAmount(services.config, await readForm(ctx.req));
     await addDevelopmentCredits(services, org!.id, cents);
     return ctx.redirect("/billing", 303);
   },

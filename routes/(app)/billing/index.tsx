@@ -2,6 +2,7 @@ import { Head, page } from "fresh";
 import { define } from "../../../utils.ts";
 import { hasRole, requireRole } from "../../../lib/auth/roles.ts";
 import { BadRequest } from "../../../lib/errors.ts";
+import { readForm } from "../../../lib/http/form.ts";
 import { type BillingOverview, billingOverview } from "../../../lib/billing/overview.ts";
 import {
   createTopupCheckout,
@@ -34,7 +35,7 @@ export const handler = define.handlers({
   async POST(ctx) {
     requireRole(ctx.state, "admin");
     const { services, org, user } = ctx.state;
-    const form = await ctx.req.formData();
+    const form = await readForm(ctx.req);
     try {
       const amountCents = parseTopupAmount(services.config, form);
       const { url } = await createTopupCheckout(services, {
