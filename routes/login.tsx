@@ -2,6 +2,7 @@ import { page } from "fresh";
 import { z } from "zod";
 import { define } from "../utils.ts";
 import { readFormObject } from "../lib/http/form.ts";
+import { clientAddress } from "../lib/http/client.ts";
 import type { Services } from "../lib/services.ts";
 import { emailSignInAvailable, requestMagicLink } from "../lib/auth/signin.ts";
 import { type OAuthProviderInfo, oauthProviders } from "../lib/auth/oauth.ts";
@@ -51,7 +52,7 @@ export const handler = define.handlers<Data>({
     const { devLink } = await requestMagicLink(services, {
       email: parsed.data.email,
       next,
-      ip: ctx.info.remoteAddr.transport === "tcp" ? ctx.info.remoteAddr.hostname : "unknown",
+      client: clientAddress(ctx.req, ctx.info),
     });
     return page({ ...base(services, next), email: parsed.data.email, sent: true, devLink });
   },

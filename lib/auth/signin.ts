@@ -1,4 +1,6 @@
 import type { Services } from "../services.ts";
+import type { Config } from "../config.ts";
+import { type ClientAddress, isLoopbackUrl } from "../http/client.ts";
 import { BadRequest, RateLimited } from "../errors.ts";
 import { mailerFor } from "../mail.ts";
 import { consumeMagicLink, countSignInAttempt, createMagicLink } from "../db/sessions.ts";
@@ -23,26 +25,36 @@ export function emailSignInAvailable(services: Services): boolean {
 }
 
 /**
+ * Whether the page may show a development sign-in link: in development, with PUBLIC_URL on this
+ * machine (localhost, 127.x, [::1]) and a request from this machine that no proxy relayed.
+ * Anywhere else the link would let whoever reaches the server sign in as anyone.
+ */
+export function mayShowDevLink(config: Config, client: ClientAddress): boolean {
+  return config.APP_ENV === "development" && client.local && isLoopbackUrl(config.publicUrl);
+}
+
+/**
  * Sends a single-use sign-in link. The answer never says whether the address has an account.
- * Without SMTP outside production the link is logged, and in development returned so the page
- * can show it (`deno task start` works with no mail server).
+ * Without SMTP outside production the link is logged, and returned so the page can show it
+ * only when `mayShowDevLink` (`deno task start` on localhost works with no mail server).
  */
 export async function requestMagicLink(
   services: Services,
-  input: { email: string; next?: string | null; ip: string },
+  input: { email: string; next?: string | null; client: ClientAddress },
 ): Promise<{ devLink: string | null }> {
+  const ip = input.client.ip;
   const { config, kv, log } = services;
   const email = normalizeEmail(input.email);
   const nowMs = services.now();
   for (
     const [scope, subject, limits] of [
-      ["ip", input.ip, SIGNIN_LIMITS.perIp],
+      ["ip", ip, SIGNIN_LIMITS.perIp],
       ["email", email, SIGNIN_LIMITS.perEmail],
     ] as const
   ) {
     const r = await countSignInAttempt(kv, scope, subject, { ...limits, nowMs });
     if (!r.allowed) {
-      log("warn", "sign-in rate limited", { scope, ip: input.ip });
+      log("warn", "sign-in rate limited", { scope, ip });
       throw new RateLimited(r.retryAfterSeconds, {});
     }
   }
@@ -64,8 +76,9 @@ export async function requestMagicLink(
     return { devLink: null };
   }
   if (config.production) throw new EmailSignInUnavailable();
-  log("info", "magic sign-in link (no SMTP_URL set)", { email, link });
-  return { devLink: config.APP_ENV === "development" ? link : null };
+  const shown = mayShowDevLink(config, input.client);
+  log("info", "magic sign-in link (no SMTP_URL set)", { email, link, shown_on_page: shown });
+  return { devLink: shown ? link : null };
 }
 
 /** Uses a magic link: the user (created on first sign-in) gets a fresh session. */
