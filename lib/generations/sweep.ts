@@ -4,8 +4,10 @@ import {
   isTerminal,
   listDue,
   loadGeneration,
+  releaseSweepLease,
+  takeSweepLease,
 } from "../db/generations.ts";
-import { enqueueInAtomic } from "../jobs.ts";
+import { enqueueInAtomic, type JobHandler } from "../jobs.ts";
 import { type GenerationDeps, logOf } from "./deps.ts";
 import { deadlinePlan, type Plan, updateGeneration } from "./transitions.ts";
 import { POLL_JOB, SUBMIT_JOB } from "./workers.ts";
@@ -13,7 +15,8 @@ import { POLL_JOB, SUBMIT_JOB } from "./workers.ts";
 /**
  * The safety net under the queue: generations whose next check is overdue (a lost message, a
  * crash) get their job again, and those past their deadline fail and are refunded. Every write is
- * checked against the record's tick, so overlapping or duplicate sweeps do the work once.
+ * checked against the record's tick, so overlapping or duplicate sweeps do the work once. The
+ * minute cron only enqueues a `generation.sweep` job; the job does the work.
  */
 
 /** How late a check must be before the sweep steps in; normal work is never doubled. */
@@ -56,16 +59,55 @@ export async function sweepGenerations(
   return result;
 }
 
-/** Runs the sweep every minute (Deno.cron); a failure is logged and the next minute tries again. */
+export const SWEEP_JOB = "generation.sweep";
+/**
+ * How long one sweep job holds the lease: shorter than the cron's minute, so the next minute's
+ * sweep runs, and long enough that duplicate firings of the same minute find it held.
+ */
+export const SWEEP_LEASE_MS = 50_000;
+
+/** What the cron does (DESIGN.md: cron only enqueues): one sweep job, named by its minute. */
+export async function enqueueSweep(kv: Deno.Kv, nowMs: number): Promise<void> {
+  const job = { type: SWEEP_JOB, id: `minute-${Math.floor(nowMs / 60_000)}` };
+  const res = await enqueueInAtomic(kv.atomic(), job).commit();
+  if (!res.ok) throw new Error(`could not enqueue ${job.type} ${job.id}`);
+}
+
+/**
+ * The sweep job. KV queues cannot drop duplicates by id, so a lease in KV makes duplicate firings
+ * (several processes, a redelivery) collapse: the job that does not get it does nothing (null).
+ */
+export async function runSweepJob(deps: GenerationDeps): Promise<SweepResult | null> {
+  const nowMs = deps.now();
+  const lease = await takeSweepLease(deps.kv, nowMs, SWEEP_LEASE_MS);
+  if (!lease) return null;
+  let r: SweepResult;
+  try {
+    r = await sweepGenerations(deps, nowMs);
+  } catch (err) {
+    // Let the queue's redelivery of this job sweep again instead of waiting out the lease.
+    await releaseSweepLease(deps.kv, lease);
+    throw err;
+  }
+  if (r.requeued.length || r.expired.length) {
+    logOf(deps)(`sweep: requeued ${r.requeued.length}, expired ${r.expired.length}`);
+  }
+  return r;
+}
+
+/** The sweep's job handler, for JobQueue.listen (lib/background.ts). */
+export function sweepJobHandlers(deps: GenerationDeps): Record<string, JobHandler> {
+  return { [SWEEP_JOB]: async () => void await runSweepJob(deps) };
+}
+
+/** Enqueues the sweep job every minute (Deno.cron); a failure is logged, the next minute retries. */
 export function registerCron(deps: GenerationDeps): Promise<void> {
-  return Deno.cron("pipevideo sweep generations", "* * * * *", async () => {
-    try {
-      const r = await sweepGenerations(deps, deps.now());
-      if (r.requeued.length || r.expired.length) {
-        logOf(deps)(`sweep: requeued ${r.requeued.length}, expired ${r.expired.length}`);
-      }
-    } catch (err) {
-      logOf(deps)("sweep failed", err);
-    }
-  });
+  return Deno.cron(
+    "pipevideo sweep generations",
+    "* * * * *",
+    () =>
+      enqueueSweep(deps.kv, deps.now()).catch((err) =>
+        logOf(deps)("enqueueing the generation sweep failed", err)
+      ),
+  );
 }

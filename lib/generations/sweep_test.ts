@@ -5,7 +5,14 @@ import { createKvJobQueue, type Job } from "../jobs.ts";
 import { localProvider } from "../providers/local.ts";
 import { createGeneration } from "./service.ts";
 import { parseGenerationBody } from "./schema.ts";
-import { SWEEP_GRACE_MS, sweepGenerations } from "./sweep.ts";
+import {
+  enqueueSweep,
+  runSweepJob,
+  SWEEP_GRACE_MS,
+  SWEEP_LEASE_MS,
+  sweepGenerations,
+  sweepJobHandlers,
+} from "./sweep.ts";
 import { generationJobHandlers, pollGeneration, SUBMIT_JOB, submitGeneration } from "./workers.ts";
 import {
   fundedOrg,
@@ -146,4 +153,99 @@ Deno.test("the poll worker and the sweep fail a generation past its deadline in 
   assert.deepEqual(messages, [expected, expected]);
   assert.equal(await getBalance(kv, org.id), 100);
   kv.close();
+});
+
+/** A generation whose submit message was lost, and the deps to sweep it with. */
+async function lostSubmit(kvOver?: (kv: Deno.Kv) => Deno.Kv) {
+  const kv = await Deno.openKv(":memory:");
+  const clock = testClock();
+  const { adapter } = scriptedAdapter("fal", {
+    poll: [{ status: "succeeded", output: { url: "https://cdn.example/v.mp4" } }],
+  });
+  const deps = testDeps(kvOver ? kvOver(kv) : kv, "/x", {
+    now: clock.now,
+    adapters: { fal: adapter },
+    models: [testModel("t/one", "fal", 5)],
+    storage: {
+      storeFromFile: () => Promise.reject(new Error("unused")),
+      storeFromUrl: () => Promise.resolve({ bytes: 1 }),
+    },
+  });
+  const org = await fundedOrg(kv, 100, clock.now());
+  const { id } = await createGeneration(
+    deps,
+    org.id,
+    parseGenerationBody({ model: "t/one", prompt: "p" }),
+  );
+  return { kv, clock, deps, org, id };
+}
+
+Deno.test("duplicate sweep jobs collapse on the lease; an overdue generation is requeued at most once a minute", async () => {
+  const { kv, clock, deps, id } = await lostSubmit();
+  try {
+    clock.advance(SWEEP_GRACE_MS + 1);
+    const runs = await Promise.all([1, 2, 3].map(() => runSweepJob(deps)));
+    assert.deepEqual(runs.filter((r) => r !== null), [{ requeued: [id], expired: [] }]);
+    clock.advance(SWEEP_LEASE_MS - 1);
+    assert.equal(await runSweepJob(deps), null); // still held: the same minute's duplicate
+    clock.advance(1);
+    // The lease is free, but the requeue (lost again) is not a minute old: left alone.
+    assert.deepEqual(await runSweepJob(deps), { requeued: [], expired: [] });
+    clock.advance(SWEEP_LEASE_MS);
+    assert.deepEqual(await runSweepJob(deps), { requeued: [id], expired: [] });
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("the cron's sweep job runs through the real queue and the lost generation completes", async () => {
+  const { kv, clock, deps, org, id } = await lostSubmit();
+  const handlers = generationJobHandlers(deps);
+  const { promise: lost, resolve: markLost } = Promise.withResolvers<void>();
+  let submits = 0;
+  // The generation's own submit message is acknowledged without being run: it is lost.
+  const listening = createKvJobQueue(kv).listen({
+    ...handlers,
+    ...sweepJobHandlers(deps),
+    [SUBMIT_JOB]: (job: Job) =>
+      submits++ === 0 ? (markLost(), Promise.resolve()) : handlers[SUBMIT_JOB](job),
+  });
+  try {
+    await lost;
+    clock.advance(SWEEP_GRACE_MS + 1);
+    // Two firings of the same minute (two processes): one sweep, one requeued submit.
+    await Promise.all([enqueueSweep(kv, clock.now()), enqueueSweep(kv, clock.now())]);
+    const g = await waitForTerminal(kv, id);
+    assert.equal(g.status, "completed", g.error_message ?? "");
+    assert.equal(submits, 2);
+    assert.deepEqual(await verifyLedger(kv, org.id), { balance: 95, sum: 95, ok: true });
+  } finally {
+    kv.close();
+    await listening;
+  }
+});
+
+Deno.test("a sweep that fails gives the lease back so the job's redelivery sweeps", async () => {
+  let failList = true;
+  const { kv, clock, deps, id } = await lostSubmit((kv) =>
+    new Proxy(kv, {
+      get(target, prop) {
+        if (prop === "list" && failList) {
+          failList = false;
+          return () => {
+            throw new Error("KV unavailable");
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    })
+  );
+  try {
+    clock.advance(SWEEP_GRACE_MS + 1);
+    await assert.rejects(runSweepJob(deps), /KV unavailable/);
+    assert.deepEqual(await runSweepJob(deps), { requeued: [id], expired: [] });
+  } finally {
+    kv.close();
+  }
 });
