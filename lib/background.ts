@@ -1,13 +1,14 @@
 import type { Services } from "./services.ts";
 import type { JobHandler } from "./jobs.ts";
 import { generationJobHandlers } from "./generations/workers.ts";
-import { registerCron } from "./generations/sweep.ts";
+import { registerCron, sweepJobHandlers } from "./generations/sweep.ts";
 import { registerWebhookCron, webhookDeps, webhookJobHandlers } from "./webhooks/notify.ts";
 
 /** Every queue job type the process handles, by type. Add new job kinds here. */
 export function jobHandlers(services: Services): Record<string, JobHandler> {
   return {
     ...generationJobHandlers(services.generation),
+    ...sweepJobHandlers(services.generation),
     ...webhookJobHandlers(webhookDeps(services)),
   };
 }
