@@ -16,7 +16,7 @@ export const handler = define.handlers({
   async POST(ctx) {
     const { services } = ctx.state;
     const orgId = ctx.params.org;
-    if (!isId("org", orgId)) throw new NotFound(`No organization ${orgId.slice(0, 40)}`, "org");
+    if (!isId("org", orgId)) throw new NotFound("No organization with this id", "org");
     const { name, expires_at } = await readJson(ctx.req, body);
     const nowMs = services.now();
     if (expires_at && expires_at * 1000 <= nowMs) {
