@@ -52,7 +52,7 @@ export const handler = define.handlers<Data>({
     const { devLink } = await requestMagicLink(services, {
       email: parsed.data.email,
       next,
-      client: clientAddress(ctx.req, ctx.info),
+      client: clientAddress(ctx.req, ctx.info, services.config.TRUSTED_PROXY),
     });
     return page({ ...base(services, next), email: parsed.data.email, sent: true, devLink });
   },

@@ -1,6 +1,6 @@
 import type { Services } from "../services.ts";
 import type { Config } from "../config.ts";
-import { type ClientAddress, isLoopbackUrl } from "../http/client.ts";
+import { type ClientAddress, isLoopbackUrl, rateLimitSubject } from "../http/client.ts";
 import { BadRequest, RateLimited } from "../errors.ts";
 import { mailerFor } from "../mail.ts";
 import { consumeMagicLink, countSignInAttempt, createMagicLink } from "../db/sessions.ts";
@@ -17,6 +17,10 @@ export class EmailSignInUnavailable extends BadRequest {
   constructor() {
     super("Email sign-in is not configured on this server", "email", "email_unavailable");
   }
+}
+
+function secondsToWindowEnd(windowMs: number, nowMs: number): number {
+  return Math.ceil(((Math.floor(nowMs / windowMs) + 1) * windowMs - nowMs) / 1000);
 }
 
 /** Whether the email form can be offered at all: SMTP, or the development log fallback. */
@@ -42,20 +46,24 @@ export async function requestMagicLink(
   services: Services,
   input: { email: string; next?: string | null; client: ClientAddress },
 ): Promise<{ devLink: string | null }> {
-  const ip = input.client.ip;
   const { config, kv, log } = services;
   const email = normalizeEmail(input.email);
   const nowMs = services.now();
-  for (
-    const [scope, subject, limits] of [
-      ["ip", ip, SIGNIN_LIMITS.perIp],
-      ["email", email, SIGNIN_LIMITS.perEmail],
-    ] as const
-  ) {
-    const r = await countSignInAttempt(kv, scope, subject, { ...limits, nowMs });
+  const ip = input.client.ip;
+  const limits = [
+    ["ip", rateLimitSubject(ip), SIGNIN_LIMITS.perIp],
+    ["email", email, SIGNIN_LIMITS.perEmail],
+  ] as const;
+  for (const [scope, subject, limit] of limits) {
+    const r = await countSignInAttempt(kv, scope, subject, { ...limit, nowMs });
     if (!r.allowed) {
+      // Only the log says which limit it was; the answer (Retry-After included) is the same
+      // either way, so it tells nobody whether an address is being tried from elsewhere.
       log("warn", "sign-in rate limited", { scope, ip });
-      throw new RateLimited(r.retryAfterSeconds, {});
+      const retryAfter = Math.max(
+        ...limits.map(([, , l]) => secondsToWindowEnd(l.windowMs, nowMs)),
+      );
+      throw new RateLimited(retryAfter, {});
     }
   }
   const next = safeNext(input.next);
