@@ -1,6 +1,7 @@
+import { badCursor, kvCursor } from "./kv.ts";
 import type { Cents } from "../catalog.ts";
 import type { ProviderId } from "../providers/types.ts";
-import { BadRequest, NotFound } from "../errors.ts";
+import { NotFound } from "../errors.ts";
 import { isId } from "../ids.ts";
 import type { Page } from "./ledger.ts";
 
@@ -153,8 +154,7 @@ export async function listGenerations(
   opts: { limit?: number; cursor?: string; status?: GenerationStatus; model?: string } = {},
 ): Promise<Page<GenerationRecord>> {
   const limit = Math.min(Math.max(opts.limit ?? 20, 1), 100);
-  const cursor = opts.cursor || undefined;
-  if (cursor !== undefined && !KV_CURSOR.test(cursor)) throw badCursor();
+  const cursor = kvCursor(opts.cursor);
   const iter = kv.list<string>({ prefix: ["org_generations", orgId] }, {
     reverse: true,
     cursor,
@@ -205,11 +205,6 @@ export async function listGenerations(
 }
 
 /** KV's list cursors are base64; anything else would reach KV as a decoding error. */
-const KV_CURSOR = /^[A-Za-z0-9+/_-]{1,1000}={0,2}$/;
-
-function badCursor() {
-  return new BadRequest("cursor must be a next_cursor from an earlier page of this list", "cursor");
-}
 
 /** Generations whose next check is at or before `untilMs`, oldest first. */
 export async function listDue(

@@ -1,3 +1,4 @@
+import { kvCursor, type Page, pagedRead } from "./kv.ts";
 import type { Cents } from "../catalog.ts";
 import { InsufficientCredits } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -191,11 +192,6 @@ export function serializeForOrg<T>(kv: Deno.Kv, orgId: string, fn: () => Promise
   return run;
 }
 
-export interface Page<T> {
-  data: T[];
-  next_cursor: string | null;
-}
-
 /** The org's ledger, newest first. */
 export async function listLedger(
   kv: Deno.Kv,
@@ -203,14 +199,17 @@ export async function listLedger(
   opts: { limit?: number; cursor?: string } = {},
 ): Promise<Page<LedgerEntry>> {
   const limit = Math.min(Math.max(opts.limit ?? 50, 1), 200);
-  const iter = kv.list<LedgerEntry>({ prefix: ["ledger", orgId] }, {
-    reverse: true,
-    limit,
-    cursor: opts.cursor || undefined,
+  const cursor = kvCursor(opts.cursor);
+  return await pagedRead(cursor, async () => {
+    const iter = kv.list<LedgerEntry>({ prefix: ["ledger", orgId] }, {
+      reverse: true,
+      limit,
+      cursor,
+    });
+    const data: LedgerEntry[] = [];
+    for await (const e of iter) data.push(e.value);
+    return { data, next_cursor: data.length === limit ? iter.cursor || null : null };
   });
-  const data: LedgerEntry[] = [];
-  for await (const e of iter) data.push(e.value);
-  return { data, next_cursor: data.length === limit ? iter.cursor || null : null };
 }
 
 /** Checks the invariant balance == sum(ledger) for one org. */
@@ -236,3 +235,5 @@ function assertCents(cents: number) {
     throw new RangeError(`amount must be a positive integer of cents, got ${cents}`);
   }
 }
+
+export type { Page };

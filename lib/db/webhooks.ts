@@ -1,3 +1,4 @@
+import { kvCursor, type Page, pagedRead } from "./kv.ts";
 import { newId } from "../ids.ts";
 import { newWebhookSecret } from "../webhooks/sign.ts";
 
@@ -85,11 +86,6 @@ export interface WebhookDelivery {
   in_flight_until: number | null;
   created_at: number;
   updated_at: number;
-}
-
-export interface Page<T> {
-  data: T[];
-  next_cursor: string | null;
 }
 
 function publicEndpoint(r: WebhookEndpointRecord): WebhookEndpoint {
@@ -339,23 +335,22 @@ export async function listDeliveries(
   const prefix = opts.endpointId
     ? [ENDPOINT_DELIVERIES, orgId, opts.endpointId]
     : [ORG_DELIVERIES, orgId];
-  const iter = kv.list<string>({ prefix }, {
-    reverse: true,
-    limit: limit + 1,
-    cursor: opts.cursor ?? undefined,
-  });
+  const cursor = kvCursor(opts.cursor);
   const ids: string[] = [];
   let next: string | null = null;
-  let lastCursor = "";
-  for await (const e of iter) {
-    // One entry past the page means there is a next page; it starts after the page's last entry.
-    if (ids.length === limit) {
-      next = lastCursor;
-      break;
+  await pagedRead(cursor, async () => {
+    const iter = kv.list<string>({ prefix }, { reverse: true, limit: limit + 1, cursor });
+    let lastCursor = "";
+    for await (const e of iter) {
+      // One entry past the page means there is a next page; it starts after the page's last entry.
+      if (ids.length === limit) {
+        next = lastCursor;
+        break;
+      }
+      ids.push(e.value);
+      lastCursor = iter.cursor;
     }
-    ids.push(e.value);
-    lastCursor = iter.cursor;
-  }
+  });
   const data: WebhookDelivery[] = [];
   for (let i = 0; i < ids.length; i += 10) {
     const entries = await kv.getMany<WebhookDelivery[]>(
@@ -537,3 +532,5 @@ export async function listOwedEvents(
   for await (const e of iter) out.push({ generationId: e.value, owedAt: e.key[1] as number });
   return out;
 }
+
+export type { Page };
