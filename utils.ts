@@ -17,6 +17,8 @@ export interface State {
   dashboard?: { orgs: { id: string; name: string; role: Role }[]; balanceCents: number };
   /** API: the key that authenticated this /v1 request and its organization id. */
   apiKey?: { id: string; orgId: string };
+  /** API: records read together with the key (see routes/v1/_middleware.ts), in request order. */
+  prefetched?: Deno.KvEntryMaybe<unknown>[];
 }
 
 export const define = createDefine<State>();

@@ -70,17 +70,22 @@ export async function createApiKey(
 /**
  * Resolves a bearer secret to its key, or throws Unauthorized: one KV read. The last_used_at
  * refresh is handed to `waitUntil` (default: fire and forget) so a request never waits on it.
- * Orgs are never deleted, so the key's org id needs no second read.
+ * Orgs are never deleted, so the key's org id needs no second read. `alsoRead` keys come back
+ * from the same KV round trip (a request's record, read before its org is known: the caller
+ * must check that the record belongs to the key's org).
  */
 export async function authenticateKey(
   kv: Deno.Kv,
   secret: string,
   nowMs = Date.now(),
-  opts: { waitUntil?: (p: Promise<unknown>) => void } = {},
-): Promise<{ key: ApiKey }> {
+  opts: { waitUntil?: (p: Promise<unknown>) => void; alsoRead?: Deno.KvKey[] } = {},
+): Promise<{ key: ApiKey; also: Deno.KvEntryMaybe<unknown>[] }> {
   if (!secret.startsWith("pv_")) throw new Unauthorized();
-  const entry = await kv.get<ApiKey>(byHashKey(sha256Hex(secret)));
-  const key = entry.value;
+  const [entry, ...also] = await kv.getMany<[ApiKey, ...unknown[]]>([
+    byHashKey(sha256Hex(secret)),
+    ...(opts.alsoRead ?? []),
+  ]);
+  const key = entry.value as ApiKey | null;
   if (!key || key.revoked_at !== null) throw new Unauthorized();
   if (key.expires_at !== null && key.expires_at <= nowMs) {
     throw new Unauthorized("API key has expired", "expired_api_key");
@@ -90,7 +95,7 @@ export async function authenticateKey(
       .commit().catch((err) => console.error(`api key ${key.id}: last_used_at update failed`, err));
     (opts.waitUntil ?? (() => {}))(touch);
   }
-  return { key };
+  return { key, also };
 }
 
 async function loadKey(kv: Deno.Kv, keyId: string) {

@@ -53,3 +53,26 @@ Deno.test("unknown, revoked and expired keys are Unauthorized", async () => {
   assert.equal(keys[1].revoked_at, 2);
   kv.close();
 });
+
+Deno.test("records read with the key come back from the same round trip", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const org = await createOrg(kv, { name: "Acme" });
+    const { key } = await createApiKey(kv, org.id, { name: "ci" }, { nowMs: 1000 });
+    await kv.set(["generations", "gen_x"], { id: "gen_x" });
+    const { key: record, also } = await authenticateKey(kv, key, 2000, {
+      waitUntil: () => {},
+      alsoRead: [["generations", "gen_x"], ["generations", "gen_missing"]],
+    });
+    assert.equal(record.org_id, org.id);
+    assert.deepEqual(also.map((e) => e.value), [{ id: "gen_x" }, null]);
+    // A revoked key still fails, whatever else was read with it.
+    await revokeApiKey(kv, org.id, record.id, 3000);
+    await assert.rejects(
+      authenticateKey(kv, key, 4000, { alsoRead: [["generations", "gen_x"]] }),
+      Unauthorized,
+    );
+  } finally {
+    kv.close();
+  }
+});

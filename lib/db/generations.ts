@@ -127,8 +127,10 @@ export async function getGeneration(
   kv: Deno.Kv,
   orgId: string,
   id: string,
+  /** The record when the caller already read it (the poll path reads it with the API key). */
+  known?: Deno.KvEntryMaybe<GenerationRecord>,
 ): Promise<GenerationRecord> {
-  const e = await loadGeneration(kv, id);
+  const e = known?.value ? known : await loadGeneration(kv, id);
   if (!e || e.value.org_id !== orgId) {
     throw new NotFound(
       isId("gen", id) ? `No generation ${id}` : "No generation with this id",

@@ -23,26 +23,32 @@ export const SECURITY_HEADERS: Record<string, string> = {
 
 const SECURITY_ENTRIES = Object.entries(SECURITY_HEADERS);
 
-/**
- * Adds the security headers and any extra ones in place. A response with immutable headers (one
- * passed through from fetch) is copied first; copying every response would turn each body into a
- * stream, which costs throughput and drops Content-Length.
- */
+/** Adds the security headers (a route's own Content-Security-Policy wins) and `extra`. */
 export function applySecurityHeaders(res: Response, extra: Record<string, string> = {}): Response {
+  return withHeaders(res, (headers) => {
+    // Headers.has/set each scan the whole list: set the fixed ones blind, check only the CSP.
+    for (const [k, v] of SECURITY_ENTRIES) {
+      if (k !== "Content-Security-Policy" || !headers.has(k)) headers.set(k, v);
+    }
+    for (const k in extra) headers.set(k, extra[k]);
+  });
+}
+
+/**
+ * Changes a response's headers in place. A response with immutable headers (one passed through
+ * from fetch) is copied first; copying every response would turn each body into a stream, which
+ * costs throughput and drops Content-Length.
+ */
+export function withHeaders(res: Response, change: (headers: Headers) => void): Response {
   try {
-    setHeaders(res.headers, extra);
+    change(res.headers);
     return res;
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;
     const copy = new Response(res.body, res);
-    setHeaders(copy.headers, extra);
+    change(copy.headers);
     return copy;
   }
-}
-
-function setHeaders(headers: Headers, extra: Record<string, string>) {
-  for (const [k, v] of SECURITY_ENTRIES) if (!headers.has(k)) headers.set(k, v);
-  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
