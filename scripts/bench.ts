@@ -333,24 +333,31 @@ Targets:
 
 What runs: the app is \`deno run -A main.ts\` (all middleware: request id, security headers,
 CSRF, body limit, one JSON log line per request, API-key auth, rate limit; queue workers on).
-Poll reads a completed local-model generation (key lookup, record read, signed output URL).
-Submit creates \`alibaba/wan-2.5\` generations routed to a stub fal.ai queue in the bench process,
-so the workers' submit and poll jobs run during the measurement as they would in production
-(the local model would start one ffmpeg render per request instead). Each submit is one atomic
-commit (balance check-and-set, ledger entry, generation, indexes, usage counters, job) serialized
-per organization, as DESIGN.md requires; all submissions here go to one organization.
+Poll reads a completed local-model generation: the API key and the generation record in one
+KV getMany, then the signed output URL. Submit creates \`alibaba/wan-2.5\` generations routed to
+a stub fal.ai queue in the bench process, so the workers' submit and poll jobs (at most 4 at a
+time) run during the measurement as they would in production (the local model would start one
+ffmpeg render per request instead). All submissions go to one organization: requests that
+arrive while its commit is in flight are written together by the next one (group commit, up to
+25 per atomic commit: one balance check, each request's ledger entry, generation, indexes, usage
+counters and job), as lib/generations/batch.ts explains.
 
-Where the time goes (measured by hand on this machine while writing the bench, 5 s wrk runs,
-same 50 connections; see the report of the change that added it):
-- \`createGeneration\` called in-process with no HTTP and no workers: about 1000/s serial and
-  1000/s 50-way, so the per-org serialized commit itself is not the limit.
-- The same POST over HTTP with the queue workers off: about 150-200/s. The /v1 auth costs three
-  sequential KV reads (key hash -> key -> org) before the handler; \`GET /healthz\` (no auth) ran
-  at about 4700/s, \`GET /v1/models\` (auth only) at about 1900/s.
-- With the workers on: about 40-45/s. Every accepted generation immediately becomes a submit job;
-  the KV queue runs them without a concurrency bound, each doing an upstream call and two or
-  three more KV commits on the same SQLite writer, so on 2 cores the workers starve the API.
-  Bounding worker concurrency in lib/jobs.ts is the obvious next step.
+Where the time goes, and what moved it (in-process, 50 concurrent callers, same machine):
+- Submit went from about 80/s to the figure above with group commit (serial per-org commits
+  were the limit: ~1500/s in-process before, ~7000-9000/s after) and with queue jobs bounded to
+  4 at a time so workers cannot starve the API.
+- Poll went from about 1500/s: URLPattern objects were built per request for middleware scopes,
+  every response was re-wrapped (turning bodies into streams), API keys took three sequential
+  KV reads, request logs were written synchronously, and every poll computed an HMAC. Now routes
+  compile to RegExps once, headers are set in place, the key and the generation come back from
+  one KV getMany, logs are written in batches and signed URLs are memoized for their hour.
+- What remains is the price of a real API request over the bare baseline: two records to
+  deserialize instead of one small one, the middleware chain (request id, CSRF and body-limit
+  guards, security headers, a JSON log line, rate-limit headers) and the JSON shaping. Without
+  HTTP, the app's \`GET /healthz\` (one KV read through the same middleware) runs at about half
+  of a bare KV read; poll at about a quarter. An in-process cache of API keys would close most of
+  the rest, but revocation must take effect on the very next request in every process, so keys
+  are read from KV every time.
 `;
   return { table, markdown };
 }
