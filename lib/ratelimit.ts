@@ -1,3 +1,6 @@
+import { RateLimited } from "./errors.ts";
+import type { Services } from "./services.ts";
+
 /**
  * Per-key request limits in process memory (no KV write on the hot path): a sliding window
  * estimated from the current and previous fixed windows, as Cloudflare and others do.
@@ -99,4 +102,27 @@ export function rateLimitHeaders(r: RateLimitResult): Record<string, string> {
     "X-RateLimit-Remaining": String(r.remaining),
     "X-RateLimit-Reset": String(r.resetAt),
   };
+}
+
+// One request limiter per app instance (tests run several apps in one process).
+const requestLimiters = new WeakMap<Services, RateLimiter>();
+
+/**
+ * Counts one request of `subject` (an API key id, or `org:<id>` for the playground) against
+ * RATE_LIMIT_PER_MINUTE, in memory (no KV write). Over the limit it throws RateLimited (429 with
+ * Retry-After); otherwise it returns the X-RateLimit-* headers for the response.
+ */
+export function enforceRequestLimit(services: Services, subject: string): Record<string, string> {
+  let limiter = requestLimiters.get(services);
+  if (!limiter) {
+    limiter = createRateLimiter({
+      limit: services.config.RATE_LIMIT_PER_MINUTE,
+      now: services.now,
+    });
+    requestLimiters.set(services, limiter);
+  }
+  const result = limiter.check(subject);
+  const headers = rateLimitHeaders(result);
+  if (!result.allowed) throw new RateLimited(result.retryAfter, headers);
+  return headers;
 }

@@ -3,21 +3,8 @@ import { authenticateKey } from "../../lib/db/apikeys.ts";
 import { generationKey } from "../../lib/db/generations.ts";
 import { isId } from "../../lib/ids.ts";
 import { withHeaders } from "../../lib/http/security.ts";
-import { RateLimited, Unauthorized } from "../../lib/errors.ts";
-import { createRateLimiter, type RateLimiter, rateLimitHeaders } from "../../lib/ratelimit.ts";
-import type { Services } from "../../lib/services.ts";
-
-// One in-memory limiter per app instance (tests run several apps in one process).
-const limiters = new WeakMap<Services, RateLimiter>();
-
-function limiterFor(services: Services): RateLimiter {
-  let l = limiters.get(services);
-  if (!l) {
-    l = createRateLimiter({ limit: services.config.RATE_LIMIT_PER_MINUTE, now: services.now });
-    limiters.set(services, l);
-  }
-  return l;
-}
+import { Unauthorized } from "../../lib/errors.ts";
+import { enforceRequestLimit } from "../../lib/ratelimit.ts";
 
 /**
  * Polling one generation is the API's hottest path (clients poll every second or so): its record
@@ -38,9 +25,7 @@ export const handler = define.middleware(async (ctx) => {
   ctx.state.apiKey = { id: key.id, orgId: key.org_id };
   ctx.state.prefetched = also;
 
-  const limit = limiterFor(services).check(key.id);
-  const headers = rateLimitHeaders(limit);
-  if (!limit.allowed) throw new RateLimited(limit.retryAfter, headers);
+  const headers = enforceRequestLimit(services, key.id);
   // Error responses come back here too (each level renders its own errors), so all carry them.
   return withHeaders(await ctx.next(), (h) => {
     for (const k in headers) h.set(k, headers[k]);

@@ -5,15 +5,18 @@ import { parseGenerationBody } from "../../../../lib/generations/schema.ts";
 import { assertWebhookUrlAcceptable } from "../../../../lib/webhooks/url_policy.ts";
 import { createGeneration } from "../../../../lib/generations/service.ts";
 import { getBalance } from "../../../../lib/db/ledger.ts";
+import { enforceRequestLimit } from "../../../../lib/ratelimit.ts";
 
 /**
  * The playground's submit: the API's body schema and createGeneration, authenticated by the
  * session (any role) and charged to the current org exactly like a key would be. Errors answer in
  * the API's JSON shape (the island sends Accept: application/json) with `param` naming the field.
+ * Submissions share the API's per-minute limit, counted per organization.
  */
 export const handler = define.handlers({
   async POST(ctx) {
     const { services, org } = ctx.state;
+    const limitHeaders = enforceRequestLimit(services, `org:${org!.id}`);
     const input = parseGenerationBody(await readJson(ctx.req, z.unknown()));
     if (input.webhookUrl) {
       assertWebhookUrlAcceptable(input.webhookUrl, { allowPrivate: !services.config.production });
@@ -22,6 +25,7 @@ export const handler = define.handlers({
       applicationName: "playground",
     });
     // The new balance, so the island can update the header without a reload.
-    return json({ ...created, balance_cents: await getBalance(services.kv, org!.id) });
+    const balance_cents = await getBalance(services.kv, org!.id);
+    return json({ ...created, balance_cents }, { headers: limitHeaders });
   },
 });
