@@ -1,21 +1,18 @@
 import { page } from "fresh";
 import { define } from "../utils.ts";
 import PriceEstimator, { type EstimatorModel } from "../islands/PriceEstimator.tsx";
-import { MODELS, routePrice } from "../lib/catalog.ts";
+import { listModels } from "../lib/models.ts";
 
 export const handler = define.handlers({
   GET(ctx) {
-    const margin = ctx.state.services.config.PRICE_MARGIN;
-    const models: EstimatorModel[] = MODELS.map((m) => {
-      const price = routePrice(m.routes[0], margin);
-      return {
-        slug: m.slug,
-        displayName: m.displayName,
-        unit: price.unit,
-        cents: price.cents,
-        durations: m.capabilities.durations,
-      };
-    });
+    // The same models and prices as /models and /v1/models: what this server offers now.
+    const models: EstimatorModel[] = listModels(ctx.state.services).map((m) => ({
+      slug: m.slug,
+      displayName: m.display_name,
+      unit: m.pricing.unit,
+      cents: m.pricing.cents,
+      durations: m.capabilities.durations,
+    }));
     return page({ models });
   },
 });
