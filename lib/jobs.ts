@@ -32,6 +32,16 @@ export function enqueueInAtomic(
   );
 }
 
+/**
+ * What a minute cron does (DESIGN.md: cron only enqueues): one job of `type`, named by its minute.
+ * KV queues keep duplicates with the same id, so the job itself collapses them (withLease).
+ */
+export async function enqueueMinuteJob(kv: Deno.Kv, type: string, nowMs: number): Promise<void> {
+  const job = { type, id: `minute-${Math.floor(nowMs / 60_000)}` };
+  const res = await enqueueInAtomic(kv.atomic(), job).commit();
+  if (!res.ok) throw new Error(`could not enqueue ${job.type} ${job.id}`);
+}
+
 function isJob(value: unknown): value is Job {
   return typeof value === "object" && value !== null &&
     typeof (value as Job).type === "string" && typeof (value as Job).id === "string";

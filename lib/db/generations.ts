@@ -223,25 +223,5 @@ export async function listDue(
   return out;
 }
 
-const sweepLeaseKey: Deno.KvKey = ["gen_sweep_lease"];
-
-/**
- * Takes the generation sweep's lease until `nowMs + leaseMs` when no other sweep holds it (set
- * with a check, so of two racing sweeps one wins). Null when it is held.
- */
-export async function takeSweepLease(
-  kv: Deno.Kv,
-  nowMs: number,
-  leaseMs: number,
-): Promise<{ versionstamp: string } | null> {
-  const e = await kv.get<number>(sweepLeaseKey);
-  if (e.value !== null && e.value > nowMs) return null;
-  const r = await kv.atomic().check(e).set(sweepLeaseKey, nowMs + leaseMs).commit();
-  return r.ok ? { versionstamp: r.versionstamp } : null;
-}
-
-/** Gives the lease back early (a failed sweep, so its redelivery may run); no-op once retaken. */
-export async function releaseSweepLease(kv: Deno.Kv, lease: { versionstamp: string }) {
-  await kv.atomic().check({ key: sweepLeaseKey, versionstamp: lease.versionstamp })
-    .delete(sweepLeaseKey).commit();
-}
+/** The generation sweep's lease (withLease in ./kv.ts): one sweep at a time. */
+export const SWEEP_LEASE_KEY: Deno.KvKey = ["gen_sweep_lease"];

@@ -41,3 +41,28 @@ export async function pagedRead<R>(cursor: string | undefined, read: () => Promi
     throw err;
   }
 }
+
+/**
+ * Runs `work` holding the lease at `key` until `nowMs + leaseMs`. The lease is taken with a
+ * check, so of racing callers one wins; the others (and any caller while it is held) get null
+ * without running `work`. When `work` throws the lease is given back, so a retry may run at once.
+ */
+export async function withLease<T>(
+  kv: Deno.Kv,
+  key: Deno.KvKey,
+  nowMs: number,
+  leaseMs: number,
+  work: () => Promise<T>,
+): Promise<T | null> {
+  const held = await kv.get<number>(key);
+  if (held.value !== null && held.value > nowMs) return null;
+  const taken = await kv.atomic().check(held).set(key, nowMs + leaseMs).commit();
+  if (!taken.ok) return null;
+  try {
+    return await work();
+  } catch (err) {
+    // A no-op once someone else has retaken it.
+    await kv.atomic().check({ key, versionstamp: taken.versionstamp }).delete(key).commit();
+    throw err;
+  }
+}

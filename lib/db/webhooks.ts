@@ -12,6 +12,7 @@ import { newWebhookSecret } from "../webhooks/sign.ts";
  *   ["webhook_deliveries_due", nextAttemptAtMs, deliveryId]     -> deliveryId (pending only)
  *   ["webhook_events", eventKey]                                -> WebhookEventRecord (fan-out done)
  *   ["webhook_events_owed", owedAtMs, generationId]             -> generationId (fan-out pending)
+ *   ["webhook_sweep_lease"]                                     -> lease expiry (withLease)
  * Every time here is Unix milliseconds; routes convert to seconds at the API edge.
  */
 
@@ -23,6 +24,8 @@ const ENDPOINT_DELIVERIES = "endpoint_webhook_deliveries";
 const DUE = "webhook_deliveries_due";
 const EVENTS = "webhook_events";
 const OWED = "webhook_events_owed";
+/** The webhook sweep's lease (withLease in ./kv.ts): one sweep at a time. */
+export const WEBHOOK_SWEEP_LEASE_KEY: Deno.KvKey = ["webhook_sweep_lease"];
 
 /** How long a rotated-out secret still signs, so receivers can switch without dropping events. */
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -84,6 +87,8 @@ export interface WebhookDelivery {
   next_attempt_at: number | null;
   /** Set while a worker is sending; other copies of the job leave the delivery alone until then. */
   in_flight_until: number | null;
+  /** When the sweep last re-enqueued it (its job looked lost); cleared by an attempt or resend. */
+  requeued_at?: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -407,6 +412,7 @@ export async function recordDeliveryAttempt(
     retry_index: outcome.retry_index,
     next_attempt_at: outcome.status === "pending" ? outcome.next_attempt_at : null,
     in_flight_until: null,
+    requeued_at: null,
     updated_at: nowMs,
   };
   const op = kv.atomic().check(entry).set([DELIVERIES, d.id], next);
@@ -442,6 +448,7 @@ export async function resendDelivery(
       retry_index: 0,
       next_attempt_at: nowMs,
       in_flight_until: null,
+      requeued_at: null,
       updated_at: nowMs,
     };
     const op = kv.atomic().check(entry).set([DELIVERIES, deliveryId], next);
@@ -449,6 +456,21 @@ export async function resendDelivery(
     if ((await op.commit()).ok) return next;
   }
   throw new Error(`Delivery ${deliveryId} is being changed concurrently; try again`);
+}
+
+/**
+ * Stamps an overdue delivery as re-enqueued at `nowMs` (its next attempt becomes `nowMs`, so it
+ * moves to the back of the due list), checked on `entry`; the caller adds the attempt job to the
+ * same `atomic`, so of racing sweeps one enqueues.
+ */
+export function requeueDeliveryMutations(
+  atomic: Deno.AtomicOperation,
+  entry: Deno.KvEntry<WebhookDelivery>,
+  nowMs: number,
+): void {
+  const next: WebhookDelivery = { ...entry.value, next_attempt_at: nowMs, requeued_at: nowMs };
+  atomic.check(entry).set([DELIVERIES, entry.value.id], next);
+  moveDueKey(atomic, entry.value, next);
 }
 
 /** Ids of pending deliveries due by `nowMs`, oldest first: for a sweep that re-enqueues lost work. */

@@ -4,10 +4,10 @@ import {
   isTerminal,
   listDue,
   loadGeneration,
-  releaseSweepLease,
-  takeSweepLease,
+  SWEEP_LEASE_KEY,
 } from "../db/generations.ts";
-import { enqueueInAtomic, type JobHandler } from "../jobs.ts";
+import { withLease } from "../db/kv.ts";
+import { enqueueInAtomic, enqueueMinuteJob, type JobHandler } from "../jobs.ts";
 import { type GenerationDeps, logOf } from "./deps.ts";
 import { deadlinePlan, type Plan, updateGeneration } from "./transitions.ts";
 import { POLL_JOB, SUBMIT_JOB } from "./workers.ts";
@@ -67,10 +67,8 @@ export const SWEEP_JOB = "generation.sweep";
 export const SWEEP_LEASE_MS = 50_000;
 
 /** What the cron does (DESIGN.md: cron only enqueues): one sweep job, named by its minute. */
-export async function enqueueSweep(kv: Deno.Kv, nowMs: number): Promise<void> {
-  const job = { type: SWEEP_JOB, id: `minute-${Math.floor(nowMs / 60_000)}` };
-  const res = await enqueueInAtomic(kv.atomic(), job).commit();
-  if (!res.ok) throw new Error(`could not enqueue ${job.type} ${job.id}`);
+export function enqueueSweep(kv: Deno.Kv, nowMs: number): Promise<void> {
+  return enqueueMinuteJob(kv, SWEEP_JOB, nowMs);
 }
 
 /**
@@ -79,17 +77,15 @@ export async function enqueueSweep(kv: Deno.Kv, nowMs: number): Promise<void> {
  */
 export async function runSweepJob(deps: GenerationDeps): Promise<SweepResult | null> {
   const nowMs = deps.now();
-  const lease = await takeSweepLease(deps.kv, nowMs, SWEEP_LEASE_MS);
-  if (!lease) return null;
-  let r: SweepResult;
-  try {
-    r = await sweepGenerations(deps, nowMs);
-  } catch (err) {
-    // Let the queue's redelivery of this job sweep again instead of waiting out the lease.
-    await releaseSweepLease(deps.kv, lease);
-    throw err;
-  }
-  if (r.requeued.length || r.expired.length) {
+  // A sweep that throws gives the lease back, so the queue's redelivery sweeps again at once.
+  const r = await withLease(
+    deps.kv,
+    SWEEP_LEASE_KEY,
+    nowMs,
+    SWEEP_LEASE_MS,
+    () => sweepGenerations(deps, nowMs),
+  );
+  if (r && (r.requeued.length || r.expired.length)) {
     logOf(deps)(`sweep: requeued ${r.requeued.length}, expired ${r.expired.length}`);
   }
   return r;

@@ -1,5 +1,5 @@
 import type { Services } from "../services.ts";
-import { enqueueInAtomic, type JobHandler, type JobQueue } from "../jobs.ts";
+import { enqueueInAtomic, enqueueMinuteJob, type JobHandler, type JobQueue } from "../jobs.ts";
 import { type GenerationRecord, isTerminal, loadGeneration } from "../db/generations.ts";
 import {
   addOwedEventMutations,
@@ -7,10 +7,14 @@ import {
   clearOwedEventMutations,
   createDeliveryMutations,
   deliveryTargets,
+  getDeliveryEntry,
   getWebhookEvent,
   listDueDeliveryIds,
   listOwedEvents,
+  requeueDeliveryMutations,
+  WEBHOOK_SWEEP_LEASE_KEY,
 } from "../db/webhooks.ts";
+import { withLease } from "../db/kv.ts";
 import { toApiGeneration } from "../generations/service.ts";
 import type { Resolver } from "../net/ssrf.ts";
 import { signVideoUrl } from "../storage.ts";
@@ -22,8 +26,8 @@ import { attemptDelivery, GENERATION_COMPLETED, generationEventPayload } from ".
  *   terminal commit ──(same atomic)──▶ notify job ──(one atomic per event)──▶ deliveries
  *                   + owed mark                       clears the owed mark    + attempt jobs
  *   attempt job ──attemptDelivery──▶ re-enqueues itself after retryInMs
- *   cron (every minute) ──▶ re-enqueues notify for events still owed, and due deliveries,
- *                           whose job was lost
+ *   cron (every minute) ──▶ sweep job (under a KV lease) ──▶ re-enqueues notify for events still
+ *                           owed, and attempts of overdue deliveries, whose job was lost
  *
  * The generation's own commit only adds a queue message, so a slow or failing receiver can never
  * hold up or undo a state change; the notify job does the reading and signing off that path.
@@ -31,8 +35,16 @@ import { attemptDelivery, GENERATION_COMPLETED, generationEventPayload } from ".
 
 export const NOTIFY_JOB = "webhook.notify";
 export const ATTEMPT_JOB = "webhook.attempt";
+export const SWEEP_JOB = "webhook.sweep";
 /** The sweep leaves a delivery alone this long past due: its own queued job normally gets it. */
 export const SWEEP_GRACE_MS = 30_000;
+/**
+ * A delivery the sweep re-enqueued is not re-enqueued again for this long: behind a backlog (jobs
+ * run 4 at a time, an attempt may take its 10 s timeout) its job is late, not lost.
+ */
+export const REQUEUE_INTERVAL_MS = 10 * 60_000;
+/** Shorter than the cron's minute, so the next minute sweeps; duplicates of a minute collapse. */
+export const SWEEP_LEASE_MS = 50_000;
 
 /** What the webhook jobs touch; built from Services in the app, from real parts in tests. */
 export interface WebhookDeps {
@@ -158,13 +170,26 @@ export async function runDeliveryAttempt(deps: WebhookDeps, deliveryId: string):
 
 /**
  * Re-enqueues pending deliveries overdue by more than the grace, so a lost queue message (or a
- * crash between recording an attempt and enqueueing the retry) never strands one. Duplicates
- * are harmless: attemptDelivery claims each attempt once.
+ * crash between recording an attempt and enqueueing the retry) never strands one. Each requeue is
+ * stamped on the delivery in the commit that enqueues it, checked, so racing sweeps enqueue once
+ * and a delivery is re-enqueued at most once per REQUEUE_INTERVAL_MS; one being sent is left
+ * alone. Returns the ids re-enqueued.
  */
 export async function sweepDueDeliveries(deps: WebhookDeps, nowMs: number): Promise<string[]> {
   const ids = await listDueDeliveryIds(deps.kv, nowMs - SWEEP_GRACE_MS, 500);
-  for (const id of ids) await deps.jobs.enqueue({ type: ATTEMPT_JOB, id });
-  return ids;
+  const requeued: string[] = [];
+  for (const id of ids) {
+    const entry = await getDeliveryEntry(deps.kv, id);
+    const d = entry.value;
+    if (!d || d.status !== "pending") continue;
+    if (d.in_flight_until !== null && d.in_flight_until > nowMs) continue;
+    if (d.requeued_at != null && nowMs - d.requeued_at < REQUEUE_INTERVAL_MS) continue;
+    const a = deps.kv.atomic();
+    requeueDeliveryMutations(a, { ...entry, value: d }, nowMs);
+    enqueueInAtomic(a, { type: ATTEMPT_JOB, id });
+    if ((await a.commit()).ok) requeued.push(id);
+  }
+  return requeued;
 }
 
 /**
@@ -192,25 +217,47 @@ export async function sweepOwedEvents(deps: WebhookDeps, nowMs: number): Promise
   return requeued;
 }
 
+export interface WebhookSweepResult {
+  /** Generation ids whose notify job was re-enqueued. */
+  events: string[];
+  /** Delivery ids whose attempt job was re-enqueued. */
+  deliveries: string[];
+}
+
+/**
+ * The sweep job. KV queues cannot drop duplicates by id, so a lease in KV makes duplicate firings
+ * (several processes, a redelivery) collapse: the job that does not get it does nothing (null).
+ * A sweep that throws gives the lease back, so the queue's redelivery sweeps again.
+ */
+export function runWebhookSweepJob(deps: WebhookDeps): Promise<WebhookSweepResult | null> {
+  const nowMs = deps.now();
+  return withLease(deps.kv, WEBHOOK_SWEEP_LEASE_KEY, nowMs, SWEEP_LEASE_MS, async () => {
+    const events = await sweepOwedEvents(deps, nowMs);
+    if (events.length) deps.log?.(`webhook sweep: requeued ${events.length} lost events`);
+    const deliveries = await sweepDueDeliveries(deps, nowMs);
+    if (deliveries.length) deps.log?.(`webhook sweep: requeued ${deliveries.length} deliveries`);
+    return { events, deliveries };
+  });
+}
+
 export function webhookJobHandlers(deps: WebhookDeps): Record<string, JobHandler> {
   return {
     [NOTIFY_JOB]: async (job) => {
       await notifyGeneration(deps, job.id);
     },
     [ATTEMPT_JOB]: (job) => runDeliveryAttempt(deps, job.id),
+    [SWEEP_JOB]: async () => void await runWebhookSweepJob(deps),
   };
 }
 
-/** Runs the delivery sweep every minute; a failure is logged and the next minute tries again. */
+/** Enqueues the sweep job every minute (DESIGN.md: cron only enqueues); failures are logged. */
 export function registerWebhookCron(deps: WebhookDeps): Promise<void> {
-  return Deno.cron("pipevideo sweep webhook deliveries", "* * * * *", async () => {
-    try {
-      const events = await sweepOwedEvents(deps, deps.now());
-      if (events.length) deps.log?.(`webhook sweep: requeued ${events.length} lost events`);
-      const ids = await sweepDueDeliveries(deps, deps.now());
-      if (ids.length) deps.log?.(`webhook sweep: requeued ${ids.length}`);
-    } catch (err) {
-      deps.log?.("webhook sweep failed", err);
-    }
-  });
+  return Deno.cron(
+    "pipevideo sweep webhook deliveries",
+    "* * * * *",
+    () =>
+      enqueueMinuteJob(deps.kv, SWEEP_JOB, deps.now()).catch((err) =>
+        deps.log?.("enqueueing the webhook sweep failed", err)
+      ),
+  );
 }

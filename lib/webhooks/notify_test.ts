@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Job, JobQueue } from "../jobs.ts";
+import { createKvJobQueue, enqueueMinuteJob, type Job, type JobQueue } from "../jobs.ts";
 import { createGeneration, toApiGeneration } from "../generations/service.ts";
 import { loadGeneration } from "../db/generations.ts";
 import { completePlan, failPlan, updateGeneration } from "../generations/transitions.ts";
@@ -7,12 +7,15 @@ import { parseGenerationBody } from "../generations/schema.ts";
 import { fundedOrg, scriptedAdapter, testDeps, testModel } from "../generations/testkit.ts";
 import {
   addOwedEventMutations,
+  claimDeliveryAttempt,
   createEndpoint,
   getDelivery,
+  getDeliveryEntry,
   getOrCreateDefaultSecret,
   listDeliveries,
   listOwedEvents,
   setEndpointEnabled,
+  type WebhookDelivery,
 } from "../db/webhooks.ts";
 import { verifyVideoSignature } from "../storage.ts";
 import { verifyWebhook } from "./sign.ts";
@@ -22,11 +25,16 @@ import {
   enqueueGenerationEvent,
   NOTIFY_JOB,
   notifyGeneration,
+  REQUEUE_INTERVAL_MS,
   runDeliveryAttempt,
+  runWebhookSweepJob,
   SWEEP_GRACE_MS,
+  SWEEP_JOB,
+  SWEEP_LEASE_MS,
   sweepDueDeliveries,
   sweepOwedEvents,
   type WebhookDeps,
+  webhookJobHandlers,
 } from "./notify.ts";
 
 const SECRET_KEY = "notify-test-secret";
@@ -238,7 +246,7 @@ Deno.test("notify ignores a generation that is not terminal (or unknown)", async
   }
 });
 
-Deno.test("the sweep re-enqueues a delivery whose job was lost, after the grace period", async () => {
+Deno.test("the sweep re-enqueues a lost delivery once per interval, in the commit that stamps it, and never one being sent", async () => {
   const s = await setup();
   try {
     await createEndpoint(s.kv, s.org.id, { url: "http://127.0.0.1:9/x" }, s.clock.now());
@@ -246,13 +254,108 @@ Deno.test("the sweep re-enqueues a delivery whose job was lost, after the grace 
     const [deliveryId] = await notifyGeneration(s.deps, s.id);
     assert.deepEqual(await sweepDueDeliveries(s.deps, s.clock.now()), []);
     s.clock.advance(SWEEP_GRACE_MS);
+    // Two sweeps racing (say, two processes): one requeue, stamped on the delivery.
+    const runs = await Promise.all([1, 2].map(() => sweepDueDeliveries(s.deps, s.clock.now())));
+    assert.deepEqual(runs.flat(), [deliveryId]);
+    const stamped = (await getDelivery(s.kv, s.org.id, deliveryId))!;
+    assert.equal(stamped.requeued_at, s.clock.now());
+    assert.equal(stamped.next_attempt_at, s.clock.now());
+    // Behind a backlog its job is late, not lost: the following minutes leave it alone.
+    for (let t = 60_000; t < REQUEUE_INTERVAL_MS; t += 60_000) {
+      s.clock.advance(60_000);
+      assert.deepEqual(await sweepDueDeliveries(s.deps, s.clock.now()), [], `after ${t} ms`);
+    }
+    s.clock.advance(60_000);
+    // A worker is sending it right now: the sweep keeps off until the claim runs out.
+    const entry = await getDeliveryEntry(s.kv, deliveryId);
+    const claimed = await claimDeliveryAttempt(
+      s.kv,
+      entry as Deno.KvEntry<WebhookDelivery>,
+      s.clock.now() + 30_000,
+    );
+    assert.ok(claimed);
+    assert.deepEqual(await sweepDueDeliveries(s.deps, s.clock.now()), []);
+    s.clock.advance(30_001);
     assert.deepEqual(await sweepDueDeliveries(s.deps, s.clock.now()), [deliveryId]);
-    assert.deepEqual(s.jobs.sent, [{
-      job: { type: ATTEMPT_JOB, id: deliveryId },
-      delayMs: undefined,
-    }]);
+    // Nothing went through deps.jobs: each requeue's job rode in its commit. On the queue: the
+    // submit, the notify, the fan-out's attempt, then one attempt per requeue (two).
+    assert.deepEqual(s.jobs.sent, []);
+    const queued = await collectQueue(s.kv, 5);
+    assert.equal(queued.filter((j) => j.type === ATTEMPT_JOB && j.id === deliveryId).length, 3);
   } finally {
     s.kv.close();
+  }
+});
+
+Deno.test("duplicate webhook sweep jobs collapse on the lease; a failing sweep gives it back", async () => {
+  const s = await setup();
+  try {
+    await createEndpoint(s.kv, s.org.id, { url: "http://127.0.0.1:9/x" }, s.clock.now());
+    await updateGeneration(s.gen, s.id, failPlan("x", s.clock.now()));
+    const [deliveryId] = await notifyGeneration(s.deps, s.id);
+    s.clock.advance(SWEEP_GRACE_MS);
+    const runs = await Promise.all([1, 2, 3].map(() => runWebhookSweepJob(s.deps)));
+    assert.deepEqual(runs.filter((r) => r !== null), [{ events: [], deliveries: [deliveryId] }]);
+    s.clock.advance(SWEEP_LEASE_MS - 1);
+    assert.equal(await runWebhookSweepJob(s.deps), null, "still held: the same minute's copy");
+    s.clock.advance(1);
+    assert.deepEqual(await runWebhookSweepJob(s.deps), { events: [], deliveries: [] });
+
+    // A sweep that throws lets the queue's redelivery sweep at once instead of a minute later.
+    s.clock.advance(REQUEUE_INTERVAL_MS);
+    let failList = true;
+    const flaky = new Proxy(s.kv, {
+      get(target, prop) {
+        if (prop === "list" && failList) {
+          failList = false;
+          return () => {
+            throw new Error("KV unavailable");
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    await assert.rejects(runWebhookSweepJob({ ...s.deps, kv: flaky }), /KV unavailable/);
+    assert.deepEqual(await runWebhookSweepJob(s.deps), { events: [], deliveries: [deliveryId] });
+  } finally {
+    s.kv.close();
+  }
+});
+
+Deno.test("the cron's webhook sweep job runs through the real queue and a lost delivery arrives once", async () => {
+  const rx = receiver();
+  const s = await setup();
+  const handlers = webhookJobHandlers(s.deps);
+  const { promise: lost, resolve: markLost } = Promise.withResolvers<void>();
+  let attempts = 0;
+  // The fan-out's attempt message is acknowledged without being run: it is lost.
+  const listening = createKvJobQueue(s.kv, () => {}).listen({
+    ...handlers,
+    [ATTEMPT_JOB]: (job: Job) =>
+      attempts++ === 0 ? (markLost(), Promise.resolve()) : handlers[ATTEMPT_JOB](job),
+  });
+  try {
+    await createEndpoint(s.kv, s.org.id, { url: rx.url }, s.clock.now());
+    await updateGeneration(s.gen, s.id, failPlan("x", s.clock.now()));
+    await lost;
+    s.clock.advance(SWEEP_GRACE_MS);
+    // Two firings of the same minute (two processes): one sweep, one requeued attempt.
+    await Promise.all([1, 2].map(() => enqueueMinuteJob(s.kv, SWEEP_JOB, s.clock.now())));
+    const deadline = Date.now() + 5000;
+    let delivery: WebhookDelivery | undefined;
+    while (Date.now() < deadline) {
+      delivery = (await listDeliveries(s.kv, s.org.id)).data[0];
+      if (delivery?.status === "succeeded") break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(delivery?.status, "succeeded");
+    assert.equal(rx.received.length, 1);
+    assert.equal(delivery.attempt_count, 1);
+  } finally {
+    s.kv.close();
+    await listening;
+    await rx.close();
   }
 });
 
