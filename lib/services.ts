@@ -43,6 +43,7 @@ export async function createServices(
           fetch: fetchFn,
           maxBytes: MAX_VIDEO_BYTES,
           timeoutMs: DOWNLOAD_TIMEOUT_MS,
+          allowPrivate: !config.production,
         }),
     },
     now,

@@ -7,6 +7,7 @@ import { Buffer } from "node:buffer";
 import { timingSafeEqual } from "node:crypto";
 import { ProviderError, type VideoOutput } from "./providers/types.ts";
 import { hmacSha256 } from "./crypto.ts";
+import { fetchCheckingRedirects, OutboundRequestError, type Resolver } from "./net/ssrf.ts";
 
 export interface StoredVideo {
   bytes: number;
@@ -25,7 +26,16 @@ export interface DownloadOptions {
   maxBytes: number;
   /** For the whole download, headers and body. */
   timeoutMs: number;
+  /**
+   * `!config.production`. Providers are semi-trusted, but in production neither their URL nor
+   * a redirect from it may lead to a private address (checked on every hop).
+   */
+  allowPrivate: boolean;
+  resolve?: Resolver;
 }
+
+/** Redirects a provider's video link may take (e.g. to its CDN), each hop checked. */
+export const MAX_DOWNLOAD_REDIRECTS = 3;
 
 /** The seam for S3-compatible storage later: the rest of the app only uses this. */
 export interface VideoStore {
@@ -173,7 +183,13 @@ export async function storeVideoFromUrl(
   const temp = tempPath(dataDir, genId);
   let file: Deno.FsFile | undefined;
   try {
-    const res = await opts.fetch(source.url, { headers: source.headers, signal: abort.signal });
+    const { res } = await fetchCheckingRedirects(source.url, { headers: source.headers }, {
+      allowPrivate: opts.allowPrivate,
+      resolve: opts.resolve,
+      maxRedirects: MAX_DOWNLOAD_REDIRECTS,
+      fetch: opts.fetch,
+      signal: abort.signal,
+    });
     if (!res.ok) {
       await res.body?.cancel();
       throw downloadStatusError(res, where);
@@ -220,6 +236,7 @@ export async function storeVideoFromUrl(
         true,
       );
     }
+    if (err instanceof OutboundRequestError) throw outboundFailure(err, where);
     if (err instanceof TypeError || (err instanceof Error && err.name === "AbortError")) {
       throw new ProviderError(`Downloading the video from ${where} failed: ${err.message}`, true);
     }
@@ -231,6 +248,37 @@ export async function storeVideoFromUrl(
 
 async function writeAll(file: Deno.FsFile, chunk: Uint8Array) {
   for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
+}
+
+/**
+ * A refused or failed hop as a ProviderError. A refusal (a private target, a non-http(s) link,
+ * a redirect loop) will not change on retry; a network or DNS failure may. Messages name hosts,
+ * never query strings (signed links).
+ */
+function outboundFailure(err: OutboundRequestError, where: string): ProviderError {
+  switch (err.reason) {
+    case "fetch_failed":
+      return new ProviderError(
+        `Downloading the video from ${where} failed: ${
+          (err.cause as Error)?.message ?? err.reason
+        }`,
+        true,
+      );
+    case "unresolvable_host":
+      return new ProviderError(`Downloading the video from ${where} failed: ${err.message}`, true);
+    case "too_many_redirects":
+      return new ProviderError(
+        `The video at ${where} redirects more than ${MAX_DOWNLOAD_REDIRECTS} times`,
+        false,
+      );
+    case "unsupported_url":
+      return new ProviderError(`The video at ${where} leads to a link that is not http(s)`, false);
+    default:
+      return new ProviderError(
+        `Downloading the video from ${where} was refused: ${err.message}`,
+        false,
+      );
+  }
 }
 
 function downloadStatusError(res: Response, where: string): ProviderError {

@@ -208,6 +208,7 @@ const download = (over: Partial<DownloadOptions> = {}): DownloadOptions => ({
   fetch,
   maxBytes: 100_000,
   timeoutMs: 5_000,
+  allowPrivate: true,
   ...over,
 });
 
@@ -296,6 +297,93 @@ Deno.test("storeVideoFromUrl: a connection refused is retryable", async () => {
     );
   });
 });
+
+Deno.test("production: a provider link redirecting to a private address fails for good, nothing sent there", async () => {
+  let base = "";
+  const hits: string[] = [];
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req) => {
+    const { pathname, search } = new URL(req.url);
+    hits.push(pathname);
+    if (pathname === "/to-loopback") return Response.redirect(`${base}/secret.mp4`, 302);
+    if (pathname === "/to-metadata") {
+      return Response.redirect("http://169.254.169.254/latest/meta-data/", 307);
+    }
+    if (pathname === "/to-localhost") return Response.redirect("http://localhost/x.mp4", 301);
+    if (pathname.startsWith("/hop")) {
+      const n = Number(pathname.slice(4));
+      return Response.redirect(`https://cdn${n % 2}.example/hop${n + 1}${search}`, 302);
+    }
+    return new Response(fakeMp4(2000));
+  });
+  base = `http://127.0.0.1:${server.addr.port}`;
+  // Public-looking names go to the local server; 127.0.0.1 is reached for real (so a hit would
+  // show); anything else would leave the machine and is only recorded.
+  const elsewhere: string[] = [];
+  const routed: typeof fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.hostname.endsWith(".example")) {
+      return fetch(`${base}${url.pathname}${url.search}`, init);
+    }
+    if (url.hostname === "127.0.0.1") return fetch(url, init);
+    elsewhere.push(url.href);
+    return Promise.reject(new TypeError("test: no traffic beyond 127.0.0.1"));
+  };
+  const production = download({
+    allowPrivate: false,
+    fetch: routed,
+    resolve: () => Promise.resolve(["93.184.215.14"]),
+  });
+  try {
+    await withDataDir(async (dataDir) => {
+      for (const path of ["/to-loopback", "/to-metadata", "/to-localhost"]) {
+        const url = `https://provider.example${path}?sig=SECRET`;
+        await assert.rejects(storeVideoFromUrl(dataDir, GEN, { url }, production), (err) => {
+          assert.ok(err instanceof ProviderError, String(err));
+          assert.equal(err.retryable, false, path);
+          assert.match(err.message, /refused: URL host .* is not allowed/);
+          assert.ok(!err.message.includes("SECRET"), "query strings stay out of messages");
+          return true;
+        });
+      }
+      assert.deepEqual(hits, ["/to-loopback", "/to-metadata", "/to-localhost"]);
+      assert.deepEqual(elsewhere, []);
+      // The provider's own link on a private address is refused before any request, too.
+      await assert.rejects(
+        storeVideoFromUrl(dataDir, GEN, { url: `${base}/ok.mp4` }, production),
+        (err) => err instanceof ProviderError && !err.retryable,
+      );
+      assert.equal(hits.length, 3);
+
+      // Public hops are followed, at most three of them.
+      hits.length = 0;
+      const stored = await storeVideoFromUrl(
+        dataDir,
+        GEN,
+        { url: "https://cdn1.example/hop1?sig=S" },
+        { ...production, fetch: (input, init) => routed(stop(input, 4), init) },
+      );
+      assert.equal(stored.contentType, "video/mp4");
+      assert.deepEqual(hits, ["/hop1", "/hop2", "/hop3", "/done"]);
+      await assert.rejects(
+        storeVideoFromUrl(dataDir, GEN, { url: "https://cdn1.example/hop1?sig=S" }, production),
+        (err) =>
+          err instanceof ProviderError && !err.retryable &&
+          /redirects more than 3/.test(err.message),
+      );
+      assert.deepEqual(leftovers(dataDir), [`${GEN}.mp4`]);
+    });
+  } finally {
+    await server.shutdown();
+  }
+});
+
+/** Rewrites a request for /hop<n> (n ≥ last) to /done, ending a redirect chain there. */
+function stop(input: string | URL | Request, last: number): string {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  const n = Number(url.pathname.slice(4));
+  if (url.pathname.startsWith("/hop") && n >= last) url.pathname = "/done";
+  return url.href;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Signed URLs

@@ -23,8 +23,14 @@ export type OutboundFailure =
 
 /** An outbound URL was refused or its fetch failed; `code` says why, the message says it to a user. */
 export class OutboundRequestError extends BadRequest {
-  constructor(readonly reason: OutboundFailure, message: string, param: string | null = null) {
+  constructor(
+    readonly reason: OutboundFailure,
+    message: string,
+    param: string | null = null,
+    cause?: unknown,
+  ) {
     super(message, param, reason);
+    if (cause !== undefined) this.cause = cause;
   }
 }
 
@@ -141,16 +147,13 @@ export async function assertPublicUrl(url: string, opts: UrlPolicy): Promise<URL
   return parsed;
 }
 
-export interface GuardedFetchOptions extends UrlPolicy {
+export interface GuardedFetchOptions extends RedirectPolicy {
   /** Body bytes kept; the rest is not read. */
   maxBytes: number;
   /** "truncate" keeps the first maxBytes and sets `truncated`; "throw" refuses the response. */
   overflow?: "truncate" | "throw";
   /** Covers resolving, connecting, every redirect hop and reading the body. */
   timeoutMs: number;
-  /** 0 = a 3xx is returned as is. */
-  maxRedirects: number;
-  fetch?: typeof fetch;
 }
 
 export interface GuardedResponse {
@@ -228,6 +231,78 @@ function headersForHop(headers: Headers, from: URL, to: URL): Headers {
   return next;
 }
 
+export interface RedirectPolicy extends UrlPolicy {
+  /** 0 = a 3xx is returned as is. */
+  maxRedirects: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Fetches `url`, checking each destination with assertPublicUrl before connecting and following
+ * redirects by hand (at most `maxRedirects`, re-checking every hop, dropping credentials across
+ * origins). Returns the final response unread, so the caller may stream it, and the URL that
+ * answered. Refusals and network failures are OutboundRequestError (a network failure's `cause`
+ * is the fetch error); `opts.signal` aborts every step.
+ */
+export async function fetchCheckingRedirects(
+  url: string,
+  init: RequestInit,
+  opts: RedirectPolicy,
+): Promise<{ res: Response; url: URL }> {
+  const doFetch = opts.fetch ?? fetch;
+  const param = opts.param ?? null;
+  let current = url;
+  let method = (init.method ?? "GET").toUpperCase();
+  let body = init.body;
+  let headers = new Headers(init.headers);
+  for (let hop = 0;; hop++) {
+    const target = opts.signal
+      ? await untilAborted(assertPublicUrl(current, opts), opts.signal)
+      : await assertPublicUrl(current, opts);
+    let res: Response;
+    try {
+      res = await doFetch(target, {
+        ...init,
+        method,
+        body,
+        headers,
+        redirect: "manual",
+        signal: opts.signal,
+      });
+    } catch (err) {
+      throw new OutboundRequestError(
+        "fetch_failed",
+        `Request to ${target.href} failed: ${(err as Error).message}`,
+        param,
+        err,
+      );
+    }
+    const location = res.headers.get("location");
+    if (!REDIRECTS.has(res.status) || !location || opts.maxRedirects <= 0) {
+      return { res, url: target };
+    }
+    await res.body?.cancel();
+    if (hop >= opts.maxRedirects) {
+      throw new OutboundRequestError(
+        "too_many_redirects",
+        `More than ${opts.maxRedirects} redirects from ${url}`,
+        param,
+      );
+    }
+    const next = new URL(location, target);
+    // 303 always, and 301/302 after POST, turn into GET without a body (fetch spec).
+    if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
+      method = "GET";
+      body = undefined;
+      headers = new Headers(headers);
+      headers.delete("content-type");
+      headers.delete("content-length");
+    }
+    headers = headersForHop(headers, target, next);
+    current = next.href;
+  }
+}
+
 /**
  * fetch for user-supplied URLs: checks each destination before connecting, follows redirects
  * by hand (re-checking every hop), aborts after `timeoutMs`, reads at most `maxBytes`.
@@ -238,7 +313,6 @@ export async function guardedFetch(
   init: RequestInit,
   opts: GuardedFetchOptions,
 ): Promise<GuardedResponse> {
-  const doFetch = opts.fetch ?? fetch;
   const param = opts.param ?? null;
   const controller = new AbortController();
   const timedOut = new OutboundRequestError(
@@ -249,59 +323,9 @@ export async function guardedFetch(
   const timer = setTimeout(() => controller.abort(timedOut), opts.timeoutMs);
   const signal = controller.signal;
   try {
-    let current = url;
-    let method = (init.method ?? "GET").toUpperCase();
-    let body = init.body;
-    let headers = new Headers(init.headers);
-    for (let hop = 0;; hop++) {
-      const target = await untilAborted(
-        assertPublicUrl(current, { ...opts, signal }),
-        signal,
-      );
-      let res: Response;
-      try {
-        res = await doFetch(target, { ...init, method, body, headers, redirect: "manual", signal });
-      } catch (err) {
-        if (signal.aborted) throw timedOut;
-        throw new OutboundRequestError(
-          "fetch_failed",
-          `Request to ${target.href} failed: ${(err as Error).message}`,
-          param,
-        );
-      }
-      const location = res.headers.get("location");
-      if (REDIRECTS.has(res.status) && location && opts.maxRedirects > 0) {
-        await res.body?.cancel();
-        if (hop >= opts.maxRedirects) {
-          throw new OutboundRequestError(
-            "too_many_redirects",
-            `More than ${opts.maxRedirects} redirects from ${url}`,
-            param,
-          );
-        }
-        const next = new URL(location, target);
-        // 303 always, and 301/302 after POST, turn into GET without a body (fetch spec).
-        if (
-          res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")
-        ) {
-          method = "GET";
-          body = undefined;
-          headers = new Headers(headers);
-          headers.delete("content-type");
-          headers.delete("content-length");
-        }
-        headers = headersForHop(headers, target, next);
-        current = next.href;
-        continue;
-      }
-      try {
-        const read = await readCapped(res, opts.maxBytes, opts.overflow ?? "truncate", param);
-        return { status: res.status, headers: res.headers, url: target.href, ...read };
-      } catch (err) {
-        if (signal.aborted) throw timedOut;
-        throw err;
-      }
-    }
+    const { res, url: answered } = await fetchCheckingRedirects(url, init, { ...opts, signal });
+    const read = await readCapped(res, opts.maxBytes, opts.overflow ?? "truncate", param);
+    return { status: res.status, headers: res.headers, url: answered.href, ...read };
   } catch (err) {
     if (err === timedOut || signal.aborted) throw timedOut;
     throw err;
