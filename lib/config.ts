@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { randomToken } from "./crypto.ts";
 
 /** The environment, read and validated once at start-up (DESIGN.md, "Configuration"). */
 const optional = z.string().trim().min(1).optional();
@@ -106,8 +107,7 @@ async function developmentSecret(dataDir: string): Promise<string> {
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const secret = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  const secret = randomToken(32);
   await Deno.mkdir(dataDir, { recursive: true });
   await Deno.writeTextFile(file, secret, { mode: 0o600, createNew: true }).catch((err) => {
     if (!(err instanceof Deno.errors.AlreadyExists)) throw err;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Services } from "../services.ts";
 import type { Config } from "../config.ts";
 import { BadRequest, NotFound } from "../errors.ts";
+import { randomToken } from "../crypto.ts";
 import { creditOrg } from "../db/ledger.ts";
 import { billingMode, PaymentProviderError, stripeClient } from "./stripe.ts";
 import { BILLING_CURRENCY } from "./webhook.ts";
@@ -52,8 +53,7 @@ export function parseTopupAmount(config: Config, form: FormData): number {
 const attemptSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
 
 export function newAttemptToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return randomToken(16);
 }
 
 /**

@@ -1,9 +1,7 @@
 import { NotFound, Unauthorized } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { getOrg } from "./orgs.ts";
-import { sha256Hex } from "../crypto.ts";
-
-export { sha256Hex };
+import { randomToken, sha256Hex } from "../crypto.ts";
 
 /**
  * API keys. The secret is shown once; only its SHA-256 is stored. The record itself lives at
@@ -39,12 +37,11 @@ export async function createApiKey(
   kv: Deno.Kv,
   orgId: string,
   input: { name: string; expiresAt?: number | null },
-  deps: { nowMs?: number; randomBytes?: (n: number) => Uint8Array } = {},
+  deps: { nowMs?: number } = {},
 ): Promise<NewApiKey> {
   const nowMs = deps.nowMs ?? Date.now();
   if (!(await getOrg(kv, orgId))) throw new NotFound(`No organization ${orgId}`, "org");
-  const bytes = (deps.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n))))(32);
-  const secret = "pv_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  const secret = randomToken(32, "pv_");
   const hash = sha256Hex(secret);
   const record: ApiKey = {
     id: newId("key", nowMs),

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Unauthorized } from "../errors.ts";
 import { createOrg } from "./orgs.ts";
-import { authenticateKey, createApiKey, listApiKeys, revokeApiKey, sha256Hex } from "./apikeys.ts";
+import { authenticateKey, createApiKey, listApiKeys, revokeApiKey } from "./apikeys.ts";
+import { sha256Hex } from "../crypto.ts";
 
 Deno.test("a key authenticates, is stored only as a hash, and shows a prefix", async () => {
   const kv = await Deno.openKv(":memory:");
@@ -16,7 +17,7 @@ Deno.test("a key authenticates, is stored only as a hash, and shows a prefix", a
   const [listed] = await listApiKeys(kv, org.id);
   assert.equal(listed.prefix, key.slice(0, 11));
   assert.equal(listed.last_used_at, 5000);
-  assert.equal(listed.hash, await sha256Hex(key));
+  assert.equal(listed.hash, sha256Hex(key));
   for await (const e of kv.list({ prefix: [] })) {
     assert.ok(!JSON.stringify(e.value ?? null).includes(key.slice(3)), "secret stored in KV");
   }

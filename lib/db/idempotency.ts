@@ -1,4 +1,5 @@
 import { Conflict } from "../errors.ts";
+import { sha256Hex } from "../crypto.ts";
 
 /**
  * Idempotency-Key records: the same key with the same body within 24 h answers with the first
@@ -20,7 +21,7 @@ export const idempotencyKey = (orgId: string, key: string): Deno.KvKey => [
 ];
 
 /** Canonical JSON (sorted object keys) hashed with SHA-256, so key order and spacing do not matter. */
-export async function hashBody(body: unknown): Promise<string> {
+export function hashBody(body: unknown): string {
   const canonical = JSON.stringify(
     body,
     (_k, v) =>
@@ -28,8 +29,7 @@ export async function hashBody(body: unknown): Promise<string> {
         ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
         : v,
   );
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(canonical);
 }
 
 export type IdempotencyLookup<T> =

@@ -1,5 +1,6 @@
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { randomToken, sha256Hex } from "../crypto.ts";
 import { getOrg, type Org, orgKey } from "./orgs.ts";
 
 /**
@@ -203,19 +204,13 @@ const orgInviteKey = (orgId: string, inviteId: string): Deno.KvKey => [
   inviteId,
 ];
 
-async function sha256(text: string): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 export async function createInvite(
   kv: Deno.Kv,
   input: { orgId: string; role: Role; email?: string | null; invitedBy: string },
   nowMs = Date.now(),
 ): Promise<{ token: string; invite: Invite }> {
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  const hash = await sha256(token);
+  const token = randomToken(24);
+  const hash = sha256Hex(token);
   const invite: Invite = {
     id: newId("inv", nowMs),
     org_id: input.orgId,
@@ -239,7 +234,7 @@ export async function getInvite(
   nowMs = Date.now(),
 ): Promise<Invite | null> {
   if (!/^[0-9a-f]{48}$/.test(token)) return null;
-  const invite = (await kv.get<Invite>(inviteKey(await sha256(token)))).value;
+  const invite = (await kv.get<Invite>(inviteKey(sha256Hex(token)))).value;
   return invite && invite.expires_at > nowMs ? invite : null;
 }
 
@@ -272,7 +267,7 @@ export async function acceptInvite(
   nowMs = Date.now(),
 ): Promise<Membership> {
   if (!/^[0-9a-f]{48}$/.test(token)) throw new NotFound("This invitation is not valid", "token");
-  const key = inviteKey(await sha256(token));
+  const key = inviteKey(sha256Hex(token));
   const entry = await kv.get<Invite>(key);
   const invite = entry.value;
   if (!invite || invite.expires_at <= nowMs) {

@@ -1,4 +1,4 @@
-import { sha256Hex } from "../crypto.ts";
+import { randomToken, sha256Hex } from "../crypto.ts";
 import { newId } from "../ids.ts";
 
 /**
@@ -27,11 +27,6 @@ const userSessionKey = (userId: string, sessionId: string): Deno.KvKey => [
   sessionId,
 ];
 
-function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 export async function createSession(
   kv: Deno.Kv,
   userId: string,
@@ -39,8 +34,8 @@ export async function createSession(
 ): Promise<{ token: string; session: Session }> {
   const nowMs = opts.nowMs ?? Date.now();
   const ttl = opts.ttlMs ?? SESSION_TTL_MS;
-  const token = randomToken();
-  const hash = await sha256Hex(token);
+  const token = randomToken(32);
+  const hash = sha256Hex(token);
   const session: Session = {
     id: newId("ses", nowMs),
     user_id: userId,
@@ -65,7 +60,7 @@ export async function getSession(
   nowMs = Date.now(),
 ): Promise<Session | null> {
   if (!/^[0-9a-f]{64}$/.test(token)) return null;
-  const hash = await sha256Hex(token);
+  const hash = sha256Hex(token);
   const entry = await kv.get<Session>(sessionKey(hash));
   const s = entry.value;
   if (!s) return null;
@@ -87,7 +82,7 @@ export async function getSession(
 
 /** Remembers the organization the user switched to. */
 export async function setSessionOrg(kv: Deno.Kv, token: string, orgId: string): Promise<void> {
-  const hash = await sha256Hex(token);
+  const hash = sha256Hex(token);
   for (;;) {
     const entry = await kv.get<Session>(sessionKey(hash));
     if (!entry.value) return;
@@ -100,7 +95,7 @@ export async function setSessionOrg(kv: Deno.Kv, token: string, orgId: string): 
 }
 
 export async function deleteSession(kv: Deno.Kv, token: string): Promise<void> {
-  const hash = await sha256Hex(token);
+  const hash = sha256Hex(token);
   const s = (await kv.get<Session>(sessionKey(hash))).value;
   if (s) await removeSession(kv, hash, s);
 }
@@ -144,9 +139,9 @@ export async function createMagicLink(
   input: { email: string; next: string },
   nowMs = Date.now(),
 ): Promise<string> {
-  const token = randomToken();
+  const token = randomToken(32);
   const link: MagicLink = { ...input, created_at: nowMs, expires_at: nowMs + MAGIC_LINK_TTL_MS };
-  await kv.set(magicKey(await sha256Hex(token)), link, { expireIn: MAGIC_LINK_TTL_MS });
+  await kv.set(magicKey(sha256Hex(token)), link, { expireIn: MAGIC_LINK_TTL_MS });
   return token;
 }
 
@@ -157,7 +152,7 @@ export async function peekMagicLink(
   nowMs = Date.now(),
 ): Promise<MagicLink | null> {
   if (!/^[0-9a-f]{64}$/.test(token)) return null;
-  const link = (await kv.get<MagicLink>(magicKey(await sha256Hex(token)))).value;
+  const link = (await kv.get<MagicLink>(magicKey(sha256Hex(token)))).value;
   return link && link.expires_at > nowMs ? link : null;
 }
 
@@ -168,7 +163,7 @@ export async function consumeMagicLink(
   nowMs = Date.now(),
 ): Promise<MagicLink | null> {
   if (!/^[0-9a-f]{64}$/.test(token)) return null;
-  const key = magicKey(await sha256Hex(token));
+  const key = magicKey(sha256Hex(token));
   const entry = await kv.get<MagicLink>(key);
   if (!entry.value) return null;
   const res = await kv.atomic().check(entry).delete(key).commit();

@@ -200,7 +200,7 @@ export async function createGeneration(
   const { options, candidates } = planCandidates(deps, input);
   const cost = Math.max(...candidates.map((c) => c.price_cents));
   const idempotencyKey = ctx.idempotencyKey || null;
-  const bodyHash = idempotencyKey ? await hashBody(input) : "";
+  const bodyHash = idempotencyKey ? hashBody(input) : "";
   const build = (id: string, now: number): GenerationRecord => ({
     id,
     org_id: orgId,
