@@ -3,6 +3,7 @@ import { authenticateKey } from "../../lib/db/apikeys.ts";
 import { generationKey } from "../../lib/db/generations.ts";
 import { isId } from "../../lib/ids.ts";
 import { withHeaders } from "../../lib/http/security.ts";
+import { bearerToken } from "../../lib/http/bearer.ts";
 import { Unauthorized } from "../../lib/errors.ts";
 import { enforceRequestLimit } from "../../lib/ratelimit.ts";
 
@@ -18,10 +19,10 @@ const PREFETCH: Record<string, (params: Record<string, string>) => Deno.KvKey[]>
 /** Every /v1 call: a live API key (`Authorization: Bearer pv_…`), then its rate limit. */
 export const handler = define.middleware(async (ctx) => {
   const { services } = ctx.state;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(ctx.req.headers.get("Authorization") ?? "");
-  if (!m) throw new Unauthorized("Missing API key: send Authorization: Bearer pv_…");
+  const secret = bearerToken(ctx.req);
+  if (!secret) throw new Unauthorized("Missing API key: send Authorization: Bearer pv_…");
   const alsoRead = PREFETCH[ctx.route ?? ""]?.(ctx.params) ?? [];
-  const { key, also } = await authenticateKey(services.kv, m[1], services.now(), { alsoRead });
+  const { key, also } = await authenticateKey(services.kv, secret, services.now(), { alsoRead });
   ctx.state.apiKey = { id: key.id, orgId: key.org_id };
   ctx.state.prefetched = also;
 
