@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import { timingSafeEqual } from "node:crypto";
-import { ProviderError, type VideoOutput } from "./providers/types.ts";
+import { ProviderError } from "./providers/types.ts";
 import { hmacSha256 } from "./crypto.ts";
 import { fetchCheckingRedirects, OutboundRequestError, type Resolver } from "./net/ssrf.ts";
 
@@ -36,24 +36,6 @@ export interface DownloadOptions {
 
 /** Redirects a provider's video link may take (e.g. to its CDN), each hop checked. */
 export const MAX_DOWNLOAD_REDIRECTS = 3;
-
-/** The seam for S3-compatible storage later: the rest of the app only uses this. */
-export interface VideoStore {
-  put(genId: string, output: VideoOutput, download: DownloadOptions): Promise<StoredVideo>;
-  serve(req: Request, genId: string): Promise<Response>;
-  remove(genId: string): Promise<void>;
-}
-
-export function localVideoStore(dataDir: string): VideoStore {
-  return {
-    put: (genId, output, download) =>
-      "file" in output
-        ? storeVideoFromFile(dataDir, genId, output.file)
-        : storeVideoFromUrl(dataDir, genId, output, download),
-    serve: (req, genId) => serveVideo(req, dataDir, genId),
-    remove: (genId) => removeVideo(dataDir, genId),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Containers
@@ -328,15 +310,6 @@ function describeUrl(url: string): string {
     return `${u.origin}${u.pathname}`;
   } catch {
     return "(invalid URL)";
-  }
-}
-
-export async function removeVideo(dataDir: string, genId: string): Promise<void> {
-  checkGenId(genId);
-  for (const c of CONTAINERS) {
-    await Deno.remove(`${videosDir(dataDir)}/${genId}.${c.ext}`).catch((err) => {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    });
   }
 }
 

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { ProviderError } from "./providers/types.ts";
 import {
   type DownloadOptions,
-  localVideoStore,
   parseRange,
   serveVideo,
   signVideoUrl,
@@ -553,20 +552,4 @@ Deno.test("parseRange edge cases", () => {
   assert.equal(parseRange("bytes=0-", 0), "unsatisfiable");
   assert.equal(parseRange("bytes=-", 10), null);
   assert.deepEqual(parseRange(" bytes=2-4 ", 10), { start: 2, end: 4 });
-});
-
-Deno.test("localVideoStore puts files and URLs, serves and removes them", async () => {
-  await withUpstream(async (up, dataDir) => {
-    const store = localVideoStore(dataDir);
-    const fromFile = await store.put(GEN, { file: `${dataDir}/source.mp4` }, download());
-    assert.equal(fromFile.contentType, "video/mp4");
-    const other = "gen_01JD0000000000000000000002";
-    await store.put(other, { url: `${up.url}/good.webm` }, download());
-    const res = await store.serve(new Request("http://x/"), other);
-    assert.equal(res.headers.get("content-type"), "video/webm");
-    assert.deepEqual(await body(res), EBML_WEBM);
-    await store.remove(GEN);
-    await store.remove(GEN); // idempotent
-    assert.equal((await store.serve(new Request("http://x/"), GEN)).status, 404);
-  });
 });
