@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { kvFailingOnce } from "../testing/kv.ts";
 import { getBalance, listLedger, verifyLedger } from "../db/ledger.ts";
 import { getGeneration, listDue } from "../db/generations.ts";
 import { createKvJobQueue, type Job } from "../jobs.ts";
@@ -226,20 +227,8 @@ Deno.test("the cron's sweep job runs through the real queue and the lost generat
 });
 
 Deno.test("a sweep that fails gives the lease back so the job's redelivery sweeps", async () => {
-  let failList = true;
   const { kv, clock, deps, id } = await lostSubmit((kv) =>
-    new Proxy(kv, {
-      get(target, prop) {
-        if (prop === "list" && failList) {
-          failList = false;
-          return () => {
-            throw new Error("KV unavailable");
-          };
-        }
-        const v = Reflect.get(target, prop, target);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-    })
+    kvFailingOnce(kv, "list", "KV unavailable")
   );
   try {
     clock.advance(SWEEP_GRACE_MS + 1);

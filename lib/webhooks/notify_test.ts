@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { kvFailingOnce } from "../testing/kv.ts";
 import { createKvJobQueue, enqueueMinuteJob, type Job, type JobQueue } from "../jobs.ts";
 import { createGeneration, toApiGeneration } from "../generations/service.ts";
 import { loadGeneration } from "../db/generations.ts";
@@ -303,19 +304,7 @@ Deno.test("duplicate webhook sweep jobs collapse on the lease; a failing sweep g
 
     // A sweep that throws lets the queue's redelivery sweep at once instead of a minute later.
     s.clock.advance(REQUEUE_INTERVAL_MS);
-    let failList = true;
-    const flaky = new Proxy(s.kv, {
-      get(target, prop) {
-        if (prop === "list" && failList) {
-          failList = false;
-          return () => {
-            throw new Error("KV unavailable");
-          };
-        }
-        const v = Reflect.get(target, prop, target);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-    });
+    const flaky = kvFailingOnce(s.kv, "list", "KV unavailable");
     await assert.rejects(runWebhookSweepJob({ ...s.deps, kv: flaky }), /KV unavailable/);
     assert.deepEqual(await runWebhookSweepJob(s.deps), { events: [], deliveries: [deliveryId] });
   } finally {
