@@ -553,3 +553,36 @@ Deno.test("parseRange edge cases", () => {
   assert.equal(parseRange("bytes=-", 10), null);
   assert.deepEqual(parseRange(" bytes=2-4 ", 10), { start: 2, end: 4 });
 });
+
+Deno.test("a provider download redirected to another host does not carry the provider key", async () => {
+  const seen: (string | null)[] = [];
+  const cdn = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req) => {
+    seen.push(req.headers.get("x-goog-api-key"));
+    return new Response(null, { status: 404 });
+  });
+  const api = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    () =>
+      new Response(null, {
+        status: 302,
+        headers: { Location: `http://localhost:${cdn.addr.port}/video.mp4` },
+      }),
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(storeVideoFromUrl(
+      dir,
+      "gen_01J0000000000000000000000A",
+      {
+        url: `http://127.0.0.1:${api.addr.port}/v1beta/files/x:download`,
+        headers: { "x-goog-api-key": "SECRET-GEMINI" },
+      },
+      { fetch, maxBytes: 1024, timeoutMs: 5000, allowPrivate: true },
+    ));
+    assert.deepEqual(seen, [null], "the redirect was followed, without the key");
+  } finally {
+    await cdn.shutdown();
+    await api.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

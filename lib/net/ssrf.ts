@@ -223,11 +223,17 @@ async function readCapped(
   return { body, truncated };
 }
 
-/** Credentials must not follow a redirect to another origin (as browsers' fetch does). */
-function headersForHop(headers: Headers, from: URL, to: URL): Headers {
+// Headers that carry no credential and may follow a redirect to another origin.
+const CROSS_ORIGIN_SAFE = new Set(["accept", "accept-encoding", "accept-language", "user-agent"]);
+
+/**
+ * Credentials must not follow a redirect to another origin. Providers put keys in headers of
+ * their own (Gemini's x-goog-api-key), so everything but a short safe list is dropped.
+ */
+export function headersForHop(headers: Headers, from: URL, to: URL): Headers {
   if (from.origin === to.origin) return headers;
-  const next = new Headers(headers);
-  for (const name of ["authorization", "cookie", "proxy-authorization"]) next.delete(name);
+  const next = new Headers();
+  for (const [name, value] of headers) if (CROSS_ORIGIN_SAFE.has(name)) next.set(name, value);
   return next;
 }
 

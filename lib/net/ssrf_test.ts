@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   assertPublicUrl,
   guardedFetch,
+  headersForHop,
   isPrivateAddress,
   OutboundRequestError,
   type Resolver,
@@ -307,4 +308,18 @@ Deno.test("guardedFetch reports a refused connection as fetch_failed", async () 
     }),
     "fetch_failed",
   );
+});
+
+Deno.test("a redirect to another origin carries no caller header but safe ones (no API keys)", () => {
+  const headers = new Headers({
+    "x-goog-api-key": "SECRET-GEMINI",
+    authorization: "Bearer x",
+    cookie: "a=b",
+    accept: "video/*",
+  });
+  const from = new URL("https://generativelanguage.googleapis.com/v1beta/files/x");
+  const other = headersForHop(headers, from, new URL("https://cdn.example/video.mp4"));
+  assert.deepEqual([...other], [["accept", "video/*"]]);
+  const same = headersForHop(headers, from, new URL("https://generativelanguage.googleapis.com/y"));
+  assert.equal(same.get("x-goog-api-key"), "SECRET-GEMINI");
 });
