@@ -131,7 +131,7 @@ export async function getGeneration(
   known?: Deno.KvEntryMaybe<GenerationRecord>,
 ): Promise<GenerationRecord> {
   const e = known?.value ? known : await loadGeneration(kv, id);
-  if (!e || e.value.org_id !== orgId) {
+  if (!e?.value || e.value.id !== id || e.value.org_id !== orgId) {
     throw new NotFound(
       isId("gen", id) ? `No generation ${id}` : "No generation with this id",
       "id",

@@ -523,6 +523,15 @@ export function addWebhookEventMutations(
 export interface OwedEvent {
   generationId: string;
   owedAt: number;
+  /** When a sweep last re-enqueued its notify job (null: never). */
+  requeuedAt: number | null;
+  /** The mark's entry, for a checked update. */
+  entry: Deno.KvEntry<unknown>;
+}
+
+interface OwedMark {
+  generationId: string;
+  requeuedAt: number | null;
 }
 
 /** Marks the generation's event as owed since `owedAtMs`, in the commit that causes it. */
@@ -531,7 +540,19 @@ export function addOwedEventMutations(
   generationId: string,
   owedAtMs: number,
 ): void {
-  atomic.set([OWED, owedAtMs, generationId], generationId);
+  atomic.set([OWED, owedAtMs, generationId], { generationId, requeuedAt: null } as OwedMark);
+}
+
+/** Stamps a mark as re-enqueued now, checked so racing sweeps enqueue its job once. */
+export function markOwedEventRequeuedMutations(
+  atomic: Deno.AtomicOperation,
+  owed: OwedEvent,
+  nowMs: number,
+): void {
+  atomic.check(owed.entry).set(owed.entry.key, {
+    generationId: owed.generationId,
+    requeuedAt: nowMs,
+  } as OwedMark);
 }
 
 /** Clears the mark, in the commit that records the event's fan-out (or alone, when stale). */
@@ -550,8 +571,15 @@ export async function listOwedEvents(
   limit = 100,
 ): Promise<OwedEvent[]> {
   const out: OwedEvent[] = [];
-  const iter = kv.list<string>({ start: [OWED], end: [OWED, beforeMs + 1] }, { limit });
-  for await (const e of iter) out.push({ generationId: e.value, owedAt: e.key[1] as number });
+  const iter = kv.list<OwedMark>({ start: [OWED], end: [OWED, beforeMs + 1] }, { limit });
+  for await (const e of iter) {
+    out.push({
+      generationId: e.key[2] as string,
+      owedAt: e.key[1] as number,
+      requeuedAt: e.value?.requeuedAt ?? null,
+      entry: e,
+    });
+  }
   return out;
 }
 

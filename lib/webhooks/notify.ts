@@ -11,6 +11,7 @@ import {
   getWebhookEvent,
   listDueDeliveryIds,
   listOwedEvents,
+  markOwedEventRequeuedMutations,
   requeueDeliveryMutations,
   WEBHOOK_SWEEP_LEASE_KEY,
 } from "../db/webhooks.ts";
@@ -211,6 +212,13 @@ export async function sweepOwedEvents(deps: WebhookDeps, nowMs: number): Promise
       await a.commit();
       continue;
     }
+    // A notify job may just be waiting behind a backlog: re-enqueue it at most once per interval.
+    if (o.requeuedAt !== null && nowMs - o.requeuedAt < REQUEUE_INTERVAL_MS) continue;
+    // The checked stamp lets one of racing sweeps enqueue; a crash before the enqueue only
+    // delays the rescue by one interval.
+    const a = deps.kv.atomic();
+    markOwedEventRequeuedMutations(a, o, nowMs);
+    if (!(await a.commit()).ok) continue;
     await deps.jobs.enqueue({ type: NOTIFY_JOB, id: o.generationId });
     requeued.push(o.generationId);
   }

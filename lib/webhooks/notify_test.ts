@@ -398,6 +398,13 @@ Deno.test("a lost notify job is rescued: the terminal commit records the event a
     s.clock.advance(SWEEP_GRACE_MS);
     assert.deepEqual(await sweepOwedEvents(s.deps, s.clock.now()), [s.id]);
     assert.deepEqual(s.jobs.sent, [{ job: { type: NOTIFY_JOB, id: s.id }, delayMs: undefined }]);
+    // A notify job may only be waiting behind a backlog: no duplicate within the interval.
+    s.clock.advance(REQUEUE_INTERVAL_MS - 1);
+    assert.deepEqual(await sweepOwedEvents(s.deps, s.clock.now()), []);
+    assert.equal(s.jobs.sent.length, 1);
+    s.clock.advance(1);
+    assert.deepEqual(await sweepOwedEvents(s.deps, s.clock.now()), [s.id], "again after it");
+    assert.equal(s.jobs.sent.length, 2);
 
     // Running the rescued job fans out and settles the debt: later sweeps find nothing.
     assert.equal((await notifyGeneration(s.deps, s.id)).length, 1);
