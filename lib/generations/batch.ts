@@ -1,5 +1,5 @@
 import type { Cents } from "../catalog.ts";
-import { InsufficientCredits } from "../errors.ts";
+import { AppError, InsufficientCredits } from "../errors.ts";
 import { newId } from "../ids.ts";
 import {
   addDebitsMutations,
@@ -155,12 +155,28 @@ function takeBatch(waiting: Waiting[]): Waiting[] {
   return waiting.splice(0, n);
 }
 
-/** Commits a batch; if the commit itself throws, each submission is retried on its own. */
+/**
+ * Answered when a batch cannot be written for now: other processes keep winning the balance, or
+ * a commit's outcome could not be learned. Retrying with the same Idempotency-Key is safe.
+ */
+export class ChargeUnavailable extends AppError {
+  constructor(message: string) {
+    super(503, "api_error", "charge_unavailable", message, null, { "Retry-After": "1" });
+  }
+}
+
+/**
+ * Commits a batch; if the commit itself throws (e.g. a KV limit the size estimate missed), each
+ * submission is retried on its own. Not on contention or an unknown outcome: splitting would
+ * hold the org longer, or could charge a batch that did land a second time.
+ */
 async function commitOrSplit(orgId: string, batch: Waiting[]) {
   try {
     settle(batch, await commitBatch(orgId, batch));
   } catch (err) {
-    if (batch.length === 1) return batch[0].reject(err);
+    if (batch.length === 1 || err instanceof ChargeUnavailable) {
+      return batch.forEach((w) => w.reject(err));
+    }
     for (const w of batch) {
       try {
         settle([w], await commitBatch(orgId, [w]));
@@ -252,8 +268,10 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
     await submitBatch?.beforeCommit?.({ attempt, size: batch.length });
     if (await landed(kv, a, firstId!)) return outcomes;
     if (attempt >= MAX_TRIES) {
-      throw new Error(`group commit: too much contention on org ${orgId}`);
+      throw new ChargeUnavailable("The organization's balance is busy; retry in a moment");
     }
+    // Another process changed the balance: back off a little, with jitter, before re-reading.
+    await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
   }
 }
 
@@ -266,8 +284,15 @@ async function landed(kv: Deno.Kv, a: Deno.AtomicOperation, firstId: string): Pr
   try {
     return (await a.commit()).ok;
   } catch (err) {
-    const written = await kv.get(generationKey(firstId)).catch(() => null);
+    const written = await kv.get(generationKey(firstId)).catch(() => undefined);
     if (written?.versionstamp) return true;
+    if (written === undefined) {
+      // Neither the commit's answer nor a read of its effect: it may have landed.
+      console.error(`group commit: outcome unknown for ${firstId}`, err);
+      throw new ChargeUnavailable(
+        "Could not confirm the charge; retry with the same Idempotency-Key",
+      );
+    }
     throw err;
   }
 }

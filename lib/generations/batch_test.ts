@@ -3,7 +3,7 @@ import { Conflict, InsufficientCredits } from "../errors.ts";
 import { creditOrg, getBalance, type LedgerEntry, listLedger, verifyLedger } from "../db/ledger.ts";
 import { getGeneration, listGenerations } from "../db/generations.ts";
 import { createGeneration } from "./service.ts";
-import { type BatchTuning, MAX_BATCH, waitingFor } from "./batch.ts";
+import { type BatchTuning, ChargeUnavailable, MAX_BATCH, waitingFor } from "./batch.ts";
 import { parseGenerationBody } from "./schema.ts";
 import { fundedOrg, scriptedAdapter, testDeps, testModel } from "./testkit.ts";
 
@@ -312,7 +312,7 @@ Deno.test("50 creates racing 50 sum() credits keep balance == sum(ledger)", asyn
 
 /** A KV whose next commit is applied but its answer lost (as over a dropped connection). */
 function losingKv(kv: Deno.Kv) {
-  const state = { loseNext: false };
+  const state = { loseNext: false, failNextGet: false };
   const wrapAtomic = (op: Deno.AtomicOperation) =>
     new Proxy(op, {
       get(target, prop) {
@@ -333,6 +333,15 @@ function losingKv(kv: Deno.Kv) {
   const proxy = new Proxy(kv, {
     get(target, prop) {
       if (prop === "atomic") return () => wrapAtomic(target.atomic());
+      if (prop === "get" && state.failNextGet) {
+        return (key: Deno.KvKey) => {
+          if (!state.loseNext) {
+            state.failNextGet = false;
+            return Promise.reject(new Error("connection reset while reading"));
+          }
+          return target.get(key);
+        };
+      }
       const v = Reflect.get(target, prop, target);
       return typeof v === "function" ? v.bind(target) : v;
     },
@@ -359,6 +368,38 @@ Deno.test("a batch commit whose answer is lost but which landed is not retried (
     assert.equal(state.loseNext, false, "a commit answer was lost");
     assert.deepEqual(batches.map((b) => b.size), [1, 3]);
     assert.equal(new Set(created.map((g) => g.id)).size, 4);
+    assert.equal(await countGenerations(kv, org.id), 4);
+    assert.deepEqual(await verifyLedger(kv, org.id), { balance: 6, sum: 6, ok: true });
+  } finally {
+    real.close();
+  }
+});
+
+Deno.test("a batch whose commit outcome cannot be learned is refused whole, never split and re-charged", async () => {
+  const real = await Deno.openKv(":memory:");
+  try {
+    const { kv, state } = losingKv(real);
+    const { deps, release, holding } = heldDeps(kv, {
+      beforeCommit(b) {
+        if (b.size === 3) {
+          state.loseNext = true;
+          state.failNextGet = true;
+        }
+      },
+    });
+    const org = await fundedOrg(kv, 10);
+    const first = createGeneration(deps, org.id, body("t/one"));
+    await holding();
+    const rest = Array.from({ length: 3 }, () => createGeneration(deps, org.id, body("t/one")));
+    await untilWaiting(kv, org.id, 3);
+    release();
+    await first;
+    const outcomes = await Promise.allSettled(rest);
+    for (const o of outcomes) {
+      assert.equal(o.status, "rejected");
+      assert.ok((o as PromiseRejectedResult).reason instanceof ChargeUnavailable);
+    }
+    // The commit did land: the three are charged once each, and nothing was charged again.
     assert.equal(await countGenerations(kv, org.id), 4);
     assert.deepEqual(await verifyLedger(kv, org.id), { balance: 6, sum: 6, ok: true });
   } finally {
