@@ -38,8 +38,19 @@ function loggedPath(path: string, params: Record<string, string>): string {
 const guard = define.middleware((ctx) => {
   const { config } = ctx.state.services;
   ctx.req = limitBody(ctx.req, config.MAX_BODY_BYTES);
-  checkCsrf(ctx.req, ctx.url, [new URL(config.publicUrl).origin], (p) => CSRF_EXEMPT.test(p));
+  checkCsrf(ctx.req, ctx.url, trustedOrigins(config.publicUrl), isCsrfExempt);
   return ctx.next();
 });
+
+const isCsrfExempt = (path: string) => CSRF_EXEMPT.test(path);
+
+// PUBLIC_URL's origin, parsed once per value rather than on every request.
+let parsedOrigin: { publicUrl: string; origins: string[] } | null = null;
+function trustedOrigins(publicUrl: string): string[] {
+  if (parsedOrigin?.publicUrl !== publicUrl) {
+    parsedOrigin = { publicUrl, origins: [new URL(publicUrl).origin] };
+  }
+  return parsedOrigin.origins;
+}
 
 export const handler = [observe, guard];

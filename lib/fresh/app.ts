@@ -152,34 +152,57 @@ export function createApp<State>(opts: AppOptions<State>) {
     return new Response(body, { status: init.status ?? 200, headers });
   }
 
-  async function runRoute(ctx: Context<State>, route: LoadedFile): Promise<Response> {
-    const handler = route.module.handler as RouteHandler<unknown, State> | undefined;
-    const Page = route.module.default as ComponentType<PageProps<unknown, State>> | undefined;
-    const method = ctx.req.method.toUpperCase() as Method;
-    let fn: ((ctx: Context<State>) => unknown) | undefined;
-    let allowed: Method[];
-    if (typeof handler === "function") {
-      fn = handler;
-      allowed = METHODS;
-    } else if (handler) {
-      fn = handler[method] ?? (method === "HEAD" ? handler.GET : undefined);
-      allowed = METHODS.filter((m) => handler[m] || (m === "HEAD" && handler.GET));
-    } else {
-      fn = Page && (method === "GET" || method === "HEAD") ? () => ({ __page: true }) : undefined;
-      allowed = Page ? ["GET", "HEAD"] : [];
+  /** A route's handler for each method, and its Allow header, worked out once per route. */
+  const dispatch = new Map<LoadedFile, Map<string, RouteFn<State> | string>>();
+  function handlerFor(route: LoadedFile, method: string): RouteFn<State> | string {
+    let byMethod = dispatch.get(route);
+    if (!byMethod) dispatch.set(route, byMethod = new Map());
+    let found = byMethod.get(method);
+    if (found === undefined) {
+      const handler = route.module.handler as RouteHandler<unknown, State> | undefined;
+      const Page = route.module.default;
+      const upper = method.toUpperCase() as Method;
+      let fn: RouteFn<State> | undefined;
+      let allowed: Method[];
+      if (typeof handler === "function") {
+        fn = handler;
+        allowed = METHODS;
+      } else if (handler) {
+        fn = handler[upper] ?? (upper === "HEAD" ? handler.GET : undefined);
+        allowed = METHODS.filter((m) => handler[m] || (m === "HEAD" && handler.GET));
+      } else {
+        fn = Page && (upper === "GET" || upper === "HEAD") ? () => ({ __page: true }) : undefined;
+        allowed = Page ? ["GET", "HEAD"] : [];
+      }
+      // Only standard methods are remembered, so odd method names cannot grow the map.
+      found = fn ?? allowed.join(", ");
+      if ((METHODS as string[]).includes(method)) byMethod.set(method, found);
     }
-    if (!fn) throw new HttpError(405, "Method not allowed", { Allow: allowed.join(", ") });
-    const result = await fn(ctx);
-    let response: Response;
-    if (result instanceof Response) response = result;
-    else if (isPageResponse(result)) {
+    return found;
+  }
+
+  /** Runs the route; synchronous up to the handler so a plain Response costs no extra await. */
+  function runRoute(ctx: Context<State>, route: LoadedFile): Response | Promise<Response> {
+    const fn = handlerFor(route, ctx.req.method);
+    if (typeof fn === "string") throw new HttpError(405, "Method not allowed", { Allow: fn });
+    const result = fn(ctx);
+    return result instanceof Promise
+      ? result.then((r) => finishRoute(ctx, route, r))
+      : finishRoute(ctx, route, result);
+  }
+
+  function finishRoute(
+    ctx: Context<State>,
+    route: LoadedFile,
+    result: unknown,
+  ): Response | Promise<Response> {
+    if (result instanceof Response) return headOnly(ctx.req, result);
+    if (isPageResponse(result)) {
+      const Page = route.module.default as ComponentType<PageProps<unknown, State>> | undefined;
       if (!Page) throw new Error(`${route.file} returned page() but has no page component`);
-      response = await renderPage(ctx, route, Page, result.data, result);
-    } else throw new Error(`${route.file}: handler returned neither a Response nor page()`);
-    if (method === "HEAD") {
-      return new Response(null, { status: response.status, headers: response.headers });
+      return renderPage(ctx, route, Page, result.data, result).then((r) => headOnly(ctx.req, r));
     }
-    return response;
+    throw new Error(`${route.file}: handler returned neither a Response nor page()`);
   }
 
   async function renderError(ctx: Context<State>, err: unknown): Promise<Response> {
@@ -212,62 +235,132 @@ export function createApp<State>(opts: AppOptions<State>) {
     });
   }
 
+  const runtime: Runtime<State> = {
+    innermost(ctx, route) {
+      if (route) return runRoute(ctx, route);
+      if (!serveStatic) throw new HttpError(404);
+      return serveStatic(ctx.req, ctx.url.pathname).then((file) => {
+        if (!file) throw new HttpError(404);
+        return file;
+      });
+    },
+    renderError,
+    renderPage: (ctx, route, vnode, init) => renderPage(ctx, route, () => vnode, undefined, init),
+  };
+
   return {
     /** Builds the island bundles now rather than on the first page that needs them. */
     build,
-    async handler(req: Request, info: Deno.ServeHandlerInfo): Promise<Response> {
+    handler(req: Request, info: Deno.ServeHandlerInfo): Promise<Response> {
       const url = new URL(req.url);
       if (url.pathname.startsWith(BUILD_PREFIX) && opts.manifest.islands) {
-        const built = await build();
-        const body = built.files.get(url.pathname);
-        if (body) {
+        return build().then((built) => {
+          const body = built.files.get(url.pathname);
+          if (!body) return handle(req, url, info);
           return fileResponse(req, {
             body,
             etag: `"${url.pathname.slice(BUILD_PREFIX.length)}"`,
             type: "text/javascript; charset=utf-8",
           }, "public, max-age=31536000, immutable");
-        }
+        });
       }
-      const match = matcher.match(url.pathname);
-      const route = match?.value ?? null;
-      const chain = middlewaresFor(route, url.pathname);
-      const ctx: Context<State> = {
-        req,
-        url,
-        params: match?.params ?? {},
-        state: opts.state(req),
-        route: match?.pattern ?? null,
-        info,
-        redirect(location, status = 302) {
-          // "//host" would leave the site: keep redirects on this origin unless absolute http(s).
-          const safe = location.startsWith("//") ? "/" + location.replace(/^\/+/, "") : location;
-          return new Response(null, { status, headers: { Location: safe } });
-        },
-        render(vnode: VNode, init?: ResponseInit) {
-          return renderPage(ctx, route, () => vnode, undefined, init);
-        },
-        next: () => Promise.reject(new Error("next() called outside middleware")),
-      };
-      const innermost = async () => {
-        if (route) return await runRoute(ctx, route);
-        const file = serveStatic && await serveStatic(req, url.pathname);
-        if (file) return file;
-        throw new HttpError(404);
-      };
-      const run = async (i: number): Promise<Response> => {
-        try {
-          if (i === chain.length) return await innermost();
-          ctx.next = () => run(i + 1);
-          return await chain[i](ctx);
-        } catch (err) {
-          return await renderError(ctx, err);
-        }
-      };
-      return await run(0);
+      return handle(req, url, info);
     },
   };
+
+  function handle(req: Request, url: URL, info: Deno.ServeHandlerInfo): Promise<Response> {
+    const match = matcher.match(url.pathname);
+    const route = match?.value ?? null;
+    const ctx = new RequestContext<State>(
+      req,
+      url,
+      match?.params ?? {},
+      opts.state(req),
+      match?.pattern ?? null,
+      info,
+      route,
+      middlewaresFor(route, url.pathname),
+      runtime,
+    );
+    return ctx.step(0);
+  }
 }
 
 function byDepth(a: RouteFile, b: RouteFile): number {
   return a.file.split("/").length - b.file.split("/").length;
+}
+
+type RouteFn<State> = (ctx: Context<State>) => unknown;
+
+/** What a request context calls back into: the app's route runner, error and page renderers. */
+interface Runtime<State> {
+  innermost(ctx: Context<State>, route: LoadedFile | null): Response | Promise<Response>;
+  renderError(ctx: Context<State>, err: unknown): Promise<Response>;
+  renderPage(
+    ctx: Context<State>,
+    route: LoadedFile | null,
+    vnode: VNode,
+    init?: ResponseInit,
+  ): Promise<Response>;
+}
+
+/**
+ * One request's `ctx`. Its methods live on the prototype (no closures per request), and the
+ * middleware chain is walked by index: each level turns its own errors into a response (so outer
+ * middlewares still see and decorate it) with one `.catch` rather than an async frame per level.
+ */
+class RequestContext<State> implements Context<State> {
+  error?: unknown;
+  #level = 0;
+
+  constructor(
+    public req: Request,
+    public url: URL,
+    public params: Record<string, string>,
+    public state: State,
+    public route: string | null,
+    public info: Deno.ServeHandlerInfo,
+    private readonly file: LoadedFile | null,
+    private readonly chain: Middleware<State>[],
+    private readonly runtime: Runtime<State>,
+  ) {}
+
+  redirect(location: string, status = 302): Response {
+    // "//host" would leave the site: keep redirects on this origin unless absolute http(s).
+    const safe = location.startsWith("//") ? "/" + location.replace(/^\/+/, "") : location;
+    return new Response(null, { status, headers: { Location: safe } });
+  }
+
+  render(vnode: VNode, init?: ResponseInit): Promise<Response> {
+    return this.runtime.renderPage(this, this.file, vnode, init);
+  }
+
+  next(): Promise<Response> {
+    if (this.#level >= this.chain.length) {
+      return Promise.reject(new Error("next() called outside middleware"));
+    }
+    return Promise.resolve(this.step(this.#level + 1));
+  }
+
+  /** Runs chain level `i` (the route past the last middleware); errors become error responses. */
+  step(i: number): Promise<Response> {
+    this.#level = i;
+    try {
+      const res = i === this.chain.length
+        ? this.runtime.innermost(this, this.file)
+        : this.chain[i](this);
+      return res instanceof Promise
+        ? res.catch((err) => this.runtime.renderError(this, err))
+        : Promise.resolve(res);
+    } catch (err) {
+      return this.runtime.renderError(this, err);
+    }
+  }
+}
+
+/** HEAD answers GET's status and headers without the body. */
+function headOnly(req: Request, res: Response): Response {
+  return req.method === "HEAD"
+    ? new Response(null, { status: res.status, headers: res.headers })
+    : res;
 }
