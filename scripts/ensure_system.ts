@@ -20,7 +20,7 @@ export async function ensureSystemPackages(): Promise<void> {
   }
   console.log(`Installing ${missing.join(", ")} with apt-get (needed by the tests)…`);
   await run(["apt-get", "update", "-qq"]);
-  await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing]);
+  await run(["apt-get", "install", "-y", "-qq", ...missing]);
 }
 
 function exists(path: string): boolean {
