@@ -81,12 +81,17 @@ async function shoot(page: Page, dir: string, name: string) {
 }
 
 Deno.test({
-  name: "browser: email sign-in, create org, create key, credits, key works, revoke -> 401",
+  name:
+    "browser: email sign-in, create org, create key, credits, playground video, usage, key works, revoke -> 401",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
     const smtp = await startSmtp();
-    const server = await startTestServer({ SMTP_URL: smtp.url, MAIL_FROM: "pv@example.com" });
+    const server = await startTestServer(
+      { SMTP_URL: smtp.url, MAIL_FROM: "pv@example.com" },
+      {},
+      { background: true },
+    );
     const browser = await launchBrowser();
     try {
       const dir = await screenshotDir();
@@ -140,11 +145,42 @@ Deno.test({
       ]);
       assert.notEqual(await balance(), "$0.00");
 
+      // A generation in the playground with the local model, played in the page.
+      await page.goto(server.url + "/playground", { waitUntil: "load" });
+      await page.waitForSelector("pv-island[data-hydrated]", { timeout: 10_000 });
+      await page.type("textarea[name=prompt]", "a red kite over the dunes");
+      await page.select("select[name=duration]", "2");
+      await page.click(".playground-form button[type=submit]");
+      await page.waitForFunction(
+        () => document.querySelector("[data-testid=status]")?.textContent === "completed",
+        { timeout: 60_000 },
+      );
+      const played = await page.waitForFunction(
+        () => {
+          const v = document.querySelector("video") as HTMLVideoElement | null;
+          return v && v.readyState >= 1 && v.duration > 0 ? v.duration : false;
+        },
+        { timeout: 20_000 },
+      );
+      assert.ok((await played.jsonValue() as number) > 1.5);
+      const genId = await page.$eval("[data-testid=status] + code", (e) => e.textContent);
+      assert.match(genId!, /^gen_/);
+
+      // The same generation on the usage page.
+      await page.goto(server.url + "/usage", { waitUntil: "load" });
+      const row = await page.$eval(`tr[data-id="${genId}"]`, (e) => e.textContent);
+      assert.match(row!, /completed/);
+
       const usage = () =>
         fetch(server.url + "/v1/usage", { headers: { Authorization: `Bearer ${secret}` } });
       const ok = await usage();
       assert.equal(ok.status, 200);
-      assert.ok((await ok.json()).credit_balance > 0);
+      const usageBody = await ok.json();
+      assert.ok(usageBody.credit_balance > 0);
+      assert.ok(
+        usageBody.recent_requests.some((r: { id: string }) => r.id === genId),
+        "the key sees the playground generation",
+      );
 
       await page.goto(server.url + "/keys", { waitUntil: "load" });
       await Promise.all([page.waitForNavigation(), page.click("a[aria-label='Revoke e2e key']")]);
