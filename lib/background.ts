@@ -1,7 +1,7 @@
 import type { Services } from "./services.ts";
 import type { JobHandler } from "./jobs.ts";
 import { generationJobHandlers } from "./generations/workers.ts";
-import { registerCron, sweepJobHandlers } from "./generations/sweep.ts";
+import { registerCron, SWEEP_GRACE_MS, SWEEP_JOB, sweepJobHandlers } from "./generations/sweep.ts";
 import { registerWebhookCron, webhookDeps, webhookJobHandlers } from "./webhooks/notify.ts";
 
 /** Every queue job type the process handles, by type. Add new job kinds here. */
@@ -19,6 +19,10 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
  */
 export function startBackground(services: Services, opts: { cron?: boolean } = {}): Promise<void> {
   if (opts.cron ?? true) {
+    // After a restart (a crash, say), work whose queue message died with the old process is
+    // overdue once the grace has passed: sweep then, not at whichever minute the cron fires.
+    services.jobs.enqueue({ type: SWEEP_JOB, id: "startup" }, { delayMs: SWEEP_GRACE_MS + 2_000 })
+      .catch((err) => services.log("error", "startup sweep not enqueued", { error: String(err) }));
     registerCron(services.generation).catch((err) =>
       services.log("error", "cron registration failed", { error: String(err) })
     );

@@ -29,6 +29,16 @@ export const POLL_JOB = "generation.poll";
 
 /** How long a submit claim holds off duplicate deliveries; after it the submit is retried. */
 export const SUBMIT_CLAIM_MS = 5 * 60_000;
+/** For adapters whose repeated submit costs nothing upstream (the local model). */
+export const SAFE_RESUBMIT_CLAIM_MS = 20_000;
+
+/**
+ * How long a submission claim holds: long for paid upstreams (a retry while the first attempt is
+ * merely slow could start a second paid job), short where a repeat is harmless.
+ */
+export function submitClaimMs(adapter: ProviderAdapter | undefined): number {
+  return adapter?.resubmitSafe ? SAFE_RESUBMIT_CLAIM_MS : SUBMIT_CLAIM_MS;
+}
 /**
  * How long a claimed download of a finished video holds off the sweep: longer than the storage
  * download timeout (10 minutes, lib/services.ts), so only a download that hung is stepped in on.
@@ -91,9 +101,17 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
     return;
   }
   const g0 = entry.value;
-  if (g0.submit_claimed_at !== null && now - g0.submit_claimed_at < SUBMIT_CLAIM_MS) return;
   const cand = g0.candidates[g0.attempt];
   const adapter = deps.adapters[cand.provider];
+  const claimMs = submitClaimMs(adapter);
+  if (g0.submit_claimed_at !== null && now - g0.submit_claimed_at < claimMs) {
+    // Another delivery holds the claim (or held it when its process died): look again when it
+    // expires, rather than leave a crashed submission to the minute sweep.
+    const retryIn = g0.submit_claimed_at + claimMs - now + 1_000;
+    await enqueueInAtomic(deps.kv.atomic(), { type: SUBMIT_JOB, id }, { delayMs: retryIn })
+      .commit();
+    return;
+  }
 
   // Claim the submission so a duplicate delivery does not start a second paid upstream job.
   const claim = await updateGeneration(
@@ -101,14 +119,14 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
     id,
     (g): Plan | null =>
       g.status !== "pending" || g.attempt !== g0.attempt || g.tick !== g0.tick ||
-        (g.submit_claimed_at !== null && now - g.submit_claimed_at < SUBMIT_CLAIM_MS)
+        (g.submit_claimed_at !== null && now - g.submit_claimed_at < claimMs)
         ? null
         : {
           next: {
             ...g,
             submit_claimed_at: now,
             tick: g.tick + 1,
-            next_check_at: Math.min(now + SUBMIT_CLAIM_MS, g.deadline_at),
+            next_check_at: Math.min(now + claimMs, g.deadline_at),
             attempts: [...g.attempts, {
               model: cand.model,
               provider: cand.provider,

@@ -28,6 +28,7 @@ export function createLocalProvider(opts: LocalProviderOptions = {}): ProviderAd
     name: "Pipevideo Local",
     isConfigured: () => true,
     pollIntervalMs: 200,
+    resubmitSafe: true,
 
     async submit(_upstreamModel, req, deps) {
       const jobId = newJobId();

@@ -44,6 +44,9 @@ export interface ProviderAdapter {
   isConfigured(env: ProviderDeps["env"]): boolean;
   /** How long to wait between polls before backoff. */
   pollIntervalMs: number;
+  /** True when submitting the same job twice costs nothing upstream (the local model), so a
+   * submission left by a crashed process may be retried soon rather than after a long claim. */
+  resubmitSafe?: boolean;
   /** Starts an upstream job. Never retried blindly: a retry could start a second paid job. */
   submit(upstreamModel: string, req: VideoRequest, deps: ProviderDeps): Promise<{ jobId: string }>;
   /** Asks the upstream for the job's state; network faults throw ProviderError(retryable). */
