@@ -7,6 +7,7 @@ import {
   type Route,
   routeSupports,
 } from "../catalog.ts";
+import { assertWebhookUrlAcceptable } from "../webhooks/url_policy.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import type { ProviderId, VideoRequest } from "../providers/types.ts";
 import { getBalance } from "../db/ledger.ts";
@@ -197,6 +198,10 @@ export async function createGeneration(
   input: GenerationInput,
   ctx: CreateContext = {},
 ): Promise<CreatedGeneration> {
+  // Refused up front, from the URL alone, rather than failing a day of delivery retries later.
+  if (input.webhookUrl) {
+    assertWebhookUrlAcceptable(input.webhookUrl, { allowPrivate: deps.allowPrivateUrls ?? false });
+  }
   const { options, candidates } = planCandidates(deps, input);
   const cost = Math.max(...candidates.map((c) => c.price_cents));
   const idempotencyKey = ctx.idempotencyKey || null;

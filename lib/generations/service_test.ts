@@ -453,3 +453,29 @@ Deno.test("routing: cheapest configured route, a named provider, or the first of
     "replicate",
   );
 });
+
+Deno.test("a webhook_url that can never be delivered is refused at creation, from any entry point", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const org = await fundedOrg(kv, 100);
+    const deps = testDeps(kv, "/unused", {
+      adapters: { fal: scriptedAdapter("fal", {}).adapter },
+      models: [testModel("t/one", "fal", 5)],
+      allowPrivateUrls: false, // production
+    });
+    const body = (webhook_url: string) =>
+      parseGenerationBody({ model: "t/one", prompt: "x", webhook_url });
+    for (const url of ["http://127.0.0.1/hook", "http://localhost:8080/x", "http://[::1]/"]) {
+      await assert.rejects(createGeneration(deps, org.id, body(url)), (err: BadRequest) => {
+        assert.ok(err instanceof BadRequest);
+        assert.equal(err.param, "webhook_url");
+        return true;
+      });
+    }
+    assert.equal(await getBalance(kv, org.id), 100, "nothing charged");
+    await createGeneration(deps, org.id, body("https://hooks.example.com/pv"));
+    assert.equal(await getBalance(kv, org.id), 95);
+  } finally {
+    kv.close();
+  }
+});

@@ -75,6 +75,7 @@ async function setup(opts: { webhookUrl?: string } = {}) {
   const clock = { now: () => now, advance: (ms: number) => (now += ms) };
   const { adapter } = scriptedAdapter("fal", {});
   const gen = testDeps(kv, "/unused", {
+    allowPrivateUrls: true, // receivers in these tests listen on 127.0.0.1, as in development
     adapters: { fal: adapter },
     models: [testModel("t/one", "fal", 7)],
     now: clock.now,

@@ -2,7 +2,6 @@ import { z } from "zod";
 import { define } from "../../../../utils.ts";
 import { json, readJson } from "../../../../lib/http/json.ts";
 import { parseGenerationBody } from "../../../../lib/generations/schema.ts";
-import { assertWebhookUrlAcceptable } from "../../../../lib/webhooks/url_policy.ts";
 import { createGeneration } from "../../../../lib/generations/service.ts";
 import { getBalance } from "../../../../lib/db/ledger.ts";
 import { enforceRequestLimit } from "../../../../lib/ratelimit.ts";
@@ -18,9 +17,6 @@ export const handler = define.handlers({
     const { services, org } = ctx.state;
     const limitHeaders = enforceRequestLimit(services, `org:${org!.id}`);
     const input = parseGenerationBody(await readJson(ctx.req, z.unknown()));
-    if (input.webhookUrl) {
-      assertWebhookUrlAcceptable(input.webhookUrl, { allowPrivate: !services.config.production });
-    }
     const created = await createGeneration(services.generation, org!.id, input, {
       applicationName: "playground",
     });

@@ -2,7 +2,6 @@ import { z } from "zod";
 import { define } from "../../../../utils.ts";
 import { json, parseWith, readJson } from "../../../../lib/http/json.ts";
 import { parseGenerationBody } from "../../../../lib/generations/schema.ts";
-import { assertWebhookUrlAcceptable } from "../../../../lib/webhooks/url_policy.ts";
 import {
   createGeneration,
   listGenerations,
@@ -32,9 +31,6 @@ export const handler = define.handlers({
       "X-Application-Name": h.get("X-Application-Name"),
     });
     const input = parseGenerationBody(await readJson(ctx.req, z.unknown()));
-    if (input.webhookUrl) {
-      assertWebhookUrlAcceptable(input.webhookUrl, { allowPrivate: !services.config.production });
-    }
     const created = await createGeneration(services.generation, apiKey!.orgId, input, {
       apiKeyId: apiKey!.id,
       idempotencyKey: headers["Idempotency-Key"],
