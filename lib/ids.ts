@@ -31,7 +31,3 @@ export function isId(prefix: IdPrefix, s: string): boolean {
   return s.length === prefix.length + 27 && s.startsWith(`${prefix}_`) &&
     ULID.test(s.slice(prefix.length + 1));
 }
-
-export function hasPrefix(id: string, prefix: IdPrefix): boolean {
-  return id.startsWith(`${prefix}_`) && id.length === prefix.length + 27;
-}

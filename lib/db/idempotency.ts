@@ -36,22 +36,8 @@ export type IdempotencyLookup<T> =
   | { kind: "replay"; response: T }
   | { kind: "fresh"; entry: Deno.KvEntryMaybe<IdempotencyRecord<T>> };
 
-/** Reads a key: a live record with the same hash replays, another hash is a Conflict. */
-export async function lookupIdempotency<T>(
-  kv: Deno.Kv,
-  orgId: string,
-  key: string,
-  bodyHash: string,
-  nowMs: number,
-): Promise<IdempotencyLookup<T>> {
-  return judgeIdempotency(
-    await kv.get<IdempotencyRecord<T>>(idempotencyKey(orgId, key)),
-    bodyHash,
-    nowMs,
-  );
-}
-
-/** lookupIdempotency on an entry already read (e.g. many keys read at once with getMany). */
+/** Judges an entry already read (many keys are read at once with getMany): a live record with
+ * the same hash replays, another hash is a Conflict. */
 export function judgeIdempotency<T>(
   entry: Deno.KvEntryMaybe<IdempotencyRecord<T>>,
   bodyHash: string,

@@ -1,4 +1,4 @@
-import { Conflict, NotFound } from "../errors.ts";
+import { Conflict } from "../errors.ts";
 import { newId } from "../ids.ts";
 
 /**
@@ -29,12 +29,6 @@ export function normalizeEmail(email: string): string {
 
 export async function getUser(kv: Deno.Kv, userId: string): Promise<User | null> {
   return (await kv.get<User>(userKey(userId))).value;
-}
-
-export async function requireUser(kv: Deno.Kv, userId: string): Promise<User> {
-  const user = await getUser(kv, userId);
-  if (!user) throw new NotFound("No such user", "user");
-  return user;
 }
 
 export async function getUserByEmail(kv: Deno.Kv, email: string): Promise<User | null> {

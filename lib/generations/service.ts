@@ -1,12 +1,4 @@
-import {
-  type Cents,
-  findModel as findCatalogModel,
-  type Model,
-  MODELS,
-  priceOn,
-  type Route,
-  routeSupports,
-} from "../catalog.ts";
+import { type Cents, type Model, MODELS, priceOn, type Route, routeSupports } from "../catalog.ts";
 import { assertWebhookUrlAcceptable } from "../webhooks/url_policy.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import type { ProviderId, VideoRequest } from "../providers/types.ts";
@@ -158,7 +150,7 @@ export function planCandidates(
   const catalog = deps.models ?? MODELS;
   const param = input.models.length > 1 ? "models" : "model";
   const models = input.models.map((slug) => {
-    const m = deps.models ? catalog.find((x) => x.slug === slug) : findCatalogModel(slug);
+    const m = catalog.find((x) => x.slug === slug);
     if (!m) throw new BadRequest(`Unknown model ${slug}`, param, "model_not_found");
     return m;
   });
