@@ -48,6 +48,8 @@ const schema = z.object({
   RUNWAYML_BASE_URL: url.default("https://api.dev.runwayml.com"),
   LUMAAI_API_KEY: optional,
   LUMAAI_BASE_URL: url.default("https://api.lumalabs.ai"),
+  // How long the MCP generate_video tool waits for the video before answering with the id to poll.
+  MCP_WAIT_SECONDS: z.coerce.number().int().min(0).max(300).default(50),
 });
 
 export type Env = z.infer<typeof schema>;

@@ -95,3 +95,11 @@ export function parseGenerationBody(body: unknown): GenerationInput {
     metadata: b.metadata,
   });
 }
+
+/** The query of GET /v1/video/generations (and the list_generations MCP tool's arguments). */
+export const generationListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().max(1000).optional(),
+  status: z.enum(["pending", "processing", "completed", "failed", "cancelled"]).optional(),
+  model: z.string().trim().min(1).max(200).optional(),
+});

@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { define } from "../../../../utils.ts";
 import { json, parseWith, readJson } from "../../../../lib/http/json.ts";
-import { parseGenerationBody } from "../../../../lib/generations/schema.ts";
+import {
+  generationListQuerySchema,
+  parseGenerationBody,
+} from "../../../../lib/generations/schema.ts";
 import {
   createGeneration,
   listGenerations,
@@ -12,13 +15,6 @@ const headersSchema = z.object({
   "Idempotency-Key": z.string().trim().min(1, "must not be empty")
     .max(255, "must be at most 255 characters").nullable(),
   "X-Application-Name": z.string().trim().max(256, "must be at most 256 characters").nullable(),
-});
-
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z.string().max(1000).optional(),
-  status: z.enum(["pending", "processing", "completed", "failed", "cancelled"]).optional(),
-  model: z.string().trim().min(1).max(200).optional(),
 });
 
 export const handler = define.handlers({
@@ -45,7 +41,7 @@ export const handler = define.handlers({
    */
   async GET(ctx) {
     const { services, apiKey } = ctx.state;
-    const q = parseWith(listQuery, Object.fromEntries(ctx.url.searchParams));
+    const q = parseWith(generationListQuerySchema, Object.fromEntries(ctx.url.searchParams));
     const page = await listGenerations(services.kv, apiKey!.orgId, q);
     const { publicUrl, secretKey } = services.config;
     const nowMs = services.now();

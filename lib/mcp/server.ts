@@ -1,0 +1,315 @@
+import { z } from "zod";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type {
+  CallToolResult,
+  ServerNotification,
+  ServerRequest,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { Services } from "../services.ts";
+import { getModelDetail, listModels } from "../models.ts";
+import {
+  type ApiGeneration,
+  cancelGeneration,
+  createGeneration,
+  getGeneration,
+  getUsage,
+  listGenerations,
+  toApiGeneration,
+} from "../generations/service.ts";
+import type { GenerationRecord } from "../db/generations.ts";
+import {
+  generationBodySchema,
+  generationListQuerySchema,
+  parseGenerationBody,
+} from "../generations/schema.ts";
+import {
+  generationListSchema,
+  generationSchema,
+  modelDetailSchema,
+  modelListSchema,
+  usageSchema,
+} from "../openapi.ts";
+import { logIfUnexpected, toApiError } from "../http/errors.ts";
+import { enforceRequestLimit } from "../ratelimit.ts";
+import {
+  generationListText,
+  generationText,
+  modelDetailText,
+  modelListText,
+  usageText,
+} from "./text.ts";
+
+/**
+ * Pipevideo's MCP server: the /v1 API as MCP tools, for the organization of one API key. Every
+ * tool calls the same lib/ function as its /v1 route, so validation, pricing, charges, refunds,
+ * spend controls and the per-key rate limit are the REST API's own. Built per HTTP request
+ * (stateless transport), so nothing lives in process memory between requests.
+ */
+
+export interface McpCaller {
+  orgId: string;
+  keyId: string;
+}
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+export const MODELS_RESOURCE_URI = "pipevideo://models";
+/** How often generate_video re-reads the generation while it waits. */
+const WAIT_POLL_MS = 500;
+const STEP: Record<ApiGeneration["status"], number> = {
+  pending: 1,
+  processing: 2,
+  completed: 3,
+  failed: 3,
+  cancelled: 3,
+};
+
+const idArgs = z.object({ id: z.string().trim().min(1).max(100).describe("The gen_… id") });
+
+/** generate_video's arguments: the existing client's, from the /v1 request body schema. */
+const generateVideoArgs = generationBodySchema.pick({
+  model: true,
+  prompt: true,
+  provider: true,
+  duration: true,
+  aspect_ratio: true,
+  resolution: true,
+  image_url: true,
+}).required({ model: true });
+
+export function buildMcpServer(services: Services, caller: McpCaller): McpServer {
+  const { kv, config } = services;
+  const server = new McpServer(
+    { name: "pipevideo", title: "Pipevideo", version: "1.0.0" },
+    {
+      instructions: "Generate videos with many models through one gateway. list_models shows " +
+        "the models and prices; generate_video charges prepaid credits at submission and " +
+        "refunds failed or cancelled generations; get_usage shows the balance.",
+    },
+  );
+
+  const apiGeneration = (g: GenerationRecord) =>
+    toApiGeneration(g, {
+      publicUrl: config.publicUrl,
+      secretKey: config.secretKey,
+      nowMs: services.now(),
+    });
+
+  /** One tool call counts as one /v1 request; an API error becomes an isError result. */
+  const tool =
+    <A>(name: string, run: (args: A, extra: Extra) => Promise<CallToolResult>) =>
+    async (args: A, extra: Extra): Promise<CallToolResult> => {
+      try {
+        enforceRequestLimit(services, caller.keyId);
+        return await run(args, extra);
+      } catch (err) {
+        logIfUnexpected(services.log, err, { path: "/mcp", tool: name, org_id: caller.orgId });
+        return { content: [{ type: "text", text: toApiError(err).body.message }], isError: true };
+      }
+    };
+
+  server.registerTool(
+    "list_models",
+    {
+      title: "List video models",
+      description: "Lists the video models this gateway offers: name, slug, maker, family, " +
+        "provider routes, capabilities and price per second or per video.",
+      outputSchema: modelListSchema,
+      annotations: { readOnlyHint: true },
+    },
+    tool("list_models", () => {
+      const models = listModels(services);
+      return Promise.resolve({
+        content: [{ type: "text", text: modelListText(models) }],
+        structuredContent: modelListSchema.parse({ models }),
+      });
+    }),
+  );
+
+  server.registerTool(
+    "get_model",
+    {
+      title: "Get a video model",
+      description: "One model's details (maker, family, routes, capabilities, pricing) and its " +
+        "metrics over the last 7 days: requests, success rate and latency.",
+      inputSchema: z.object({
+        slug: z.string().trim().min(1).max(200).describe("maker/model, e.g. google/veo-3.1"),
+      }),
+      outputSchema: modelDetailSchema,
+      annotations: { readOnlyHint: true },
+    },
+    tool("get_model", async ({ slug }: { slug: string }) => {
+      const detail = await getModelDetail(services, slug);
+      return {
+        content: [{ type: "text", text: modelDetailText(detail) }],
+        structuredContent: modelDetailSchema.parse(detail),
+      };
+    }),
+  );
+
+  server.registerTool(
+    "generate_video",
+    {
+      title: "Generate a video",
+      description: "Submits a video generation (charged at submission, refunded if it fails) and " +
+        `waits up to ${config.MCP_WAIT_SECONDS} seconds for the video, reporting progress. ` +
+        "Returns the video URL when done, else the id to check later with get_generation.",
+      inputSchema: generateVideoArgs,
+      outputSchema: generationSchema,
+      annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
+    },
+    tool("generate_video", async (args: z.infer<typeof generateVideoArgs>, extra) => {
+      const created = await createGeneration(
+        services.generation,
+        caller.orgId,
+        parseGenerationBody(args),
+        { apiKeyId: caller.keyId, applicationName: "mcp" },
+      );
+      const g = await waitForGeneration(created.id, extra);
+      return generationResult(await apiGeneration(g));
+    }),
+  );
+
+  server.registerTool(
+    "get_generation",
+    {
+      title: "Get a generation",
+      description: "A generation's status, video URL, cost and latency.",
+      inputSchema: idArgs,
+      outputSchema: generationSchema,
+      annotations: { readOnlyHint: true },
+    },
+    tool("get_generation", async ({ id }: { id: string }) => {
+      return generationResult(await apiGeneration(await getGeneration(kv, caller.orgId, id)));
+    }),
+  );
+
+  server.registerTool(
+    "cancel_generation",
+    {
+      title: "Cancel a generation",
+      description: "Cancels a pending or processing generation and refunds its charge.",
+      inputSchema: idArgs,
+      outputSchema: generationSchema,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+    },
+    tool("cancel_generation", async ({ id }: { id: string }) => {
+      return generationResult(
+        await apiGeneration(await cancelGeneration(services.generation, caller.orgId, id)),
+      );
+    }),
+  );
+
+  server.registerTool(
+    "list_generations",
+    {
+      title: "List generations",
+      description: "The organization's generations, newest first, optionally filtered by status " +
+        "or model; pass next_cursor back as cursor for the next page.",
+      inputSchema: generationListQuerySchema,
+      outputSchema: generationListSchema,
+      annotations: { readOnlyHint: true },
+    },
+    tool("list_generations", async (args: z.infer<typeof generationListQuerySchema>) => {
+      const page = await listGenerations(kv, caller.orgId, args);
+      const out = {
+        data: await Promise.all(page.data.map(apiGeneration)),
+        next_cursor: page.next_cursor,
+      };
+      return {
+        content: [{ type: "text", text: generationListText(out) }],
+        structuredContent: generationListSchema.parse(out),
+      };
+    }),
+  );
+
+  server.registerTool(
+    "get_usage",
+    {
+      title: "Get usage and balance",
+      description: "The organization's credit balance, request totals and recent requests.",
+      outputSchema: usageSchema,
+      annotations: { readOnlyHint: true },
+    },
+    tool("get_usage", async () => {
+      const usage = await getUsage(kv, caller.orgId, services.now());
+      return {
+        content: [{ type: "text", text: usageText(usage) }],
+        structuredContent: usageSchema.parse(usage),
+      };
+    }),
+  );
+
+  server.registerResource("models", MODELS_RESOURCE_URI, {
+    title: "Model catalog",
+    description: "Every model this gateway offers, as GET /v1/models returns it.",
+    mimeType: "application/json",
+  }, (uri: URL) => {
+    enforceRequestLimit(services, caller.keyId);
+    return {
+      contents: [{
+        uri: uri.href,
+        mimeType: "application/json",
+        text: JSON.stringify({ models: listModels(services) }),
+      }],
+    };
+  });
+
+  /**
+   * Re-reads the generation until it ends, the wait bound passes or the client goes away,
+   * sending a progress notification on each status change when the client asked for progress.
+   */
+  async function waitForGeneration(id: string, extra: Extra): Promise<GenerationRecord> {
+    const token = extra._meta?.progressToken;
+    const polls = Math.ceil((config.MCP_WAIT_SECONDS * 1000) / WAIT_POLL_MS);
+    let seen: string | null = null;
+    for (let i = 0;; i++) {
+      const g = await getGeneration(kv, caller.orgId, id);
+      if (g.status !== seen && token !== undefined) {
+        await extra.sendNotification({
+          method: "notifications/progress",
+          params: {
+            progressToken: token,
+            progress: STEP[g.status],
+            total: 3,
+            message: `Generation ${id} is ${g.status}`,
+          },
+        });
+      }
+      seen = g.status;
+      if (STEP[g.status] === 3 || i >= polls || extra.signal.aborted) return g;
+      await delay(WAIT_POLL_MS, extra.signal);
+    }
+  }
+
+  return server;
+}
+
+/** A generation as a tool result; a finished video also comes as a resource link. */
+function generationResult(g: ApiGeneration): CallToolResult {
+  const content: CallToolResult["content"] = [{ type: "text", text: generationText(g) }];
+  if (g.output_url) {
+    content.push({
+      type: "resource_link",
+      uri: g.output_url,
+      name: `${g.id}.mp4`,
+      title: `Video of ${g.id}`,
+      description: "Signed URL of the MP4; it expires, call get_generation for a fresh one",
+      mimeType: "video/mp4",
+    });
+  }
+  return { content, structuredContent: generationSchema.parse(g) };
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
