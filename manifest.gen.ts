@@ -34,24 +34,25 @@ import * as $30 from "./routes/auth/[provider]/callback.ts";
 import * as $31 from "./routes/auth/[provider]/index.ts";
 import * as $32 from "./routes/auth/magic.tsx";
 import * as $33 from "./routes/docs/index.tsx";
-import * as $34 from "./routes/files/videos/[file].ts";
-import * as $35 from "./routes/healthz.ts";
-import * as $36 from "./routes/index.tsx";
-import * as $37 from "./routes/invites/[token].tsx";
-import * as $38 from "./routes/login.tsx";
-import * as $39 from "./routes/logout.ts";
-import * as $40 from "./routes/mcp.ts";
-import * as $41 from "./routes/models/index.tsx";
-import * as $42 from "./routes/openapi.json.ts";
-import * as $43 from "./routes/v1/_error.ts";
-import * as $44 from "./routes/v1/_middleware.ts";
-import * as $45 from "./routes/v1/models/[...slug].ts";
-import * as $46 from "./routes/v1/models/index.ts";
-import * as $47 from "./routes/v1/usage.ts";
-import * as $48 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $49 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $50 from "./routes/v1/video/generations/index.ts";
-import * as $51 from "./routes/v1/webhooks/secret.ts";
+import * as $34 from "./routes/docs/mcp.tsx";
+import * as $35 from "./routes/files/videos/[file].ts";
+import * as $36 from "./routes/healthz.ts";
+import * as $37 from "./routes/index.tsx";
+import * as $38 from "./routes/invites/[token].tsx";
+import * as $39 from "./routes/login.tsx";
+import * as $40 from "./routes/logout.ts";
+import * as $41 from "./routes/mcp.ts";
+import * as $42 from "./routes/models/index.tsx";
+import * as $43 from "./routes/openapi.json.ts";
+import * as $44 from "./routes/v1/_error.ts";
+import * as $45 from "./routes/v1/_middleware.ts";
+import * as $46 from "./routes/v1/models/[...slug].ts";
+import * as $47 from "./routes/v1/models/index.ts";
+import * as $48 from "./routes/v1/usage.ts";
+import * as $49 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $50 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $51 from "./routes/v1/video/generations/index.ts";
+import * as $52 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CopyButton.tsx";
 import * as $i1 from "./islands/Playground.tsx";
 import * as $i2 from "./islands/PriceEstimator.tsx";
@@ -95,24 +96,25 @@ const manifest: Manifest = {
     "./routes/auth/[provider]/index.ts": $31,
     "./routes/auth/magic.tsx": $32,
     "./routes/docs/index.tsx": $33,
-    "./routes/files/videos/[file].ts": $34,
-    "./routes/healthz.ts": $35,
-    "./routes/index.tsx": $36,
-    "./routes/invites/[token].tsx": $37,
-    "./routes/login.tsx": $38,
-    "./routes/logout.ts": $39,
-    "./routes/mcp.ts": $40,
-    "./routes/models/index.tsx": $41,
-    "./routes/openapi.json.ts": $42,
-    "./routes/v1/_error.ts": $43,
-    "./routes/v1/_middleware.ts": $44,
-    "./routes/v1/models/[...slug].ts": $45,
-    "./routes/v1/models/index.ts": $46,
-    "./routes/v1/usage.ts": $47,
-    "./routes/v1/video/generations/[id]/cancel.ts": $48,
-    "./routes/v1/video/generations/[id]/index.ts": $49,
-    "./routes/v1/video/generations/index.ts": $50,
-    "./routes/v1/webhooks/secret.ts": $51,
+    "./routes/docs/mcp.tsx": $34,
+    "./routes/files/videos/[file].ts": $35,
+    "./routes/healthz.ts": $36,
+    "./routes/index.tsx": $37,
+    "./routes/invites/[token].tsx": $38,
+    "./routes/login.tsx": $39,
+    "./routes/logout.ts": $40,
+    "./routes/mcp.ts": $41,
+    "./routes/models/index.tsx": $42,
+    "./routes/openapi.json.ts": $43,
+    "./routes/v1/_error.ts": $44,
+    "./routes/v1/_middleware.ts": $45,
+    "./routes/v1/models/[...slug].ts": $46,
+    "./routes/v1/models/index.ts": $47,
+    "./routes/v1/usage.ts": $48,
+    "./routes/v1/video/generations/[id]/cancel.ts": $49,
+    "./routes/v1/video/generations/[id]/index.ts": $50,
+    "./routes/v1/video/generations/index.ts": $51,
+    "./routes/v1/webhooks/secret.ts": $52,
   },
   islands: {
     "./islands/CopyButton.tsx": $i0,

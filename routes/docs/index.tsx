@@ -58,6 +58,7 @@ export default define.page<typeof handler>(function Docs({ data }) {
         <p class="eyebrow">On this page</p>
         {SECTIONS.map(([id, title]) => <a key={id} href={`#${id}`}>{title}</a>)}
         <a href="/openapi.json">openapi.json</a>
+        <a href="/docs/mcp">MCP (AI agents)</a>
       </nav>
       <article class="docs-body">
         <p class="eyebrow">Documentation</p>

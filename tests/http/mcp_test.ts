@@ -13,6 +13,7 @@ import { localProvider } from "../../lib/providers/local.ts";
 import type { ProviderAdapter } from "../../lib/providers/types.ts";
 import { revokeApiKey } from "../../lib/db/apikeys.ts";
 import { verifyLedger } from "../../lib/db/ledger.ts";
+import { mcpClientSnippets } from "../../lib/mcp/docs.ts";
 import { allLedger, call, fundedOrg, waitFor } from "./api_fixtures.ts";
 
 /** The SDK's own client over real HTTP, authenticated with an API key like any MCP host. */
@@ -506,4 +507,31 @@ Deno.test({
       await server.close();
     }
   },
+});
+
+Deno.test("the MCP docs page gives working client configs for this server's /mcp", async () => {
+  const server = await startTestServer({ PUBLIC_URL: "https://videos.example.com" });
+  const { key } = await fundedOrg(server.services, 10);
+  const client = await connect(server, key);
+  try {
+    const res = await fetch(`${server.url}/docs/mcp`);
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    const endpoint = "https://videos.example.com/mcp";
+    assert.ok(html.includes(`claude mcp add --transport http pipevideo ${endpoint}`));
+    for (const { name } of (await client.listTools()).tools) {
+      assert.ok(html.includes(`<code>${name}</code>`), `${name} is not documented`);
+    }
+    const s = mcpClientSnippets("https://videos.example.com");
+    assert.equal(JSON.parse(s.cursor).mcpServers.pipevideo.url, endpoint);
+    assert.equal(JSON.parse(s.vscode).servers.pipevideo.url, endpoint);
+    assert.ok(JSON.parse(s.claudeDesktop).mcpServers.pipevideo.args.includes(endpoint));
+    // The docs index links here, and the 401's metadata names this page.
+    assert.ok((await (await fetch(`${server.url}/docs`)).text()).includes('href="/docs/mcp"'));
+    const meta = await call(server.url, "GET", "/.well-known/oauth-protected-resource/mcp");
+    assert.equal(meta.body.resource_documentation, "https://videos.example.com/docs/mcp");
+  } finally {
+    await client.close();
+    await server.close();
+  }
 });
