@@ -401,6 +401,21 @@ Deno.test("a missing, unknown or revoked key is a 401 with WWW-Authenticate", as
     assert.equal((await post(`Bearer ${key}`)).status, 401);
     await assert.rejects(connect(server, key));
 
+    // A browser page of another site cannot drive /mcp (DNS rebinding), even with a key.
+    const { key: liveKey } = await fundedOrg(server.services, 0);
+    const crossSite = await fetch(`${server.url}/mcp`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${liveKey}`,
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+        Origin: "http://evil.example",
+      },
+      body: JSON.stringify(init),
+    });
+    assert.equal(crossSite.status, 403);
+    await crossSite.body?.cancel();
+
     // Without sessions there is nothing to stream or delete.
     assert.equal((await fetch(`${server.url}/mcp`)).status, 405);
   } finally {
@@ -534,4 +549,51 @@ Deno.test("the MCP docs page gives working client configs for this server's /mcp
     await client.close();
     await server.close();
   }
+});
+
+Deno.test({
+  name: "no session state: one client's requests alternate between two instances sharing a KV",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "pipevideo-mcp-" });
+    const env = { DENO_KV_PATH: `${dir}/kv.sqlite`, MCP_WAIT_SECONDS: "30" };
+    const a = await startTestServer(env, {}, { background: true });
+    const b = await startTestServer(env);
+    const { key } = await fundedOrg(a.services, 100);
+    // Round robin, as a load balancer might: initialize on one, tools/list on the other, …
+    let n = 0;
+    const hosts: string[] = [];
+    const roundRobin = (url: string | URL, init?: RequestInit) => {
+      const base = [a.url, b.url][n++ % 2];
+      hosts.push(base);
+      const u = new URL(url);
+      return fetch(base + u.pathname + u.search, init);
+    };
+    const client = new Client({ name: "pipevideo-test", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${a.url}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${key}` } },
+        fetch: roundRobin,
+      }),
+    );
+    try {
+      assert.equal((await client.listTools()).tools.length, 7);
+      const done = await callTool(client, "generate_video", {
+        model: "local/preview",
+        prompt: "two instances",
+        duration: 1,
+        resolution: "360p",
+      });
+      assert.equal(structured(done).status, "completed", textOf(done));
+      const again = await callTool(client, "get_generation", { id: structured(done).id });
+      assert.equal(structured(again).status, "completed");
+      const usage = await callTool(client, "get_usage");
+      assert.equal(structured(usage).credit_balance, 99);
+      assert.ok(hosts.includes(a.url) && hosts.includes(b.url), JSON.stringify(hosts));
+    } finally {
+      await client.close();
+      await b.close();
+      await a.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
