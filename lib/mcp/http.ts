@@ -29,7 +29,29 @@ export async function handleMcpRequest(services: Services, req: Request): Promis
     maxRequestBodySize: services.config.MAX_BODY_BYTES,
   });
   await server.connect(transport);
-  return await transport.handleRequest(req);
+  return closeWhenAbandoned(await transport.handleRequest(req), () => transport.close());
+}
+
+/**
+ * A client that goes away cancels the response stream; closing the transport then aborts its
+ * tool handlers, so generate_video stops waiting for a reader that is gone. (The transport's own
+ * stream cancel only drops its bookkeeping; req.signal would also fire on every success.)
+ */
+function closeWhenAbandoned(res: Response, close: () => Promise<void>): Response {
+  if (!res.body) return res;
+  const reader = res.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel(reason) {
+      await close();
+      await reader.cancel(reason);
+    },
+  });
+  return new Response(body, res);
 }
 
 /** Where a client learns how to authenticate to /mcp (RFC 9728, as MCP authorization asks). */

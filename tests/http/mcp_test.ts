@@ -597,3 +597,59 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a client that disconnects stops generate_video's wait", async () => {
+  // Counts reads of generation records; without workers only the tool's wait loop reads them.
+  const real = await Deno.openKv(":memory:");
+  let reads = 0;
+  const kv = new Proxy(real, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === "get") {
+        return (key: Deno.KvKey, ...rest: unknown[]) => {
+          if (key.some((part) => String(part).startsWith("gen_"))) reads++;
+          // deno-lint-ignore no-explicit-any
+          return (value as any).call(target, key, ...rest);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const server = await startTestServer({ MCP_WAIT_SECONDS: "30" }, { kv });
+  const { key } = await fundedOrg(server.services, 10);
+  try {
+    const abort = new AbortController();
+    const res = await fetch(`${server.url}/mcp`, {
+      method: "POST",
+      signal: abort.signal,
+      headers: {
+        Authorization: `Bearer ${key}`,
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: {
+          name: "generate_video",
+          arguments: { model: "local/preview", prompt: "never finishes", duration: 1 },
+          _meta: { progressToken: "p1" },
+        },
+      }),
+    });
+    assert.equal(res.status, 200);
+    // The first progress event (pending) proves the wait has begun; then the client leaves.
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    assert.match(first, /notifications\/progress/);
+    abort.abort();
+    await reader.cancel().catch(() => {});
+    await new Promise((r) => setTimeout(r, 300)); // let the abort reach the server
+    const before = reads;
+    await new Promise((r) => setTimeout(r, 1500)); // three poll intervals
+    assert.equal(reads, before, "the wait loop kept reading after the client left");
+  } finally {
+    await server.close();
+  }
+});
