@@ -266,6 +266,7 @@ export function buildMcpServer(services: Services, caller: McpCaller): McpServer
     let seen: string | null = null;
     for (let i = 0;; i++) {
       const g = await getGeneration(kv, caller.orgId, id);
+      if (extra.signal.aborted) return g; // the client left: nobody to notify or answer
       if (g.status !== seen && token !== undefined) {
         await extra.sendNotification({
           method: "notifications/progress",
@@ -278,7 +279,7 @@ export function buildMcpServer(services: Services, caller: McpCaller): McpServer
         });
       }
       seen = g.status;
-      if (STEP[g.status] === 3 || i >= polls || extra.signal.aborted) return g;
+      if (STEP[g.status] === 3 || i >= polls) return g;
       await delay(WAIT_POLL_MS, extra.signal);
     }
   }

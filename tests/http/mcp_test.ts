@@ -649,6 +649,8 @@ Deno.test("a client that disconnects stops generate_video's wait", async () => {
     const before = reads;
     await new Promise((r) => setTimeout(r, 1500)); // three poll intervals
     assert.equal(reads, before, "the wait loop kept reading after the client left");
+    // Leaving is normal, not an error worth a log line.
+    assert.deepEqual(server.logs.filter((l) => l.level === "error"), []);
   } finally {
     await server.close();
   }
