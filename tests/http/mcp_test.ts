@@ -466,23 +466,26 @@ Deno.test({
       { model: "local/preview", prompt: "too expensive", duration: 10, resolution: "1080p" },
     ];
     try {
-      const viaRest: (string | number)[] = [];
+      // Each request's outcome: the generation id, or the error message.
+      const viaRest: string[] = [];
       for (const body of requests) {
         const r = await call(server.url, "POST", "/v1/video/generations", { key: rest.key, body });
-        viaRest.push(r.status === 200 ? r.body.id : r.status);
+        viaRest.push(r.status === 200 ? r.body.id : `${r.status} ${r.body.message}`);
       }
-      const viaMcp: (string | number)[] = [];
+      const viaMcp: string[] = [];
       for (const body of requests) {
         const r = await callTool(client, "generate_video", body);
-        viaMcp.push(r.isError ? 402 : structured(r).id);
+        viaMcp.push(r.isError ? `402 ${textOf(r)}` : structured(r).id);
       }
-      assert.equal(viaRest[2], 402);
-      assert.equal(viaMcp[2], 402);
+      const poor =
+        "402 Insufficient credits: this request costs 30 cents and the balance is 5 cents";
+      assert.equal(viaRest[2], poor);
+      assert.equal(viaMcp[2], poor);
       await call(server.url, "POST", `/v1/video/generations/${viaRest[1]}/cancel`, {
         key: rest.key,
       });
       await callTool(client, "cancel_generation", { id: viaMcp[1] });
-      for (const [key, id] of [[rest.key, viaRest[0]], [mcp.key, viaMcp[0]]] as const) {
+      for (const [key, id] of [[rest.key, viaRest[0]], [mcp.key, viaMcp[0]]]) {
         await waitFor(
           async () => {
             const g = await call(server.url, "GET", `/v1/video/generations/${id}`, {
