@@ -230,6 +230,7 @@ export async function createGeneration(
   });
   return await submitCharged(deps, orgId, {
     cost,
+    apiKeyId: ctx.apiKeyId ?? null,
     idempotencyKey,
     bodyHash,
     reason: `Generation on ${candidates.map((c) => c.model).join(" → ")}`,

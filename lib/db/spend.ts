@@ -1,0 +1,112 @@
+import type { Cents } from "../catalog.ts";
+import { type LimitReset, periodsOf } from "../spend/period.ts";
+
+/**
+ * Spend counters and an org's spend settings. Counters are Deno.KvU64 that only grow:
+ * `charged` moves at submission (in the charge's commit), `refunded` in the commit that refunds,
+ * so spent = charged − refunded and a refund never needs to read. Per key they are kept for every
+ * period (all time, the UTC day, week and month), so changing a key's reset period takes effect
+ * on counters that already exist.
+ */
+
+export type Counter = "charged" | "refunded" | "requests";
+
+export const keySpendKey = (keyId: string, period: string, c: Counter): Deno.KvKey => [
+  "key_spend",
+  keyId,
+  period,
+  c,
+];
+export const orgSpendKey = (orgId: string, period: string, c: Counter): Deno.KvKey => [
+  "org_spend",
+  orgId,
+  period,
+  c,
+];
+export const spendSettingsKey = (orgId: string): Deno.KvKey => ["spend_settings", orgId];
+
+/** Org-wide spend controls (all optional; null = off). */
+export interface SpendSettings {
+  /** Cap on generation spend per UTC calendar month. */
+  monthly_budget_cents: Cents | null;
+  /** A debit that takes the balance below this fires one `balance.low` alert. */
+  low_balance_cents: Cents | null;
+  updated_at: number;
+}
+
+export const NO_SETTINGS: SpendSettings = {
+  monthly_budget_cents: null,
+  low_balance_cents: null,
+  updated_at: 0,
+};
+
+export const u64 = (e: Deno.KvEntryMaybe<Deno.KvU64>): number =>
+  e.value === null ? 0 : Number(e.value.value);
+
+export async function getSpendSettings(kv: Deno.Kv, orgId: string): Promise<SpendSettings> {
+  return (await kv.get<SpendSettings>(spendSettingsKey(orgId))).value ?? NO_SETTINGS;
+}
+
+export async function setSpendSettings(
+  kv: Deno.Kv,
+  orgId: string,
+  patch: Partial<Omit<SpendSettings, "updated_at">>,
+  nowMs: number,
+): Promise<SpendSettings> {
+  for (;;) {
+    const cur = await kv.get<SpendSettings>(spendSettingsKey(orgId));
+    const next = { ...NO_SETTINGS, ...cur.value, ...patch, updated_at: nowMs };
+    if ((await kv.atomic().check(cur).set(cur.key, next).commit()).ok) return next;
+  }
+}
+
+/** Spent cents (charged − refunded, never below 0) and requests of a key in one period. */
+export interface PeriodUsage {
+  spent_cents: Cents;
+  requests: number;
+}
+
+export async function getKeyPeriodUsage(
+  kv: Deno.Kv,
+  keyId: string,
+  period: string,
+): Promise<PeriodUsage> {
+  const [c, r, n] = await kv.getMany<Deno.KvU64[]>([
+    keySpendKey(keyId, period, "charged"),
+    keySpendKey(keyId, period, "refunded"),
+    keySpendKey(keyId, period, "requests"),
+  ]);
+  return { spent_cents: Math.max(0, u64(c) - u64(r)), requests: u64(n) };
+}
+
+export async function getOrgMonthSpent(kv: Deno.Kv, orgId: string, month: string) {
+  const [c, r] = await kv.getMany<Deno.KvU64[]>([
+    orgSpendKey(orgId, month, "charged"),
+    orgSpendKey(orgId, month, "refunded"),
+  ]);
+  return Math.max(0, u64(c) - u64(r));
+}
+
+/**
+ * Gives back the allowance of a refunded charge, in the refund's own commit (so exactly once):
+ * to every period of the key and the org month the charge was made in (`chargedAtMs`).
+ */
+export function addSpendRefundMutations(
+  a: Deno.AtomicOperation,
+  g: { org_id: string; api_key_id: string | null; created_at: number },
+  cents: Cents,
+): void {
+  if (cents <= 0) return;
+  const periods = periodsOf(g.created_at);
+  if (g.api_key_id) {
+    for (const p of periods) a.sum(keySpendKey(g.api_key_id, p, "refunded"), BigInt(cents));
+  }
+  a.sum(orgSpendKey(g.org_id, monthOf(periods), "refunded"), BigInt(cents));
+}
+
+/** The month id among periodsOf()'s ids. */
+export function monthOf(periods: string[]): string {
+  return periods.find((p) => p.startsWith("m"))!;
+}
+
+export type { LimitReset };
