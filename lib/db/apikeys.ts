@@ -135,6 +135,11 @@ export async function authenticateKey(
   return { key, also };
 }
 
+/** A key by id, or null. */
+export async function getApiKey(kv: Deno.Kv, keyId: string): Promise<ApiKey | null> {
+  return (await loadKey(kv, keyId))?.value ?? null;
+}
+
 async function loadKey(kv: Deno.Kv, keyId: string) {
   const hash = (await kv.get<string>(keyKey(keyId))).value;
   return hash ? await kv.get<ApiKey>(byHashKey(hash)) : null;
