@@ -110,3 +110,42 @@ export function monthOf(periods: string[]): string {
 }
 
 export type { LimitReset };
+
+/**
+ * A debit that took the balance below a threshold, recorded in that debit's commit. Its id is
+ * derived from the balance state the debit was checked against, so it names one crossing.
+ */
+export interface BalanceCrossing {
+  id: string;
+  org_id: string;
+  kind: "low_balance";
+  balance_cents: Cents;
+  threshold_cents: Cents;
+  created_at: number;
+  /** Set when the admins' email is being (or was) sent. */
+  mailed_at: number | null;
+}
+
+export const crossingKey = (id: string): Deno.KvKey => ["balance_crossing", id];
+export const orgCrossingKey = (orgId: string, id: string): Deno.KvKey => [
+  "org_balance_crossings",
+  orgId,
+  id,
+];
+
+/** The org's crossings, newest first. */
+export async function listCrossings(kv: Deno.Kv, orgId: string, limit = 20) {
+  const ids: string[] = [];
+  for await (
+    const e of kv.list<string>({ prefix: ["org_balance_crossings", orgId] }, {
+      reverse: true,
+      limit,
+    })
+  ) ids.push(e.value);
+  const out: BalanceCrossing[] = [];
+  for (let i = 0; i < ids.length; i += 10) {
+    const es = await kv.getMany<BalanceCrossing[]>(ids.slice(i, i + 10).map(crossingKey));
+    for (const e of es) if (e.value) out.push(e.value);
+  }
+  return out;
+}

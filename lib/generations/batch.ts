@@ -18,6 +18,7 @@ import {
 import { addRequestUsage } from "../db/usage.ts";
 import { enqueueInAtomic } from "../jobs.ts";
 import { readSpendGuard } from "../spend/guard.ts";
+import { addBalanceCrossings } from "../spend/crossing.ts";
 
 /**
  * Group commit of submissions per organization (DESIGN.md, "Money"). Debits of one org must not
@@ -283,7 +284,17 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
       outcomes.push({ ok: true, value: response });
     }
     if (created === 0) return outcomes; // all refused or replayed: nothing to write
-    if (debits.length > 0) addDebitsMutations(a, orgId, balance, debits, now);
+    if (debits.length > 0) {
+      addDebitsMutations(a, orgId, balance, debits, now);
+      addBalanceCrossings(a, {
+        orgId,
+        settings: spend.settings,
+        before: balanceOf(balance),
+        after: running,
+        versionstamp: balance.versionstamp,
+        nowMs: now,
+      });
+    }
     spend.addMutations(a);
     await submitBatch?.beforeCommit?.({ attempt, size: batch.length });
     if (await landed(kv, a, firstId!)) return outcomes;
