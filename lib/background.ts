@@ -4,6 +4,7 @@ import { generationJobHandlers } from "./generations/workers.ts";
 import { registerCron, SWEEP_GRACE_MS, SWEEP_JOB, sweepJobHandlers } from "./generations/sweep.ts";
 import { registerWebhookCron, webhookDeps, webhookJobHandlers } from "./webhooks/notify.ts";
 import { alertDeps, alertJobHandlers } from "./spend/alerts.ts";
+import { autoTopupDeps, autoTopupJobHandlers } from "./billing/autotopup.ts";
 
 /** Every queue job type the process handles, by type. Add new job kinds here. */
 export function jobHandlers(services: Services): Record<string, JobHandler> {
@@ -12,6 +13,7 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
     ...sweepJobHandlers(services.generation),
     ...webhookJobHandlers(webhookDeps(services)),
     ...alertJobHandlers(alertDeps(services)),
+    ...autoTopupJobHandlers(autoTopupDeps(services)),
   };
 }
 

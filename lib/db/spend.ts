@@ -31,12 +31,23 @@ export interface SpendSettings {
   monthly_budget_cents: Cents | null;
   /** A debit that takes the balance below this fires one `balance.low` alert. */
   low_balance_cents: Cents | null;
+  /** Automatic top-up (needs a saved card): when a debit takes the balance below this… */
+  auto_topup_below_cents: Cents | null;
+  /** …charge the card this much, at most `auto_topup_daily_cap` times per UTC day. */
+  auto_topup_amount_cents: Cents | null;
+  auto_topup_daily_cap: number;
+  /** Why auto top-up was turned off by itself (a declined card), until an admin turns it on. */
+  auto_topup_disabled_reason: string | null;
   updated_at: number;
 }
 
 export const NO_SETTINGS: SpendSettings = {
   monthly_budget_cents: null,
   low_balance_cents: null,
+  auto_topup_below_cents: null,
+  auto_topup_amount_cents: null,
+  auto_topup_daily_cap: 3,
+  auto_topup_disabled_reason: null,
   updated_at: 0,
 };
 
@@ -44,7 +55,7 @@ export const u64 = (e: Deno.KvEntryMaybe<Deno.KvU64>): number =>
   e.value === null ? 0 : Number(e.value.value);
 
 export async function getSpendSettings(kv: Deno.Kv, orgId: string): Promise<SpendSettings> {
-  return (await kv.get<SpendSettings>(spendSettingsKey(orgId))).value ?? NO_SETTINGS;
+  return { ...NO_SETTINGS, ...(await kv.get<SpendSettings>(spendSettingsKey(orgId))).value };
 }
 
 export async function setSpendSettings(
@@ -145,6 +156,72 @@ export async function listCrossings(kv: Deno.Kv, orgId: string, limit = 20) {
   const out: BalanceCrossing[] = [];
   for (let i = 0; i < ids.length; i += 10) {
     const es = await kv.getMany<BalanceCrossing[]>(ids.slice(i, i + 10).map(crossingKey));
+    for (const e of es) if (e.value) out.push(e.value);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Automatic top-up
+
+/** The card saved through Checkout in setup mode, charged off-session. */
+export interface SavedCard {
+  customer_id: string;
+  payment_method_id: string;
+  brand: string | null;
+  last4: string | null;
+  saved_at: number;
+}
+
+export type TopupStatus =
+  | "pending" // owed by a crossing, not yet sent to Stripe
+  | "charging" // counted against the day's cap, PaymentIntent being created
+  | "submitted" // Stripe accepted it; credited when the webhook says it succeeded
+  | "succeeded"
+  | "declined"
+  | "requires_action" // the bank wants the cardholder (SCA): reported, not retried
+  | "capped"
+  | "skipped";
+
+/** One automatic top-up, created by the debit that crossed the threshold. */
+export interface AutoTopup {
+  id: string;
+  org_id: string;
+  amount_cents: Cents;
+  threshold_cents: Cents;
+  balance_cents: Cents;
+  status: TopupStatus;
+  payment_intent: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export const savedCardKey = (orgId: string): Deno.KvKey => ["auto_topup_card", orgId];
+export const autoTopupKey = (id: string): Deno.KvKey => ["auto_topup", id];
+export const orgAutoTopupKey = (orgId: string, sortable: string): Deno.KvKey => [
+  "org_auto_topups",
+  orgId,
+  sortable,
+];
+export const autoTopupDayKey = (orgId: string, day: string): Deno.KvKey => [
+  "auto_topup_day",
+  orgId,
+  day,
+];
+
+export async function getSavedCard(kv: Deno.Kv, orgId: string): Promise<SavedCard | null> {
+  return (await kv.get<SavedCard>(savedCardKey(orgId))).value;
+}
+
+/** The org's automatic top-ups, newest first. */
+export async function listAutoTopups(kv: Deno.Kv, orgId: string, limit = 20) {
+  const ids: string[] = [];
+  const iter = kv.list<string>({ prefix: ["org_auto_topups", orgId] }, { reverse: true, limit });
+  for await (const e of iter) ids.push(e.value);
+  const out: AutoTopup[] = [];
+  for (let i = 0; i < ids.length; i += 10) {
+    const es = await kv.getMany<AutoTopup[]>(ids.slice(i, i + 10).map(autoTopupKey));
     for (const e of es) if (e.value) out.push(e.value);
   }
   return out;

@@ -76,7 +76,8 @@ export interface BatchDeps {
 /**
  * Deno KV allows 100 checks per atomic op; a submission needs up to two (its new generation key
  * and its idempotency key), a distinct API key one (its limited spend counter) and the batch two
- * (the balance, the monthly budget): takeBatch counts them, and 49 is the hard ceiling. 25 keeps
+ * (the balance, the monthly budget) plus two for crossings: takeBatch counts them, so 48 is the
+ * hard ceiling. 25 keeps
  * a batch near 250 of the 1000 mutations allowed and the commit short.
  */
 export const MAX_BATCH = 25;
@@ -147,11 +148,11 @@ async function drain(kv: Deno.Kv, orgId: string, q: OrgQueue, byOrg: Map<string,
  * (replay or conflict), exactly as if they had come one after another.
  */
 function takeBatch(waiting: Waiting[]): Waiting[] {
-  const max = Math.max(1, Math.min(waiting[0].deps.submitBatch?.maxBatch ?? MAX_BATCH, 49));
+  const max = Math.max(1, Math.min(waiting[0].deps.submitBatch?.maxBatch ?? MAX_BATCH, 48));
   const keys = new Set<string>();
   const apiKeys = new Set<string>();
   let bytes = 0;
-  let checks = 2; // the balance and the monthly budget
+  let checks = 4; // the balance, the monthly budget, and two crossing records (spend/crossing.ts)
   let n = 0;
   for (; n < waiting.length && n < max; n++) {
     const s = waiting[n].s;

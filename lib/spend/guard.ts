@@ -66,7 +66,7 @@ export async function readSpendGuard(
   for (let i = 0; i < keys.length; i += 10) chunks.push(keys.slice(i, i + 10));
   // deno-lint-ignore no-explicit-any
   const e: Deno.KvEntryMaybe<any>[] = (await Promise.all(chunks.map((c) => kv.getMany(c)))).flat();
-  const settings: SpendSettings = e[0].value ?? NO_SETTINGS;
+  const settings: SpendSettings = { ...NO_SETTINGS, ...e[0].value };
   const orgCharged = e[1] as Deno.KvEntryMaybe<Deno.KvU64>;
   const orgSpent = Math.max(0, u64(orgCharged) - u64(e[2]));
   let orgAdded = 0;
