@@ -151,6 +151,16 @@ export const usageSchema = z.object({
   by_key: z.array(keyUsageSchema).describe("Additive: spend and requests per API key"),
 });
 
+export const balanceLowEventSchema = z.object({
+  type: z.literal("balance.low"),
+  timestamp: z.string().describe("ISO 8601 time of the charge that crossed the threshold"),
+  data: z.object({
+    organization_id: z.string(),
+    balance_cents: z.int().describe("The balance after that charge"),
+    threshold_cents: z.int(),
+  }),
+});
+
 export const webhookSecretSchema = z.object({ secret: z.string().startsWith("whsec_") });
 
 export const errorSchema = z.object({
@@ -399,6 +409,18 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
         },
       },
     },
+    webhooks: {
+      "balance.low": {
+        post: {
+          summary: "The balance fell below the organization's low-balance threshold",
+          description: "Sent once per downward crossing (not per request) to every enabled " +
+            "endpoint, signed the Standard Webhooks way like video.generation.completed; it " +
+            "fires again only after the balance has gone back above the threshold.",
+          requestBody: { content: { "application/json": { schema: ref("BalanceLowEvent") } } },
+          responses: { "200": { description: "Any 2xx acknowledges the delivery" } },
+        },
+      },
+    },
     components: {
       securitySchemes: {
         bearerAuth: {
@@ -417,6 +439,7 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
         ModelDetail: jsonSchema(modelDetailSchema, "output"),
         Usage: jsonSchema(usageSchema, "output"),
         KeyInfo: jsonSchema(keyInfoSchema, "output"),
+        BalanceLowEvent: jsonSchema(balanceLowEventSchema, "output"),
         WebhookSecret: jsonSchema(webhookSecretSchema, "output"),
         Error: jsonSchema(errorSchema, "output"),
       },

@@ -14,6 +14,7 @@ import { parseGenerationBody } from "../generations/schema.ts";
 import { scriptedAdapter, testClock, testDeps, testModel } from "../generations/testkit.ts";
 import { startSmtp } from "../testing/smtp.ts";
 import { type AlertDeps, runBalanceLowJob } from "./alerts.ts";
+import { balanceLowEventSchema } from "../openapi.ts";
 
 /** A webhook receiver on loopback that records what it is sent. */
 function startReceiver() {
@@ -88,6 +89,7 @@ Deno.test("50 concurrent debits crossing the threshold: one email to the admins,
     assert.equal(receiver.got.length, 1);
     const sent = receiver.got[0];
     assert.ok(await verifyWebhook(secret, sent.headers, sent.body, clock.now() / 1000));
+    assert.ok(balanceLowEventSchema.strict().safeParse(JSON.parse(sent.body)).success);
     assert.deepEqual(JSON.parse(sent.body), {
       type: "balance.low",
       timestamp: new Date(clock.now()).toISOString(),

@@ -107,3 +107,40 @@ Deno.test("key limits over HTTP: admin sets them, 402 key_limit_exceeded, GET /v
     await server.close();
   }
 });
+
+Deno.test("/docs and /openapi.json document the spend codes, fields, endpoint and event", async () => {
+  const server = await startTestServer();
+  try {
+    const docs = await (await fetch(`${server.url}/docs`)).text();
+    const spec = await (await fetch(`${server.url}/openapi.json`)).json();
+    for (
+      const word of ["key_limit_exceeded", "budget_exceeded", "/v1/key", "by_key", "balance.low"]
+    ) {
+      assert.ok(docs.includes(word), `/docs mentions ${word}`);
+    }
+    assert.ok(spec.paths["/v1/key"].get);
+    assert.match(
+      spec.paths["/v1/video/generations"].post.responses["402"].description,
+      /key_limit_exceeded.*budget_exceeded/s,
+    );
+    assert.ok(spec.components.schemas.Usage.properties.by_key);
+    assert.deepEqual(
+      Object.keys(spec.components.schemas.KeyInfo.properties.data.properties).sort(),
+      [
+        "expires_at",
+        "id",
+        "label",
+        "limit_cents",
+        "limit_remaining_cents",
+        "limit_reset",
+        "name",
+        "resets_at",
+        "spent_cents",
+        "usage",
+      ],
+    );
+    assert.ok(spec.webhooks["balance.low"].post);
+  } finally {
+    await server.close();
+  }
+});
