@@ -225,11 +225,19 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
   );
   for (let attempt = 0;; attempt++) {
     const now = clock();
-    const [balance, idemEntries, spend] = await Promise.all([
+    const read = await Promise.all([
       kv.get<Deno.KvU64>(balanceKey(orgId)),
       getManyChunked<IdempotencyRecord<CreatedGeneration>>(kv, idemKeys),
       readSpendGuard(kv, orgId, batch.map((w) => w.s.apiKeyId), now),
-    ]);
+    ]).catch((err) => {
+      if (!isBusy(err) || attempt >= MAX_TRIES) throw err;
+      return null;
+    });
+    if (!read) {
+      await backOff(attempt);
+      continue;
+    }
+    const [balance, idemEntries, spend] = read;
     let running = balanceOf(balance);
     let nextIdem = 0;
     const outcomes: Outcome[] = [];
@@ -303,8 +311,20 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
       throw new ChargeUnavailable("The organization's balance is busy; retry in a moment");
     }
     // Another process changed the balance: back off a little, with jitter, before re-reading.
-    await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+    await backOff(attempt);
   }
+}
+
+function backOff(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+}
+
+/**
+ * SQLite's "database is locked": another process sharing the KV file held it. The statement was
+ * not applied (SQLite rolls the transaction back), so the attempt can simply be made again.
+ */
+function isBusy(err: unknown): boolean {
+  return err instanceof Error && /database is locked/i.test(err.message);
 }
 
 /**
@@ -316,6 +336,7 @@ async function landed(kv: Deno.Kv, a: Deno.AtomicOperation, firstId: string): Pr
   try {
     return (await a.commit()).ok;
   } catch (err) {
+    if (isBusy(err)) return false; // not applied: retried like a failed check
     const written = await kv.get(generationKey(firstId)).catch(() => undefined);
     if (written?.versionstamp) return true;
     if (written === undefined) {

@@ -281,3 +281,50 @@ Deno.test("monthly budget: 4N racing submissions over several keys, exactly N ac
     kv.close();
   }
 });
+
+Deno.test("two instances on one KV file: a key limit and the budget hold across them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pv-spend-" });
+  // Two handles on one file act like two instances: each has its own group-commit queues and
+  // per-org chains, so only KV's checks keep them apart.
+  const kvA = await Deno.openKv(`${dir}/kv.sqlite`);
+  const kvB = await Deno.openKv(`${dir}/kv.sqlite`);
+  try {
+    const a = setup(kvA).deps;
+    const b = setup(kvB).deps;
+    const org = await fundedOrg(kvA, 10_000);
+    const key = await createApiKey(kvA, org.id, {
+      name: "ci",
+      limit: { limit_cents: N * PRICE, limit_reset: "monthly" },
+    });
+    const results = await Promise.allSettled(
+      Array.from(
+        { length: 4 * N },
+        (_, i) => createGeneration(i % 2 ? a : b, org.id, body(), { apiKeyId: key.id }),
+      ),
+    );
+    const { ok, errors } = outcomes(results);
+    assert.equal(ok, N);
+    assert.ok(errors.every((e) => e instanceof KeyLimitExceeded), String(errors));
+    const month = periodId("monthly", Date.now());
+    assert.equal((await getKeyPeriodUsage(kvB, key.id, month)).spent_cents, N * PRICE);
+
+    // The same for the budget, with the key's limit lifted.
+    await setKeyLimit(kvA, org.id, key.id, { limit_cents: null, limit_reset: "never" }, 0);
+    await setSpendSettings(kvA, org.id, { monthly_budget_cents: 2 * N * PRICE }, 0);
+    const more = await Promise.allSettled(
+      Array.from({ length: 4 * N }, (_, i) => createGeneration(i % 2 ? a : b, org.id, body())),
+    );
+    assert.equal(outcomes(more).ok, N);
+    assert.ok(
+      outcomes(more).errors.every((e) => e instanceof BudgetExceeded),
+      String(outcomes(more).errors),
+    );
+    assert.equal(await getOrgMonthSpent(kvA, org.id, month), 2 * N * PRICE);
+    assert.equal(await getBalance(kvA, org.id), 10_000 - 2 * N * PRICE);
+    assert.ok((await verifyLedger(kvB, org.id)).ok);
+  } finally {
+    kvA.close();
+    kvB.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
