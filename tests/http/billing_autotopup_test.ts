@@ -15,6 +15,10 @@ import {
 import { createGeneration } from "../../lib/generations/service.ts";
 import { parseGenerationBody } from "../../lib/generations/schema.ts";
 import { testClock } from "../../lib/generations/testkit.ts";
+import { startFalStub } from "../../lib/testing/fal_stub.ts";
+import { createApiKey } from "../../lib/db/apikeys.ts";
+import { listLedger } from "../../lib/db/ledger.ts";
+import { call } from "./api_fixtures.ts";
 
 /**
  * Plays the parts of Stripe's API that automatic top-up uses, on 127.0.0.1. PaymentIntents honour
@@ -301,4 +305,83 @@ Deno.test("auto top-up: at most the daily cap per UTC day", async () => {
     assert.equal((await listAutoTopups(kv, orgId))[0].status, "submitted");
     assert.equal(stripe.intents.size, 3);
   });
+});
+
+Deno.test("auto top-up through the real job queue: racing POSTs cross once, one PaymentIntent, one credit", async () => {
+  const stripe = fakeStripe();
+  const fal = startFalStub();
+  const server = await startTestServer(
+    {
+      STRIPE_SECRET_KEY: TEST_STRIPE_KEY,
+      STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      STRIPE_API_HOST: "127.0.0.1",
+      STRIPE_API_PORT: String(stripe.port),
+      STRIPE_API_PROTOCOL: "http",
+      RATE_LIMIT_PER_MINUTE: "10000",
+      FAL_KEY: "test-key",
+      FAL_QUEUE_URL: fal.url,
+    },
+    {},
+    { background: true },
+  );
+  try {
+    const kv = server.services.kv;
+    const owner = await createUser(kv, { email: "owner@example.com" });
+    const org = await createOrgWithOwner(kv, owner.id, { name: "Acme" });
+    const { key } = await createApiKey(kv, org.id, { name: "k" });
+    await creditOrg(kv, org.id, 100_000, { kind: "topup", reason: "test" });
+    await createCardSetup(server.services, { orgId: org.id, userId: owner.id });
+    await postEvent(server, {
+      id: "evt_setup_q",
+      object: "event",
+      type: "checkout.session.completed",
+      created: Math.floor(Date.now() / 1000),
+      data: {
+        object: {
+          id: "cs_setup_1",
+          object: "checkout.session",
+          mode: "setup",
+          customer: "cus_1",
+          setup_intent: "seti_1",
+          metadata: { org_id: org.id },
+        },
+      },
+    });
+    const clip = { model: "alibaba/wan-2.5", prompt: "p", duration: 5, resolution: "480p" };
+    assert.equal(
+      (await call(server.url, "POST", "/v1/video/generations", { key, body: clip })).status,
+      200,
+    );
+    const price = -(await listLedger(kv, org.id)).data[0].amount_cents;
+    const start = await getBalance(kv, org.id);
+    await setSpendSettings(kv, org.id, {
+      auto_topup_below_cents: start - 15 * price,
+      auto_topup_amount_cents: 5_000,
+      auto_topup_daily_cap: 3,
+    }, Date.now());
+    const results = await Promise.all(
+      Array.from(
+        { length: 30 },
+        () => call(server.url, "POST", "/v1/video/generations", { key, body: clip }),
+      ),
+    );
+    assert.deepEqual([...new Set(results.map((r) => r.status))], [200]);
+    for (
+      const end = Date.now() + 20_000;
+      (await listAutoTopups(kv, org.id))[0]?.status !== "submitted";
+    ) {
+      if (Date.now() > end) assert.fail("the queue never ran the top-up job");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal((await listAutoTopups(kv, org.id)).length, 1);
+    assert.equal(stripe.intents.size, 1);
+    const pi = [...stripe.intents.values()][0];
+    await Promise.all([1, 2].map(() => postEvent(server, succeededEvent(pi))));
+    assert.equal(await getBalance(kv, org.id), start - 30 * price + 5_000);
+    assert.ok((await verifyLedger(kv, org.id)).ok);
+  } finally {
+    await server.close();
+    await fal.close();
+    await stripe.close();
+  }
 });

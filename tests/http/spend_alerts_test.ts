@@ -8,30 +8,7 @@ import { creditOrg, getBalance, listLedger, verifyLedger } from "../../lib/db/le
 import { crossingKey, listCrossings, setSpendSettings } from "../../lib/db/spend.ts";
 import { createEndpoint, listDeliveries } from "../../lib/db/webhooks.ts";
 import { call } from "./api_fixtures.ts";
-
-/** fal.ai's queue API, standing in: accepts every job and keeps it queued. */
-function startFalStub() {
-  let n = 0;
-  const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    onListen() {},
-  }, async (req): Promise<Response> => {
-    await req.body?.cancel();
-    const base = `http://127.0.0.1:${server.addr.port}`;
-    if (req.method === "POST") {
-      const id = `req_${n++}`;
-      return Response.json({
-        request_id: id,
-        status_url: `${base}/requests/${id}/status`,
-        response_url: `${base}/requests/${id}`,
-        cancel_url: `${base}/requests/${id}/cancel`,
-      });
-    }
-    return Response.json({ status: "IN_QUEUE", queue_position: 1 });
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
-}
+import { startFalStub } from "../../lib/testing/fal_stub.ts";
 
 /** Polls `done` every 20 ms for at most `ms`. */
 async function until(done: () => Promise<boolean> | boolean, what: string, ms = 20_000) {
