@@ -32,9 +32,11 @@ import { addBalanceCrossings } from "../spend/crossing.ts";
  * Submissions are judged in arrival order against the running balance, key spend and monthly
  * budget (lib/spend/guard.ts), exactly as if they had been committed one by one: one that does
  * not fit is refused (KeyLimitExceeded, BudgetExceeded, InsufficientCredits) and writes nothing,
- * and a later, cheaper one may still fit. The spend counters move in the same commit. A conflicting commit (another process moved
- * the balance, or claimed an idempotency key) re-reads and retries the whole batch. Each promise
- * settles only once its batch's commit has landed (or it was refused or replayed).
+ * and a later, cheaper one may still fit. The spend counters, and the records of a balance
+ * threshold crossed (lib/spend/crossing.ts), move in the same commit. A conflicting commit
+ * (another process moved the balance or a limited counter, or claimed an idempotency key)
+ * re-reads and retries the whole batch. Each promise settles only once its batch's commit has
+ * landed (or it was refused or replayed).
  */
 
 /** The submission answer, as createGeneration returns it. */
@@ -75,10 +77,9 @@ export interface BatchDeps {
 
 /**
  * Deno KV allows 100 checks per atomic op; a submission needs up to two (its new generation key
- * and its idempotency key), a distinct API key one (its limited spend counter) and the batch two
- * (the balance, the monthly budget) plus two for crossings: takeBatch counts them, so 48 is the
- * hard ceiling. 25 keeps
- * a batch near 250 of the 1000 mutations allowed and the commit short.
+ * and its idempotency key), a distinct API key one (its limited spend counter) and the batch four
+ * (the balance, the monthly budget, two crossing records): takeBatch counts them, so 48 is the
+ * hard ceiling. 25 keeps a batch near 250 of the 1000 mutations allowed and the commit short.
  */
 export const MAX_BATCH = 25;
 /** Deno KV allows 800 KiB of keys and values per atomic op; stay well inside it. */
