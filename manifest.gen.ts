@@ -3,56 +3,61 @@
 import * as $0 from "./routes/(app)/_layout.tsx";
 import * as $1 from "./routes/(app)/_middleware.ts";
 import * as $2 from "./routes/(app)/billing/cancel.tsx";
-import * as $3 from "./routes/(app)/billing/dev-credits.ts";
-import * as $4 from "./routes/(app)/billing/index.tsx";
-import * as $5 from "./routes/(app)/billing/success.tsx";
-import * as $6 from "./routes/(app)/keys/[id]/revoke.tsx";
-import * as $7 from "./routes/(app)/keys/index.tsx";
-import * as $8 from "./routes/(app)/orgs/new.tsx";
-import * as $9 from "./routes/(app)/orgs/switch.ts";
-import * as $10 from "./routes/(app)/playground/generations/[id].ts";
-import * as $11 from "./routes/(app)/playground/generations/index.ts";
-import * as $12 from "./routes/(app)/playground/index.tsx";
-import * as $13 from "./routes/(app)/settings/account.tsx";
-import * as $14 from "./routes/(app)/settings/members.tsx";
-import * as $15 from "./routes/(app)/usage/index.tsx";
-import * as $16 from "./routes/(app)/webhooks/[id]/index.tsx";
-import * as $17 from "./routes/(app)/webhooks/index.tsx";
-import * as $18 from "./routes/(app)/webhooks/resend.ts";
-import * as $19 from "./routes/.well-known/oauth-protected-resource/mcp.ts";
-import * as $20 from "./routes/_app.tsx";
-import * as $21 from "./routes/_error.tsx";
-import * as $22 from "./routes/_middleware.ts";
-import * as $23 from "./routes/admin/v1/_middleware.ts";
-import * as $24 from "./routes/admin/v1/ledger/verify.ts";
-import * as $25 from "./routes/admin/v1/orgs/[org]/credits.ts";
-import * as $26 from "./routes/admin/v1/orgs/[org]/keys.ts";
-import * as $27 from "./routes/admin/v1/orgs/[org]/ledger.ts";
-import * as $28 from "./routes/admin/v1/orgs/index.ts";
-import * as $29 from "./routes/api/stripe/webhook.ts";
-import * as $30 from "./routes/auth/[provider]/callback.ts";
-import * as $31 from "./routes/auth/[provider]/index.ts";
-import * as $32 from "./routes/auth/magic.tsx";
-import * as $33 from "./routes/docs/index.tsx";
-import * as $34 from "./routes/docs/mcp.tsx";
-import * as $35 from "./routes/files/videos/[file].ts";
-import * as $36 from "./routes/healthz.ts";
-import * as $37 from "./routes/index.tsx";
-import * as $38 from "./routes/invites/[token].tsx";
-import * as $39 from "./routes/login.tsx";
-import * as $40 from "./routes/logout.ts";
-import * as $41 from "./routes/mcp.ts";
-import * as $42 from "./routes/models/index.tsx";
-import * as $43 from "./routes/openapi.json.ts";
-import * as $44 from "./routes/v1/_error.ts";
-import * as $45 from "./routes/v1/_middleware.ts";
-import * as $46 from "./routes/v1/models/[...slug].ts";
-import * as $47 from "./routes/v1/models/index.ts";
-import * as $48 from "./routes/v1/usage.ts";
-import * as $49 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $50 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $51 from "./routes/v1/video/generations/index.ts";
-import * as $52 from "./routes/v1/webhooks/secret.ts";
+import * as $3 from "./routes/(app)/billing/card.ts";
+import * as $4 from "./routes/(app)/billing/dev-credits.ts";
+import * as $5 from "./routes/(app)/billing/index.tsx";
+import * as $6 from "./routes/(app)/billing/spend.tsx";
+import * as $7 from "./routes/(app)/billing/success.tsx";
+import * as $8 from "./routes/(app)/keys/[id]/index.tsx";
+import * as $9 from "./routes/(app)/keys/[id]/revoke.tsx";
+import * as $10 from "./routes/(app)/keys/index.tsx";
+import * as $11 from "./routes/(app)/orgs/new.tsx";
+import * as $12 from "./routes/(app)/orgs/switch.ts";
+import * as $13 from "./routes/(app)/playground/generations/[id].ts";
+import * as $14 from "./routes/(app)/playground/generations/index.ts";
+import * as $15 from "./routes/(app)/playground/index.tsx";
+import * as $16 from "./routes/(app)/settings/account.tsx";
+import * as $17 from "./routes/(app)/settings/members.tsx";
+import * as $18 from "./routes/(app)/usage/index.tsx";
+import * as $19 from "./routes/(app)/webhooks/[id]/index.tsx";
+import * as $20 from "./routes/(app)/webhooks/index.tsx";
+import * as $21 from "./routes/(app)/webhooks/resend.ts";
+import * as $22 from "./routes/.well-known/oauth-protected-resource/mcp.ts";
+import * as $23 from "./routes/_app.tsx";
+import * as $24 from "./routes/_error.tsx";
+import * as $25 from "./routes/_middleware.ts";
+import * as $26 from "./routes/admin/v1/_middleware.ts";
+import * as $27 from "./routes/admin/v1/ledger/verify.ts";
+import * as $28 from "./routes/admin/v1/orgs/[org]/credits.ts";
+import * as $29 from "./routes/admin/v1/orgs/[org]/keys.ts";
+import * as $30 from "./routes/admin/v1/orgs/[org]/keys/[key].ts";
+import * as $31 from "./routes/admin/v1/orgs/[org]/ledger.ts";
+import * as $32 from "./routes/admin/v1/orgs/index.ts";
+import * as $33 from "./routes/api/stripe/webhook.ts";
+import * as $34 from "./routes/auth/[provider]/callback.ts";
+import * as $35 from "./routes/auth/[provider]/index.ts";
+import * as $36 from "./routes/auth/magic.tsx";
+import * as $37 from "./routes/docs/index.tsx";
+import * as $38 from "./routes/docs/mcp.tsx";
+import * as $39 from "./routes/files/videos/[file].ts";
+import * as $40 from "./routes/healthz.ts";
+import * as $41 from "./routes/index.tsx";
+import * as $42 from "./routes/invites/[token].tsx";
+import * as $43 from "./routes/login.tsx";
+import * as $44 from "./routes/logout.ts";
+import * as $45 from "./routes/mcp.ts";
+import * as $46 from "./routes/models/index.tsx";
+import * as $47 from "./routes/openapi.json.ts";
+import * as $48 from "./routes/v1/_error.ts";
+import * as $49 from "./routes/v1/_middleware.ts";
+import * as $50 from "./routes/v1/key.ts";
+import * as $51 from "./routes/v1/models/[...slug].ts";
+import * as $52 from "./routes/v1/models/index.ts";
+import * as $53 from "./routes/v1/usage.ts";
+import * as $54 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $55 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $56 from "./routes/v1/video/generations/index.ts";
+import * as $57 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CopyButton.tsx";
 import * as $i1 from "./islands/Playground.tsx";
 import * as $i2 from "./islands/PriceEstimator.tsx";
@@ -65,56 +70,61 @@ const manifest: Manifest = {
     "./routes/(app)/_layout.tsx": $0,
     "./routes/(app)/_middleware.ts": $1,
     "./routes/(app)/billing/cancel.tsx": $2,
-    "./routes/(app)/billing/dev-credits.ts": $3,
-    "./routes/(app)/billing/index.tsx": $4,
-    "./routes/(app)/billing/success.tsx": $5,
-    "./routes/(app)/keys/[id]/revoke.tsx": $6,
-    "./routes/(app)/keys/index.tsx": $7,
-    "./routes/(app)/orgs/new.tsx": $8,
-    "./routes/(app)/orgs/switch.ts": $9,
-    "./routes/(app)/playground/generations/[id].ts": $10,
-    "./routes/(app)/playground/generations/index.ts": $11,
-    "./routes/(app)/playground/index.tsx": $12,
-    "./routes/(app)/settings/account.tsx": $13,
-    "./routes/(app)/settings/members.tsx": $14,
-    "./routes/(app)/usage/index.tsx": $15,
-    "./routes/(app)/webhooks/[id]/index.tsx": $16,
-    "./routes/(app)/webhooks/index.tsx": $17,
-    "./routes/(app)/webhooks/resend.ts": $18,
-    "./routes/.well-known/oauth-protected-resource/mcp.ts": $19,
-    "./routes/_app.tsx": $20,
-    "./routes/_error.tsx": $21,
-    "./routes/_middleware.ts": $22,
-    "./routes/admin/v1/_middleware.ts": $23,
-    "./routes/admin/v1/ledger/verify.ts": $24,
-    "./routes/admin/v1/orgs/[org]/credits.ts": $25,
-    "./routes/admin/v1/orgs/[org]/keys.ts": $26,
-    "./routes/admin/v1/orgs/[org]/ledger.ts": $27,
-    "./routes/admin/v1/orgs/index.ts": $28,
-    "./routes/api/stripe/webhook.ts": $29,
-    "./routes/auth/[provider]/callback.ts": $30,
-    "./routes/auth/[provider]/index.ts": $31,
-    "./routes/auth/magic.tsx": $32,
-    "./routes/docs/index.tsx": $33,
-    "./routes/docs/mcp.tsx": $34,
-    "./routes/files/videos/[file].ts": $35,
-    "./routes/healthz.ts": $36,
-    "./routes/index.tsx": $37,
-    "./routes/invites/[token].tsx": $38,
-    "./routes/login.tsx": $39,
-    "./routes/logout.ts": $40,
-    "./routes/mcp.ts": $41,
-    "./routes/models/index.tsx": $42,
-    "./routes/openapi.json.ts": $43,
-    "./routes/v1/_error.ts": $44,
-    "./routes/v1/_middleware.ts": $45,
-    "./routes/v1/models/[...slug].ts": $46,
-    "./routes/v1/models/index.ts": $47,
-    "./routes/v1/usage.ts": $48,
-    "./routes/v1/video/generations/[id]/cancel.ts": $49,
-    "./routes/v1/video/generations/[id]/index.ts": $50,
-    "./routes/v1/video/generations/index.ts": $51,
-    "./routes/v1/webhooks/secret.ts": $52,
+    "./routes/(app)/billing/card.ts": $3,
+    "./routes/(app)/billing/dev-credits.ts": $4,
+    "./routes/(app)/billing/index.tsx": $5,
+    "./routes/(app)/billing/spend.tsx": $6,
+    "./routes/(app)/billing/success.tsx": $7,
+    "./routes/(app)/keys/[id]/index.tsx": $8,
+    "./routes/(app)/keys/[id]/revoke.tsx": $9,
+    "./routes/(app)/keys/index.tsx": $10,
+    "./routes/(app)/orgs/new.tsx": $11,
+    "./routes/(app)/orgs/switch.ts": $12,
+    "./routes/(app)/playground/generations/[id].ts": $13,
+    "./routes/(app)/playground/generations/index.ts": $14,
+    "./routes/(app)/playground/index.tsx": $15,
+    "./routes/(app)/settings/account.tsx": $16,
+    "./routes/(app)/settings/members.tsx": $17,
+    "./routes/(app)/usage/index.tsx": $18,
+    "./routes/(app)/webhooks/[id]/index.tsx": $19,
+    "./routes/(app)/webhooks/index.tsx": $20,
+    "./routes/(app)/webhooks/resend.ts": $21,
+    "./routes/.well-known/oauth-protected-resource/mcp.ts": $22,
+    "./routes/_app.tsx": $23,
+    "./routes/_error.tsx": $24,
+    "./routes/_middleware.ts": $25,
+    "./routes/admin/v1/_middleware.ts": $26,
+    "./routes/admin/v1/ledger/verify.ts": $27,
+    "./routes/admin/v1/orgs/[org]/credits.ts": $28,
+    "./routes/admin/v1/orgs/[org]/keys.ts": $29,
+    "./routes/admin/v1/orgs/[org]/keys/[key].ts": $30,
+    "./routes/admin/v1/orgs/[org]/ledger.ts": $31,
+    "./routes/admin/v1/orgs/index.ts": $32,
+    "./routes/api/stripe/webhook.ts": $33,
+    "./routes/auth/[provider]/callback.ts": $34,
+    "./routes/auth/[provider]/index.ts": $35,
+    "./routes/auth/magic.tsx": $36,
+    "./routes/docs/index.tsx": $37,
+    "./routes/docs/mcp.tsx": $38,
+    "./routes/files/videos/[file].ts": $39,
+    "./routes/healthz.ts": $40,
+    "./routes/index.tsx": $41,
+    "./routes/invites/[token].tsx": $42,
+    "./routes/login.tsx": $43,
+    "./routes/logout.ts": $44,
+    "./routes/mcp.ts": $45,
+    "./routes/models/index.tsx": $46,
+    "./routes/openapi.json.ts": $47,
+    "./routes/v1/_error.ts": $48,
+    "./routes/v1/_middleware.ts": $49,
+    "./routes/v1/key.ts": $50,
+    "./routes/v1/models/[...slug].ts": $51,
+    "./routes/v1/models/index.ts": $52,
+    "./routes/v1/usage.ts": $53,
+    "./routes/v1/video/generations/[id]/cancel.ts": $54,
+    "./routes/v1/video/generations/[id]/index.ts": $55,
+    "./routes/v1/video/generations/index.ts": $56,
+    "./routes/v1/webhooks/secret.ts": $57,
   },
   islands: {
     "./islands/CopyButton.tsx": $i0,

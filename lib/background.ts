@@ -3,6 +3,8 @@ import type { JobHandler } from "./jobs.ts";
 import { generationJobHandlers } from "./generations/workers.ts";
 import { registerCron, SWEEP_GRACE_MS, SWEEP_JOB, sweepJobHandlers } from "./generations/sweep.ts";
 import { registerWebhookCron, webhookDeps, webhookJobHandlers } from "./webhooks/notify.ts";
+import { alertDeps, alertJobHandlers } from "./spend/alerts.ts";
+import { autoTopupDeps, autoTopupJobHandlers } from "./billing/autotopup.ts";
 
 /** Every queue job type the process handles, by type. Add new job kinds here. */
 export function jobHandlers(services: Services): Record<string, JobHandler> {
@@ -10,6 +12,8 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
     ...generationJobHandlers(services.generation),
     ...sweepJobHandlers(services.generation),
     ...webhookJobHandlers(webhookDeps(services)),
+    ...alertJobHandlers(alertDeps(services)),
+    ...autoTopupJobHandlers(autoTopupDeps(services)),
   };
 }
 

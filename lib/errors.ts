@@ -57,6 +57,47 @@ export class InsufficientCredits extends AppError {
   }
 }
 
+/** When a spend allowance resets, as the 402 messages say it. */
+function resetWords(what: string, resetsAtMs: number | null): string {
+  return resetsAtMs === null
+    ? `The ${what} does not reset; raise it to continue.`
+    : `The ${what} resets at ${new Date(resetsAtMs).toISOString()}.`;
+}
+
+export class KeyLimitExceeded extends AppError {
+  constructor(limit: number, spent: number, cost: number, resetsAtMs: number | null) {
+    super(
+      402,
+      "billing_error",
+      "key_limit_exceeded",
+      `This API key's spend limit is ${limit} cents and ${spent} cents are spent; this request ` +
+        `costs ${cost} cents. ${resetWords("limit", resetsAtMs)}`,
+      null,
+      {},
+      {
+        limit_cents: limit,
+        spent_cents: spent,
+        resets_at: resetsAtMs === null ? null : Math.floor(resetsAtMs / 1000),
+      },
+    );
+  }
+}
+
+export class BudgetExceeded extends AppError {
+  constructor(budget: number, spent: number, cost: number, resetsAtMs: number) {
+    super(
+      402,
+      "billing_error",
+      "budget_exceeded",
+      `The organization's monthly budget is ${budget} cents and ${spent} cents are spent this ` +
+        `month; this request costs ${cost} cents. ${resetWords("budget", resetsAtMs)}`,
+      null,
+      {},
+      { budget_cents: budget, spent_cents: spent, resets_at: Math.floor(resetsAtMs / 1000) },
+    );
+  }
+}
+
 export class PayloadTooLarge extends AppError {
   constructor(limit: number) {
     super(413, "invalid_request_error", "payload_too_large", `Request body exceeds ${limit} bytes`);

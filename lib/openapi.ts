@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { generationBodySchema, MAX_PROMPT_CHARS } from "./generations/schema.ts";
+import { limitCents, limitReset } from "./spend/schema.ts";
 
 /**
  * The OpenAPI 3.1 document of the /v1 API (API.md). The request body schema is generated from
@@ -83,6 +84,45 @@ export const modelDetailSchema = z.object({
   metrics: modelMetricsSchema.describe("The last 7 days"),
 });
 
+const periodUsageSchema = z.object({
+  spent_cents: z.int().describe("Charged minus refunded, in cents"),
+  requests: z.int().describe("Generations accepted"),
+});
+
+const keyUsageFields = {
+  limit_cents: limitCents,
+  limit_reset: limitReset,
+  resets_at: seconds.nullable().describe("When the limit period ends; null without a limit"),
+  today: periodUsageSchema.describe("This UTC day"),
+  period: periodUsageSchema.describe("The current limit period (all time for never)"),
+  all_time: periodUsageSchema,
+};
+
+export const keyUsageSchema = z.object({
+  key_id: z.string().describe("key_… id"),
+  name: z.string(),
+  ...keyUsageFields,
+});
+
+export const keyInfoSchema = z.object({
+  data: z.object({
+    id: z.string().describe("key_… id"),
+    name: z.string(),
+    label: z.string().describe("The key's visible prefix"),
+    limit_cents: limitCents,
+    limit_reset: limitReset,
+    spent_cents: z.int().describe("Spent in the current limit period"),
+    limit_remaining_cents: z.int().nullable().describe("null without a limit"),
+    resets_at: seconds.nullable().describe("When spent_cents resets; null when it never does"),
+    expires_at: seconds.nullable(),
+    usage: z.object({
+      today: periodUsageSchema,
+      period: periodUsageSchema,
+      all_time: periodUsageSchema,
+    }),
+  }),
+});
+
 export const usageSchema = z.object({
   credit_balance: z.int().describe("Cents"),
   totals: z.object({
@@ -108,6 +148,17 @@ export const usageSchema = z.object({
     created_at: seconds,
     completed_at: seconds.nullable(),
   })),
+  by_key: z.array(keyUsageSchema).describe("Additive: spend and requests per API key"),
+});
+
+export const balanceLowEventSchema = z.object({
+  type: z.literal("balance.low"),
+  timestamp: z.string().describe("ISO 8601 time of the charge that crossed the threshold"),
+  data: z.object({
+    organization_id: z.string(),
+    balance_cents: z.int().describe("The balance after that charge"),
+    threshold_cents: z.int(),
+  }),
 });
 
 export const webhookSecretSchema = z.object({ secret: z.string().startsWith("whsec_") });
@@ -116,7 +167,10 @@ export const errorSchema = z.object({
   message: z.string(),
   error: z.object({
     type: z.string().describe("e.g. invalid_request_error, billing_error, rate_limit_error"),
-    code: z.string().describe("e.g. invalid_request, insufficient_credits, rate_limit_exceeded"),
+    code: z.string().describe(
+      "e.g. invalid_request, insufficient_credits, key_limit_exceeded, budget_exceeded, " +
+        "rate_limit_exceeded",
+    ),
     param: z.string().nullable().describe("The offending request field, if any"),
   }),
   data: z.record(z.string(), z.unknown()).optional().describe(
@@ -240,8 +294,11 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
                 "(error.param names the field)",
             ),
             "402": errorResponse(
-              "Insufficient credits (code insufficient_credits); nothing " +
-                "is created or charged",
+              "Insufficient credits (code insufficient_credits), over the API key's spend " +
+                "limit (code key_limit_exceeded) or over the organization's monthly budget " +
+                "(code budget_exceeded); nothing is created or charged. data gives limit_cents " +
+                "or budget_cents, spent_cents and resets_at (Unix seconds, null when it never " +
+                "resets).",
             ),
             "409": errorResponse("Idempotency key reused with a different body"),
             "413": errorResponse("Body too large"),
@@ -331,6 +388,15 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           responses: { "200": jsonBody(ref("Usage"), "The organization's usage"), ...AUTH_ERRORS },
         },
       },
+      "/v1/key": {
+        get: {
+          tags: ["Usage"],
+          operationId: "getCurrentKey",
+          summary: "The calling API key: name, spend limit, spent and when it resets",
+          description: "Follows OpenRouter's GET /api/v1/key, in integer cents.",
+          responses: { "200": jsonBody(ref("KeyInfo"), "The calling key"), ...AUTH_ERRORS },
+        },
+      },
       "/v1/webhooks/secret": {
         get: {
           tags: ["Webhooks"],
@@ -340,6 +406,18 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
             "200": jsonBody(ref("WebhookSecret"), "The whsec_… secret"),
             ...AUTH_ERRORS,
           },
+        },
+      },
+    },
+    webhooks: {
+      "balance.low": {
+        post: {
+          summary: "The balance fell below the organization's low-balance threshold",
+          description: "Sent once per downward crossing (not per request) to every enabled " +
+            "endpoint, signed the Standard Webhooks way like video.generation.completed; it " +
+            "fires again only after the balance has gone back above the threshold.",
+          requestBody: { content: { "application/json": { schema: ref("BalanceLowEvent") } } },
+          responses: { "200": { description: "Any 2xx acknowledges the delivery" } },
         },
       },
     },
@@ -360,6 +438,8 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
         ModelList: jsonSchema(modelListSchema, "output"),
         ModelDetail: jsonSchema(modelDetailSchema, "output"),
         Usage: jsonSchema(usageSchema, "output"),
+        KeyInfo: jsonSchema(keyInfoSchema, "output"),
+        BalanceLowEvent: jsonSchema(balanceLowEventSchema, "output"),
         WebhookSecret: jsonSchema(webhookSecretSchema, "output"),
         Error: jsonSchema(errorSchema, "output"),
       },

@@ -34,6 +34,7 @@ Deno.test("the document has API.md's paths, bearer auth and the error schema", (
     Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`)
   ).sort();
   assert.deepEqual(ops, [
+    "GET /v1/key",
     "GET /v1/models",
     "GET /v1/models/{slug}",
     "GET /v1/usage",

@@ -14,6 +14,7 @@
 import { createOrg } from "../lib/db/orgs.ts";
 import { createApiKey } from "../lib/db/apikeys.ts";
 import { creditOrg } from "../lib/db/ledger.ts";
+import { benchSpendSection } from "./bench_spend.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const CONNECTIONS = 50;
@@ -283,6 +284,7 @@ async function main() {
     await Deno.remove(postScript);
 
     const report = renderReport(results, await machine());
+    report.markdown += await benchSpendSection();
     console.log(report.table);
     await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, report.markdown);
     console.error("wrote BENCHMARKS.md");

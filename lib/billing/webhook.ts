@@ -11,6 +11,7 @@ import {
   creditPaidSession,
   saveChargeInfo,
 } from "./store.ts";
+import { creditAutoTopup, saveCardFromSetup } from "./autotopup.ts";
 
 /** Credits are in US cents; a session in any other currency is logged and never credited. */
 export const BILLING_CURRENCY = "usd";
@@ -21,6 +22,7 @@ export type WebhookOutcome =
   | { action: "disputed"; orgId: string; cents: number; owed: number }
   | { action: "reinstated"; orgId: string; cents: number }
   | { action: "recorded" }
+  | { action: "card_saved"; orgId: string }
   | { action: "ignored"; why: string };
 
 /**
@@ -63,7 +65,18 @@ export async function applyStripeEvent(
   switch (event.type) {
     case "checkout.session.completed":
     case "checkout.session.async_payment_succeeded":
+      if (event.data.object.mode === "setup") return await onCardSetup(services, event.data.object);
       return await onSessionPaid(services, event.data.object);
+    case "payment_intent.succeeded": {
+      // Automatic top-ups (lib/billing/autotopup.ts); Checkout payments credit by their session.
+      if (!event.data.object.metadata?.auto_topup) {
+        return { action: "ignored", why: "not an automatic top-up" };
+      }
+      const r = await creditAutoTopup(services.kv, event.data.object, services.now());
+      return r.credited
+        ? { action: "credited", orgId: r.orgId!, cents: r.cents }
+        : { action: "ignored", why: "top-up already credited or not ours" };
+    }
     case "charge.succeeded":
     case "charge.updated": {
       const charge = event.data.object;
@@ -84,6 +97,17 @@ export async function applyStripeEvent(
     default:
       return { action: "ignored", why: `event type ${event.type}` };
   }
+}
+
+async function onCardSetup(
+  services: Services,
+  session: Stripe.Checkout.Session,
+): Promise<WebhookOutcome> {
+  const stripe = stripeClient(services.config, services.fetch)!;
+  const r = await saveCardFromSetup(services.kv, stripe, session, services.now());
+  return r.saved
+    ? { action: "card_saved", orgId: r.orgId! }
+    : { action: "ignored", why: "setup session without an org or card" };
 }
 
 async function onSessionPaid(

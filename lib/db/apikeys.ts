@@ -2,6 +2,8 @@ import { NotFound, Unauthorized } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { getOrg } from "./orgs.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
+import type { Cents } from "../catalog.ts";
+import type { LimitReset } from "../spend/period.ts";
 
 /**
  * API keys. The secret is shown once; only its SHA-256 is stored. The record itself lives at
@@ -27,6 +29,39 @@ const orgKeysKey = (orgId: string, keyId: string): Deno.KvKey => ["org_apikeys",
 
 const TOUCH_EVERY_MS = 60_000;
 
+/**
+ * A key's spend limit, kept beside the key (not in its auth record) so a charge reads it by key
+ * id in the same round trip as the balance, and editing it never races last_used_at.
+ */
+export interface KeyLimit {
+  limit_cents: Cents | null;
+  limit_reset: LimitReset;
+  updated_at: number;
+}
+
+export const NO_LIMIT: Omit<KeyLimit, "updated_at"> = { limit_cents: null, limit_reset: "never" };
+
+export const keyLimitKey = (keyId: string): Deno.KvKey => ["apikey_limit", keyId];
+
+export async function getKeyLimit(kv: Deno.Kv, keyId: string): Promise<KeyLimit | null> {
+  return (await kv.get<KeyLimit>(keyLimitKey(keyId))).value;
+}
+
+/** Sets (or with limit_cents null, removes) an org's key's limit; NotFound for another org's. */
+export async function setKeyLimit(
+  kv: Deno.Kv,
+  orgId: string,
+  keyId: string,
+  limit: Omit<KeyLimit, "updated_at">,
+  nowMs: number,
+): Promise<KeyLimit> {
+  const entry = await loadKey(kv, keyId);
+  if (!entry?.value || entry.value.org_id !== orgId) throw new NotFound("No such API key", "id");
+  const record = { ...limit, updated_at: nowMs };
+  await kv.set(keyLimitKey(keyId), record);
+  return record;
+}
+
 export interface NewApiKey {
   id: string;
   key: string;
@@ -36,7 +71,11 @@ export interface NewApiKey {
 export async function createApiKey(
   kv: Deno.Kv,
   orgId: string,
-  input: { name: string; expiresAt?: number | null },
+  input: {
+    name: string;
+    expiresAt?: number | null;
+    limit?: Omit<KeyLimit, "updated_at"> | null;
+  },
   deps: { nowMs?: number } = {},
 ): Promise<NewApiKey> {
   const nowMs = deps.nowMs ?? Date.now();
@@ -54,12 +93,13 @@ export async function createApiKey(
     expires_at: input.expiresAt ?? null,
     revoked_at: null,
   };
-  const res = await kv.atomic()
+  const a = kv.atomic()
     .check({ key: byHashKey(hash), versionstamp: null })
     .set(byHashKey(hash), record)
     .set(keyKey(record.id), hash)
-    .set(orgKeysKey(orgId, record.id), hash)
-    .commit();
+    .set(orgKeysKey(orgId, record.id), hash);
+  if (input.limit) a.set(keyLimitKey(record.id), { ...input.limit, updated_at: nowMs });
+  const res = await a.commit();
   if (!res.ok) throw new Error("API key collision");
   return { id: record.id, key: secret, record };
 }
@@ -93,6 +133,11 @@ export async function authenticateKey(
     (opts.waitUntil ?? (() => {}))(touch);
   }
   return { key, also };
+}
+
+/** A key by id, or null. */
+export async function getApiKey(kv: Deno.Kv, keyId: string): Promise<ApiKey | null> {
+  return (await loadKey(kv, keyId))?.value ?? null;
 }
 
 async function loadKey(kv: Deno.Kv, keyId: string) {

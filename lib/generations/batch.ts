@@ -17,6 +17,8 @@ import {
 } from "../db/idempotency.ts";
 import { addRequestUsage } from "../db/usage.ts";
 import { enqueueInAtomic } from "../jobs.ts";
+import { readSpendGuard } from "../spend/guard.ts";
+import { addBalanceCrossings } from "../spend/crossing.ts";
 
 /**
  * Group commit of submissions per organization (DESIGN.md, "Money"). Debits of one org must not
@@ -27,11 +29,14 @@ import { enqueueInAtomic } from "../jobs.ts";
  * a lone one writes (charge ledger entry, generation record and indexes, usage counter,
  * idempotency record, submit job).
  *
- * Submissions are judged in arrival order against the running balance, exactly as if they had
- * been committed one by one: one that does not fit is refused (InsufficientCredits) and writes
- * nothing, and a later, cheaper one may still fit. A conflicting commit (another process moved
- * the balance, or claimed an idempotency key) re-reads and retries the whole batch. Each promise
- * settles only once its batch's commit has landed (or it was refused or replayed).
+ * Submissions are judged in arrival order against the running balance, key spend and monthly
+ * budget (lib/spend/guard.ts), exactly as if they had been committed one by one: one that does
+ * not fit is refused (KeyLimitExceeded, BudgetExceeded, InsufficientCredits) and writes nothing,
+ * and a later, cheaper one may still fit. The spend counters, and the records of a balance
+ * threshold crossed (lib/spend/crossing.ts), move in the same commit. A conflicting commit
+ * (another process moved the balance or a limited counter, or claimed an idempotency key)
+ * re-reads and retries the whole batch. Each promise settles only once its batch's commit has
+ * landed (or it was refused or replayed).
  */
 
 /** The submission answer, as createGeneration returns it. */
@@ -44,6 +49,8 @@ export interface CreatedGeneration {
 /** One validated, priced submission waiting for its commit. */
 export interface Submission {
   cost: Cents;
+  /** The API key it came with (its spend limit applies), or null. */
+  apiKeyId: string | null;
   /** With `bodyHash`, the Idempotency-Key of the request; null without one. */
   idempotencyKey: string | null;
   bodyHash: string;
@@ -70,13 +77,16 @@ export interface BatchDeps {
 
 /**
  * Deno KV allows 100 checks per atomic op; a submission needs up to two (its new generation key
- * and its idempotency key) and the batch one more (the balance), so 49 is the hard ceiling. 25
- * keeps a batch near 200 of the 1000 mutations allowed and the commit short.
+ * and its idempotency key), a distinct API key one (its limited spend counter) and the batch four
+ * (the balance, the monthly budget, two crossing records): takeBatch counts them, so 48 is the
+ * hard ceiling. 25 keeps a batch near 250 of the 1000 mutations allowed and the commit short.
  */
 export const MAX_BATCH = 25;
 /** Deno KV allows 800 KiB of keys and values per atomic op; stay well inside it. */
 export const MAX_BATCH_BYTES = 512 * 1024;
 const MAX_TRIES = 50;
+/** Deno KV's checks per atomic op. */
+const MAX_CHECKS = 100;
 
 /** A generous bound of what a submission writes: every string may take 2 bytes a character. */
 export function submissionBytes(record: GenerationRecord): number {
@@ -139,17 +149,25 @@ async function drain(kv: Deno.Kv, orgId: string, q: OrgQueue, byOrg: Map<string,
  * (replay or conflict), exactly as if they had come one after another.
  */
 function takeBatch(waiting: Waiting[]): Waiting[] {
-  const max = Math.max(1, Math.min(waiting[0].deps.submitBatch?.maxBatch ?? MAX_BATCH, 49));
+  const max = Math.max(1, Math.min(waiting[0].deps.submitBatch?.maxBatch ?? MAX_BATCH, 48));
   const keys = new Set<string>();
+  const apiKeys = new Set<string>();
   let bytes = 0;
+  let checks = 4; // the balance, the monthly budget, and two crossing records (spend/crossing.ts)
   let n = 0;
   for (; n < waiting.length && n < max; n++) {
     const s = waiting[n].s;
     if (n > 0 && bytes + s.bytes > MAX_BATCH_BYTES) break;
+    // Its generation key, its Idempotency-Key, its API key's limited spend counter.
+    const more = 1 + (s.idempotencyKey === null ? 0 : 1) +
+      (s.apiKeyId === null || apiKeys.has(s.apiKeyId) ? 0 : 1);
+    if (checks + more > MAX_CHECKS) break;
     if (s.idempotencyKey !== null) {
       if (keys.has(s.idempotencyKey)) break;
       keys.add(s.idempotencyKey);
     }
+    if (s.apiKeyId !== null) apiKeys.add(s.apiKeyId);
+    checks += more;
     bytes += s.bytes;
   }
   return waiting.splice(0, n);
@@ -208,10 +226,19 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
   );
   for (let attempt = 0;; attempt++) {
     const now = clock();
-    const [balance, idemEntries] = await Promise.all([
+    const read = await Promise.all([
       kv.get<Deno.KvU64>(balanceKey(orgId)),
       getManyChunked<IdempotencyRecord<CreatedGeneration>>(kv, idemKeys),
-    ]);
+      readSpendGuard(kv, orgId, batch.map((w) => w.s.apiKeyId), now),
+    ]).catch((err) => {
+      if (!isBusy(err) || attempt >= MAX_TRIES) throw err;
+      return null;
+    });
+    if (!read) {
+      await backOff(attempt);
+      continue;
+    }
+    const [balance, idemEntries, spend] = read;
     let running = balanceOf(balance);
     let nextIdem = 0;
     const outcomes: Outcome[] = [];
@@ -235,11 +262,14 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
           continue;
         }
       }
-      if (s.cost > running) {
-        outcomes.push({ ok: false, error: new InsufficientCredits(s.cost, running) });
+      const refused = spend.refusal(s.apiKeyId, s.cost) ??
+        (s.cost > running ? new InsufficientCredits(s.cost, running) : null);
+      if (refused) {
+        outcomes.push({ ok: false, error: refused });
         continue;
       }
       running -= s.cost;
+      spend.take(s.apiKeyId, s.cost);
       created++;
       const g = s.build(newId("gen", now), now);
       firstId ??= g.id;
@@ -264,15 +294,38 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
       outcomes.push({ ok: true, value: response });
     }
     if (created === 0) return outcomes; // all refused or replayed: nothing to write
-    if (debits.length > 0) addDebitsMutations(a, orgId, balance, debits, now);
+    if (debits.length > 0) {
+      addDebitsMutations(a, orgId, balance, debits, now);
+      addBalanceCrossings(a, {
+        orgId,
+        settings: spend.settings,
+        before: balanceOf(balance),
+        after: running,
+        versionstamp: balance.versionstamp,
+        nowMs: now,
+      });
+    }
+    spend.addMutations(a);
     await submitBatch?.beforeCommit?.({ attempt, size: batch.length });
     if (await landed(kv, a, firstId!)) return outcomes;
     if (attempt >= MAX_TRIES) {
       throw new ChargeUnavailable("The organization's balance is busy; retry in a moment");
     }
     // Another process changed the balance: back off a little, with jitter, before re-reading.
-    await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+    await backOff(attempt);
   }
+}
+
+function backOff(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+}
+
+/**
+ * SQLite's "database is locked": another process sharing the KV file held it. The statement was
+ * not applied (SQLite rolls the transaction back), so the attempt can simply be made again.
+ */
+function isBusy(err: unknown): boolean {
+  return err instanceof Error && /database is locked/i.test(err.message);
 }
 
 /**
@@ -284,6 +337,7 @@ async function landed(kv: Deno.Kv, a: Deno.AtomicOperation, firstId: string): Pr
   try {
     return (await a.commit()).ok;
   } catch (err) {
+    if (isBusy(err)) return false; // not applied: retried like a failed check
     const written = await kv.get(generationKey(firstId)).catch(() => undefined);
     if (written?.versionstamp) return true;
     if (written === undefined) {

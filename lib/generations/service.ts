@@ -13,6 +13,7 @@ import {
 import { hashBody } from "../db/idempotency.ts";
 import { getDailyUsage, getUsageTotals } from "../db/usage.ts";
 import { signVideoUrl } from "../storage.ts";
+import { usageByKey } from "../spend/usage.ts";
 import { DEFAULT_DEADLINE_MS, type GenerationDeps, logOf } from "./deps.ts";
 import type { GenerationInput } from "./schema.ts";
 import { cancelPlan, updateGeneration } from "./transitions.ts";
@@ -230,6 +231,7 @@ export async function createGeneration(
   });
   return await submitCharged(deps, orgId, {
     cost,
+    apiKeyId: ctx.apiKeyId ?? null,
     idempotencyKey,
     bodyHash,
     reason: `Generation on ${candidates.map((c) => c.model).join(" → ")}`,
@@ -308,13 +310,14 @@ export async function toApiGeneration(
   };
 }
 
-/** The compat /v1/usage object. */
-export async function getUsage(kv: Deno.Kv, orgId: string, _nowMs: number) {
-  const [credit_balance, totals, daily_usage, recent] = await Promise.all([
+/** The compat /v1/usage object, plus the additive `by_key` (spend and requests per key). */
+export async function getUsage(kv: Deno.Kv, orgId: string, nowMs: number) {
+  const [credit_balance, totals, daily_usage, recent, by_key] = await Promise.all([
     getBalance(kv, orgId),
     getUsageTotals(kv, orgId),
     getDailyUsage(kv, orgId, 30),
     listGenerations(kv, orgId, { limit: 10 }),
+    usageByKey(kv, orgId, nowMs),
   ]);
   return {
     credit_balance,
@@ -329,5 +332,6 @@ export async function getUsage(kv: Deno.Kv, orgId: string, _nowMs: number) {
       created_at: toSec(g.created_at),
       completed_at: g.completed_at === null ? null : toSec(g.completed_at),
     })),
+    by_key,
   };
 }

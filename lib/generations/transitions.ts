@@ -6,6 +6,7 @@ import {
   loadGeneration,
 } from "../db/generations.ts";
 import { addModelOutcome, addTerminalUsage } from "../db/usage.ts";
+import { addSpendRefundMutations } from "../db/spend.ts";
 import type { GenerationDeps } from "./deps.ts";
 
 /**
@@ -61,6 +62,7 @@ function addTerminalMutations(a: Deno.AtomicOperation, deps: GenerationDeps, g: 
       generationId: g.id,
       reason: g.status === "completed" ? `Settled to ${g.model}'s price` : `Generation ${g.status}`,
     }, now);
+    addSpendRefundMutations(a, g, g.refunded_cents); // gives the key's and budget's allowance back
   }
   addTerminalUsage(a, {
     orgId: g.org_id,

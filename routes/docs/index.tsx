@@ -2,6 +2,7 @@ import { page } from "fresh";
 import { define } from "../../utils.ts";
 import { quickstartSnippets } from "../../lib/openapi.ts";
 import { MAX_PROMPT_CHARS } from "../../lib/generations/schema.ts";
+import { SpendDocs } from "../../components/spend/SpendDocs.tsx";
 
 export const handler = define.handlers({
   GET(ctx) {
@@ -22,7 +23,11 @@ const ERRORS: [number, string][] = [
     "does not support",
   ],
   [401, "Missing, unknown, revoked or expired API key"],
-  [402, "Insufficient credits (code insufficient_credits): nothing is created or charged"],
+  [
+    402,
+    "Insufficient credits (code insufficient_credits), over the key's spend limit " +
+    "(key_limit_exceeded) or the monthly budget (budget_exceeded): nothing is created or charged",
+  ],
   [404, "Unknown id or model, or another organization's resource"],
   [409, "Idempotency key reused with a different body; cancel of a finished generation"],
   [413, "Body too large"],
@@ -38,6 +43,7 @@ const SECTIONS = [
   ["errors", "Errors"],
   ["rate-limits", "Rate limits"],
   ["idempotency", "Idempotency"],
+  ["spend", "Spend controls"],
   ["reference", "Reference"],
 ];
 
@@ -193,6 +199,8 @@ export default define.page<typeof handler>(function Docs({ data }) {
             <code>5xx</code> with the same key.
           </p>
         </section>
+
+        <SpendDocs publicUrl={data.publicUrl} />
 
         <section id="reference">
           <h2>Reference</h2>

@@ -244,7 +244,17 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
           completed_at: nullable(seconds),
         })),
       },
-      {},
+      // API.md: /v1/usage may gain fields; by_key is the spend per API key.
+      {
+        by_key: arrayOf(shape({ key_id: str, name: str }, {
+          limit_cents: () => true,
+          limit_reset: str,
+          resets_at: () => true,
+          today: () => true,
+          period: () => true,
+          all_time: () => true,
+        })),
+      },
       "usage",
     );
     assert.equal(usage.body.totals.total_requests, 2);

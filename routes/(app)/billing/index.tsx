@@ -11,8 +11,11 @@ import {
 } from "../../../lib/billing/topup.ts";
 import type { LedgerRow } from "../../../lib/billing/ledger.ts";
 import { formatCents, formatDateTime } from "../../../components/format.ts";
+import { SpendSummary } from "../../../components/spend/SpendSummary.tsx";
+import { spendPanel, type SpendPanelData } from "../../../lib/spend/forms.ts";
 
 interface Data extends BillingOverview {
+  spend: SpendPanelData;
   canManage: boolean;
   attempt: string;
   cursor: string | null;
@@ -26,6 +29,7 @@ export const handler = define.handlers({
     const overview = await billingOverview(services, org!.id, cursor);
     return page<Data>({
       ...overview,
+      spend: await spendPanel(services, org!.id),
       canManage: hasRole(ctx.state, "admin"),
       attempt: newAttemptToken(),
       cursor,
@@ -50,6 +54,7 @@ export const handler = define.handlers({
       const overview = await billingOverview(services, org!.id, null);
       return page<Data>({
         ...overview,
+        spend: await spendPanel(services, org!.id),
         canManage: true,
         attempt: newAttemptToken(),
         cursor: null,
@@ -173,6 +178,8 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
           API.
         </p>
       )}
+
+      <SpendSummary spend={data.spend} />
 
       <section aria-labelledby="ledger-heading">
         <h2 id="ledger-heading">Ledger</h2>

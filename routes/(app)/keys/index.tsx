@@ -1,12 +1,7 @@
 import { page } from "fresh";
 import { define, type State } from "../../../utils.ts";
 import { readFormObject } from "../../../lib/http/form.ts";
-import {
-  createKeyFromForm,
-  type KeyView,
-  listKeysForPage,
-  MAX_KEY_NAME,
-} from "../../../lib/auth/keys.ts";
+import { type KeyView, listKeysForPage, MAX_KEY_NAME } from "../../../lib/auth/keys.ts";
 import { hasRole } from "../../../lib/auth/roles.ts";
 import CopyButton from "../../../islands/CopyButton.tsx";
 import {
@@ -18,13 +13,19 @@ import {
   PageHeader,
 } from "../../../components/ui.tsx";
 import { formatDate, formatDateTime } from "../../../components/format.ts";
+import { KeyLimitFields } from "../../../components/spend/KeyLimitFields.tsx";
+import { KeySpend } from "../../../components/spend/KeySpend.tsx";
+import { createKeyWithLimitFromForm } from "../../../lib/spend/forms.ts";
+import { type KeyUsage, listKeyUsage } from "../../../lib/spend/usage.ts";
+import type { LimitReset } from "../../../lib/spend/period.ts";
 
 interface Data {
   keys: KeyView[];
   canManage: boolean;
   created: { secret: string; key: KeyView } | null;
-  errors: { name?: string; expires_on?: string };
-  values: { name: string; expires_on: string };
+  errors: { name?: string; expires_on?: string; limit_dollars?: string; limit_reset?: string };
+  values: { name: string; expires_on: string; limit_dollars: string; limit_reset: LimitReset };
+  usage: Record<string, KeyUsage>;
   message: string | null;
   today: string;
 }
@@ -37,11 +38,16 @@ export const handler = define.handlers<Data>({
   },
   async POST(ctx) {
     const form = await readFormObject(ctx.req);
-    const result = await createKeyFromForm(ctx.state.services, ctx.state, form);
+    const result = await createKeyWithLimitFromForm(ctx.state.services, ctx.state, form);
     const d = await data(ctx.state, null);
     if (!result.ok) {
       d.errors = result.errors;
-      d.values = { name: String(form.name ?? ""), expires_on: String(form.expires_on ?? "") };
+      d.values = {
+        name: String(form.name ?? ""),
+        expires_on: String(form.expires_on ?? ""),
+        limit_dollars: String(form.limit_dollars ?? ""),
+        limit_reset: (String(form.limit_reset ?? "never")) as LimitReset,
+      };
       return page(d, { status: 400 });
     }
     // Rendered, not redirected: the secret is shown once and never put in a URL.
@@ -56,7 +62,12 @@ async function data(state: State, m: string | null): Promise<Data> {
     canManage: hasRole(state, "admin"),
     created: null,
     errors: {},
-    values: { name: "", expires_on: "" },
+    values: { name: "", expires_on: "", limit_dollars: "", limit_reset: "never" },
+    usage: Object.fromEntries(
+      (await listKeyUsage(state.services.kv, state.org!.id, state.services.now())).map((
+        u,
+      ) => [u.key_id, u]),
+    ),
     message: (m && MESSAGES[m]) ?? null,
     today: new Date(state.services.now()).toISOString().slice(0, 10),
   };
@@ -119,6 +130,7 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
                   value={data.values.expires_on}
                 />
               </Field>
+              <KeyLimitFields values={data.values} errors={data.errors} />
             </div>
             <button type="submit" class="button primary">Create key</button>
           </form>
@@ -149,6 +161,7 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
                 <th scope="col">Last used</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Status</th>
+                <th scope="col">Spend</th>
                 {data.canManage && (
                   <th scope="col">
                     <span class="visually-hidden">Actions</span>
@@ -159,7 +172,9 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
             <tbody>
               {data.keys.map((k) => (
                 <tr key={k.id} data-key-id={k.id}>
-                  <td>{k.name}</td>
+                  <td>
+                    <a href={`/keys/${k.id}`}>{k.name}</a>
+                  </td>
                   <td>
                     <code>{k.prefix}…</code>
                   </td>
@@ -168,6 +183,9 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
                   <td>{k.expires_at ? formatDate(k.expires_at - 1) : "Never"}</td>
                   <td>
                     <span class={`badge badge-${k.status}`}>{k.status}</span>
+                  </td>
+                  <td>
+                    <KeySpend usage={data.usage[k.id]} />
                   </td>
                   {data.canManage && (
                     <td class="actions-cell">
