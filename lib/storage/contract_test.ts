@@ -3,12 +3,11 @@
  * OpenStack Swift's s3api (lib/testing/swift.ts), a real server that checks SigV4.
  */
 import assert from "node:assert/strict";
-import { AwsClient } from "aws4fetch";
 import { localBackend, storeVideoFromUrl, type VideoBackend } from "../storage.ts";
 import { s3Backend, type S3Settings } from "./s3.ts";
 import { StorageError } from "./types.ts";
 import { ProviderError } from "../providers/types.ts";
-import { startSwiftS3, type SwiftS3 } from "../testing/swift.ts";
+import { bucketState, createBucket, startSwiftS3 } from "../testing/swift.ts";
 
 const GEN = "gen_01JD0000000000000000000000";
 const MiB = 1024 * 1024;
@@ -120,8 +119,7 @@ Deno.test("storage contract: s3 (Swift with s3api)", async (t) => {
       prefix: "pv/",
       partBytes: PART,
     };
-    const admin = adminClient(swift);
-    assert.equal((await admin.fetch(`${swift.endpoint}/videos`, { method: "PUT" })).status, 200);
+    await createBucket(swift, "videos");
     const b = s3Backend(settings);
     await contract(t, b, () => bucketState(swift, "videos"));
 
@@ -195,24 +193,3 @@ Deno.test("storage contract: s3 (Swift with s3api)", async (t) => {
     await swift.close();
   }
 });
-
-function adminClient(swift: SwiftS3) {
-  return new AwsClient({
-    accessKeyId: swift.accessKeyId,
-    secretAccessKey: swift.secretAccessKey,
-    region: swift.region,
-    service: "s3",
-    retries: 0,
-  });
-}
-
-/** Keys in the bucket plus unfinished multipart uploads (both must be empty after a failure). */
-async function bucketState(swift: SwiftS3, bucket: string): Promise<string[]> {
-  const admin = adminClient(swift);
-  const keys = await admin.fetch(`${swift.endpoint}/${bucket}?list-type=2`).then((r) => r.text());
-  const uploads = await admin.fetch(`${swift.endpoint}/${bucket}?uploads`).then((r) => r.text());
-  return [
-    ...[...keys.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]),
-    ...[...uploads.matchAll(/<UploadId>([^<]*)<\/UploadId>/g)].map((m) => `upload:${m[1]}`),
-  ].sort();
-}

@@ -4,6 +4,7 @@
  * the rings, writes the configs and serves proxy, account, container and object servers on
  * loopback ports the kernel picks, with data in a temp dir that close() removes.
  */
+import { AwsClient } from "aws4fetch";
 
 export interface SwiftS3 {
   /** `http://127.0.0.1:<port>`: the S3 endpoint (path-style). */
@@ -103,4 +104,40 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
     text = (text + decoder.decode(chunk, { stream: true })).slice(-8000);
   }
   return text;
+}
+
+/** A client with the server's own (right) credentials, for setting up and inspecting buckets. */
+export function swiftClient(s3: SwiftS3): AwsClient {
+  const { accessKeyId, secretAccessKey, region } = s3;
+  return new AwsClient({ accessKeyId, secretAccessKey, region, service: "s3", retries: 0 });
+}
+
+export async function createBucket(s3: SwiftS3, bucket: string): Promise<void> {
+  const res = await swiftClient(s3).fetch(`${s3.endpoint}/${bucket}`, { method: "PUT" });
+  if (!res.ok) throw new Error(`creating bucket ${bucket}: HTTP ${res.status} ${await res.text()}`);
+  await res.body?.cancel();
+}
+
+/** Keys in the bucket plus unfinished multipart uploads (both empty after a failed store). */
+export async function bucketState(s3: SwiftS3, bucket: string): Promise<string[]> {
+  const client = swiftClient(s3);
+  const keys = await client.fetch(`${s3.endpoint}/${bucket}?list-type=2`).then((r) => r.text());
+  const uploads = await client.fetch(`${s3.endpoint}/${bucket}?uploads`).then((r) => r.text());
+  return [
+    ...[...keys.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]),
+    ...[...uploads.matchAll(/<UploadId>([^<]*)<\/UploadId>/g)].map((m) => `upload:${m[1]}`),
+  ].sort();
+}
+
+/** The app's environment for storing videos in `bucket` on this server. */
+export function s3Env(s3: SwiftS3, bucket: string): Record<string, string> {
+  return {
+    STORAGE: "s3",
+    S3_ENDPOINT: s3.endpoint,
+    S3_REGION: s3.region,
+    S3_BUCKET: bucket,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    S3_FORCE_PATH_STYLE: "true",
+  };
 }
