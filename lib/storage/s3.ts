@@ -117,6 +117,7 @@ export function s3Backend(s: S3Settings): VideoBackend {
 
   return {
     kind: "s3",
+    mediaOrigin: new URL(objectUrl("x")).origin,
     async write(genId, container, body) {
       const url = objectUrl(genId);
       const parts = chunked(body, partBytes);

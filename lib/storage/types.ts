@@ -7,6 +7,8 @@ export interface VideoContainer {
 
 export interface VideoBackend {
   readonly kind: "local" | "s3";
+  /** Where served videos come from when not from the app itself (the bucket's origin). */
+  readonly mediaOrigin?: string;
   /**
    * Stores a whole video under the generation id, reading `body` as it arrives; resolves with
    * its size once it is complete and visible. If `body` errors or the write fails, no new
