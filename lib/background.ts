@@ -3,6 +3,7 @@ import type { JobHandler } from "./jobs.ts";
 import { generationJobHandlers } from "./generations/workers.ts";
 import { registerCron, SWEEP_GRACE_MS, SWEEP_JOB, sweepJobHandlers } from "./generations/sweep.ts";
 import { registerWebhookCron, webhookDeps, webhookJobHandlers } from "./webhooks/notify.ts";
+import { registerRetentionCron, retentionDeps, retentionJobHandlers } from "./storage/retention.ts";
 
 /** Every queue job type the process handles, by type. Add new job kinds here. */
 export function jobHandlers(services: Services): Record<string, JobHandler> {
@@ -10,6 +11,7 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
     ...generationJobHandlers(services.generation),
     ...sweepJobHandlers(services.generation),
     ...webhookJobHandlers(webhookDeps(services)),
+    ...retentionJobHandlers(retentionDeps(services)),
   };
 }
 
@@ -28,6 +30,9 @@ export function startBackground(services: Services, opts: { cron?: boolean } = {
     );
     registerWebhookCron(webhookDeps(services)).catch((err) =>
       services.log("error", "webhook cron registration failed", { error: String(err) })
+    );
+    registerRetentionCron(retentionDeps(services)).catch((err) =>
+      services.log("error", "retention cron registration failed", { error: String(err) })
     );
   }
   return services.jobs.listen(jobHandlers(services));
