@@ -7,7 +7,7 @@ import { localBackend, storeVideoFromUrl, type VideoBackend } from "../storage.t
 import { s3Backend, type S3Settings } from "./s3.ts";
 import { StorageError } from "./types.ts";
 import { ProviderError } from "../providers/types.ts";
-import { bucketState, createBucket, startSwiftS3 } from "../testing/swift.ts";
+import { bucketState, createBucket, startSwiftS3, swiftClient } from "../testing/swift.ts";
 
 const GEN = "gen_01JD0000000000000000000000";
 const MiB = 1024 * 1024;
@@ -79,6 +79,39 @@ async function contract(t: Deno.TestContext, b: VideoBackend, listing: () => Pro
     assert.deepEqual(await listing(), before, "no object, no part, no temp file");
   });
 
+  await t.step("a provider transfer cut short of its Content-Length fails, retryably", async () => {
+    const before = await listing();
+    const video = fakeMp4(PART + 500_000);
+    // A raw server: it promises the whole video, sends part of it and hangs up.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const serving = (async () => {
+      for await (const conn of listener) {
+        await conn.read(new Uint8Array(16_384));
+        const head =
+          `HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ncontent-length: ${video.length}\r\n\r\n`;
+        await conn.write(new TextEncoder().encode(head));
+        for (let at = 0; at < PART;) at += await conn.write(video.subarray(at, PART));
+        conn.close();
+      }
+    })();
+    try {
+      const url = `http://127.0.0.1:${listener.addr.port}/v.mp4`;
+      await assert.rejects(
+        storeVideoFromUrl(b, "gen_01JD0000000000000000000002", { url }, {
+          fetch,
+          maxBytes: 2 * PART,
+          timeoutMs: 20_000,
+          allowPrivate: true,
+        }),
+        (err) => err instanceof ProviderError && err.retryable,
+      );
+      assert.deepEqual(await listing(), before, "nothing stored");
+    } finally {
+      listener.close();
+      await serving.catch(() => {});
+    }
+  });
+
   await t.step("delete, then the video is missing; deleting again is fine", async () => {
     await b.remove(GEN);
     assert.equal(await b.size(GEN), null);
@@ -135,6 +168,17 @@ Deno.test("storage contract: s3 (Swift with s3api)", async (t) => {
       const forged = await fetch(location);
       assert.equal(forged.status, 403, "S3 checks the presigned signature");
       await forged.body?.cancel();
+      await b.remove(GEN);
+    });
+
+    await t.step("a video larger than one part is a multipart upload", async () => {
+      await b.write(GEN, MP4, streamOf(fakeMp4(2 * PART + 1)));
+      const head = await swiftClient(swift).fetch(
+        `${swift.endpoint}/videos/pv/videos/${GEN}`,
+        { method: "HEAD" },
+      );
+      assert.match(head.headers.get("etag")!, /-3"$/, "an S3 multipart ETag names its 3 parts");
+      assert.equal(head.headers.get("content-type"), "video/mp4");
       await b.remove(GEN);
     });
 
