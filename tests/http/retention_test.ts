@@ -6,6 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { createMagicLink, createSession } from "../../lib/db/sessions.ts";
+import { findOrCreateUserByEmail } from "../../lib/db/users.ts";
+import { addMembership } from "../../lib/db/memberships.ts";
+import { SESSION_COOKIE } from "../../lib/auth/session.ts";
 import { backendFor, localBackend } from "../../lib/storage.ts";
 import {
   RETENTION_LEASE_MS,
@@ -126,6 +129,19 @@ async function retentionScenario(env: Record<string, string>, swift?: SwiftS3) {
     });
     assert.deepEqual(await snapshot(kv), before);
     assert.ok(await backend.size(young.id));
+
+    // The dashboard's usage page says so (a member of the org, signed in at the moved time).
+    const user = await findOrCreateUserByEmail(kv, { email: "viewer@example.com" });
+    await addMembership(kv, org.orgId, user.id, "member");
+    const { token } = await createSession(kv, user.id, { orgId: org.orgId, nowMs: now() });
+    const page = await fetch(`${server.url}/usage`, {
+      headers: { Cookie: `${SESSION_COOKIE}=${token}` },
+    });
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    const row = (id: string) => new RegExp(`data-id="${id}"[\\s\\S]*?</tr>`).exec(html)?.[0] ?? "";
+    assert.match(row(old.id), /Expired/);
+    assert.match(row(young.id), /Watch/);
   } finally {
     await server.close();
   }
