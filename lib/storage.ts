@@ -97,6 +97,7 @@ export function localBackend(dataDir: string): VideoBackend {
   return {
     kind: "local",
     async write(genId, container, body) {
+      checkGenId(genId);
       await Deno.mkdir(dir, { recursive: true });
       const temp = `${dir}/.${genId}.${crypto.randomUUID()}.part`;
       try {
