@@ -123,8 +123,9 @@ pool = eventlet.GreenPool()
 for name, sock in socks.items():
     app = with_cache(loadapp(os.path.join(etc, f"{name}-server.conf"),
                              global_conf={"log_name": name}))
-    pool.spawn(wsgi.server, sock, app, wsgi.NullLogger() if hasattr(wsgi, "NullLogger") else None,
-               protocol=SwiftHttpProtocol, capitalize_response_headers=False, log_output=False)
+    # As swift.common.wsgi.run_server does; "ETag", not "Etag", for S3 clients.
+    pool.spawn(wsgi.server, sock, app, protocol=SwiftHttpProtocol,
+               capitalize_response_headers=False, log_output=False)
 
 print(json.dumps({"port": port["proxy"]}), flush=True)
 pool.waitall()
