@@ -5,6 +5,7 @@ import { registerCron, SWEEP_GRACE_MS, SWEEP_JOB, sweepJobHandlers } from "./gen
 import { registerWebhookCron, webhookDeps, webhookJobHandlers } from "./webhooks/notify.ts";
 import { alertDeps, alertJobHandlers } from "./spend/alerts.ts";
 import { autoTopupDeps, autoTopupJobHandlers } from "./billing/autotopup.ts";
+import { registerRetentionCron, retentionDeps, retentionJobHandlers } from "./storage/retention.ts";
 
 /** Every queue job type the process handles, by type. Add new job kinds here. */
 export function jobHandlers(services: Services): Record<string, JobHandler> {
@@ -14,6 +15,7 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
     ...webhookJobHandlers(webhookDeps(services)),
     ...alertJobHandlers(alertDeps(services)),
     ...autoTopupJobHandlers(autoTopupDeps(services)),
+    ...retentionJobHandlers(retentionDeps(services)),
   };
 }
 
@@ -32,6 +34,9 @@ export function startBackground(services: Services, opts: { cron?: boolean } = {
     );
     registerWebhookCron(webhookDeps(services)).catch((err) =>
       services.log("error", "webhook cron registration failed", { error: String(err) })
+    );
+    registerRetentionCron(retentionDeps(services)).catch((err) =>
+      services.log("error", "retention cron registration failed", { error: String(err) })
     );
   }
   return services.jobs.listen(jobHandlers(services));

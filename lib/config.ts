@@ -50,6 +50,17 @@ const schema = z.object({
   LUMAAI_BASE_URL: url.default("https://api.lumalabs.ai"),
   // How long the MCP generate_video tool waits for the video before answering with the id to poll.
   MCP_WAIT_SECONDS: z.coerce.number().int().min(0).max(300).default(50),
+  // Where finished videos live (docs/storage.md): local disk under DATA_DIR, or an S3 bucket.
+  STORAGE: z.enum(["local", "s3"]).default("local"),
+  S3_ENDPOINT: url.optional(),
+  S3_REGION: z.string().trim().min(1).default("us-east-1"),
+  S3_BUCKET: optional,
+  S3_ACCESS_KEY_ID: optional,
+  S3_SECRET_ACCESS_KEY: optional,
+  S3_FORCE_PATH_STYLE: z.enum(["true", "false", "1", "0"], "must be true or false")
+    .default("false").transform((v) => v === "true" || v === "1"),
+  S3_PREFIX: z.string().trim().default("").transform((p) => p && !p.endsWith("/") ? `${p}/` : p),
+  VIDEO_RETENTION_DAYS: z.coerce.number().int().min(0).default(30), // 0 keeps videos forever
 });
 
 export type Env = z.infer<typeof schema>;
@@ -82,6 +93,19 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
     problems.push(
       `${e.STRIPE_SECRET_KEY ? "STRIPE_WEBHOOK_SECRET" : "STRIPE_SECRET_KEY"}: ` +
         "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set together",
+    );
+  }
+  if (e.STORAGE === "s3") {
+    for (const name of ["S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
+      if (!e[name]) problems.push(`${name}: required when STORAGE=s3`);
+    }
+  }
+  // Instances sharing a KV server each have their own disk: a video stored by one would be
+  // missing on the others.
+  if (e.APP_ENV === "production" && e.STORAGE === "local" && /^https?:\/\//.test(e.DENO_KV_PATH)) {
+    problems.push(
+      "STORAGE: local storage cannot be used with a KV Connect URL in DENO_KV_PATH (several " +
+        "instances would each keep videos on their own disk); set STORAGE=s3",
     );
   }
   if (problems.length) {

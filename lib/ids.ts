@@ -1,4 +1,4 @@
-import { monotonicFactory } from "ulid";
+import { encodeTime, monotonicFactory } from "ulid";
 
 /** Every id is a type prefix and a ULID, so KV prefix lists come out in creation order. */
 export type IdPrefix =
@@ -18,6 +18,11 @@ const ulid = monotonicFactory();
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${ulid(now)}`;
+}
+
+/** The smallest id of this type made at `ms`: ids below it were made earlier (a list bound). */
+export function idFloor(prefix: IdPrefix, ms: number): string {
+  return `${prefix}_${encodeTime(ms, 10)}${"0".repeat(16)}`;
 }
 
 /** A ULID: 26 characters of Crockford's base32 (no I, L, O, U), as `ulid` writes them. */

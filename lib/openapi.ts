@@ -30,6 +30,9 @@ export const generationSchema = z.object({
   created_at: seconds,
   completed_at: seconds.nullable(),
   metadata: z.record(z.string(), z.string()).optional(),
+  output_expired: z.literal(true).optional().describe(
+    "Present when the video was deleted after VIDEO_RETENTION_DAYS; output_url is then null",
+  ),
 });
 
 export const generationListSchema = z.object({

@@ -4,7 +4,7 @@ import { jsonLogger, type Logger } from "./http/log.ts";
 import { createKvJobQueue, type JobQueue } from "./jobs.ts";
 import type { GenerationDeps } from "./generations/deps.ts";
 import { ADAPTERS, configuredProviders } from "./providers/registry.ts";
-import { storeVideoFromFile, storeVideoFromUrl } from "./storage.ts";
+import { backendFor, storeVideoFromFile, storeVideoFromUrl } from "./storage.ts";
 import { enqueueGenerationEvent } from "./webhooks/notify.ts";
 
 /** Everything with an effect that request handlers and workers use, built once per process. */
@@ -37,9 +37,9 @@ export async function createServices(
     adapters: Object.fromEntries([...configured].map((id) => [id, ADAPTERS[id]])),
     providerDeps: { fetch: fetchFn, env: config, workDir: `${config.DATA_DIR}/work` },
     storage: {
-      storeFromFile: (genId, path) => storeVideoFromFile(config.DATA_DIR, genId, path),
+      storeFromFile: (genId, path) => storeVideoFromFile(backendFor(config), genId, path),
       storeFromUrl: (genId, src) =>
-        storeVideoFromUrl(config.DATA_DIR, genId, src, {
+        storeVideoFromUrl(backendFor(config), genId, src, {
           fetch: fetchFn,
           maxBytes: MAX_VIDEO_BYTES,
           timeoutMs: DOWNLOAD_TIMEOUT_MS,

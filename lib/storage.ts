@@ -8,6 +8,12 @@ import { timingSafeEqual } from "node:crypto";
 import { ProviderError } from "./providers/types.ts";
 import { hmacSha256 } from "./crypto.ts";
 import { fetchCheckingRedirects, OutboundRequestError, type Resolver } from "./net/ssrf.ts";
+import type { Config } from "./config.ts";
+import { SECURITY_HEADERS } from "./http/security.ts";
+import { s3Backend, type S3Settings } from "./storage/s3.ts";
+import { StorageError, type VideoBackend, type VideoContainer } from "./storage/types.ts";
+
+export { StorageError, type VideoBackend };
 
 export interface StoredVideo {
   bytes: number;
@@ -40,10 +46,7 @@ export const MAX_DOWNLOAD_REDIRECTS = 3;
 // ---------------------------------------------------------------------------------------------
 // Containers
 
-interface Container {
-  contentType: string;
-  ext: string;
-}
+type Container = VideoContainer;
 
 const CONTAINERS: Container[] = [
   { contentType: "video/mp4", ext: "mp4" },
@@ -73,7 +76,7 @@ export function sniffVideoContainer(head: Uint8Array): Container | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Storing
+// Backends
 
 const GEN_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
@@ -85,76 +88,181 @@ export function videosDir(dataDir: string): string {
   return `${dataDir.replace(/\/$/, "")}/videos`;
 }
 
-function tempPath(dataDir: string, genId: string): string {
-  return `${videosDir(dataDir)}/.${genId}.${crypto.randomUUID()}.part`;
+/**
+ * The `local` backend: `${DATA_DIR}/videos/{genId}.{ext}`. A write goes to a temp file renamed
+ * into place, so a reader never sees half a video, and a failed one leaves nothing.
+ */
+export function localBackend(dataDir: string): VideoBackend {
+  const dir = videosDir(dataDir);
+  return {
+    kind: "local",
+    async write(genId, container, body) {
+      checkGenId(genId);
+      await Deno.mkdir(dir, { recursive: true });
+      const temp = `${dir}/.${genId}.${crypto.randomUUID()}.part`;
+      try {
+        const file = await Deno.open(temp, { write: true, createNew: true });
+        await body.pipeTo(file.writable); // closes the file, also on error
+        const { size } = await Deno.stat(temp);
+        await Deno.rename(temp, `${dir}/${genId}.${container.ext}`);
+        for (const other of CONTAINERS) {
+          if (other.ext !== container.ext) {
+            await Deno.remove(`${dir}/${genId}.${other.ext}`).catch(() => {});
+          }
+        }
+        return size;
+      } catch (err) {
+        await Deno.remove(temp).catch(() => {});
+        throw err;
+      }
+    },
+    serve: (req, genId) => serveVideo(req, dataDir, genId),
+    async remove(genId) {
+      checkGenId(genId);
+      for (const c of CONTAINERS) {
+        await Deno.remove(`${dir}/${genId}.${c.ext}`).catch((err) => {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        });
+      }
+    },
+    async size(genId) {
+      const found = GEN_ID.test(genId) ? await openVideo(dataDir, genId) : null;
+      if (!found) return null;
+      using file = found.file;
+      return (await file.stat()).size;
+    },
+  };
 }
 
-/** Moves a verified temp file into place and drops any copy stored in another container. */
-async function commitVideo(dataDir: string, genId: string, temp: string, c: Container) {
-  await Deno.rename(temp, `${videosDir(dataDir)}/${genId}.${c.ext}`);
-  for (const other of CONTAINERS) {
-    if (other.ext === c.ext) continue;
-    await Deno.remove(`${videosDir(dataDir)}/${genId}.${other.ext}`).catch(() => {});
+/** The backend the configuration names (STORAGE), one per configuration. */
+export function backendFor(config: Config): VideoBackend {
+  let backend = backends.get(config);
+  if (!backend) {
+    backend = config.STORAGE === "s3"
+      ? s3Backend(s3SettingsFrom(config))
+      : localBackend(config.DATA_DIR);
+    backends.set(config, backend);
   }
+  return backend;
 }
 
-/** Copies a local file (the local model's render) into storage. The source stays in place. */
+/** The S3_* settings; an error naming each missing one (`migrate` runs before STORAGE=s3). */
+export function s3SettingsFrom(config: Config): S3Settings {
+  const missing = (["S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const)
+    .filter((name) => !config[name]);
+  if (missing.length) throw new Error(`${missing.join(", ")}: required for s3 storage`);
+  return {
+    endpoint: config.S3_ENDPOINT ?? `https://s3.${config.S3_REGION}.amazonaws.com`,
+    region: config.S3_REGION,
+    bucket: config.S3_BUCKET!,
+    accessKeyId: config.S3_ACCESS_KEY_ID!,
+    secretAccessKey: config.S3_SECRET_ACCESS_KEY!,
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    prefix: config.S3_PREFIX,
+  };
+}
+const backends = new WeakMap<Config, VideoBackend>();
+
+/**
+ * The pages' Content-Security-Policy: with s3, a video's link redirects to the bucket, which
+ * media-src must then allow.
+ */
+export function pageCsp(config: Config): string {
+  let csp = csps.get(config);
+  if (!csp) {
+    csp = SECURITY_HEADERS["Content-Security-Policy"];
+    const bucket = backendFor(config).mediaOrigin;
+    if (bucket) csp = csp.replace(/media-src ([^;]*)/, `media-src $1 ${bucket}`);
+    csps.set(config, csp);
+  }
+  return csp;
+}
+const csps = new WeakMap<Config, string>();
+
+/** A DATA_DIR path stands for the local backend (what callers before backends passed). */
+const asBackend = (to: VideoBackend | string) => typeof to === "string" ? localBackend(to) : to;
+
+// ---------------------------------------------------------------------------------------------
+// Storing
+
+/**
+ * Reads a stream's first bytes to recognise the container, then hands the whole stream (those
+ * bytes first) to the backend. A stream that is not a video is refused before anything is written.
+ */
+async function storeStream(
+  backend: VideoBackend,
+  genId: string,
+  body: ReadableStream<Uint8Array>,
+  notVideo: (headBytes: number) => ProviderError,
+): Promise<StoredVideo> {
+  const reader = body.getReader();
+  const seen: Uint8Array[] = [];
+  let seenBytes = 0;
+  while (seenBytes < HEAD_BYTES) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen.push(value);
+    seenBytes += value.length;
+  }
+  const head = new Uint8Array(seenBytes);
+  seen.reduce((at, c) => (head.set(c, at), at + c.length), 0);
+  const container = sniffVideoContainer(head.subarray(0, HEAD_BYTES));
+  if (!container) {
+    await reader.cancel();
+    throw notVideo(seenBytes);
+  }
+  const whole = new ReadableStream<Uint8Array>({
+    start(c) {
+      if (head.length) c.enqueue(head);
+    },
+    async pull(c) {
+      const { value, done } = await reader.read();
+      if (done) c.close();
+      else c.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+  const bytes = await backend.write(genId, container, whole);
+  return { bytes, contentType: container.contentType };
+}
+
+/** Stores a local file (the local model's render, once ffmpeg is done). The source stays. */
 export async function storeVideoFromFile(
-  dataDir: string,
+  to: VideoBackend | string,
   genId: string,
   path: string,
 ): Promise<StoredVideo> {
   checkGenId(genId);
-  let head: Uint8Array;
+  let file: Deno.FsFile;
   try {
-    head = await readHead(path);
+    file = await Deno.open(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new ProviderError(`The rendered video ${path} does not exist`, false);
     }
     throw err;
   }
-  const container = sniffVideoContainer(head);
-  if (!container) throw new ProviderError(`${path} is not an MP4, MOV or WebM video`, false);
-  await Deno.mkdir(videosDir(dataDir), { recursive: true });
-  const temp = tempPath(dataDir, genId);
-  try {
-    // A copy, not a rename: a redelivered job must still find the source.
-    await Deno.copyFile(path, temp);
-    const { size } = await Deno.stat(temp);
-    await commitVideo(dataDir, genId, temp, container);
-    return { bytes: size, contentType: container.contentType };
-  } catch (err) {
-    await Deno.remove(temp).catch(() => {});
-    throw err;
-  }
-}
-
-async function readHead(path: string): Promise<Uint8Array> {
-  using file = await Deno.open(path);
-  const buf = new Uint8Array(HEAD_BYTES);
-  let filled = 0;
-  while (filled < buf.length) {
-    const n = await file.read(buf.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return buf.subarray(0, filled);
+  // The stream closes the file when it ends or is cancelled.
+  return await storeStream(
+    asBackend(to),
+    genId,
+    file.readable,
+    () => new ProviderError(`${path} is not an MP4, MOV or WebM video`, false),
+  );
 }
 
 /**
- * Downloads a provider's video into storage (their URLs expire or need their key). Streams to a
- * temp file with a size cap and a deadline, and accepts it only if it is a video container.
+ * Downloads a provider's video into storage (their URLs expire or need their key), streaming it
+ * to the backend under a size cap and a deadline, and only if it is a video container.
  * Failures are ProviderErrors: retryable for network faults, timeouts, 429 and 5xx.
  */
 export async function storeVideoFromUrl(
-  dataDir: string,
+  to: VideoBackend | string,
   genId: string,
   source: VideoSource,
   opts: DownloadOptions,
 ): Promise<StoredVideo> {
   checkGenId(genId);
-  await Deno.mkdir(videosDir(dataDir), { recursive: true });
   const abort = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -162,8 +270,6 @@ export async function storeVideoFromUrl(
     abort.abort();
   }, opts.timeoutMs);
   const where = describeUrl(source.url);
-  const temp = tempPath(dataDir, genId);
-  let file: Deno.FsFile | undefined;
   try {
     const { res } = await fetchCheckingRedirects(source.url, { headers: source.headers }, {
       allowPrivate: opts.allowPrivate,
@@ -183,35 +289,35 @@ export async function storeVideoFromUrl(
     }
     if (!res.body) throw new ProviderError(`The video at ${where} has an empty body`, false);
 
-    file = await Deno.open(temp, { write: true, createNew: true });
-    const head = new Uint8Array(HEAD_BYTES);
     let bytes = 0;
-    for await (const chunk of res.body) {
-      if (bytes < HEAD_BYTES) head.set(chunk.subarray(0, HEAD_BYTES - bytes), bytes);
-      bytes += chunk.length;
-      if (bytes > opts.maxBytes) {
-        abort.abort();
-        throw tooLarge(where, opts.maxBytes);
-      }
-      await writeAll(file, chunk);
-    }
-    file.close();
-    file = undefined;
-
-    const container = sniffVideoContainer(head.subarray(0, Math.min(bytes, HEAD_BYTES)));
-    if (!container) {
+    const capped = res.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, c) {
+          bytes += chunk.length;
+          if (bytes > opts.maxBytes) throw tooLarge(where, opts.maxBytes);
+          c.enqueue(chunk);
+        },
+        flush() {
+          // A body shorter than its Content-Length is a truncated transfer, not a video.
+          if (Number.isFinite(declared) && bytes < declared) {
+            throw new ProviderError(
+              `The video at ${where} was cut off after ${bytes} of ${declared} bytes`,
+              true,
+            );
+          }
+        },
+      }),
+    );
+    return await storeStream(asBackend(to), genId, capped, (n) => {
       const type = res.headers.get("content-type") ?? "no content type";
-      throw new ProviderError(
-        `The file at ${where} is not a video (${type}, ${bytes} bytes, no MP4/WebM signature)`,
+      return new ProviderError(
+        `The file at ${where} is not a video (${type}, ${n} bytes, no MP4/WebM signature)`,
         false,
       );
-    }
-    await commitVideo(dataDir, genId, temp, container);
-    return { bytes, contentType: container.contentType };
+    });
   } catch (err) {
-    file?.close();
-    await Deno.remove(temp).catch(() => {});
-    if (err instanceof ProviderError) throw err;
+    abort.abort();
+    if (err instanceof ProviderError || err instanceof StorageError) throw err;
     if (timedOut) {
       throw new ProviderError(
         `Downloading the video from ${where} timed out after ${opts.timeoutMs} ms`,
@@ -226,10 +332,6 @@ export async function storeVideoFromUrl(
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function writeAll(file: Deno.FsFile, chunk: Uint8Array) {
-  for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
 }
 
 /**

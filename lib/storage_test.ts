@@ -211,8 +211,14 @@ const download = (over: Partial<DownloadOptions> = {}): DownloadOptions => ({
   ...over,
 });
 
+/** Files under videos/ (none when a refused download never created the folder). */
 function leftovers(dataDir: string): string[] {
-  return Array.from(Deno.readDirSync(`${dataDir}/videos`), (e) => e.name).sort();
+  try {
+    return Array.from(Deno.readDirSync(`${dataDir}/videos`), (e) => e.name).sort();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
 }
 
 Deno.test("storeVideoFromUrl downloads a real MP4 and stores it by generation id", async () => {

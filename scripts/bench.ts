@@ -15,6 +15,7 @@ import { createOrg } from "../lib/db/orgs.ts";
 import { createApiKey } from "../lib/db/apikeys.ts";
 import { creditOrg } from "../lib/db/ledger.ts";
 import { benchSpendSection } from "./bench_spend.ts";
+import { benchStorage } from "./bench_storage.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const CONNECTIONS = 50;
@@ -287,6 +288,9 @@ async function main() {
     report.markdown += await benchSpendSection();
     console.log(report.table);
     await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, report.markdown);
+    await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, `\n${await benchStorage()}`, {
+      append: true,
+    });
     console.error("wrote BENCHMARKS.md");
   } finally {
     for (const c of children) await stop(c);

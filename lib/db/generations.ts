@@ -68,6 +68,8 @@ export interface GenerationRecord {
   next_check_at: number | null;
   deadline_at: number;
   output: { stored: true; bytes?: number } | null;
+  /** When the retention sweep deleted the stored video (output is null from then on). */
+  output_expired_at?: number;
   latency_ms: number | null;
   error_message: string | null;
   application_name: string | null;

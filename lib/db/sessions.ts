@@ -1,5 +1,6 @@
 import { randomToken, sha256Hex } from "../crypto.ts";
 import { newId } from "../ids.ts";
+import type { ExpiringRecords } from "./retention.ts";
 
 /**
  * Dashboard sessions. The cookie carries a random token; KV holds only its SHA-256, so a copy
@@ -215,3 +216,16 @@ export async function consumeOAuthState(kv: Deno.Kv, state: string): Promise<OAu
   const res = await kv.atomic().check(entry).delete(oauthStateKey(state)).commit();
   return res.ok ? entry.value : null;
 }
+
+/** What the retention sweep (lib/db/retention.ts) deletes here once past expiry. */
+export const EXPIRED_SESSIONS: ExpiringRecords<Session> = {
+  kind: "sessions",
+  prefix: ["sessions"],
+  keysIfExpired: (e, nowMs) =>
+    e.value.expires_at <= nowMs ? [e.key, userSessionKey(e.value.user_id, e.value.id)] : [],
+};
+export const EXPIRED_MAGIC_LINKS: ExpiringRecords<MagicLink> = {
+  kind: "magic_links",
+  prefix: ["magic_links"],
+  keysIfExpired: (e, nowMs) => e.value.expires_at <= nowMs ? [e.key] : [],
+};

@@ -278,6 +278,7 @@ export interface ApiGeneration {
   created_at: number;
   completed_at: number | null;
   metadata?: Record<string, string>;
+  output_expired?: true;
 }
 
 export type SignVideoUrl = typeof signVideoUrl;
@@ -307,6 +308,8 @@ export async function toApiGeneration(
     created_at: toSec(g.created_at),
     completed_at: g.completed_at === null ? null : toSec(g.completed_at),
     ...(g.metadata ? { metadata: g.metadata } : {}),
+    // The retention sweep deleted the video (VIDEO_RETENTION_DAYS): additive to the compat shape.
+    ...(g.output_expired_at ? { output_expired: true } : {}),
   };
 }
 
@@ -331,6 +334,7 @@ export async function getUsage(kv: Deno.Kv, orgId: string, nowMs: number) {
       latency_ms: g.latency_ms,
       created_at: toSec(g.created_at),
       completed_at: g.completed_at === null ? null : toSec(g.completed_at),
+      ...(g.output_expired_at ? { output_expired: true as const } : {}),
     })),
     by_key,
   };

@@ -24,11 +24,16 @@ export const SECURITY_HEADERS: Record<string, string> = {
 const SECURITY_ENTRIES = Object.entries(SECURITY_HEADERS);
 
 /** Adds the security headers (a route's own Content-Security-Policy wins) and `extra`. */
-export function applySecurityHeaders(res: Response, extra: Record<string, string> = {}): Response {
+export function applySecurityHeaders(
+  res: Response,
+  extra: Record<string, string> = {},
+  csp = SECURITY_HEADERS["Content-Security-Policy"], // e.g. with the video bucket's origin
+): Response {
   return withHeaders(res, (headers) => {
     // Headers.has/set each scan the whole list: set the fixed ones blind, check only the CSP.
     for (const [k, v] of SECURITY_ENTRIES) {
-      if (k !== "Content-Security-Policy" || !headers.has(k)) headers.set(k, v);
+      if (k !== "Content-Security-Policy") headers.set(k, v);
+      else if (!headers.has(k)) headers.set(k, csp);
     }
     for (const k in extra) headers.set(k, extra[k]);
   });

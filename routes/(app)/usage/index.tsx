@@ -23,10 +23,12 @@ export const handler = define.handlers({
     const expires = Math.floor(nowMs / 1000) + 3600;
     const videos = Object.fromEntries(
       await Promise.all(
-        usage.recent_requests.filter((r) => r.status === "completed").map(async (r) => [
-          r.id,
-          await signVideoUrl("", secretKey, r.id, expires),
-        ]),
+        usage.recent_requests.filter((r) => r.status === "completed" && !r.output_expired).map(
+          async (r) => [
+            r.id,
+            await signVideoUrl("", secretKey, r.id, expires),
+          ],
+        ),
       ),
     );
     return page({
@@ -136,7 +138,11 @@ export default define.page<typeof handler>(function Usage({ data }) {
                       </td>
                       <td>{time(r.created_at)}</td>
                       <td>
-                        {videos[r.id] ? <a href={videos[r.id]}>Watch</a> : "—"}
+                        {videos[r.id]
+                          ? <a href={videos[r.id]}>Watch</a>
+                          : r.output_expired
+                          ? <span title="Deleted after the retention period">Expired</span>
+                          : "—"}
                       </td>
                     </tr>
                   ))}

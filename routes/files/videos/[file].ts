@@ -1,11 +1,12 @@
 import { define } from "../../../utils.ts";
-import { serveVideo, verifyVideoSignature } from "../../../lib/storage.ts";
+import { backendFor, verifyVideoSignature } from "../../../lib/storage.ts";
 import { Forbidden } from "../../../lib/errors.ts";
 import { apiErrorResponse } from "../../../lib/http/errors.ts";
 
 /**
  * A stored video behind a signed, expiring URL (`/files/videos/{genId}.mp4?exp=&sig=`): no API
- * key needed; a bad or expired signature is 403 JSON. Range requests are served by serveVideo.
+ * key needed; a bad or expired signature is 403 JSON. With local storage the bytes (and ranges)
+ * come from disk; with s3 the answer is a 302 to a short-lived presigned URL of the object.
  */
 export const handler = define.handlers({
   async GET(ctx) {
@@ -25,6 +26,6 @@ export const handler = define.handlers({
         requestId,
       );
     }
-    return await serveVideo(ctx.req, services.config.DATA_DIR, genId);
+    return await backendFor(services.config).serve(ctx.req, genId);
   },
 });

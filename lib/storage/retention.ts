@@ -1,0 +1,140 @@
+/**
+ * The retention sweep: videos older than VIDEO_RETENTION_DAYS are deleted from storage and their
+ * generation marked expired (output_url null, `output_expired: true` in the API); KV records
+ * past their expiry (sessions, magic links, idempotency keys) are deleted. It runs as a minute
+ * job under a KV lease like the other sweeps, does bounded work per run, and is idempotent.
+ */
+import { withLease } from "../db/kv.ts";
+import {
+  addGenerationUpdate,
+  generationKey,
+  type GenerationRecord,
+  isTerminal,
+} from "../db/generations.ts";
+import { deleteExpiredRecords, RETENTION_LEASE_KEY, retentionCursorKey } from "../db/retention.ts";
+import { idFloor } from "../ids.ts";
+import { enqueueMinuteJob, type JobHandler } from "../jobs.ts";
+import type { VideoBackend } from "./types.ts";
+import { backendFor, localBackend } from "../storage.ts";
+import type { Services } from "../services.ts";
+
+export const RETENTION_JOB = "storage.retention";
+/** Shorter than the cron's minute, long enough that duplicate firings find it held. */
+export const RETENTION_LEASE_MS = 50_000;
+const DAY_MS = 24 * 3600_000;
+const BATCH = 100;
+const MAX_BATCHES = 5;
+
+export interface RetentionDeps {
+  kv: Deno.Kv;
+  /** Where videos are stored now, then any other place a copy may remain (the local disk). */
+  stores: VideoBackend[];
+  /** 0 keeps videos forever. */
+  retentionDays: number;
+  now: () => number;
+  log: (message: string, err?: unknown) => void;
+}
+
+export interface RetentionResult {
+  /** Generation ids whose video was deleted in this run. */
+  expired: string[];
+  /** KV records deleted in this run, by kind. */
+  records: Record<string, number>;
+}
+
+/** The sweep job; null when another run holds the lease. */
+export function runRetentionSweep(deps: RetentionDeps): Promise<RetentionResult | null> {
+  const nowMs = deps.now();
+  return withLease(deps.kv, RETENTION_LEASE_KEY, nowMs, RETENTION_LEASE_MS, async () => {
+    const expired = deps.retentionDays > 0 ? await expireVideos(deps, nowMs) : [];
+    const records = await deleteExpiredRecords(deps.kv, nowMs);
+    if (expired.length || Object.values(records).some((n) => n > 0)) {
+      deps.log(
+        `retention: ${expired.length} videos expired, records deleted ${JSON.stringify(records)}`,
+      );
+    }
+    return { expired, records };
+  });
+}
+
+/**
+ * Walks generations in id (= creation) order from the last settled one up to the cutoff. Every
+ * generation before the cursor is settled: expired, or never had a video. The walk stops at the
+ * first video not yet old enough (completed after the cutoff) and resumes there next time.
+ */
+async function expireVideos(deps: RetentionDeps, nowMs: number): Promise<string[]> {
+  const { kv } = deps;
+  const cutoff = nowMs - deps.retentionDays * DAY_MS;
+  const cursorKey = retentionCursorKey("videos");
+  const expired: string[] = [];
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const settled = (await kv.get<string>(cursorKey)).value;
+    const list = kv.list<GenerationRecord>({
+      start: settled ? [...generationKey(settled), 0] : ["generations"],
+      end: generationKey(idFloor("gen", cutoff)),
+    }, { limit: BATCH });
+    let last: string | null = null;
+    let seen = 0;
+    let blocked = false;
+    for await (const e of list) {
+      seen++;
+      const g = e.value;
+      if (g.status === "completed" && g.output) {
+        if (g.completed_at !== null && g.completed_at > cutoff) {
+          blocked = true;
+          break;
+        }
+        // Delete first: a crash in between leaves a marked-later generation, never an orphan.
+        for (const store of deps.stores) await store.remove(g.id);
+        const next: GenerationRecord = {
+          ...g,
+          output: null,
+          output_expired_at: nowMs,
+          updated_at: nowMs,
+        };
+        const a = kv.atomic();
+        addGenerationUpdate(a, e, next);
+        if (!(await a.commit()).ok) {
+          blocked = true; // changed meanwhile: looked at again next run
+          break;
+        }
+        expired.push(g.id);
+      } else if (!isTerminal(g)) {
+        deps.log(`retention: generation ${g.id} is older than the retention and still ${g.status}`);
+      }
+      last = g.id;
+    }
+    if (last) await kv.set(cursorKey, last);
+    if (blocked || seen < BATCH) break;
+  }
+  return expired;
+}
+
+/** The sweep's parts in the app: the configured store, plus the local disk when that is not it. */
+export function retentionDeps(s: Services): RetentionDeps {
+  const stores = [backendFor(s.config)];
+  if (s.config.STORAGE !== "local") stores.push(localBackend(s.config.DATA_DIR));
+  return {
+    kv: s.kv,
+    stores,
+    retentionDays: s.config.VIDEO_RETENTION_DAYS,
+    now: s.now,
+    log: (m, err) => s.log(err ? "error" : "info", m, err ? { error: String(err) } : {}),
+  };
+}
+
+export function retentionJobHandlers(deps: RetentionDeps): Record<string, JobHandler> {
+  return { [RETENTION_JOB]: async () => void await runRetentionSweep(deps) };
+}
+
+/** Enqueues the retention job every minute (cron only enqueues); the lease collapses duplicates. */
+export function registerRetentionCron(deps: RetentionDeps): Promise<void> {
+  return Deno.cron(
+    "pipevideo retention sweep",
+    "* * * * *",
+    () =>
+      enqueueMinuteJob(deps.kv, RETENTION_JOB, deps.now()).catch((err) =>
+        deps.log("enqueueing the retention sweep failed", err)
+      ),
+  );
+}
