@@ -121,6 +121,7 @@ Deno.test("initialize and list tools: the client's names, with input and output 
         "latency_ms",
         "metadata",
         "model",
+        "output_expired",
         "output_url",
         "status",
       ],
