@@ -47,7 +47,11 @@ const schema = z.object({
   RUNWAYML_API_SECRET: optional,
   RUNWAYML_BASE_URL: url.default("https://api.dev.runwayml.com"),
   LUMAAI_API_KEY: optional,
-  LUMAAI_BASE_URL: url.default("https://api.lumalabs.ai"),
+  LUMAAI_BASE_URL: url.default("https://api.lumalabs.ai/dream-machine/v1")
+    .refine((u) => new URL(u).pathname.replace(/\/+$/, "") !== "", {
+      error: "LUMAAI_BASE_URL now includes the API path, as in Luma's SDK: " +
+        "add /dream-machine/v1 (e.g. https://api.lumalabs.ai/dream-machine/v1)",
+    }),
 });
 
 export type Env = z.infer<typeof schema>;

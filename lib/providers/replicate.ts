@@ -43,11 +43,9 @@ const IMAGE_FIELD: Record<string, string> = {
 /** The prediction input for one request, in the field names of the model's schema. */
 export function replicateInput(upstreamModel: string, req: VideoRequest): Record<string, unknown> {
   const owner = upstreamModel.split("/")[0];
-  const input: Record<string, unknown> = {
-    prompt: req.prompt,
-    duration: req.duration,
-    aspect_ratio: req.aspectRatio,
-  };
+  const input: Record<string, unknown> = { prompt: req.prompt, duration: req.duration };
+  // Hailuo's schema has no aspect ratio; Kling's ignores it when given a start image.
+  if (owner !== "minimax" && !req.image) input.aspect_ratio = req.aspectRatio;
   // Kling's schema has no resolution; the others take "720p"-style values.
   if (owner !== "kwaivgi") input.resolution = req.resolution;
   if (req.negativePrompt) input.negative_prompt = req.negativePrompt;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { replicateProvider } from "./replicate.ts";
+import { replicateInput, replicateProvider } from "./replicate.ts";
 import { fixture, replay } from "./testing/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 
@@ -39,7 +39,6 @@ Deno.test("replicate: creates a prediction, polls starting/processing, returns t
     input: {
       prompt: "a red fox running through snow",
       duration: 5,
-      aspect_ratio: "16:9",
       seed: 42,
       start_image: "https://example.com/first.jpg",
     },
@@ -65,6 +64,9 @@ Deno.test("replicate: model families get their own image field and resolution", 
   assert.equal(input.first_frame_image, "https://example.com/first.jpg");
   assert.equal(input.resolution, "768p");
   assert.equal(input.duration, 6);
+  // Hailuo's schema has no aspect_ratio: it is not sent (the catalog refuses an explicit one).
+  assert.ok(!("aspect_ratio" in input));
+  assert.ok(!("aspect_ratio" in replicateInput("minimax/hailuo-02", { ...req, duration: 6 })));
 });
 
 Deno.test("replicate: a flagged output (E005) is a retryable failure with Replicate's words", async () => {

@@ -20,6 +20,7 @@ import {
   readJson,
   redact,
   requireKey,
+  toBase64,
   upstreamFetch,
 } from "./upstream.ts";
 
@@ -27,6 +28,8 @@ const DEFAULT_BASE = "https://api.dev.runwayml.com";
 const PROVIDER = "Runway";
 export const RUNWAY_API_VERSION = "2024-11-06";
 const TASK_ID = /^[0-9a-f-]{8,64}$/i;
+/** Runway's limit for an image sent as a data URI (docs.dev.runwayml.com "API Input Parameters"). */
+export const RUNWAY_DATA_URI_MAX = 5 * 1000 * 1000;
 
 // Runway's ratio strings for Gen-4 models, by aspect ratio.
 const RATIO_720P: Record<string, string> = {
@@ -60,6 +63,25 @@ export function runwayRatio(aspectRatio: string, resolution: string): string {
   return ratio;
 }
 
+/**
+ * promptImage as a data URI of the bytes the worker already fetched (and checked): Runway takes
+ * only https URLs it can HEAD, its own uploads, or data URIs, so the user's URL is never passed.
+ */
+export function runwayImage(image: NonNullable<VideoRequest["image"]>): string {
+  if (!image.bytes || !image.mimeType) {
+    throw new ProviderError("Runway needs the input image's bytes to send it inline", false);
+  }
+  const uri = `data:${image.mimeType};base64,${toBase64(image.bytes)}`;
+  if (uri.length > RUNWAY_DATA_URI_MAX) {
+    throw new ProviderError(
+      `The input image is too large for Runway: ${uri.length} bytes as a data URI, ` +
+        `the limit is ${RUNWAY_DATA_URI_MAX}`,
+      false,
+    );
+  }
+  return uri;
+}
+
 /** The path and body of the task-creating call. */
 export function runwayTask(model: string, req: VideoRequest): { path: string; body: object } {
   const body: Record<string, unknown> = {
@@ -70,7 +92,7 @@ export function runwayTask(model: string, req: VideoRequest): { path: string; bo
   };
   if (req.seed !== undefined) body.seed = req.seed;
   if (req.image) {
-    body.promptImage = req.image.url;
+    body.promptImage = runwayImage(req.image);
     return { path: "/v1/image_to_video", body };
   }
   return { path: "/v1/text_to_video", body };
