@@ -208,10 +208,13 @@ export const falProvider: ProviderAdapter = {
       );
     }
     if (!res.ok) return await failedResult(res, key, deps.now?.() ?? Date.now());
+    // fal bills in the endpoint's priced unit and says how many on the result (reconciliation).
+    const units = Number(res.headers.get("x-fal-billable-units") ?? NaN);
+    const reported = Number.isFinite(units) ? { reported: { billableUnits: units } } : {};
     const result = await readJson<{ video?: { url?: string } }>(res, call);
     const url = result.video?.url;
     if (!url) return { status: "failed", message: "fal.ai returned no video", retryable: true };
-    return { status: "succeeded", output: { url } };
+    return { status: "succeeded", output: { url }, ...reported };
   },
 
   async cancel(jobId, deps: ClockedDeps) {

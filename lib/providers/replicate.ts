@@ -10,6 +10,7 @@ import {
   type PollResult,
   type ProviderAdapter,
   ProviderError,
+  type ReportedUsage,
   type VideoRequest,
 } from "./types.ts";
 import {
@@ -32,6 +33,13 @@ interface Prediction {
   status?: string;
   output?: unknown;
   error?: unknown;
+  metrics?: { predict_time?: number; total_time?: number };
+}
+
+/** How long the prediction ran, when Replicate says (reconciliation of time-billed models). */
+function replicateReported(p: Prediction): { reported?: ReportedUsage } {
+  const t = p.metrics?.predict_time;
+  return typeof t === "number" && Number.isFinite(t) ? { reported: { predictTimeSeconds: t } } : {};
 }
 
 // Which input field carries the first frame, by model owner.
@@ -70,7 +78,7 @@ export function predictionResult(p: Prediction, token: string): PollResult {
       return { status: "running" };
     case "succeeded": {
       const url = outputUrl(p.output);
-      if (url) return { status: "succeeded", output: { url } };
+      if (url) return { status: "succeeded", output: { url }, ...replicateReported(p) };
       return { status: "failed", message: "Replicate returned no video", retryable: true };
     }
     case "canceled":
@@ -94,6 +102,7 @@ export function predictionResult(p: Prediction, token: string): PollResult {
         status: "failed",
         message: redact(`Replicate prediction failed: ${said}`, [token]),
         retryable: moderated || !badInput,
+        ...replicateReported(p),
       };
     }
     default:

@@ -32,6 +32,8 @@ Deno.test("replicate: creates a prediction, polls starting/processing, returns t
   assert.deepEqual(await replicateProvider.poll(jobId, deps), {
     status: "succeeded",
     output: { url: "https://replicate.delivery/xezq/abc123/tmpk2y8f1.mp4" },
+    // metrics.predict_time is kept for cost reconciliation.
+    reported: { predictTimeSeconds: 84.2 },
   });
   s.assertDone();
   assert.ok(s.requests.every((r) => r.headers.get("authorization") === `Bearer ${TOKEN}`));

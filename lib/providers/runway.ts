@@ -11,6 +11,7 @@ import {
   type PollResult,
   type ProviderAdapter,
   ProviderError,
+  type ReportedUsage,
   type VideoRequest,
 } from "./types.ts";
 import {
@@ -30,6 +31,8 @@ export const RUNWAY_API_VERSION = "2024-11-06";
 const TASK_ID = /^[0-9a-f-]{8,64}$/i;
 /** Runway's limit for an image sent as a data URI (docs.dev.runwayml.com "API Input Parameters"). */
 export const RUNWAY_DATA_URI_MAX = 5 * 1000 * 1000;
+/** Runway sells API credits at $0.01 each (docs.dev.runwayml.com pricing). */
+export const RUNWAY_CENTS_PER_CREDIT = 1;
 
 // Runway's ratio strings for Gen-4 models, by aspect ratio.
 const RATIO_720P: Record<string, string> = {
@@ -49,6 +52,16 @@ interface Task {
   output?: string[];
   failure?: string;
   failureCode?: string;
+  /** Final cost of a terminal task (SUCCEEDED, FAILED, CANCELLED); a credit is one cent. */
+  cost?: { credits?: number };
+}
+
+/** Runway's final cost, when the task reports one. */
+function runwayReported(task: Task): { reported?: ReportedUsage } {
+  const credits = task.cost?.credits;
+  return typeof credits === "number" && Number.isFinite(credits)
+    ? { reported: { credits, costCents: credits * RUNWAY_CENTS_PER_CREDIT } }
+    : {};
 }
 
 /** Runway's ratio for an aspect ratio and resolution; invalid combinations are refused early. */
@@ -110,11 +123,21 @@ export function runwayTaskResult(task: Task, secret: string): PollResult {
         : { status: "running" };
     case "SUCCEEDED": {
       const url = task.output?.find((u) => typeof u === "string");
-      if (url) return { status: "succeeded", output: { url } };
-      return { status: "failed", message: "Runway returned no video", retryable: true };
+      if (url) return { status: "succeeded", output: { url }, ...runwayReported(task) };
+      return {
+        status: "failed",
+        message: "Runway returned no video",
+        retryable: true,
+        ...runwayReported(task),
+      };
     }
     case "CANCELLED":
-      return { status: "failed", message: "The Runway task was cancelled", retryable: false };
+      return {
+        status: "failed",
+        message: "The Runway task was cancelled",
+        retryable: false,
+        ...runwayReported(task),
+      };
     case "FAILED": {
       const code = task.failureCode ?? "";
       // Output moderation and Runway's internal faults may pass on another model; input errors will not.
@@ -126,6 +149,7 @@ export function runwayTaskResult(task: Task, secret: string): PollResult {
           secret,
         ]),
         retryable,
+        ...runwayReported(task),
       };
     }
     default:
