@@ -50,8 +50,9 @@ function* product<T>(lists: T[][]): Generator<T[]> {
 /** Every request a route's mode accepts, one per combination of its options. */
 export function modeRequests(model: Model, mode: RouteMode, image: boolean): VideoRequest[] {
   const out: VideoRequest[] = [];
+  // Unsaid audio is a case of its own: a models[] list whose other model has no sound.
   const audios = mode.audio === "switch"
-    ? [false, true]
+    ? [undefined, false, true]
     : mode.audio === "always"
     ? [undefined, true]
     : [undefined, false];
