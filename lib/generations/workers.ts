@@ -9,6 +9,7 @@ import {
 import { type GenerationDeps, logOf } from "./deps.ts";
 import { fetchInputImage, ImageFetchError } from "./image.ts";
 import { toVideoRequest } from "./service.ts";
+import { underchargeMessage, withReportedUsage } from "../providers/reconcile.ts";
 import {
   completePlan,
   deadlinePlan,
@@ -279,8 +280,15 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
   const res = await updateGeneration(
     deps,
     id,
-    completePlan(sameJob, done, stored ? stored.bytes : undefined),
+    withReportedUsage(
+      completePlan(sameJob, done, stored ? stored.bytes : undefined),
+      result.reported,
+      (g) => toVideoRequest(g.options),
+      deps.models,
+    ),
   );
+  const undercharged = res.committed && underchargeMessage(res.committed);
+  if (undercharged) logOf(deps)(undercharged);
   const out = result.output;
   if ("file" in out && isWorkFile(deps, out.file) && res.current && isTerminal(res.current)) {
     // The rendered work file is in storage now; a copy left behind would only fill the disk.
