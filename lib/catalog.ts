@@ -229,6 +229,13 @@ export const MODELS: Model[] = [
     routes: [
       {
         // Gemini API: $0.40/s at 720p and 1080p, audio always included (fairly sure).
+        // Deprecation watch: Veo is served here as preview models only, and @google/genai 3.x
+        // no longer offers Veo on the Gemini Developer API, only on Vertex AI (the SDK's
+        // enterprise mode): expect these routes to become "deprecated" with a sunset date. A
+        // Vertex route would need a GCP project and region, service-account OAuth (no API key),
+        // POST {region}-aiplatform.googleapis.com/v1/projects/{p}/locations/{r}/publishers/google/
+        // models/{model}:predictLongRunning polled with :fetchPredictOperation, and a gs://
+        // bucket or inline bytes for the output; it would take seed and generateAudio.
         // Google serves 1080p only for 8-second clips; other lengths fail upstream and are refunded.
         provider: "gemini",
         upstreamModel: "veo-3.1-generate-preview",
