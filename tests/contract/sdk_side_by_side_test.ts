@@ -200,7 +200,7 @@ Deno.test("side by side: Gemini predictLongRunning body matches @google/genai 2.
   await assert.rejects(
     sdk.models.generateVideos({
       model: "veo-3.1-generate-preview",
-      prompt: "p",
+      source: { prompt: "p" },
       config: { seed: 7 },
     }),
     /seed parameter is only supported/,
