@@ -110,6 +110,14 @@ export function predictionResult(p: Prediction, token: string): PollResult {
   }
 }
 
+/**
+ * The API origin. The replicate SDK's baseUrl ends in /v1 while REPLICATE_BASE_URL is the origin
+ * (we add /v1): a value copied from the SDK's form is taken as meant, not doubled.
+ */
+export function replicateBase(env: ClockedDeps["env"]): string {
+  return baseUrl(env, "REPLICATE_BASE_URL", DEFAULT_BASE).replace(/\/v1$/, "");
+}
+
 function checkId(jobId: string) {
   if (!PREDICTION_ID.test(jobId)) {
     throw new ProviderError(`Not a Replicate prediction id: ${jobId}`, false);
@@ -124,7 +132,7 @@ export const replicateProvider: ProviderAdapter = {
 
   async submit(upstreamModel, req, deps: ClockedDeps) {
     const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
-    const base = baseUrl(deps.env, "REPLICATE_BASE_URL", DEFAULT_BASE);
+    const base = replicateBase(deps.env);
     if (!MODEL.test(upstreamModel)) {
       throw new ProviderError(`Not a Replicate model name: ${upstreamModel}`, false);
     }
@@ -143,7 +151,7 @@ export const replicateProvider: ProviderAdapter = {
 
   async poll(jobId, deps: ClockedDeps) {
     const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
-    const base = baseUrl(deps.env, "REPLICATE_BASE_URL", DEFAULT_BASE);
+    const base = replicateBase(deps.env);
     checkId(jobId);
     const call = { provider: PROVIDER, action: "checking the prediction", secret: token };
     const res = await upstreamFetch(deps, call, `${base}/v1/predictions/${jobId}`, {
@@ -154,7 +162,7 @@ export const replicateProvider: ProviderAdapter = {
 
   async cancel(jobId, deps: ClockedDeps) {
     const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
-    const base = baseUrl(deps.env, "REPLICATE_BASE_URL", DEFAULT_BASE);
+    const base = replicateBase(deps.env);
     checkId(jobId);
     const call = { provider: PROVIDER, action: "cancelling the prediction", secret: token };
     const res = await upstreamFetch(deps, call, `${base}/v1/predictions/${jobId}/cancel`, {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { replicateInput, replicateProvider } from "./replicate.ts";
+import { replicateBase, replicateInput, replicateProvider } from "./replicate.ts";
 import { fixture, replay } from "./testing/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 
@@ -153,4 +153,17 @@ Deno.test("replicate: a job id that is not a prediction id is refused without a 
   await using s = replay([]);
   await assert.rejects(replicateProvider.poll("../v1/account", s.deps(env(s.url))), ProviderError);
   s.assertDone();
+});
+
+Deno.test("replicate: REPLICATE_BASE_URL in the SDK's form (ending in /v1) is not doubled", async () => {
+  await using s = replay([
+    { method: "GET", path: `/v1/predictions/${ID}`, json: f.processing },
+  ]);
+  const deps = s.deps({ REPLICATE_API_TOKEN: TOKEN, REPLICATE_BASE_URL: `${s.url}/v1/` });
+  assert.equal((await replicateProvider.poll(ID, deps)).status, "running");
+  s.assertDone();
+  assert.equal(
+    replicateBase({ REPLICATE_BASE_URL: "https://api.replicate.com/v1" }),
+    "https://api.replicate.com",
+  );
 });
