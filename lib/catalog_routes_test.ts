@@ -76,6 +76,19 @@ Deno.test("routing: audio false is not sent to the Gemini API, which always make
   const p = plan({ model: "google/veo-3.1-fast", audio: false }, ["gemini", "fal"]);
   assert.deepEqual(p.candidates.map((c) => c.provider), ["fal"]);
   refused({ model: "google/veo-3.1-fast", audio: false }, ["gemini"], "audio");
+  // In a list with a silent model too, a said audio: false still keeps Veo off the Gemini API.
+  const list = plan(
+    {
+      models: ["google/veo-3.1-fast", "runway/gen4-turbo"],
+      audio: false,
+      duration: 4,
+      image_url,
+    },
+    ["gemini", "runway"],
+  );
+  assert.deepEqual(list.candidates.map((c) => `${c.model} ${c.provider}`), [
+    "runway/gen4-turbo runway",
+  ]);
 });
 
 Deno.test("routing: resolution x duration limits of a route (Gemini 1080p is 8 s only; Wan text 480p)", () => {

@@ -110,10 +110,11 @@ export function resolveOptions(input: GenerationInput, models: Model[]): Generat
     o.seed = input.seed;
   }
   if (input.audio === true) refuse(lacking((c) => c.audio), "audio", "audio");
-  // The first model's default applies only where every model can make sound: price and request
-  // then agree on every route (see audioOn in catalog.ts).
-  const audio = input.audio ?? d.audio;
-  if (audio !== undefined && models.every((m) => m.capabilities.audio)) o.audio = audio;
+  // Said audio goes to every route (one that cannot honour it is skipped); the first model's
+  // default applies only where every model can make sound. Either way price and request agree
+  // on every route (see audioOn in catalog.ts).
+  if (input.audio !== undefined) o.audio = input.audio;
+  else if (d.audio !== undefined && models.every((m) => m.capabilities.audio)) o.audio = d.audio;
   return o;
 }
 
