@@ -31,6 +31,7 @@ export const RUNWAY_API_VERSION = "2024-11-06";
 const TASK_ID = /^[0-9a-f-]{8,64}$/i;
 /** Runway's limit for an image sent as a data URI (docs.dev.runwayml.com "API Input Parameters"). */
 export const RUNWAY_DATA_URI_MAX = 5 * 1000 * 1000;
+const RUNWAY_IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp"];
 /** Runway sells API credits at $0.01 each (docs.dev.runwayml.com pricing). */
 export const RUNWAY_CENTS_PER_CREDIT = 1;
 
@@ -84,12 +85,19 @@ export function runwayImage(image: NonNullable<VideoRequest["image"]>): string {
   if (!image.bytes || !image.mimeType) {
     throw new ProviderError("Runway needs the input image's bytes to send it inline", false);
   }
+  // Both refusals are retryable: another model of a models[] list may take the same image.
+  if (!RUNWAY_IMAGE_TYPES.includes(image.mimeType)) {
+    throw new ProviderError(
+      `Runway takes JPEG, PNG or WebP input images, not ${image.mimeType}`,
+      true,
+    );
+  }
   const uri = `data:${image.mimeType};base64,${toBase64(image.bytes)}`;
   if (uri.length > RUNWAY_DATA_URI_MAX) {
     throw new ProviderError(
       `The input image is too large for Runway: ${uri.length} bytes as a data URI, ` +
         `the limit is ${RUNWAY_DATA_URI_MAX}`,
-      false,
+      true,
     );
   }
   return uri;

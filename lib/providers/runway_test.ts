@@ -163,6 +163,11 @@ Deno.test("runway: promptImage is a data URI of the bytes we hold, never the use
     .then(() => null, (e) => e);
   assert.ok(err instanceof ProviderError);
   assert.match(err.message, /too large for Runway/);
+  assert.equal(err.retryable, true); // a models[] fallback may take the same image
+  assert.throws(
+    () => runwayImage({ ...req.image!, mimeType: "image/gif" }),
+    (e: ProviderError) => /JPEG, PNG or WebP/.test(e.message),
+  );
   assert.equal(s.requests.length, 0);
   // Without the bytes (the worker always fetches them) there is nothing safe to send.
   assert.throws(() => runwayImage({ url: "https://example.com/a.png" }), ProviderError);
