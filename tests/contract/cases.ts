@@ -3,7 +3,7 @@
  * our adapter builds for it (without sending it). The contract tests check these against the
  * official SDKs; the price table test checks each against its price.
  */
-import { audioOn, type Model, MODELS, type Route, type RouteMode } from "../../lib/catalog.ts";
+import { type Model, MODELS, type Route, type RouteMode } from "../../lib/catalog.ts";
 import { falEndpoint, falInput } from "../../lib/providers/fal.ts";
 import { geminiRequestBody } from "../../lib/providers/gemini.ts";
 import { lumaRequestBody } from "../../lib/providers/luma.ts";
@@ -205,5 +205,3 @@ export function askedOfUpstream(
       return { duration: c.req.duration, resolution: c.req.resolution, audio: false };
   }
 }
-
-export { audioOn };
