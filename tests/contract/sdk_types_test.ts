@@ -44,6 +44,8 @@ const _bad2: FalInput<"fal-ai/kling-video/v2.5-turbo/pro/image-to-video"> = { pr
 const _bad3: LumaCreate = { model: "ray-2", duration: "7s" };
 // @ts-expect-error a nested extra field
 const _bad4: LumaCreate = { model: "ray-2", keyframes: { frame0: { type: "image", url: "u", extra: 1 } } };
+// @ts-expect-error a field another model of the union has (Veo's audio) is extra on gen4_turbo
+const _bad6: ImageToVideoCreateParams = { model: "gen4_turbo", promptImage: "u", ratio: "1280:720", audio: true };
 // @ts-expect-error an http promptImage is fine by type, but a ratio Gen-4 Turbo lacks is not
 const _bad5: ImageToVideoCreateParams = { model: "gen4_turbo", promptImage: "u", ratio: "1920:1080" };
 `;
