@@ -37,14 +37,17 @@ export function candidateRoute(g: GenerationRecord, models: Model[] = MODELS): R
 export type UpstreamReported = ReportedUsage & { cost_cents?: number };
 
 /**
- * Adds the reported usage to a completing generation's commit: the record field and the
- * route's counters move in the same atomic write, so a completion is counted once.
+ * Adds the reported usage to the commit that ends an attempt: on completion the record keeps it
+ * (`upstream_reported`) against the price we charged; on failure (refunded, or handed to the
+ * next candidate) we charged nothing for it. The route's counters move in the same atomic write,
+ * so a duplicate delivery counts nothing twice.
  */
 export function withReportedUsage<
   P extends { next: GenerationRecord; apply?: (a: Deno.AtomicOperation) => void },
 >(
   plan: (g: GenerationRecord) => P | null,
   reported: ReportedUsage | undefined,
+  outcome: "completed" | "failed",
   req: (g: GenerationRecord) => VideoRequest,
   models?: Model[],
 ): (g: GenerationRecord) => P | null {
@@ -52,20 +55,20 @@ export function withReportedUsage<
   return (g) => {
     const p = plan(g);
     if (!p) return p;
+    const c = g.candidates[g.attempt];
     const route = candidateRoute(g, models);
     const cents = route ? reportedCostCents(route, req(g), reported) : undefined;
+    const price = outcome === "completed" ? c.price_cents : 0;
+    const inner = p.apply;
     const upstream: UpstreamReported = cents === undefined
       ? reported
       : { ...reported, cost_cents: cents };
-    const price = g.candidates[g.attempt].price_cents;
-    const inner = p.apply;
     return {
       ...p,
-      next: { ...p.next, upstream_reported: upstream },
+      next: outcome === "completed" ? { ...p.next, upstream_reported: upstream } : p.next,
       apply: (a: Deno.AtomicOperation) => {
         inner?.(a);
         if (cents === undefined) return;
-        const c = g.candidates[g.attempt];
         addRouteCosts(a, c.provider, c.upstream_model, {
           reported_count: 1,
           price_cents: price,
@@ -77,14 +80,30 @@ export function withReportedUsage<
   };
 }
 
-/** The log line for a completed generation whose provider charged more than we did, or null. */
-export function underchargeMessage(g: GenerationRecord): string | null {
-  const cost = g.upstream_reported?.cost_cents;
-  const price: Cents | null = g.cost_cents;
-  if (cost === undefined || price === null || cost <= price) return null;
-  const c = g.candidates[g.attempt];
-  return `generation ${g.id}: ${c.provider} reported a cost of ${cost} cents for ` +
-    `${c.upstream_model}, above our price of ${price} cents (margin ${price - cost} cents)`;
+/**
+ * The log line when a provider charged more than we did for an attempt (a completion above our
+ * price, or a failed attempt it billed anyway), or null.
+ */
+export function underchargeMessage(
+  before: GenerationRecord,
+  after: GenerationRecord,
+  reported: ReportedUsage | undefined,
+  req: VideoRequest,
+  models?: Model[],
+): string | null {
+  if (!reported) return null;
+  const c = before.candidates[before.attempt];
+  const route = candidateRoute(before, models);
+  const cost = route ? reportedCostCents(route, req, reported) : reported.costCents;
+  const price = after.status === "completed" && after.attempt === before.attempt
+    ? c.price_cents
+    : 0;
+  if (cost === undefined || cost <= price) return null;
+  const what = price === 0
+    ? "a failed attempt we do not charge for"
+    : `our price of ${price} cents`;
+  return `generation ${after.id}: ${c.provider} reported a cost of ${cost} cents for ` +
+    `${c.upstream_model}, above ${what} (margin ${price - cost} cents)`;
 }
 
 export interface RouteMargin {

@@ -80,6 +80,71 @@ Deno.test("reconcile: Runway's reported cost is recorded once; above our price i
   }
 });
 
+Deno.test("reconcile: a failed Runway task it billed anyway is refunded to the user and shows as a loss", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const dir = await Deno.makeTempDir();
+  await using s = replay([
+    { method: "POST", path: "/v1/image_to_video", json: { id: ID } },
+    {
+      method: "GET",
+      path: `/v1/tasks/${ID}`,
+      json: {
+        id: ID,
+        status: "FAILED",
+        createdAt: "2026-11-29T00:00:00Z",
+        failure: "Invalid asset",
+        failureCode: "INPUT_PREPROCESSING.INVALID",
+        cost: { credits: 20 },
+      },
+    },
+  ]);
+  const clock = testClock();
+  const logs: string[] = [];
+  const deps = testDeps(kv, dir, {
+    now: clock.now,
+    adapters: { runway: runwayProvider },
+    providerDeps: {
+      fetch,
+      env: { RUNWAYML_API_SECRET: "key_0123456789", RUNWAYML_BASE_URL: s.url },
+      workDir: dir,
+    },
+    fetchImage: () =>
+      Promise.resolve({ bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47]), mimeType: "image/png" }),
+    log: (m) => logs.push(m),
+  });
+  try {
+    const org = await fundedOrg(kv, 1000, clock.now());
+    const { id } = await createGeneration(
+      deps,
+      org.id,
+      parseGenerationBody({
+        model: "runway/gen4-turbo",
+        prompt: "a fox",
+        duration: 5,
+        image_url: "https://example.com/a.png",
+      }),
+    );
+    await submitGeneration(deps, id);
+    clock.advance(60_000);
+    await pollGeneration(deps, id);
+    await pollGeneration(deps, id);
+    const g = (await kv.get<GenerationRecord>(generationKey(id))).value!;
+    assert.equal(g.status, "failed");
+    assert.equal(g.cost_cents, 0);
+    assert.equal(logs.filter((l) => /20 cents.*failed attempt/.test(l)).length, 1);
+    const [m] = await routeMargins(kv);
+    assert.deepEqual([m.price_cents, m.reported_cost_cents, m.margin_cents, m.over_price_count], [
+      0,
+      20,
+      -20,
+      1,
+    ]);
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("reconcile: fal's billed units are priced at the route's cost for what was asked", () => {
   const veo = findModel("google/veo-3.1")!.routes.find((r) => r.provider === "fal")!;
   const req = { prompt: "p", duration: 8, resolution: "720p", aspectRatio: "16:9" };
