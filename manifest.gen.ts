@@ -27,37 +27,38 @@ import * as $23 from "./routes/_app.tsx";
 import * as $24 from "./routes/_error.tsx";
 import * as $25 from "./routes/_middleware.ts";
 import * as $26 from "./routes/admin/v1/_middleware.ts";
-import * as $27 from "./routes/admin/v1/ledger/verify.ts";
-import * as $28 from "./routes/admin/v1/orgs/[org]/credits.ts";
-import * as $29 from "./routes/admin/v1/orgs/[org]/keys.ts";
-import * as $30 from "./routes/admin/v1/orgs/[org]/keys/[key].ts";
-import * as $31 from "./routes/admin/v1/orgs/[org]/ledger.ts";
-import * as $32 from "./routes/admin/v1/orgs/index.ts";
-import * as $33 from "./routes/api/stripe/webhook.ts";
-import * as $34 from "./routes/auth/[provider]/callback.ts";
-import * as $35 from "./routes/auth/[provider]/index.ts";
-import * as $36 from "./routes/auth/magic.tsx";
-import * as $37 from "./routes/docs/index.tsx";
-import * as $38 from "./routes/docs/mcp.tsx";
-import * as $39 from "./routes/files/videos/[file].ts";
-import * as $40 from "./routes/healthz.ts";
-import * as $41 from "./routes/index.tsx";
-import * as $42 from "./routes/invites/[token].tsx";
-import * as $43 from "./routes/login.tsx";
-import * as $44 from "./routes/logout.ts";
-import * as $45 from "./routes/mcp.ts";
-import * as $46 from "./routes/models/index.tsx";
-import * as $47 from "./routes/openapi.json.ts";
-import * as $48 from "./routes/v1/_error.ts";
-import * as $49 from "./routes/v1/_middleware.ts";
-import * as $50 from "./routes/v1/key.ts";
-import * as $51 from "./routes/v1/models/[...slug].ts";
-import * as $52 from "./routes/v1/models/index.ts";
-import * as $53 from "./routes/v1/usage.ts";
-import * as $54 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $55 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $56 from "./routes/v1/video/generations/index.ts";
-import * as $57 from "./routes/v1/webhooks/secret.ts";
+import * as $27 from "./routes/admin/v1/ledger/margins.ts";
+import * as $28 from "./routes/admin/v1/ledger/verify.ts";
+import * as $29 from "./routes/admin/v1/orgs/[org]/credits.ts";
+import * as $30 from "./routes/admin/v1/orgs/[org]/keys.ts";
+import * as $31 from "./routes/admin/v1/orgs/[org]/keys/[key].ts";
+import * as $32 from "./routes/admin/v1/orgs/[org]/ledger.ts";
+import * as $33 from "./routes/admin/v1/orgs/index.ts";
+import * as $34 from "./routes/api/stripe/webhook.ts";
+import * as $35 from "./routes/auth/[provider]/callback.ts";
+import * as $36 from "./routes/auth/[provider]/index.ts";
+import * as $37 from "./routes/auth/magic.tsx";
+import * as $38 from "./routes/docs/index.tsx";
+import * as $39 from "./routes/docs/mcp.tsx";
+import * as $40 from "./routes/files/videos/[file].ts";
+import * as $41 from "./routes/healthz.ts";
+import * as $42 from "./routes/index.tsx";
+import * as $43 from "./routes/invites/[token].tsx";
+import * as $44 from "./routes/login.tsx";
+import * as $45 from "./routes/logout.ts";
+import * as $46 from "./routes/mcp.ts";
+import * as $47 from "./routes/models/index.tsx";
+import * as $48 from "./routes/openapi.json.ts";
+import * as $49 from "./routes/v1/_error.ts";
+import * as $50 from "./routes/v1/_middleware.ts";
+import * as $51 from "./routes/v1/key.ts";
+import * as $52 from "./routes/v1/models/[...slug].ts";
+import * as $53 from "./routes/v1/models/index.ts";
+import * as $54 from "./routes/v1/usage.ts";
+import * as $55 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $56 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $57 from "./routes/v1/video/generations/index.ts";
+import * as $58 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CopyButton.tsx";
 import * as $i1 from "./islands/Playground.tsx";
 import * as $i2 from "./islands/PriceEstimator.tsx";
@@ -94,37 +95,38 @@ const manifest: Manifest = {
     "./routes/_error.tsx": $24,
     "./routes/_middleware.ts": $25,
     "./routes/admin/v1/_middleware.ts": $26,
-    "./routes/admin/v1/ledger/verify.ts": $27,
-    "./routes/admin/v1/orgs/[org]/credits.ts": $28,
-    "./routes/admin/v1/orgs/[org]/keys.ts": $29,
-    "./routes/admin/v1/orgs/[org]/keys/[key].ts": $30,
-    "./routes/admin/v1/orgs/[org]/ledger.ts": $31,
-    "./routes/admin/v1/orgs/index.ts": $32,
-    "./routes/api/stripe/webhook.ts": $33,
-    "./routes/auth/[provider]/callback.ts": $34,
-    "./routes/auth/[provider]/index.ts": $35,
-    "./routes/auth/magic.tsx": $36,
-    "./routes/docs/index.tsx": $37,
-    "./routes/docs/mcp.tsx": $38,
-    "./routes/files/videos/[file].ts": $39,
-    "./routes/healthz.ts": $40,
-    "./routes/index.tsx": $41,
-    "./routes/invites/[token].tsx": $42,
-    "./routes/login.tsx": $43,
-    "./routes/logout.ts": $44,
-    "./routes/mcp.ts": $45,
-    "./routes/models/index.tsx": $46,
-    "./routes/openapi.json.ts": $47,
-    "./routes/v1/_error.ts": $48,
-    "./routes/v1/_middleware.ts": $49,
-    "./routes/v1/key.ts": $50,
-    "./routes/v1/models/[...slug].ts": $51,
-    "./routes/v1/models/index.ts": $52,
-    "./routes/v1/usage.ts": $53,
-    "./routes/v1/video/generations/[id]/cancel.ts": $54,
-    "./routes/v1/video/generations/[id]/index.ts": $55,
-    "./routes/v1/video/generations/index.ts": $56,
-    "./routes/v1/webhooks/secret.ts": $57,
+    "./routes/admin/v1/ledger/margins.ts": $27,
+    "./routes/admin/v1/ledger/verify.ts": $28,
+    "./routes/admin/v1/orgs/[org]/credits.ts": $29,
+    "./routes/admin/v1/orgs/[org]/keys.ts": $30,
+    "./routes/admin/v1/orgs/[org]/keys/[key].ts": $31,
+    "./routes/admin/v1/orgs/[org]/ledger.ts": $32,
+    "./routes/admin/v1/orgs/index.ts": $33,
+    "./routes/api/stripe/webhook.ts": $34,
+    "./routes/auth/[provider]/callback.ts": $35,
+    "./routes/auth/[provider]/index.ts": $36,
+    "./routes/auth/magic.tsx": $37,
+    "./routes/docs/index.tsx": $38,
+    "./routes/docs/mcp.tsx": $39,
+    "./routes/files/videos/[file].ts": $40,
+    "./routes/healthz.ts": $41,
+    "./routes/index.tsx": $42,
+    "./routes/invites/[token].tsx": $43,
+    "./routes/login.tsx": $44,
+    "./routes/logout.ts": $45,
+    "./routes/mcp.ts": $46,
+    "./routes/models/index.tsx": $47,
+    "./routes/openapi.json.ts": $48,
+    "./routes/v1/_error.ts": $49,
+    "./routes/v1/_middleware.ts": $50,
+    "./routes/v1/key.ts": $51,
+    "./routes/v1/models/[...slug].ts": $52,
+    "./routes/v1/models/index.ts": $53,
+    "./routes/v1/usage.ts": $54,
+    "./routes/v1/video/generations/[id]/cancel.ts": $55,
+    "./routes/v1/video/generations/[id]/index.ts": $56,
+    "./routes/v1/video/generations/index.ts": $57,
+    "./routes/v1/webhooks/secret.ts": $58,
   },
   islands: {
     "./islands/CopyButton.tsx": $i0,

@@ -141,8 +141,9 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
       prompt: prompt.value,
       duration: duration.value,
       resolution: resolution.value,
-      aspect_ratio: aspectRatio.value,
     };
+    // Sent only when chosen: with an image, some routes follow the image's shape and refuse one.
+    if (aspectRatio.value !== m.defaults.aspectRatio) body.aspect_ratio = aspectRatio.value;
     if (m.audio) body.audio = audio.value;
     if (m.imageInput && imageUrl.value.trim()) body.image_url = imageUrl.value.trim();
     if (m.negativePrompt && negativePrompt.value.trim()) {

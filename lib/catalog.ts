@@ -27,6 +27,43 @@ export interface Route {
   listPrice?: Pricing;
   /** Options this route lacks though the model has them (e.g. one host lacks 1080p). */
   unsupported?: { resolutions?: string[]; durations?: number[]; imageInput?: boolean };
+  /**
+   * What the upstream endpoint does with each option, text-to-video and image-to-video, as its
+   * SDK request type and API reference say (checked by tests/contract). A mode left out is not
+   * served by this route; `modes` left out (test catalogs) means everything the model offers.
+   */
+  modes?: { text?: RouteMode; image?: RouteMode };
+  /** The provider's word on the endpoint; a deprecated route runs only when no other one can. */
+  status?: RouteStatus;
+  /** The day (YYYY-MM-DD, UTC) the provider turns the endpoint off; from then it is not offered. */
+  sunset?: string;
+}
+
+export type RouteStatus = "preview" | "ga" | "deprecated";
+
+/**
+ * One endpoint's options. A request asking for an option the endpoint lacks is not sent there:
+ * another route takes it, or it is refused with 400 naming the option (never silently dropped).
+ */
+export interface RouteMode {
+  durations: number[];
+  resolutions: string[];
+  /** Durations allowed at a resolution, where narrower (Google serves 1080p only for 8 s). */
+  durationsAt?: Record<string, number[]>;
+  /**
+   * The aspect ratios the endpoint produces. [] when it takes no aspect ratio and the video
+   * follows the input image: an aspect_ratio the caller set is then refused.
+   */
+  aspectRatios: string[];
+  seed: boolean;
+  negativePrompt: boolean;
+  /** "switch": an on/off field is sent; "always": every video has sound; "none": silent. */
+  audio: "switch" | "always" | "none";
+}
+
+/** Options of the request that the caller set, as opposed to the model's defaults. */
+export interface AskedOptions {
+  aspectRatio?: boolean;
 }
 
 export interface Capabilities {
@@ -55,6 +92,79 @@ export interface Model {
 
 const local: Model["maker"] = { slug: "local", name: "Pipevideo" };
 
+// Endpoint modes, read 2026-11-29 from the SDKs' request types (@fal-ai/client's endpoint map,
+// @runwayml/sdk, lumaai, @google/genai) and the providers' API references (Replicate's model
+// schemas); tests/contract type-checks every combination below against those SDKs.
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const silent = { audio: "none" } as const;
+/** Same options, but the endpoint takes no aspect ratio: the video follows the input image. */
+const followsImage = (m: RouteMode): RouteMode => ({ ...m, aspectRatios: [] });
+
+// Veo on fal: veo3Input / Veo3ImageToVideoInput (aspect_ratio, duration "4s", generate_audio,
+// negative_prompt, resolution, seed).
+const FAL_VEO: RouteMode = {
+  durations: [4, 6, 8],
+  resolutions: ["720p", "1080p"],
+  aspectRatios: ["16:9", "9:16"],
+  seed: true,
+  negativePrompt: true,
+  audio: "switch",
+};
+// Veo on the Gemini API: no seed (the Developer API refuses it; only Vertex takes one), sound
+// always on, 1080p only for 8-second clips.
+const GEMINI_VEO: RouteMode = {
+  ...FAL_VEO,
+  durationsAt: { "1080p": [8] },
+  seed: false,
+  audio: "always",
+};
+
+// Kling 2.5 Turbo Pro (fal KlingVideoV15ProTextToVideoInput; Replicate's schema): no seed.
+const KLING_25: RouteMode = {
+  durations: [5, 10],
+  resolutions: ["1080p"],
+  aspectRatios: ["16:9", "9:16", "1:1"],
+  seed: false,
+  negativePrompt: true,
+  ...silent,
+};
+const KLING_3: RouteMode = { ...KLING_25, durations: range(3, 15), audio: "switch" };
+const HAILUO: RouteMode = {
+  durations: [6, 10],
+  resolutions: ["768p"],
+  aspectRatios: ["16:9"],
+  seed: false,
+  negativePrompt: false,
+  ...silent,
+};
+const WAN: RouteMode = {
+  durations: [5, 10],
+  resolutions: ["480p", "720p", "1080p"],
+  aspectRatios: ["16:9", "9:16", "1:1"],
+  seed: true,
+  negativePrompt: true,
+  ...silent,
+};
+// Seedance{TextTo,ImageTo}VideoInput: no negative_prompt.
+const SEEDANCE: RouteMode = {
+  durations: [5, 10],
+  resolutions: ["480p", "720p", "1080p"],
+  aspectRatios: ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
+  seed: true,
+  negativePrompt: false,
+  ...silent,
+};
+// lumaai GenerationCreateParams: aspect_ratio, duration "5s"/"9s", resolution, keyframes.
+const LUMA_RAY2: RouteMode = {
+  durations: [5, 9],
+  resolutions: ["540p", "720p", "1080p"],
+  aspectRatios: ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "9:21"],
+  seed: false,
+  negativePrompt: false,
+  ...silent,
+};
+
 export const MODELS: Model[] = [
   {
     slug: "local/preview",
@@ -78,6 +188,17 @@ export const MODELS: Model[] = [
     routes: [{
       provider: "local",
       upstreamModel: "preview",
+      status: "ga",
+      modes: {
+        text: {
+          durations: [1, 2, 3, 4, 5, 6, 8, 10],
+          resolutions: ["360p", "480p", "720p", "1080p"],
+          aspectRatios: ["16:9", "9:16", "1:1"],
+          seed: true,
+          negativePrompt: false,
+          ...silent,
+        },
+      },
       cost: { unit: "second", cents: { "360p": 0, "480p": 0, "720p": 0, "1080p": 0 } },
       listPrice: { unit: "second", cents: { "360p": 1, "480p": 1, "720p": 2, "1080p": 3 } },
     }],
@@ -108,9 +229,18 @@ export const MODELS: Model[] = [
     routes: [
       {
         // Gemini API: $0.40/s at 720p and 1080p, audio always included (fairly sure).
+        // Deprecation watch: Veo is served here as preview models only, and @google/genai 3.x
+        // no longer offers Veo on the Gemini Developer API, only on Vertex AI (the SDK's
+        // enterprise mode): expect these routes to become "deprecated" with a sunset date. A
+        // Vertex route would need a GCP project and region, service-account OAuth (no API key),
+        // POST {region}-aiplatform.googleapis.com/v1/projects/{p}/locations/{r}/publishers/google/
+        // models/{model}:predictLongRunning polled with :fetchPredictOperation, and a gs://
+        // bucket or inline bytes for the output; it would take seed and generateAudio.
         // Google serves 1080p only for 8-second clips; other lengths fail upstream and are refunded.
         provider: "gemini",
         upstreamModel: "veo-3.1-generate-preview",
+        status: "preview",
+        modes: { text: GEMINI_VEO, image: GEMINI_VEO },
         cost: {
           unit: "second",
           cents: { "720p": 40, "1080p": 40 },
@@ -121,6 +251,8 @@ export const MODELS: Model[] = [
         // fal.ai fal-ai/veo3.1: $0.20/s without audio, $0.40/s with audio (fairly sure).
         provider: "fal",
         upstreamModel: "fal-ai/veo3.1",
+        status: "ga",
+        modes: { text: FAL_VEO, image: FAL_VEO },
         cost: {
           unit: "second",
           cents: { "720p": 20, "1080p": 20 },
@@ -153,6 +285,8 @@ export const MODELS: Model[] = [
         // (from secondary sources; before the cut it was $0.15/s).
         provider: "gemini",
         upstreamModel: "veo-3.1-fast-generate-preview",
+        status: "preview",
+        modes: { text: GEMINI_VEO, image: GEMINI_VEO },
         cost: {
           unit: "second",
           cents: { "720p": 10, "1080p": 12 },
@@ -163,6 +297,8 @@ export const MODELS: Model[] = [
         // fal.ai fal-ai/veo3.1/fast: $0.10/s without audio, $0.15/s with audio (fairly sure).
         provider: "fal",
         upstreamModel: "fal-ai/veo3.1/fast",
+        status: "ga",
+        modes: { text: FAL_VEO, image: FAL_VEO },
         cost: {
           unit: "second",
           cents: { "720p": 10, "1080p": 10 },
@@ -195,12 +331,18 @@ export const MODELS: Model[] = [
         // fal.ai: $0.35 per 5 s plus $0.07 per extra second = $0.07/s (sure).
         provider: "fal",
         upstreamModel: "fal-ai/kling-video/v2.5-turbo/pro/text-to-video",
+        status: "ga",
+        // The image-to-video twin has no aspect_ratio field.
+        modes: { text: KLING_25, image: followsImage(KLING_25) },
         cost: { unit: "second", cents: { "1080p": 7 } },
       },
       {
         // Replicate kwaivgi/kling-v2.5-turbo-pro: $0.07/s (fairly sure).
         provider: "replicate",
         upstreamModel: "kwaivgi/kling-v2.5-turbo-pro",
+        status: "ga",
+        // Replicate's schema: aspect_ratio "is ignored if start_image is provided"; no seed.
+        modes: { text: KLING_25, image: followsImage(KLING_25) },
         cost: { unit: "second", cents: { "1080p": 7 } },
       },
     ],
@@ -228,6 +370,10 @@ export const MODELS: Model[] = [
       // fal.ai: $0.112/s without audio, $0.168/s with audio (from a secondary copy of fal's page).
       provider: "fal",
       upstreamModel: "fal-ai/kling-video/v3/pro/text-to-video",
+      status: "ga",
+      // KlingVideoV3Pro{TextTo,ImageTo}VideoInput: the image twin takes start_image_url and has
+      // no aspect_ratio; neither takes a seed.
+      modes: { text: KLING_3, image: followsImage(KLING_3) },
       cost: { unit: "second", cents: { "1080p": 11.2 }, audioCents: { "1080p": 16.8 } },
     }],
   },
@@ -255,14 +401,26 @@ export const MODELS: Model[] = [
         // fal.ai standard endpoint (768p only): $0.045/s (fairly sure).
         provider: "fal",
         upstreamModel: "fal-ai/minimax/hailuo-02/standard/text-to-video",
+        status: "ga",
+        // StandardTextToVideoHailuo02Input has neither aspect_ratio nor resolution: 768p 16:9.
+        modes: { text: HAILUO, image: followsImage(HAILUO) },
         cost: { unit: "second", cents: { "768p": 4.5 } },
-        unsupported: { resolutions: ["1080p"] },
       },
       {
         // Replicate minimax/hailuo-02: $0.045/s at 768p, $0.08/s at 1080p (fairly sure);
         // 1080p is 6 s only there, a 10 s 1080p request fails upstream and is refunded.
         provider: "replicate",
         upstreamModel: "minimax/hailuo-02",
+        status: "ga",
+        // Replicate's schema has no aspect_ratio; 1080p is 6 s only.
+        modes: {
+          text: { ...HAILUO, resolutions: ["768p", "1080p"], durationsAt: { "1080p": [6] } },
+          image: followsImage({
+            ...HAILUO,
+            resolutions: ["768p", "1080p"],
+            durationsAt: { "1080p": [6] },
+          }),
+        },
         cost: { unit: "second", cents: { "768p": 4.5, "1080p": 8 } },
       },
     ],
@@ -290,6 +448,13 @@ export const MODELS: Model[] = [
       // fal.ai fal-ai/wan-25-preview: $0.05/s 480p, $0.10/s 720p, $0.15/s 1080p (fairly sure).
       provider: "fal",
       upstreamModel: "fal-ai/wan-25-preview/text-to-video",
+      status: "preview",
+      modes: {
+        // Wan25PreviewTextToVideoInput: resolution 720p | 1080p only (480p is image-to-video).
+        text: { ...WAN, resolutions: ["720p", "1080p"] },
+        // Wan25PreviewImageToVideoInput: no aspect_ratio.
+        image: followsImage(WAN),
+      },
       cost: { unit: "second", cents: { "480p": 5, "720p": 10, "1080p": 15 } },
     }],
   },
@@ -317,6 +482,8 @@ export const MODELS: Model[] = [
       // 1080p, so ≈ 12.4 / 5.4 / 2.4 cents per second at 1080p / 720p / 480p (unsure: derived).
       provider: "fal",
       upstreamModel: "fal-ai/bytedance/seedance/v1/pro/text-to-video",
+      status: "ga",
+      modes: { text: SEEDANCE, image: SEEDANCE },
       cost: { unit: "second", cents: { "480p": 2.4, "720p": 5.4, "1080p": 12.4 } },
     }],
   },
@@ -344,6 +511,8 @@ export const MODELS: Model[] = [
       // at 540p / 720p / 1080p; secondary pages quote "$0.08/s" (540p). Unsure: derived.
       provider: "luma",
       upstreamModel: "ray-2",
+      status: "ga",
+      modes: { text: LUMA_RAY2, image: LUMA_RAY2 },
       cost: { unit: "second", cents: { "540p": 8, "720p": 14.2, "1080p": 31.9 } },
     }],
   },
@@ -371,6 +540,18 @@ export const MODELS: Model[] = [
       // Runway API: 5 credits per second at $0.01 per credit = 5 cents/s (sure).
       provider: "runway",
       upstreamModel: "gen4_turbo",
+      status: "ga",
+      // ImageToVideoCreateParams.Gen4Turbo: image only, ratio from the aspect ratio, seed.
+      modes: {
+        image: {
+          durations: range(2, 10),
+          resolutions: ["720p"],
+          aspectRatios: ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"],
+          seed: true,
+          negativePrompt: false,
+          ...silent,
+        },
+      },
       cost: { unit: "second", cents: { "720p": 5 } },
     }],
   },
@@ -397,10 +578,21 @@ export function routePrice(route: Route, margin: number): Pricing {
 // Float products such as 0.1 × 1.2 must not round 12.000000001 up to 13.
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 
+/**
+ * True when the route's video has sound for this request: the one rule both the price and the
+ * adapters follow (a "switch" endpoint gets generate_audio = req.audio === true).
+ */
+export function audioOn(route: Route, req: VideoRequest): boolean {
+  const mode = routeMode(route, req);
+  if (mode?.audio === "always") return true;
+  if (mode?.audio === "none") return false;
+  return req.audio === true;
+}
+
 /** The charge for one request on one route, in integer cents. */
 export function priceOn(route: Route, req: VideoRequest, margin: number): Cents {
   const p = routePrice(route, margin);
-  const table = req.audio && p.audioCents ? p.audioCents : p.cents;
+  const table = audioOn(route, req) && p.audioCents ? p.audioCents : p.cents;
   const perUnit = table[req.resolution];
   if (perUnit === undefined) {
     throw new BadRequest(`Resolution ${req.resolution} is not offered on this route`, "resolution");
@@ -408,11 +600,53 @@ export function priceOn(route: Route, req: VideoRequest, margin: number): Cents 
   return p.unit === "second" ? perUnit * req.duration : perUnit;
 }
 
-export function routeSupports(route: Route, req: VideoRequest): boolean {
+/** The endpoint mode a request uses on a route: image-to-video when it carries an image. */
+export function routeMode(route: Route, req: VideoRequest): RouteMode | undefined {
+  return req.image ? route.modes?.image : route.modes?.text;
+}
+
+/**
+ * Why a route cannot serve a request as asked, as the request parameter to name, or null when
+ * it can. `asked` tells which defaulted options the caller actually set.
+ */
+export function routeRefusal(
+  route: Route,
+  req: VideoRequest,
+  asked: AskedOptions = { aspectRatio: true },
+  now?: number,
+): string | null {
   const u = route.unsupported;
-  if (!u) return true;
-  if (u.resolutions?.includes(req.resolution)) return false;
-  if (u.durations?.includes(req.duration)) return false;
-  if (u.imageInput && req.image) return false;
-  return true;
+  if (u?.resolutions?.includes(req.resolution)) return "resolution";
+  if (u?.durations?.includes(req.duration)) return "duration";
+  if (u?.imageInput && req.image) return "image_url";
+  if (route.sunset && now !== undefined && now >= Date.parse(`${route.sunset}T00:00:00Z`)) {
+    return "model";
+  }
+  if (!route.modes) return null;
+  const mode = routeMode(route, req);
+  if (!mode) return "image_url";
+  if (!mode.resolutions.includes(req.resolution)) return "resolution";
+  const durations = mode.durationsAt?.[req.resolution] ?? mode.durations;
+  if (!durations.includes(req.duration)) return "duration";
+  if (
+    mode.aspectRatios.length === 0
+      ? asked.aspectRatio
+      : !mode.aspectRatios.includes(req.aspectRatio)
+  ) {
+    return "aspect_ratio";
+  }
+  if (req.seed !== undefined && !mode.seed) return "seed";
+  if (req.negativePrompt && !mode.negativePrompt) return "negative_prompt";
+  if (req.audio === true && mode.audio === "none") return "audio";
+  if (req.audio === false && mode.audio === "always") return "audio";
+  return null;
+}
+
+export function routeSupports(
+  route: Route,
+  req: VideoRequest,
+  asked?: AskedOptions,
+  now?: number,
+): boolean {
+  return routeRefusal(route, req, asked, now) === null;
 }

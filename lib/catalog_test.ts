@@ -26,8 +26,9 @@ Deno.test("catalog: defaults are among the capabilities", () => {
 Deno.test("catalog: every route prices every resolution it supports, audio when the model has it", () => {
   for (const m of MODELS) {
     for (const r of m.routes) {
+      const served = [r.modes?.text, r.modes?.image].flatMap((mode) => mode?.resolutions ?? []);
       for (const res of m.capabilities.resolutions) {
-        if (r.unsupported?.resolutions?.includes(res)) continue;
+        if (!served.includes(res)) continue;
         const where = `${m.slug} on ${r.provider} at ${res}`;
         assert.ok(typeof r.cost.cents[res] === "number", `${where}: no cost`);
         if (m.capabilities.audio && r.provider !== "local") {

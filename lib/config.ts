@@ -47,7 +47,11 @@ const schema = z.object({
   RUNWAYML_API_SECRET: optional,
   RUNWAYML_BASE_URL: url.default("https://api.dev.runwayml.com"),
   LUMAAI_API_KEY: optional,
-  LUMAAI_BASE_URL: url.default("https://api.lumalabs.ai"),
+  LUMAAI_BASE_URL: url.default("https://api.lumalabs.ai/dream-machine/v1")
+    .refine((u) => new URL(u).pathname.replace(/\/+$/, "") !== "", {
+      error: "LUMAAI_BASE_URL now includes the API path, as in Luma's SDK: " +
+        "add /dream-machine/v1 (e.g. https://api.lumalabs.ai/dream-machine/v1)",
+    }),
   // How long the MCP generate_video tool waits for the video before answering with the id to poll.
   MCP_WAIT_SECONDS: z.coerce.number().int().min(0).max(300).default(50),
   // Where finished videos live (docs/storage.md): local disk under DATA_DIR, or an S3 bucket.

@@ -106,8 +106,11 @@ function decodeSlug(slug: string): string {
 
 function availableModels(services: Services): { model: Model; routes: Route[] }[] {
   const configured = services.generation.adapters;
+  const now = services.now();
+  // A route past its provider's sunset date is gone (see routeRefusal).
+  const live = (r: Route) => !r.sunset || now < Date.parse(`${r.sunset}T00:00:00Z`);
   return (services.generation.models ?? MODELS).flatMap((model) => {
-    const routes = model.routes.filter((r) => configured[r.provider]);
+    const routes = model.routes.filter((r) => configured[r.provider] && live(r));
     return routes.length ? [{ model, routes }] : [];
   });
 }
@@ -150,7 +153,12 @@ function baseJson(model: Model, routes: Route[], margin: number): ModelJsonBase 
  * preference a request is routed to the cheapest route, so this is what it is charged per unit.
  */
 export function cheapestPricing(model: Model, routes: Route[], margin: number): ModelPricingJson {
-  const priced = routes.map((r) => ({ route: r, price: routePrice(r, margin) }));
+  // A deprecated route runs only when no other can, so it sets no price while others exist.
+  const current = routes.filter((r) => r.status !== "deprecated");
+  const priced = (current.length ? current : routes).map((r) => ({
+    route: r,
+    price: routePrice(r, margin),
+  }));
   const unit = priced[0]?.price.unit ?? "second";
   const cents: Record<string, Cents> = {};
   const audio: Record<string, Cents> = {};

@@ -62,6 +62,18 @@ Deno.test("cheapestPricing skips a route that lacks a resolution", () => {
   assert.deepEqual(p.cents, { "360p": 1, "480p": 1, "720p": 2 });
 });
 
+Deno.test("cheapestPricing: a deprecated route sets no price while a current route exists", () => {
+  const model = findModel("local/preview")!;
+  const current = { ...model.routes[0] };
+  const cheapOld = {
+    ...current,
+    status: "deprecated" as const,
+    listPrice: { unit: "second" as const, cents: { "360p": 0, "480p": 0, "720p": 0, "1080p": 0 } },
+  };
+  assert.deepEqual(cheapestPricing(model, [current, cheapOld], 1.25).cents["720p"], 2);
+  assert.deepEqual(cheapestPricing(model, [cheapOld], 1.25).cents["720p"], 0);
+});
+
 Deno.test("getModelDetail decodes the slug, names routes and reports 7-day metrics", async () => {
   await withServices({ FAL_KEY: "k" }, async (s) => {
     const a = s.kv.atomic();

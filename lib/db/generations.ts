@@ -4,6 +4,7 @@ import type { ProviderId } from "../providers/types.ts";
 import { NotFound } from "../errors.ts";
 import { isId } from "../ids.ts";
 import type { Page } from "./ledger.ts";
+import type { UpstreamReported } from "../providers/reconcile.ts";
 
 /** Generation records and their indexes. Every index is written in the same commit as the record. */
 
@@ -79,6 +80,8 @@ export interface GenerationRecord {
   created_at: number; // ms
   updated_at: number;
   completed_at: number | null;
+  /** What the provider reported it charged or ran, when it did (cost reconciliation). */
+  upstream_reported?: UpstreamReported;
 }
 
 export const generationKey = (id: string): Deno.KvKey => ["generations", id];

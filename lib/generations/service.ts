@@ -1,4 +1,12 @@
-import { type Cents, type Model, MODELS, priceOn, type Route, routeSupports } from "../catalog.ts";
+import {
+  type AskedOptions,
+  type Cents,
+  type Model,
+  MODELS,
+  priceOn,
+  type Route,
+  routeRefusal,
+} from "../catalog.ts";
 import { assertWebhookUrlAcceptable } from "../webhooks/url_policy.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import type { ProviderId, VideoRequest } from "../providers/types.ts";
@@ -87,14 +95,27 @@ export function resolveOptions(input: GenerationInput, models: Model[]): Generat
       throw new BadRequest(`${m.slug} needs image_url`, "image_url", "unsupported_option");
     }
   }
-  // Optional extras are passed on only where every model supports them.
+  // An extra the caller asked for is honoured by every model or refused, never dropped.
+  const lacking = (has: (c: Model["capabilities"]) => boolean) =>
+    models.find((m) => !has(m.capabilities))?.slug;
+  const refuse = (slug: string | undefined, what: string, param: string) => {
+    if (slug) throw new BadRequest(`${slug} does not take ${what}`, param, "unsupported_option");
+  };
   if (input.imageUrl) o.image_url = input.imageUrl;
-  if (input.negativePrompt && models.every((m) => m.capabilities.negativePrompt)) {
+  if (input.negativePrompt) {
+    refuse(lacking((c) => c.negativePrompt), "a negative prompt", "negative_prompt");
     o.negative_prompt = input.negativePrompt;
   }
-  if (input.seed !== undefined && models.every((m) => m.capabilities.seed)) o.seed = input.seed;
-  const audio = input.audio ?? d.audio;
-  if (audio !== undefined && models.every((m) => m.capabilities.audio)) o.audio = audio;
+  if (input.seed !== undefined) {
+    refuse(lacking((c) => c.seed), "a seed", "seed");
+    o.seed = input.seed;
+  }
+  if (input.audio === true) refuse(lacking((c) => c.audio), "audio", "audio");
+  // Said audio goes to every route (one that cannot honour it is skipped); the first model's
+  // default applies only where every model can make sound. Either way price and request agree
+  // on every route (see audioOn in catalog.ts).
+  if (input.audio !== undefined) o.audio = input.audio;
+  else if (d.audio !== undefined && models.every((m) => m.capabilities.audio)) o.audio = d.audio;
   return o;
 }
 
@@ -109,23 +130,30 @@ export function rankRoutes(
   provider: GenerationInput["provider"],
   configured: (p: ProviderId) => boolean,
   margin: number,
+  asked?: AskedOptions,
+  now?: number,
 ): { route: Route; price: Cents }[] {
   const usable = model.routes.flatMap((route) => {
-    if (!configured(route.provider) || !routeSupports(route, req)) return [];
+    if (!configured(route.provider) || routeRefusal(route, req, asked, now)) return [];
     try {
       return [{ route, price: priceOn(route, req, margin) }];
     } catch {
       return [];
     }
-  }).sort((a, b) => a.price - b.price);
+  }).sort((a, b) => deprecated(a.route) - deprecated(b.route) || a.price - b.price);
   if (typeof provider === "string") return usable.filter((r) => r.route.provider === provider);
   const order = provider?.order ?? [];
   const rank = (p: ProviderId) => {
     const i = order.indexOf(p);
     return i === -1 ? order.length : i;
   };
-  return usable.sort((a, b) => rank(a.route.provider) - rank(b.route.provider));
+  return usable.sort((a, b) =>
+    deprecated(a.route) - deprecated(b.route) || rank(a.route.provider) - rank(b.route.provider)
+  );
 }
+
+// A deprecated route runs only when every other route of the model cannot.
+const deprecated = (r: Route) => r.status === "deprecated" ? 1 : 0;
 
 /** The route a model runs on first (see rankRoutes); null when none is available. */
 export function pickRoute(
@@ -157,8 +185,11 @@ export function planCandidates(
   });
   const options = resolveOptions(input, models);
   const req = toVideoRequest(options);
+  const asked: AskedOptions = { aspectRatio: input.aspectRatio !== undefined };
+  const now = deps.now();
+  const configured = (p: ProviderId) => !!deps.adapters[p];
   const candidates: Candidate[] = models.flatMap((m) =>
-    rankRoutes(m, req, input.provider, (p) => !!deps.adapters[p], deps.margin).map((r) => ({
+    rankRoutes(m, req, input.provider, configured, deps.margin, asked, now).map((r) => ({
       model: m.slug,
       provider: r.route.provider,
       upstream_model: r.route.upstreamModel,
@@ -166,6 +197,25 @@ export function planCandidates(
     }))
   );
   if (candidates.length === 0) {
+    // Configured routes exist but none honours an option as asked: name that option.
+    const refusal = models.flatMap((m) =>
+      m.routes.filter((r) =>
+        configured(r.provider) &&
+        (typeof input.provider !== "string" || r.provider === input.provider)
+      ).map((r) => ({
+        m,
+        r,
+        param: routeRefusal(r, req, asked, now),
+      }))
+    ).find((x) => x.param && x.param !== "model");
+    if (refusal?.param) {
+      throw new BadRequest(
+        `No configured route of ${refusal.m.slug} honours ${refusal.param} as asked ` +
+          `(${refusal.r.provider} does not); leave it out or pick another model`,
+        refusal.param,
+        "unsupported_option",
+      );
+    }
     throw new BadRequest(
       input.provider
         ? `No configured provider matching ${JSON.stringify(input.provider)} serves ${

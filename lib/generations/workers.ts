@@ -4,11 +4,13 @@ import {
   type PollResult,
   type ProviderAdapter,
   ProviderError,
+  type ReportedUsage,
   type VideoRequest,
 } from "../providers/types.ts";
 import { type GenerationDeps, logOf } from "./deps.ts";
 import { fetchInputImage, ImageFetchError } from "./image.ts";
 import { toVideoRequest } from "./service.ts";
+import { underchargeMessage, withReportedUsage } from "../providers/reconcile.ts";
 import {
   completePlan,
   deadlinePlan,
@@ -230,11 +232,18 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
   }
   if (result.status === "failed") {
     const { message } = providerMessage(g0, new ProviderError(result.message, result.retryable));
-    await updateGeneration(
+    const failed = await updateGeneration(
       deps,
       id,
-      fallbackOrFailPlan(same, message, result.retryable, t, enqueue(SUBMIT_JOB, id)),
+      withReportedUsage(
+        fallbackOrFailPlan(same, message, result.retryable, t, enqueue(SUBMIT_JOB, id)),
+        result.reported,
+        "failed",
+        (g) => toVideoRequest(g.options),
+        deps.models,
+      ),
     );
+    logUndercharge(deps, g0, failed.committed, result.reported);
     return;
   }
 
@@ -279,13 +288,33 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
   const res = await updateGeneration(
     deps,
     id,
-    completePlan(sameJob, done, stored ? stored.bytes : undefined),
+    withReportedUsage(
+      completePlan(sameJob, done, stored ? stored.bytes : undefined),
+      result.reported,
+      "completed",
+      (g) => toVideoRequest(g.options),
+      deps.models,
+    ),
   );
+  logUndercharge(deps, claimed, res.committed, result.reported);
   const out = result.output;
   if ("file" in out && isWorkFile(deps, out.file) && res.current && isTerminal(res.current)) {
     // The rendered work file is in storage now; a copy left behind would only fill the disk.
     await Deno.remove(out.file).catch(() => {});
   }
+}
+
+/** Logs a provider's reported cost above what we charged for the attempt (reconcile.ts). */
+function logUndercharge(
+  deps: GenerationDeps,
+  before: GenerationRecord,
+  after: GenerationRecord | null,
+  reported: ReportedUsage | undefined,
+) {
+  if (!after) return;
+  const req = toVideoRequest(before.options);
+  const message = underchargeMessage(before, after, reported, req, deps.models);
+  if (message) logOf(deps)(message);
 }
 
 /** True for a file an adapter wrote under the work dir (only those are ours to remove). */

@@ -51,22 +51,62 @@ export function falEndpoint(upstreamModel: string, hasImage: boolean): string {
   return `${upstreamModel}/image-to-video`;
 }
 
-/** The model input; field names follow fal's schemas (Veo takes "8s", the others "5"). */
-export function falInput(upstreamModel: string, req: VideoRequest): Record<string, unknown> {
-  const veo = upstreamModel.includes("/veo");
+/**
+ * The optional fields each endpoint's input type has (@fal-ai/client's EndpointTypeMap), and the
+ * name of its image field. A field an endpoint lacks is never sent: the catalog's route modes
+ * refuse such requests before they get here.
+ */
+const FAL_FIELDS: [RegExp, { fields: string[]; image?: string }][] = [
+  [/\/veo3[^/]*(\/fast)?\/image-to-video$/, {
+    fields: ["aspect_ratio", "resolution", "generate_audio", "negative_prompt", "seed"],
+    image: "image_url",
+  }],
+  [/\/veo3/, {
+    fields: ["aspect_ratio", "resolution", "generate_audio", "negative_prompt", "seed"],
+  }],
+  [/kling-video\/v3\/.*\/image-to-video$/, {
+    fields: ["generate_audio", "negative_prompt"],
+    image: "start_image_url",
+  }],
+  [/kling-video\/v3\//, { fields: ["aspect_ratio", "generate_audio", "negative_prompt"] }],
+  [/kling-video\/.*\/image-to-video$/, { fields: ["negative_prompt"], image: "image_url" }],
+  [/kling-video\//, { fields: ["aspect_ratio", "negative_prompt"] }],
+  [/minimax\/.*\/image-to-video$/, { fields: [], image: "image_url" }],
+  [/minimax\//, { fields: [] }],
+  [/wan-25-preview\/image-to-video$/, {
+    fields: ["resolution", "negative_prompt", "seed"],
+    image: "image_url",
+  }],
+  [/wan-25-preview\//, { fields: ["aspect_ratio", "resolution", "negative_prompt", "seed"] }],
+  [/seedance\/.*\/image-to-video$/, {
+    fields: ["aspect_ratio", "resolution", "seed"],
+    image: "image_url",
+  }],
+  [/seedance\//, { fields: ["aspect_ratio", "resolution", "seed"] }],
+];
+
+/** The model input for an endpoint (already the image-to-video twin when there is an image). */
+export function falInput(endpoint: string, req: VideoRequest): Record<string, unknown> {
+  const schema = FAL_FIELDS.find(([re]) => re.test(endpoint))?.[1];
+  if (!schema) throw new ProviderError(`No fal.ai input schema for ${endpoint}`, false);
+  const veo = endpoint.includes("/veo");
+  const wanted: Record<string, unknown> = {
+    aspect_ratio: req.aspectRatio,
+    resolution: req.resolution,
+    // Audio changes the bill: said on every endpoint that has it, the same way it is priced.
+    generate_audio: req.audio === true,
+    negative_prompt: req.negativePrompt || undefined,
+    seed: req.seed,
+  };
   const input: Record<string, unknown> = {
     prompt: req.prompt,
     duration: veo ? `${req.duration}s` : String(req.duration),
-    aspect_ratio: req.aspectRatio,
   };
-  // Kling and Hailuo endpoints have a fixed resolution per endpoint and reject the field.
-  if (!/kling|minimax/.test(upstreamModel)) input.resolution = req.resolution;
-  // Audio changes the bill: always say it for the models that can make it.
-  if (veo) input.generate_audio = req.audio ?? true;
-  else if (/kling-video\/v3\//.test(upstreamModel)) input.generate_audio = req.audio ?? false;
-  if (req.negativePrompt) input.negative_prompt = req.negativePrompt;
-  if (req.seed !== undefined) input.seed = req.seed;
-  if (req.image) input.image_url = req.image.url;
+  for (const f of schema.fields) if (wanted[f] !== undefined) input[f] = wanted[f];
+  if (req.image) {
+    if (!schema.image) throw new ProviderError(`${endpoint} takes no image`, false);
+    input[schema.image] = req.image.url;
+  }
   return input;
 }
 
@@ -168,10 +208,13 @@ export const falProvider: ProviderAdapter = {
       );
     }
     if (!res.ok) return await failedResult(res, key, deps.now?.() ?? Date.now());
+    // fal bills in the endpoint's priced unit and says how many on the result (reconciliation).
+    const units = Number(res.headers.get("x-fal-billable-units") ?? NaN);
+    const reported = Number.isFinite(units) ? { reported: { billableUnits: units } } : {};
     const result = await readJson<{ video?: { url?: string } }>(res, call);
     const url = result.video?.url;
     if (!url) return { status: "failed", message: "fal.ai returned no video", retryable: true };
-    return { status: "succeeded", output: { url } };
+    return { status: "succeeded", output: { url }, ...reported };
   },
 
   async cancel(jobId, deps: ClockedDeps) {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { falEndpoint, falProvider } from "./fal.ts";
+import { falEndpoint, falInput, falProvider } from "./fal.ts";
+import { findModel, priceOn } from "../catalog.ts";
 import { fixture, replay } from "./testing/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 
@@ -199,4 +200,56 @@ Deno.test("fal: a job whose URLs point elsewhere never receives the key", async 
     (e: unknown) => e instanceof ProviderError && !e.retryable,
   );
   s.assertDone();
+});
+
+Deno.test("fal: Kling 3.0 Pro image-to-video sends start_image_url, not image_url", async () => {
+  await using s = replay([
+    { method: "POST", path: "/fal-ai/kling-video/v3/pro/image-to-video", json: f.submitted },
+  ]);
+  const image = { url: "https://example.com/first.png" };
+  await falProvider.submit(
+    "fal-ai/kling-video/v3/pro/text-to-video",
+    { ...req, image, audio: true },
+    s.deps(env(s.url)),
+  );
+  s.assertDone();
+  assert.deepEqual(s.requests[0].json, {
+    prompt: "a red fox running through snow",
+    duration: "5",
+    generate_audio: true,
+    negative_prompt: "blur",
+    start_image_url: "https://example.com/first.png",
+  });
+});
+
+Deno.test("fal: Veo's generate_audio is what the price says, whether or not the request said audio", () => {
+  for (const slug of ["google/veo-3.1", "google/veo-3.1-fast"]) {
+    const route = findModel(slug)!.routes.find((r) => r.provider === "fal")!;
+    for (const audio of [undefined, false, true]) {
+      const r: VideoRequest = { ...req, duration: 8, resolution: "720p", audio };
+      const sent = falInput(route.upstreamModel, r).generate_audio;
+      const pricedWithAudio = priceOn(route, r, 1) === priceOn(route, { ...r, audio: true }, 1);
+      assert.equal(sent, pricedWithAudio, `${slug} audio=${audio}`);
+      assert.equal(sent, audio === true, `${slug} audio=${audio}`);
+    }
+  }
+});
+
+Deno.test("fal: aspect_ratio and resolution go only to endpoints whose input has them", () => {
+  const image = { url: "https://example.com/first.png" };
+  const keys = (endpoint: string, r: VideoRequest) => Object.keys(falInput(endpoint, r)).sort();
+  assert.deepEqual(keys("fal-ai/kling-video/v2.5-turbo/pro/image-to-video", { ...req, image }), [
+    "duration",
+    "image_url",
+    "negative_prompt",
+    "prompt",
+  ]);
+  assert.deepEqual(
+    keys("fal-ai/minimax/hailuo-02/standard/text-to-video", { ...req, duration: 6 }),
+    ["duration", "prompt"],
+  );
+  assert.deepEqual(
+    keys("fal-ai/wan-25-preview/image-to-video", { ...req, image, seed: 3 }),
+    ["duration", "image_url", "negative_prompt", "prompt", "resolution", "seed"],
+  );
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { geminiProvider } from "./gemini.ts";
+import { findModel, routeRefusal } from "../catalog.ts";
 import { fixture, replay, TEST_NOW } from "./testing/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 
@@ -12,7 +13,6 @@ const req: VideoRequest = {
   resolution: "1080p",
   aspectRatio: "16:9",
   negativePrompt: "blurry",
-  seed: 7,
 };
 const env = (url: string) => ({ GEMINI_API_KEY: KEY, GEMINI_BASE_URL: url });
 
@@ -49,7 +49,6 @@ Deno.test("gemini: submits, polls through running, returns the video URI with th
       durationSeconds: 8,
       resolution: "1080p",
       negativePrompt: "blurry",
-      seed: 7,
     },
   });
   assert.ok(s.requests.every((r) => r.headers.get("x-goog-api-key") === KEY));
@@ -199,4 +198,24 @@ Deno.test("gemini: a network failure is retryable; configuration follows the key
   assert.ok(err instanceof ProviderError && err.retryable);
   assert.equal(geminiProvider.isConfigured({ GEMINI_API_KEY: KEY }), true);
   assert.equal(geminiProvider.isConfigured({ GEMINI_API_KEY: "" }), false);
+});
+
+Deno.test("gemini: no parameters.seed: a seed is refused before anything is sent, and never routed here", async () => {
+  await using s = replay([]);
+  const err = await geminiProvider.submit(
+    "veo-3.1-generate-preview",
+    { ...req, seed: 7 },
+    s.deps(env(s.url)),
+  ).then(() => null, (e) => e);
+  assert.ok(err instanceof ProviderError);
+  assert.equal(err.retryable, false);
+  assert.equal(s.requests.length, 0);
+  for (const slug of ["google/veo-3.1", "google/veo-3.1-fast"]) {
+    const model = findModel(slug)!;
+    const gemini = model.routes.find((r) => r.provider === "gemini")!;
+    assert.equal(routeRefusal(gemini, { ...req, seed: 7 }), "seed", slug);
+    assert.equal(routeRefusal(gemini, req), null, slug);
+    const fal = model.routes.find((r) => r.provider === "fal")!;
+    assert.equal(routeRefusal(fal, { ...req, seed: 7 }), null, slug);
+  }
 });

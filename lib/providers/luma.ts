@@ -1,9 +1,11 @@
 /**
  * Luma through the Dream Machine API (api.lumalabs.ai/dream-machine/v1).
  * Read 2026-11-27: docs.lumalabs.ai Dream Machine API reference and the `lumaai` SDK:
- * POST /dream-machine/v1/generations {prompt, model, resolution, duration "5s", aspect_ratio,
- * keyframes.frame0 {type:"image", url}} -> generation {id, state}; GET .../generations/{id} ->
- * queued | dreaming | completed (assets.video) | failed (failure_reason); DELETE removes it.
+ * POST /dream-machine/v1/generations/video {prompt, model, resolution, duration "5s",
+ * aspect_ratio, keyframes.frame0 {type:"image", url}} -> generation {id, state} (a plain
+ * /generations only lists); GET .../generations/{id} -> queued | dreaming | completed
+ * (assets.video) | failed (failure_reason); DELETE removes it. LUMAAI_BASE_URL means what it
+ * means to the SDK: the API root including /dream-machine/v1.
  * Luma also runs a newer "Agents API" (agents.lumalabs.ai, ray-3.2); this adapter uses Dream
  * Machine because LUMAAI_BASE_URL/LUMAAI_API_KEY address it and it still serves Ray 2.
  */
@@ -23,9 +25,8 @@ import {
   upstreamFetch,
 } from "./upstream.ts";
 
-const DEFAULT_BASE = "https://api.lumalabs.ai";
+export const LUMA_DEFAULT_BASE = "https://api.lumalabs.ai/dream-machine/v1";
 const PROVIDER = "Luma";
-const PATH = "/dream-machine/v1/generations";
 const GENERATION_ID = /^[0-9a-f-]{8,64}$/i;
 
 interface Generation {
@@ -75,6 +76,32 @@ export function lumaGenerationResult(g: Generation, key: string): PollResult {
   }
 }
 
+/**
+ * The API root from LUMAAI_BASE_URL. The old form (a bare origin, to which we appended
+ * /dream-machine/v1) is refused with the fix spelled out: guessing would double the path of a
+ * proxy that serves the SDK's layout at its root.
+ */
+export function lumaBase(env: ClockedDeps["env"]): string {
+  const base = baseUrl(env, "LUMAAI_BASE_URL", LUMA_DEFAULT_BASE);
+  if (lumaBaseIsOldForm(base)) {
+    throw new ProviderError(
+      `LUMAAI_BASE_URL=${base} is the old form: it now includes the API path, as in Luma's SDK ` +
+        `(e.g. ${LUMA_DEFAULT_BASE})`,
+      false,
+    );
+  }
+  return base;
+}
+
+/** True for a LUMAAI_BASE_URL with no path (what the variable meant before it matched the SDK). */
+export function lumaBaseIsOldForm(url: string): boolean {
+  try {
+    return new URL(url).pathname.replace(/\/+$/, "") === "";
+  } catch {
+    return false;
+  }
+}
+
 function checkId(jobId: string) {
   if (!GENERATION_ID.test(jobId)) {
     throw new ProviderError(`Not a Luma generation id: ${jobId}`, false);
@@ -89,9 +116,9 @@ export const lumaProvider: ProviderAdapter = {
 
   async submit(upstreamModel, req, deps: ClockedDeps) {
     const key = requireKey(deps.env, "LUMAAI_API_KEY", PROVIDER);
-    const base = baseUrl(deps.env, "LUMAAI_BASE_URL", DEFAULT_BASE);
+    const base = lumaBase(deps.env);
     const call = { provider: PROVIDER, action: "starting the generation", secret: key };
-    const res = await upstreamFetch(deps, call, `${base}${PATH}`, {
+    const res = await upstreamFetch(deps, call, `${base}/generations/video`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: JSON.stringify(lumaRequestBody(upstreamModel, req)),
@@ -105,10 +132,10 @@ export const lumaProvider: ProviderAdapter = {
 
   async poll(jobId, deps: ClockedDeps) {
     const key = requireKey(deps.env, "LUMAAI_API_KEY", PROVIDER);
-    const base = baseUrl(deps.env, "LUMAAI_BASE_URL", DEFAULT_BASE);
+    const base = lumaBase(deps.env);
     checkId(jobId);
     const call = { provider: PROVIDER, action: "checking the generation", secret: key };
-    const res = await upstreamFetch(deps, call, `${base}${PATH}/${jobId}`, {
+    const res = await upstreamFetch(deps, call, `${base}/generations/${jobId}`, {
       headers: { authorization: `Bearer ${key}` },
     });
     return lumaGenerationResult(await readJson<Generation>(res, call), key);
@@ -117,10 +144,10 @@ export const lumaProvider: ProviderAdapter = {
   /** Dream Machine has no cancel; deleting the generation is the documented way to drop it. */
   async cancel(jobId, deps: ClockedDeps) {
     const key = requireKey(deps.env, "LUMAAI_API_KEY", PROVIDER);
-    const base = baseUrl(deps.env, "LUMAAI_BASE_URL", DEFAULT_BASE);
+    const base = lumaBase(deps.env);
     checkId(jobId);
     const call = { provider: PROVIDER, action: "deleting the generation", secret: key };
-    const res = await upstreamFetch(deps, call, `${base}${PATH}/${jobId}`, {
+    const res = await upstreamFetch(deps, call, `${base}/generations/${jobId}`, {
       method: "DELETE",
       headers: { authorization: `Bearer ${key}` },
     });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { lumaProvider } from "./luma.ts";
+import { LUMA_DEFAULT_BASE, lumaBaseIsOldForm, lumaProvider } from "./luma.ts";
 import { fixture, replay } from "./testing/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
+import { ConfigError, parseEnv } from "../config.ts";
 
 const KEY = "luma-TestLumaKey0123456789abcdef";
 const ID = "4f2b6c1e-8a3d-4e7b-9c10-2d5e6f7a8b9c";
@@ -13,11 +14,13 @@ const req: VideoRequest = {
   resolution: "720p",
   aspectRatio: "16:9",
 };
-const env = (url: string) => ({ LUMAAI_API_KEY: KEY, LUMAAI_BASE_URL: url });
+// LUMAAI_BASE_URL as Luma's SDK means it: the API root, path included.
+const env = (url: string) => ({ LUMAAI_API_KEY: KEY, LUMAAI_BASE_URL: `${url}/dream-machine/v1` });
+const CREATE = `${PATH}/video`;
 
 Deno.test("luma: creates a generation, polls queued and dreaming, returns assets.video", async () => {
   await using s = replay([
-    { method: "POST", path: PATH, status: 201, json: f.queued },
+    { method: "POST", path: CREATE, status: 201, json: f.queued },
     { method: "GET", path: `${PATH}/${ID}`, json: f.queued },
     { method: "GET", path: `${PATH}/${ID}`, json: f.dreaming },
     { method: "GET", path: `${PATH}/${ID}`, json: f.completed },
@@ -55,7 +58,7 @@ Deno.test("luma: moderation failure is retryable and quotes Luma's reason", asyn
 });
 
 Deno.test("luma: 400 invalid request is final with Luma's detail", async () => {
-  await using s = replay([{ method: "POST", path: PATH, status: 400, json: f.invalidRequest }]);
+  await using s = replay([{ method: "POST", path: CREATE, status: 400, json: f.invalidRequest }]);
   const err = await lumaProvider.submit("ray-2", { ...req, duration: 7 }, s.deps(env(s.url)))
     .then(() => null, (e) => e);
   assert.ok(err instanceof ProviderError && !err.retryable && err.status === 400);
@@ -65,7 +68,7 @@ Deno.test("luma: 400 invalid request is final with Luma's detail", async () => {
 Deno.test("luma: 429 is retryable with Retry-After", async () => {
   await using s = replay([{
     method: "POST",
-    path: PATH,
+    path: CREATE,
     status: 429,
     headers: { "retry-after": "20" },
     json: f.rateLimited,
@@ -112,4 +115,37 @@ Deno.test("luma: cancel deletes the generation", async () => {
   await lumaProvider.cancel!(ID, s.deps(env(s.url)));
   s.assertDone();
   assert.equal(s.requests[0].headers.get("authorization"), `Bearer ${KEY}`);
+});
+
+Deno.test("luma: creates at POST /generations/video under the SDK's base URL (not /generations)", async () => {
+  await using s = replay([{ method: "POST", path: CREATE, status: 201, json: f.queued }]);
+  await lumaProvider.submit("ray-2", req, s.deps(env(s.url)));
+  s.assertDone();
+  assert.equal(s.requests[0].path, "/dream-machine/v1/generations/video");
+});
+
+Deno.test("luma: the old LUMAAI_BASE_URL form (a bare origin) is refused with the fix, nothing sent", async () => {
+  await using s = replay([]);
+  const err = await lumaProvider.submit(
+    "ray-2",
+    req,
+    s.deps({ LUMAAI_API_KEY: KEY, LUMAAI_BASE_URL: s.url }),
+  ).then(() => null, (e) => e);
+  assert.ok(err instanceof ProviderError);
+  assert.equal(err.retryable, false);
+  assert.match(err.message, /LUMAAI_BASE_URL.*\/dream-machine\/v1/);
+  assert.equal(s.requests.length, 0);
+  assert.equal(lumaBaseIsOldForm("https://api.lumalabs.ai/"), true);
+  assert.equal(lumaBaseIsOldForm(LUMA_DEFAULT_BASE), false);
+});
+
+Deno.test("luma: config refuses the old LUMAAI_BASE_URL form at start-up, naming the fix", () => {
+  assert.throws(
+    () => parseEnv({ LUMAAI_BASE_URL: "https://api.lumalabs.ai" }),
+    (err: Error) =>
+      err instanceof ConfigError && /LUMAAI_BASE_URL.*dream-machine\/v1/.test(err.message),
+  );
+  assert.equal(parseEnv({}).LUMAAI_BASE_URL, LUMA_DEFAULT_BASE);
+  const proxy = "http://127.0.0.1:9000/dream-machine/v1";
+  assert.equal(parseEnv({ LUMAAI_BASE_URL: proxy }).LUMAAI_BASE_URL, proxy);
 });

@@ -10,6 +10,7 @@ import {
   type PollResult,
   type ProviderAdapter,
   ProviderError,
+  type ReportedUsage,
   type VideoRequest,
 } from "./types.ts";
 import {
@@ -32,6 +33,13 @@ interface Prediction {
   status?: string;
   output?: unknown;
   error?: unknown;
+  metrics?: { predict_time?: number; total_time?: number };
+}
+
+/** How long the prediction ran, when Replicate says (reconciliation of time-billed models). */
+function replicateReported(p: Prediction): { reported?: ReportedUsage } {
+  const t = p.metrics?.predict_time;
+  return typeof t === "number" && Number.isFinite(t) ? { reported: { predictTimeSeconds: t } } : {};
 }
 
 // Which input field carries the first frame, by model owner.
@@ -43,11 +51,9 @@ const IMAGE_FIELD: Record<string, string> = {
 /** The prediction input for one request, in the field names of the model's schema. */
 export function replicateInput(upstreamModel: string, req: VideoRequest): Record<string, unknown> {
   const owner = upstreamModel.split("/")[0];
-  const input: Record<string, unknown> = {
-    prompt: req.prompt,
-    duration: req.duration,
-    aspect_ratio: req.aspectRatio,
-  };
+  const input: Record<string, unknown> = { prompt: req.prompt, duration: req.duration };
+  // Hailuo's schema has no aspect ratio; Kling's ignores it when given a start image.
+  if (owner !== "minimax" && !req.image) input.aspect_ratio = req.aspectRatio;
   // Kling's schema has no resolution; the others take "720p"-style values.
   if (owner !== "kwaivgi") input.resolution = req.resolution;
   if (req.negativePrompt) input.negative_prompt = req.negativePrompt;
@@ -72,7 +78,7 @@ export function predictionResult(p: Prediction, token: string): PollResult {
       return { status: "running" };
     case "succeeded": {
       const url = outputUrl(p.output);
-      if (url) return { status: "succeeded", output: { url } };
+      if (url) return { status: "succeeded", output: { url }, ...replicateReported(p) };
       return { status: "failed", message: "Replicate returned no video", retryable: true };
     }
     case "canceled":
@@ -96,11 +102,20 @@ export function predictionResult(p: Prediction, token: string): PollResult {
         status: "failed",
         message: redact(`Replicate prediction failed: ${said}`, [token]),
         retryable: moderated || !badInput,
+        ...replicateReported(p),
       };
     }
     default:
       throw new ProviderError(`${PROVIDER} reported an unknown status: ${p.status}`, true);
   }
+}
+
+/**
+ * The API origin. The replicate SDK's baseUrl ends in /v1 while REPLICATE_BASE_URL is the origin
+ * (we add /v1): a value copied from the SDK's form is taken as meant, not doubled.
+ */
+export function replicateBase(env: ClockedDeps["env"]): string {
+  return baseUrl(env, "REPLICATE_BASE_URL", DEFAULT_BASE).replace(/\/v1$/, "");
 }
 
 function checkId(jobId: string) {
@@ -117,7 +132,7 @@ export const replicateProvider: ProviderAdapter = {
 
   async submit(upstreamModel, req, deps: ClockedDeps) {
     const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
-    const base = baseUrl(deps.env, "REPLICATE_BASE_URL", DEFAULT_BASE);
+    const base = replicateBase(deps.env);
     if (!MODEL.test(upstreamModel)) {
       throw new ProviderError(`Not a Replicate model name: ${upstreamModel}`, false);
     }
@@ -136,7 +151,7 @@ export const replicateProvider: ProviderAdapter = {
 
   async poll(jobId, deps: ClockedDeps) {
     const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
-    const base = baseUrl(deps.env, "REPLICATE_BASE_URL", DEFAULT_BASE);
+    const base = replicateBase(deps.env);
     checkId(jobId);
     const call = { provider: PROVIDER, action: "checking the prediction", secret: token };
     const res = await upstreamFetch(deps, call, `${base}/v1/predictions/${jobId}`, {
@@ -147,7 +162,7 @@ export const replicateProvider: ProviderAdapter = {
 
   async cancel(jobId, deps: ClockedDeps) {
     const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
-    const base = baseUrl(deps.env, "REPLICATE_BASE_URL", DEFAULT_BASE);
+    const base = replicateBase(deps.env);
     checkId(jobId);
     const call = { provider: PROVIDER, action: "cancelling the prediction", secret: token };
     const res = await upstreamFetch(deps, call, `${base}/v1/predictions/${jobId}/cancel`, {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { replicateProvider } from "./replicate.ts";
+import { replicateBase, replicateInput, replicateProvider } from "./replicate.ts";
 import { fixture, replay } from "./testing/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 
@@ -32,6 +32,8 @@ Deno.test("replicate: creates a prediction, polls starting/processing, returns t
   assert.deepEqual(await replicateProvider.poll(jobId, deps), {
     status: "succeeded",
     output: { url: "https://replicate.delivery/xezq/abc123/tmpk2y8f1.mp4" },
+    // metrics.predict_time is kept for cost reconciliation.
+    reported: { predictTimeSeconds: 84.2 },
   });
   s.assertDone();
   assert.ok(s.requests.every((r) => r.headers.get("authorization") === `Bearer ${TOKEN}`));
@@ -39,7 +41,6 @@ Deno.test("replicate: creates a prediction, polls starting/processing, returns t
     input: {
       prompt: "a red fox running through snow",
       duration: 5,
-      aspect_ratio: "16:9",
       seed: 42,
       start_image: "https://example.com/first.jpg",
     },
@@ -65,6 +66,9 @@ Deno.test("replicate: model families get their own image field and resolution", 
   assert.equal(input.first_frame_image, "https://example.com/first.jpg");
   assert.equal(input.resolution, "768p");
   assert.equal(input.duration, 6);
+  // Hailuo's schema has no aspect_ratio: it is not sent (the catalog refuses an explicit one).
+  assert.ok(!("aspect_ratio" in input));
+  assert.ok(!("aspect_ratio" in replicateInput("minimax/hailuo-02", { ...req, duration: 6 })));
 });
 
 Deno.test("replicate: a flagged output (E005) is a retryable failure with Replicate's words", async () => {
@@ -149,4 +153,17 @@ Deno.test("replicate: a job id that is not a prediction id is refused without a 
   await using s = replay([]);
   await assert.rejects(replicateProvider.poll("../v1/account", s.deps(env(s.url))), ProviderError);
   s.assertDone();
+});
+
+Deno.test("replicate: REPLICATE_BASE_URL in the SDK's form (ending in /v1) is not doubled", async () => {
+  await using s = replay([
+    { method: "GET", path: `/v1/predictions/${ID}`, json: f.processing },
+  ]);
+  const deps = s.deps({ REPLICATE_API_TOKEN: TOKEN, REPLICATE_BASE_URL: `${s.url}/v1/` });
+  assert.equal((await replicateProvider.poll(ID, deps)).status, "running");
+  s.assertDone();
+  assert.equal(
+    replicateBase({ REPLICATE_BASE_URL: "https://api.replicate.com/v1" }),
+    "https://api.replicate.com",
+  );
 });

@@ -11,6 +11,7 @@ import {
   type PollResult,
   type ProviderAdapter,
   ProviderError,
+  type ReportedUsage,
   type VideoRequest,
 } from "./types.ts";
 import {
@@ -20,6 +21,7 @@ import {
   readJson,
   redact,
   requireKey,
+  toBase64,
   upstreamFetch,
 } from "./upstream.ts";
 
@@ -27,6 +29,11 @@ const DEFAULT_BASE = "https://api.dev.runwayml.com";
 const PROVIDER = "Runway";
 export const RUNWAY_API_VERSION = "2024-11-06";
 const TASK_ID = /^[0-9a-f-]{8,64}$/i;
+/** Runway's limit for an image sent as a data URI (docs.dev.runwayml.com "API Input Parameters"). */
+export const RUNWAY_DATA_URI_MAX = 5 * 1000 * 1000;
+const RUNWAY_IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp"];
+/** Runway sells API credits at $0.01 each (docs.dev.runwayml.com pricing). */
+export const RUNWAY_CENTS_PER_CREDIT = 1;
 
 // Runway's ratio strings for Gen-4 models, by aspect ratio.
 const RATIO_720P: Record<string, string> = {
@@ -46,6 +53,16 @@ interface Task {
   output?: string[];
   failure?: string;
   failureCode?: string;
+  /** Final cost of a terminal task (SUCCEEDED, FAILED, CANCELLED); a credit is one cent. */
+  cost?: { credits?: number };
+}
+
+/** Runway's final cost, when the task reports one. */
+function runwayReported(task: Task): { reported?: ReportedUsage } {
+  const credits = task.cost?.credits;
+  return typeof credits === "number" && Number.isFinite(credits)
+    ? { reported: { credits, costCents: credits * RUNWAY_CENTS_PER_CREDIT } }
+    : {};
 }
 
 /** Runway's ratio for an aspect ratio and resolution; invalid combinations are refused early. */
@@ -60,6 +77,32 @@ export function runwayRatio(aspectRatio: string, resolution: string): string {
   return ratio;
 }
 
+/**
+ * promptImage as a data URI of the bytes the worker already fetched (and checked): Runway takes
+ * only https URLs it can HEAD, its own uploads, or data URIs, so the user's URL is never passed.
+ */
+export function runwayImage(image: NonNullable<VideoRequest["image"]>): string {
+  if (!image.bytes || !image.mimeType) {
+    throw new ProviderError("Runway needs the input image's bytes to send it inline", false);
+  }
+  // Both refusals are retryable: another model of a models[] list may take the same image.
+  if (!RUNWAY_IMAGE_TYPES.includes(image.mimeType)) {
+    throw new ProviderError(
+      `Runway takes JPEG, PNG or WebP input images, not ${image.mimeType}`,
+      true,
+    );
+  }
+  const uri = `data:${image.mimeType};base64,${toBase64(image.bytes)}`;
+  if (uri.length > RUNWAY_DATA_URI_MAX) {
+    throw new ProviderError(
+      `The input image is too large for Runway: ${uri.length} bytes as a data URI, ` +
+        `the limit is ${RUNWAY_DATA_URI_MAX}`,
+      true,
+    );
+  }
+  return uri;
+}
+
 /** The path and body of the task-creating call. */
 export function runwayTask(model: string, req: VideoRequest): { path: string; body: object } {
   const body: Record<string, unknown> = {
@@ -70,7 +113,7 @@ export function runwayTask(model: string, req: VideoRequest): { path: string; bo
   };
   if (req.seed !== undefined) body.seed = req.seed;
   if (req.image) {
-    body.promptImage = req.image.url;
+    body.promptImage = runwayImage(req.image);
     return { path: "/v1/image_to_video", body };
   }
   return { path: "/v1/text_to_video", body };
@@ -88,11 +131,21 @@ export function runwayTaskResult(task: Task, secret: string): PollResult {
         : { status: "running" };
     case "SUCCEEDED": {
       const url = task.output?.find((u) => typeof u === "string");
-      if (url) return { status: "succeeded", output: { url } };
-      return { status: "failed", message: "Runway returned no video", retryable: true };
+      if (url) return { status: "succeeded", output: { url }, ...runwayReported(task) };
+      return {
+        status: "failed",
+        message: "Runway returned no video",
+        retryable: true,
+        ...runwayReported(task),
+      };
     }
     case "CANCELLED":
-      return { status: "failed", message: "The Runway task was cancelled", retryable: false };
+      return {
+        status: "failed",
+        message: "The Runway task was cancelled",
+        retryable: false,
+        ...runwayReported(task),
+      };
     case "FAILED": {
       const code = task.failureCode ?? "";
       // Output moderation and Runway's internal faults may pass on another model; input errors will not.
@@ -104,6 +157,7 @@ export function runwayTaskResult(task: Task, secret: string): PollResult {
           secret,
         ]),
         retryable,
+        ...runwayReported(task),
       };
     }
     default:

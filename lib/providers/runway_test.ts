@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runwayProvider } from "./runway.ts";
+import { runwayImage, runwayProvider, runwayTask } from "./runway.ts";
 import { fixture, replay, TEST_NOW } from "./testing/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 
@@ -11,7 +11,11 @@ const req: VideoRequest = {
   duration: 5,
   resolution: "720p",
   aspectRatio: "16:9",
-  image: { url: "https://example.com/first.jpg" },
+  image: {
+    url: "http://example.com/first.jpg",
+    bytes: new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2]),
+    mimeType: "image/jpeg",
+  },
   seed: 3,
 };
 const env = (url: string) => ({ RUNWAYML_API_SECRET: SECRET, RUNWAYML_BASE_URL: url });
@@ -44,7 +48,7 @@ Deno.test("runway: image_to_video, then PENDING, THROTTLED, RUNNING, SUCCEEDED",
     ratio: "1280:720",
     duration: 5,
     seed: 3,
-    promptImage: "https://example.com/first.jpg",
+    promptImage: "data:image/jpeg;base64,/9j/4AEC",
   });
   assert.ok(runwayProvider.pollIntervalMs >= 5000);
 });
@@ -144,4 +148,27 @@ Deno.test("runway: an aspect ratio Runway lacks is refused before the paid call"
     (e: unknown) => e instanceof ProviderError && !e.retryable,
   );
   s.assertDone();
+});
+
+Deno.test("runway: promptImage is a data URI of the bytes we hold, never the user's http URL", async () => {
+  const { path, body } = runwayTask("gen4_turbo", req);
+  assert.equal(path, "/v1/image_to_video");
+  const sent = (body as { promptImage: string }).promptImage;
+  assert.match(sent, /^data:image\/jpeg;base64,/);
+  assert.ok(!JSON.stringify(body).includes("example.com"));
+  // Over Runway's 5 MB data URI limit: refused here, nothing sent.
+  await using s = replay([]);
+  const big = { ...req.image!, bytes: new Uint8Array(3_800_000) };
+  const err = await runwayProvider.submit("gen4_turbo", { ...req, image: big }, s.deps(env(s.url)))
+    .then(() => null, (e) => e);
+  assert.ok(err instanceof ProviderError);
+  assert.match(err.message, /too large for Runway/);
+  assert.equal(err.retryable, true); // a models[] fallback may take the same image
+  assert.throws(
+    () => runwayImage({ ...req.image!, mimeType: "image/gif" }),
+    (e: ProviderError) => /JPEG, PNG or WebP/.test(e.message),
+  );
+  assert.equal(s.requests.length, 0);
+  // Without the bytes (the worker always fetches them) there is nothing safe to send.
+  assert.throws(() => runwayImage({ url: "https://example.com/a.png" }), ProviderError);
 });

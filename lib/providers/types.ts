@@ -34,8 +34,23 @@ export type VideoOutput =
 
 export type PollResult =
   | { status: "running"; progress?: number; retryAfterMs?: number }
-  | { status: "succeeded"; output: VideoOutput }
-  | { status: "failed"; message: string; retryable: boolean };
+  | { status: "succeeded"; output: VideoOutput; reported?: ReportedUsage }
+  | { status: "failed"; message: string; retryable: boolean; reported?: ReportedUsage };
+
+/**
+ * What the provider says it charged or ran for a job, where it says so (cost reconciliation):
+ * Runway's cost in credits, Replicate's metrics.predict_time, fal's x-fal-billable-units.
+ */
+export interface ReportedUsage {
+  /** What the provider charged, in cents, when it says in money (Runway: 1 credit = 1 cent). */
+  costCents?: number;
+  /** Provider credits as reported (Runway). */
+  credits?: number;
+  /** Seconds the prediction ran (Replicate metrics.predict_time). */
+  predictTimeSeconds?: number;
+  /** Billed units in the endpoint's priced unit, e.g. seconds of video (fal). */
+  billableUnits?: number;
+}
 
 export interface ProviderAdapter {
   id: ProviderId;

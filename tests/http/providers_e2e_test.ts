@@ -175,14 +175,17 @@ const CASES: Case[] = [
       ];
     },
     check: (sent) => {
-      // A URL-taking provider gets the user's URL, not the bytes.
+      // Runway takes no http URL: the bytes we fetched go inline as a data URI.
       // deno-lint-ignore no-explicit-any
-      assert.match((sent[1].json as any).promptImage, /^http:\/\/127\.0\.0\.1:\d+\/in\.png$/);
+      assert.match((sent[1].json as any).promptImage, /^data:image\/png;base64,iVBORw0KGgo/);
     },
   },
   {
     provider: "luma",
-    env: (base) => ({ LUMAAI_API_KEY: "luma-TestLumaKey0123456789abcdef", LUMAAI_BASE_URL: base }),
+    env: (base) => ({
+      LUMAAI_API_KEY: "luma-TestLumaKey0123456789abcdef",
+      LUMAAI_BASE_URL: `${base}/dream-machine/v1`,
+    }),
     model: "luma/ray-2",
     body: { duration: 5, resolution: "720p" },
     script: (f, video) => {
@@ -191,7 +194,7 @@ const CASES: Case[] = [
       const completed = json(f.completed);
       completed.assets.video = "{base}/media/luma.mp4";
       return [
-        { method: "POST", path, status: 201, json: f.queued },
+        { method: "POST", path: `${path}/video`, status: 201, json: f.queued },
         { method: "GET", path: `${path}/${id}`, json: f.queued },
         { method: "GET", path: `${path}/${id}`, json: f.dreaming },
         { method: "GET", path: `${path}/${id}`, json: completed },
