@@ -133,17 +133,27 @@ export async function notifyGeneration(deps: WebhookDeps, generationId: string):
       output_url: generation.output_url &&
         await signVideoUrl(deps.publicUrl, deps.secretKey, g.id, payloadUrlExpiry(now)),
     });
-    const a = deps.kv.atomic();
-    const ids = targets.map((t) =>
-      createDeliveryMutations(a, {
-        orgId: g.org_id,
-        endpointId: t.endpointId,
-        url: t.url,
-        eventType: GENERATION_COMPLETED,
-        payload,
-        nowMs: now,
-      })
-    );
+    let a = deps.kv.atomic();
+    let ids: string[];
+    try {
+      ids = targets.map((t) =>
+        createDeliveryMutations(a, {
+          orgId: g.org_id,
+          endpointId: t.endpointId,
+          url: t.url,
+          eventType: GENERATION_COMPLETED,
+          payload,
+          nowMs: now,
+        })
+      );
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      // A payload that can never be stored fails once, in the log, instead of being retried
+      // (and rescued by the sweep) forever: the event is recorded with no deliveries.
+      deps.log?.(`notify ${generationId}: webhook event not delivered`, err);
+      a = deps.kv.atomic();
+      ids = [];
+    }
     for (const id of ids) enqueueInAtomic(a, { type: ATTEMPT_JOB, id });
     addWebhookEventMutations(a, eventKey(generationId), ids, now);
     clearOwedEventMutations(a, g.id, owedSince(g));
