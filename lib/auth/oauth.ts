@@ -7,8 +7,9 @@ import {
 } from "arctic";
 import type { Config } from "../config.ts";
 import type { Services } from "../services.ts";
-import { BadRequest } from "../errors.ts";
-import { consumeOAuthState, saveOAuthState } from "../db/sessions.ts";
+import { BadRequest, RateLimited } from "../errors.ts";
+import { consumeOAuthState, countSignInAttempt, saveOAuthState } from "../db/sessions.ts";
+import { type ClientAddress, rateLimitSubject } from "../http/client.ts";
 import {
   findOrCreateUserByEmail,
   getUserByIdentity,
@@ -18,6 +19,7 @@ import {
 } from "../db/users.ts";
 import { clearCookie, getCookie, serializeCookie } from "./cookies.ts";
 import { safeNext, secureCookies, startSession } from "./session.ts";
+import { SIGNIN_LIMITS } from "./signin.ts";
 
 /** GitHub and Google sign-in: authorization code flow with state and PKCE (S256), via arctic. */
 export interface OAuthProviderInfo {
@@ -94,9 +96,16 @@ export async function startOAuth(
   services: Services,
   provider: IdentityProvider,
   next: string | null,
+  from: ClientAddress,
 ): Promise<{ url: string; setCookie: string }> {
   const { config, kv } = services;
   const e = endpoints(config, provider);
+  const limit = SIGNIN_LIMITS.oauthPerIp;
+  const counted = await countSignInAttempt(kv, "oauth_ip", rateLimitSubject(from.ip), {
+    ...limit,
+    nowMs: services.now(),
+  });
+  if (!counted.allowed) throw new RateLimited(counted.retryAfterSeconds, {});
   const state = generateState();
   const verifier = generateCodeVerifier();
   await saveOAuthState(kv, state, { provider, verifier, next: safeNext(next) });

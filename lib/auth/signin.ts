@@ -11,6 +11,8 @@ import { safeNext, startSession } from "./session.ts";
 export const SIGNIN_LIMITS = {
   perEmail: { limit: 5, windowMs: 15 * 60_000 },
   perIp: { limit: 20, windowMs: 15 * 60_000 },
+  /** GitHub/Google sign-in starts per client: each one stores a state record for 10 minutes. */
+  oauthPerIp: { limit: 30, windowMs: 15 * 60_000 },
 };
 
 export class EmailSignInUnavailable extends BadRequest {

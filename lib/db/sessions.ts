@@ -177,7 +177,7 @@ export async function consumeMagicLink(
  */
 export async function countSignInAttempt(
   kv: Deno.Kv,
-  scope: "email" | "ip",
+  scope: "email" | "ip" | "email_client" | "oauth_ip",
   subject: string,
   opts: { limit: number; windowMs: number; nowMs?: number },
 ): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
