@@ -3,14 +3,26 @@ import type { Config } from "../config.ts";
 import { type ClientAddress, isLoopbackUrl, rateLimitSubject } from "../http/client.ts";
 import { BadRequest, RateLimited } from "../errors.ts";
 import { mailerFor } from "../mail.ts";
-import { consumeMagicLink, countSignInAttempt, createMagicLink } from "../db/sessions.ts";
+import {
+  consumeMagicLink,
+  countSignInAttempt,
+  createMagicLink,
+  MAGIC_LINK_TTL_MS,
+  reserveSignInMail,
+} from "../db/sessions.ts";
 import { findOrCreateUserByEmail, normalizeEmail } from "../db/users.ts";
 import { safeNext, startSession } from "./session.ts";
 
 // Enough for typos and a resend or two; a script hammering one inbox or from one address stops.
 export const SIGNIN_LIMITS = {
+  /** Requests for one address from one client: someone retyping, not someone hammering. */
   perEmail: { limit: 5, windowMs: 15 * 60_000 },
   perIp: { limit: 20, windowMs: 15 * 60_000 },
+  /**
+   * Mails to one address, whoever asks: none while its last link is still valid (that link keeps
+   * working, so requests from elsewhere cannot lock the owner out), and at most `perDay`.
+   */
+  mail: { cooldownMs: MAGIC_LINK_TTL_MS, perDay: 10 },
   /** GitHub/Google sign-in starts per client: each one stores a state record for 10 minutes. */
   oauthPerIp: { limit: 30, windowMs: 15 * 60_000 },
 };
@@ -54,7 +66,7 @@ export async function requestMagicLink(
   const ip = input.client.ip;
   const limits = [
     ["ip", rateLimitSubject(ip), SIGNIN_LIMITS.perIp],
-    ["email", email, SIGNIN_LIMITS.perEmail],
+    ["email_client", `${email} ${rateLimitSubject(ip)}`, SIGNIN_LIMITS.perEmail],
   ] as const;
   for (const [scope, subject, limit] of limits) {
     const r = await countSignInAttempt(kv, scope, subject, { ...limit, nowMs });
@@ -67,6 +79,14 @@ export async function requestMagicLink(
       );
       throw new RateLimited(retryAfter, {});
     }
+  }
+  if (!await reserveSignInMail(kv, email, { ...SIGNIN_LIMITS.mail, nowMs })) {
+    // The same answer as a sent mail: the address's last link still works for its owner.
+    log(
+      "info",
+      "sign-in mail not sent: the address's last link is still valid or its daily cap is reached",
+    );
+    return { devLink: null };
   }
   const next = safeNext(input.next);
   const token = await createMagicLink(kv, { email, next }, nowMs);

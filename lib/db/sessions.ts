@@ -195,6 +195,37 @@ export async function countSignInAttempt(
   }
 }
 
+/**
+ * Sign-in mails per address: ["signin_mail", email] -> when the last one went and how many went
+ * that UTC day. A mail is reserved only when the address's last link has had `cooldownMs` (so it
+ * is still usable meanwhile) and the day's count is under `perDay`. Returns whether to send.
+ */
+interface SignInMailRecord {
+  last_sent_at: number; // ms
+  day: number; // days since the epoch, UTC
+  count: number;
+}
+
+export async function reserveSignInMail(
+  kv: Deno.Kv,
+  email: string,
+  opts: { cooldownMs: number; perDay: number; nowMs: number },
+): Promise<boolean> {
+  const key: Deno.KvKey = ["signin_mail", email];
+  const day = Math.floor(opts.nowMs / 86_400_000);
+  for (;;) {
+    const entry = await kv.get<SignInMailRecord>(key);
+    const r = entry.value;
+    if (r && opts.nowMs - r.last_sent_at < opts.cooldownMs) return false;
+    const count = r && r.day === day ? r.count : 0;
+    if (count >= opts.perDay) return false;
+    const next: SignInMailRecord = { last_sent_at: opts.nowMs, day, count: count + 1 };
+    const res = await kv.atomic().check(entry).set(key, next, { expireIn: 2 * 86_400_000 })
+      .commit();
+    if (res.ok) return true;
+  }
+}
+
 /** OAuth sign-in in flight: ["oauth_states", state] -> provider, PKCE verifier and next. */
 export interface OAuthState {
   provider: string;
