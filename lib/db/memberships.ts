@@ -31,8 +31,16 @@ const byOrgKey = (orgId: string, userId: string): Deno.KvKey => [
 
 export const MAX_ORG_NAME = 80;
 
+/**
+ * A name as one line of plain text: control and format characters (newlines, tabs, bidi
+ * overrides, zero-width) become spaces, runs of spaces one. Names end up in mails and pages.
+ */
+export function singleLineName(name: string): string {
+  return name.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, " ").replace(/\s+/g, " ").trim();
+}
+
 function cleanOrgName(name: string): string {
-  const trimmed = name.trim();
+  const trimmed = singleLineName(name);
   if (!trimmed) throw new BadRequest("Give the organization a name", "name");
   if (trimmed.length > MAX_ORG_NAME) {
     throw new BadRequest(`Keep the name under ${MAX_ORG_NAME} characters`, "name");

@@ -177,7 +177,7 @@ export async function consumeMagicLink(
  */
 export async function countSignInAttempt(
   kv: Deno.Kv,
-  scope: "email" | "ip" | "email_client" | "oauth_ip",
+  scope: "email" | "ip" | "email_client" | "oauth_ip" | "invite_user" | "invite_org",
   subject: string,
   opts: { limit: number; windowMs: number; nowMs?: number },
 ): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
