@@ -48,6 +48,8 @@ const schema = z.object({
   RUNWAYML_BASE_URL: url.default("https://api.dev.runwayml.com"),
   LUMAAI_API_KEY: optional,
   LUMAAI_BASE_URL: url.default("https://api.lumalabs.ai"),
+  // Listen address; unset: loopback only outside production (see listenHostname).
+  HOST: optional,
 });
 
 export type Env = z.infer<typeof schema>;
@@ -131,4 +133,12 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     secretKey: e.SECRET_KEY ?? "test-secret-key-0123456789abcdef0123456789",
     production: e.APP_ENV === "production",
   };
+}
+
+/**
+ * Where to listen: HOST when set; otherwise every interface in production, and loopback only in
+ * development and test, whose conveniences (free credits, no SSRF guard) must not be reachable.
+ */
+export function listenHostname(config: Pick<Config, "HOST" | "production">): string {
+  return config.HOST ?? (config.production ? "0.0.0.0" : "127.0.0.1");
 }
