@@ -1,5 +1,5 @@
 import { define } from "../utils.ts";
-import { applySecurityHeaders, checkCsrf, limitBody } from "../lib/http/security.ts";
+import { applySecurityHeaders, checkCsrf, limitBody, usesHsts } from "../lib/http/security.ts";
 import { newId } from "../lib/ids.ts";
 
 // Bearer-token APIs and signed webhooks cannot be forged by a cross-site form.
@@ -10,7 +10,11 @@ const observe = define.middleware(async (ctx) => {
   const started = performance.now();
   ctx.state.requestId = newId("req");
   const res = await ctx.next();
-  const out = applySecurityHeaders(res, { "X-Request-Id": ctx.state.requestId });
+  const out = applySecurityHeaders(
+    res,
+    { "X-Request-Id": ctx.state.requestId },
+    usesHsts(ctx.state.services.config),
+  );
   ctx.state.services.log("info", "request", {
     request_id: ctx.state.requestId,
     method: ctx.req.method,

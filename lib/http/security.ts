@@ -23,13 +23,29 @@ export const SECURITY_HEADERS: Record<string, string> = {
 
 const SECURITY_ENTRIES = Object.entries(SECURITY_HEADERS);
 
-/** Adds the security headers (a route's own Content-Security-Policy wins) and `extra`. */
-export function applySecurityHeaders(res: Response, extra: Record<string, string> = {}): Response {
+/** Browsers keep to https for a year once they have seen this over https. */
+export const HSTS = "max-age=31536000";
+
+/** HSTS only in production behind an https PUBLIC_URL: on http it would be ignored or wrong. */
+export function usesHsts(config: { production: boolean; publicUrl: string }): boolean {
+  return config.production && config.publicUrl.startsWith("https://");
+}
+
+/**
+ * Adds the security headers (a route's own Content-Security-Policy wins), HSTS when `hsts`,
+ * and `extra`.
+ */
+export function applySecurityHeaders(
+  res: Response,
+  extra: Record<string, string> = {},
+  hsts = false,
+): Response {
   return withHeaders(res, (headers) => {
     // Headers.has/set each scan the whole list: set the fixed ones blind, check only the CSP.
     for (const [k, v] of SECURITY_ENTRIES) {
       if (k !== "Content-Security-Policy" || !headers.has(k)) headers.set(k, v);
     }
+    if (hsts) headers.set("Strict-Transport-Security", HSTS);
     for (const k in extra) headers.set(k, extra[k]);
   });
 }

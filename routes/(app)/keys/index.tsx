@@ -18,6 +18,7 @@ import {
   PageHeader,
 } from "../../../components/ui.tsx";
 import { formatDate, formatDateTime } from "../../../components/format.ts";
+import { noticeFor } from "../../../lib/http/notice.ts";
 
 interface Data {
   keys: KeyView[];
@@ -57,7 +58,7 @@ async function data(state: State, m: string | null): Promise<Data> {
     created: null,
     errors: {},
     values: { name: "", expires_on: "" },
-    message: (m && MESSAGES[m]) ?? null,
+    message: noticeFor(MESSAGES, m),
     today: new Date(state.services.now()).toISOString().slice(0, 10),
   };
 }
