@@ -50,6 +50,8 @@ const schema = z.object({
   LUMAAI_BASE_URL: url.default("https://api.lumalabs.ai"),
   // Listen address; unset: loopback only outside production (see listenHostname).
   HOST: optional,
+  // Former SECRET_KEYs, comma-separated: sealed secrets made under them still open (rotation).
+  SECRET_KEY_PREVIOUS: optional,
 });
 
 export type Env = z.infer<typeof schema>;

@@ -37,7 +37,13 @@ export const handler = define.handlers<Data>({
     const { services } = ctx.state;
     const next = safeNext(ctx.url.searchParams.get("next"));
     if (await readSession(services.kv, ctx.req, services.now())) return ctx.redirect(next, 303);
-    return page(base(ctx.state.services, next, noticeFor(NOTICES, ctx.url.searchParams.get("m")) ?? undefined));
+    return page(
+      base(
+        ctx.state.services,
+        next,
+        noticeFor(NOTICES, ctx.url.searchParams.get("m")) ?? undefined,
+      ),
+    );
   },
   async POST(ctx) {
     const { services } = ctx.state;

@@ -20,6 +20,7 @@ import {
 import { clearCookie, getCookie, serializeCookie } from "./cookies.ts";
 import { safeNext, secureCookies, startSession } from "./session.ts";
 import { SIGNIN_LIMITS } from "./signin.ts";
+import { configSecretBox } from "../secret_box.ts";
 
 /** GitHub and Google sign-in: authorization code flow with state and PKCE (S256), via arctic. */
 export interface OAuthProviderInfo {
@@ -108,7 +109,13 @@ export async function startOAuth(
   if (!counted.allowed) throw new RateLimited(counted.retryAfterSeconds, {});
   const state = generateState();
   const verifier = generateCodeVerifier();
-  await saveOAuthState(kv, state, { provider, verifier, next: safeNext(next) });
+  // Sealed at rest: a copy of the database holds neither the PKCE verifier nor an invite link.
+  const box = configSecretBox(config);
+  await saveOAuthState(kv, state, {
+    provider,
+    verifier: await box.seal(verifier),
+    next: await box.seal(safeNext(next)),
+  });
   const url = client(config, provider, e).createAuthorizationURLWithPKCE(
     e.authorize,
     state,
@@ -146,13 +153,14 @@ export async function finishOAuth(
   if (!state || !code || !cookieState || state !== cookieState) throw refused("state mismatch");
   const saved = await consumeOAuthState(kv, state);
   if (!saved || saved.provider !== provider) throw refused("state expired or already used");
+  const box = configSecretBox(config);
   const e = endpoints(config, provider);
   let tokens: OAuth2Tokens;
   try {
     tokens = await client(config, provider, e).validateAuthorizationCode(
       e.token,
       code,
-      saved.verifier,
+      await box.open(saved.verifier),
     );
   } catch (err) {
     services.log("warn", "oauth code exchange failed", { provider, error: String(err) });
@@ -165,7 +173,7 @@ export async function finishOAuth(
     secure: secureCookies(config),
     path: `/auth/${provider}`,
   });
-  return { setCookies: [setCookie, clearState], next: safeNext(saved.next) };
+  return { setCookies: [setCookie, clearState], next: safeNext(await box.open(saved.next)) };
 }
 
 async function userForProfile(

@@ -12,6 +12,7 @@ import {
 } from "../db/sessions.ts";
 import { findOrCreateUserByEmail, normalizeEmail } from "../db/users.ts";
 import { safeNext, startSession } from "./session.ts";
+import { configSecretBox } from "../secret_box.ts";
 
 // Enough for typos and a resend or two; a script hammering one inbox or from one address stops.
 export const SIGNIN_LIMITS = {
@@ -88,7 +89,8 @@ export async function requestMagicLink(
     );
     return { devLink: null };
   }
-  const next = safeNext(input.next);
+  // Sealed at rest: `next` may hold an invitation link, whose token is a secret.
+  const next = await configSecretBox(config).seal(safeNext(input.next));
   const token = await createMagicLink(kv, { email, next }, nowMs);
   const link = `${config.publicUrl}/auth/magic?token=${token}`;
   const mailer = mailerFor(config);
@@ -129,5 +131,5 @@ export async function completeMagicLink(
   const user = await findOrCreateUserByEmail(services.kv, { email: link.email }, nowMs);
   const { setCookie } = await startSession(services.kv, services.config, req, user.id, nowMs);
   // Links made before a tightening of safeNext are still judged by today's rule.
-  return { setCookie, next: safeNext(link.next) };
+  return { setCookie, next: safeNext(await configSecretBox(services.config).open(link.next)) };
 }

@@ -226,7 +226,10 @@ export async function reserveSignInMail(
   }
 }
 
-/** OAuth sign-in in flight: ["oauth_states", state] -> provider, PKCE verifier and next. */
+/**
+ * OAuth sign-in in flight: ["oauth_states", sha256(state)] -> provider, and the PKCE verifier and
+ * next sealed (lib/secret_box.ts).
+ */
 export interface OAuthState {
   provider: string;
   verifier: string;
@@ -236,13 +239,16 @@ export interface OAuthState {
 const oauthStateKey = (state: string): Deno.KvKey => ["oauth_states", state];
 export const OAUTH_STATE_TTL_MS = 10 * 60_000;
 
+// Stored under the state's SHA-256, like sessions and links: the database holds no usable state.
 export async function saveOAuthState(kv: Deno.Kv, state: string, value: OAuthState) {
-  await kv.set(oauthStateKey(state), value, { expireIn: OAUTH_STATE_TTL_MS });
+  await kv.set(oauthStateKey(sha256Hex(state)), value, { expireIn: OAUTH_STATE_TTL_MS });
 }
 
 export async function consumeOAuthState(kv: Deno.Kv, state: string): Promise<OAuthState | null> {
-  const entry = await kv.get<OAuthState>(oauthStateKey(state));
+  if (state.length > 200) return null;
+  const key = oauthStateKey(sha256Hex(state));
+  const entry = await kv.get<OAuthState>(key);
   if (!entry.value) return null;
-  const res = await kv.atomic().check(entry).delete(oauthStateKey(state)).commit();
+  const res = await kv.atomic().check(entry).delete(key).commit();
   return res.ok ? entry.value : null;
 }

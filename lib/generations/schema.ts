@@ -11,7 +11,7 @@ export const MAX_PROMPT_CHARS = 4000;
 /** Metadata travels in every webhook body: bounded by its JSON size, in printable text. */
 export const MAX_METADATA_JSON_CHARS = 4096;
 // C0/C1 control characters (JSON escapes each to six characters) and line/paragraph separators.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029]/u;
 
 const metadata = z.record(z.string().max(64), z.string().max(512))
   .refine((m) => Object.keys(m).length <= 16, "metadata holds at most 16 keys")

@@ -1,4 +1,5 @@
 import type { Services } from "../services.ts";
+import { configSecretBox, type SecretBox } from "../secret_box.ts";
 import { enqueueInAtomic, enqueueMinuteJob, type JobHandler, type JobQueue } from "../jobs.ts";
 import { type GenerationRecord, isTerminal, loadGeneration } from "../db/generations.ts";
 import {
@@ -62,10 +63,13 @@ export interface WebhookDeps {
   random?: () => number;
   timeoutMs?: number;
   log?: (message: string, err?: unknown) => void;
+  /** Seals and opens webhook signing secrets at rest. */
+  box?: SecretBox;
 }
 
 export function webhookDeps(services: Services): WebhookDeps {
   return {
+    box: configSecretBox(services.config),
     kv: services.kv,
     jobs: services.jobs,
     now: services.now,
@@ -173,6 +177,7 @@ export async function runDeliveryAttempt(deps: WebhookDeps, deliveryId: string):
     resolve: deps.resolve,
     random: deps.random,
     timeoutMs: deps.timeoutMs,
+    box: deps.box,
   });
   if (result.retryInMs !== undefined) {
     await deps.jobs.enqueue({ type: ATTEMPT_JOB, id: deliveryId }, { delayMs: result.retryInMs });
