@@ -1,4 +1,5 @@
 import { generationKey, type GenerationRecord, isTerminal } from "../db/generations.ts";
+import { type GenerationDeps, logOf } from "./deps.ts";
 
 /**
  * An AbortSignal that fires when the generation ends (cancelled, failed by the sweep) while its
@@ -17,4 +18,16 @@ export function cancelSignal(kv: Deno.Kv, id: string): { signal: AbortSignal; st
     }
   })().catch(() => {}); // a closed database ends the watch; the render then runs to its end
   return { signal: abort.signal, stop: () => void reader.cancel().catch(() => {}) };
+}
+
+/**
+ * After a generation ended without its video (deadline, cancel): asks its provider to drop the
+ * job, best effort, which for the local model removes the rendered file.
+ */
+export async function releaseEndedJob(deps: GenerationDeps, g: GenerationRecord): Promise<void> {
+  const adapter = deps.adapters[g.candidates[g.attempt]?.provider];
+  if (!g.provider_job_id || !adapter?.cancel) return;
+  await adapter.cancel(g.provider_job_id, deps.providerDeps).catch((err) =>
+    logOf(deps)(`generation ${g.id}: upstream cancel failed`, err)
+  );
 }
