@@ -8,8 +8,8 @@ import {
   removeMember,
   type Role,
   setMemberRole,
-  singleLineName,
 } from "../db/memberships.ts";
+import { singleLineName } from "../names.ts";
 import { RateLimited } from "../errors.ts";
 import { getUser } from "../db/users.ts";
 import { countSignInAttempt, deleteUserSessions } from "../db/sessions.ts";

@@ -2,6 +2,7 @@ import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
 import { getOrg, type Org, orgKey } from "./orgs.ts";
+import { singleLineName } from "../names.ts";
 
 /**
  * Who belongs to which organization, in both directions, written together:
@@ -30,14 +31,6 @@ const byOrgKey = (orgId: string, userId: string): Deno.KvKey => [
 ];
 
 export const MAX_ORG_NAME = 80;
-
-/**
- * A name as one line of plain text: control and format characters (newlines, tabs, bidi
- * overrides, zero-width) become spaces, runs of spaces one. Names end up in mails and pages.
- */
-export function singleLineName(name: string): string {
-  return name.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, " ").replace(/\s+/g, " ").trim();
-}
 
 function cleanOrgName(name: string): string {
   const trimmed = singleLineName(name);

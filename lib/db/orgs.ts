@@ -1,5 +1,6 @@
 import { NotFound } from "../errors.ts";
 import { isId, newId } from "../ids.ts";
+import { singleLineName } from "../names.ts";
 
 /** Organizations: the unit that owns keys, credits and generations. Memberships come later. */
 export interface Org {
@@ -15,7 +16,7 @@ export async function createOrg(
   input: { name: string },
   nowMs = Date.now(),
 ): Promise<Org> {
-  const org: Org = { id: newId("org", nowMs), name: input.name.trim(), created_at: nowMs };
+  const org: Org = { id: newId("org", nowMs), name: singleLineName(input.name), created_at: nowMs };
   const res = await kv.atomic()
     .check({ key: orgKey(org.id), versionstamp: null })
     .set(orgKey(org.id), org)
