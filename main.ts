@@ -1,4 +1,4 @@
-import { loadConfig } from "./lib/config.ts";
+import { listenHostname, loadConfig } from "./lib/config.ts";
 import { createServices } from "./lib/services.ts";
 import { createPipevideoApp } from "./lib/app.ts";
 import { startBackground } from "./lib/background.ts";
@@ -25,8 +25,15 @@ export async function start() {
   const background = startBackground(services);
   const server = Deno.serve({
     port: config.PORT,
-    onListen: ({ port }) => {
+    hostname: listenHostname(config),
+    onListen: ({ hostname, port }) => {
       services.log("info", "listening", { url: `http://localhost:${port}`, env: config.APP_ENV });
+      if (!config.production && !config.HOST) {
+        services.log(
+          "warn",
+          `${config.APP_ENV} mode: listening on ${hostname} only; set HOST to listen elsewhere`,
+        );
+      }
     },
   }, app.handler);
 

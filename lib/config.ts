@@ -65,6 +65,10 @@ const schema = z.object({
     .default("false").transform((v) => v === "true" || v === "1"),
   S3_PREFIX: z.string().trim().default("").transform((p) => p && !p.endsWith("/") ? `${p}/` : p),
   VIDEO_RETENTION_DAYS: z.coerce.number().int().min(0).default(30), // 0 keeps videos forever
+  // Listen address; unset: loopback only outside production (see listenHostname).
+  HOST: optional,
+  // Former SECRET_KEYs, comma-separated: sealed secrets made under them still open (rotation).
+  SECRET_KEY_PREVIOUS: optional,
 });
 
 export type Env = z.infer<typeof schema>;
@@ -161,4 +165,12 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     secretKey: e.SECRET_KEY ?? "test-secret-key-0123456789abcdef0123456789",
     production: e.APP_ENV === "production",
   };
+}
+
+/**
+ * Where to listen: HOST when set; otherwise every interface in production, and loopback only in
+ * development and test, whose conveniences (free credits, no SSRF guard) must not be reachable.
+ */
+export function listenHostname(config: Pick<Config, "HOST" | "production">): string {
+  return config.HOST ?? (config.production ? "0.0.0.0" : "127.0.0.1");
 }

@@ -71,6 +71,8 @@ async function isExecutableFile(path: string): Promise<boolean> {
 export interface RunFfmpegOptions {
   timeoutMs: number;
   cwd?: string;
+  /** Kills the process when aborted (the generation was cancelled). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -89,7 +91,10 @@ export async function runFfmpeg(
     timedOut = true;
     abort.abort();
   }, opts.timeoutMs);
+  const stop = () => abort.abort();
+  opts.signal?.addEventListener("abort", stop);
   try {
+    if (opts.signal?.aborted) throw new FfmpegError("ffmpeg was cancelled", null, "");
     const child = new Deno.Command(ffmpegPath, {
       args: ["-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", ...args],
       cwd: opts.cwd,
@@ -100,6 +105,7 @@ export async function runFfmpeg(
     }).spawn();
     const { code, stderr } = await child.output();
     const text = tail(new TextDecoder().decode(stderr), 2000);
+    if (opts.signal?.aborted) throw new FfmpegError("ffmpeg was cancelled", null, text);
     if (timedOut) {
       throw new FfmpegError(`ffmpeg timed out after ${opts.timeoutMs} ms`, null, text, true);
     }
@@ -113,6 +119,7 @@ export async function runFfmpeg(
     return { stderr: text };
   } finally {
     clearTimeout(timer);
+    opts.signal?.removeEventListener("abort", stop);
   }
 }
 

@@ -1,5 +1,5 @@
 import { define } from "../utils.ts";
-import { applySecurityHeaders, checkCsrf, limitBody } from "../lib/http/security.ts";
+import { applySecurityHeaders, checkCsrf, limitBody, usesHsts } from "../lib/http/security.ts";
 import { newId } from "../lib/ids.ts";
 import { pageCsp } from "../lib/storage.ts";
 
@@ -14,6 +14,7 @@ const observe = define.middleware(async (ctx) => {
   const out = applySecurityHeaders(
     res,
     { "X-Request-Id": ctx.state.requestId },
+    usesHsts(ctx.state.services.config),
     pageCsp(ctx.state.services.config),
   );
   ctx.state.services.log("info", "request", {

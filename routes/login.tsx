@@ -8,6 +8,7 @@ import { emailSignInAvailable, requestMagicLink } from "../lib/auth/signin.ts";
 import { type OAuthProviderInfo, oauthProviders } from "../lib/auth/oauth.ts";
 import { readSession, safeNext } from "../lib/auth/session.ts";
 import { Field, fieldAria, Flash } from "../components/ui.tsx";
+import { noticeFor } from "../lib/http/notice.ts";
 
 const LoginForm = z.object({
   email: z.string().trim().min(1, "Enter your email address").max(254)
@@ -36,7 +37,13 @@ export const handler = define.handlers<Data>({
     const { services } = ctx.state;
     const next = safeNext(ctx.url.searchParams.get("next"));
     if (await readSession(services.kv, ctx.req, services.now())) return ctx.redirect(next, 303);
-    return page(base(ctx.state.services, next, NOTICES[ctx.url.searchParams.get("m") ?? ""]));
+    return page(
+      base(
+        ctx.state.services,
+        next,
+        noticeFor(NOTICES, ctx.url.searchParams.get("m")) ?? undefined,
+      ),
+    );
   },
   async POST(ctx) {
     const { services } = ctx.state;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Services } from "../services.ts";
 import { type ApiKey, createApiKey, listApiKeys, revokeApiKey } from "../db/apikeys.ts";
 import { NotFound } from "../errors.ts";
+import { isId } from "../ids.ts";
 import type { Role } from "../db/memberships.ts";
 import { requireRole } from "./roles.ts";
 
@@ -35,6 +36,7 @@ export async function listKeysForPage(services: Services, orgId: string): Promis
 }
 
 export async function getKeyForPage(services: Services, orgId: string, keyId: string) {
+  if (!isId("key", keyId)) throw new NotFound("No such API key", "id");
   const key = (await listKeysForPage(services, orgId)).find((k) => k.id === keyId);
   if (!key) throw new NotFound("No such API key", "id");
   return key;
@@ -87,5 +89,6 @@ export async function revokeKeyFromForm(
   keyId: string,
 ): Promise<KeyView> {
   requireRole(state, "admin");
+  if (!isId("key", keyId)) throw new NotFound("No such API key", "id");
   return toKeyView(await revokeApiKey(services.kv, state.org!.id, keyId, services.now()), 0);
 }

@@ -9,8 +9,10 @@ import {
   type Role,
   setMemberRole,
 } from "../db/memberships.ts";
+import { singleLineName } from "../names.ts";
+import { RateLimited } from "../errors.ts";
 import { getUser } from "../db/users.ts";
-import { deleteUserSessions } from "../db/sessions.ts";
+import { countSignInAttempt, deleteUserSessions } from "../db/sessions.ts";
 import { escapeHtml, mailerFor } from "../mail.ts";
 import { requireRole } from "./roles.ts";
 
@@ -60,6 +62,12 @@ export async function listMembersForPage(services: Services, orgId: string) {
   return { members, invites };
 }
 
+/** Invitations a user, and an organization, may create per day: enough for a team, not spam. */
+export const INVITE_LIMITS = {
+  perUser: { limit: 30, windowMs: 24 * 3600_000 },
+  perOrg: { limit: 50, windowMs: 24 * 3600_000 },
+};
+
 /** Creates an invitation link; with an email and SMTP, it is also mailed. */
 export async function inviteMember(
   services: Services,
@@ -67,20 +75,31 @@ export async function inviteMember(
   input: { role: Role; email?: string },
 ): Promise<{ link: string; invite: Omit<Invite, "hash">; emailed: boolean }> {
   requireRole(actor, "owner");
+  const nowMs = services.now();
+  for (
+    const [scope, subject, limit] of [
+      ["invite_user", actor.user!.id, INVITE_LIMITS.perUser],
+      ["invite_org", actor.org!.id, INVITE_LIMITS.perOrg],
+    ] as const
+  ) {
+    const r = await countSignInAttempt(services.kv, scope, subject, { ...limit, nowMs });
+    if (!r.allowed) throw new RateLimited(r.retryAfterSeconds, {});
+  }
   const { token, invite } = await createInvite(services.kv, {
     orgId: actor.org!.id,
     role: input.role,
     email: input.email || null,
     invitedBy: actor.user!.id,
-  }, services.now());
+  }, nowMs);
   const link = `${services.config.publicUrl}/invites/${token}`;
   const mailer = mailerFor(services.config);
   let emailed = false;
   if (invite.email && mailer.configured) {
-    const org = actor.org!.name;
+    // Names are chosen by whoever made the org: one line in the body, never in the subject.
+    const org = singleLineName(actor.org!.name);
     await mailer.send({
       to: invite.email,
-      subject: `You are invited to ${org} on Pipevideo`,
+      subject: "You are invited to an organization on Pipevideo",
       text: `${actor.user!.email} invited you to join ${org} on Pipevideo as ${input.role}.\n\n` +
         `${link}\n\nThe invitation works once and expires in 7 days.\n`,
       html: `<p>${escapeHtml(actor.user!.email)} invited you to join <strong>${

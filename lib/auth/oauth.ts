@@ -7,8 +7,9 @@ import {
 } from "arctic";
 import type { Config } from "../config.ts";
 import type { Services } from "../services.ts";
-import { BadRequest } from "../errors.ts";
-import { consumeOAuthState, saveOAuthState } from "../db/sessions.ts";
+import { BadRequest, RateLimited } from "../errors.ts";
+import { consumeOAuthState, countSignInAttempt, saveOAuthState } from "../db/sessions.ts";
+import { type ClientAddress, rateLimitSubject } from "../http/client.ts";
 import {
   findOrCreateUserByEmail,
   getUserByIdentity,
@@ -18,6 +19,8 @@ import {
 } from "../db/users.ts";
 import { clearCookie, getCookie, serializeCookie } from "./cookies.ts";
 import { safeNext, secureCookies, startSession } from "./session.ts";
+import { SIGNIN_LIMITS } from "./signin.ts";
+import { configSecretBox } from "../secret_box.ts";
 
 /** GitHub and Google sign-in: authorization code flow with state and PKCE (S256), via arctic. */
 export interface OAuthProviderInfo {
@@ -94,12 +97,25 @@ export async function startOAuth(
   services: Services,
   provider: IdentityProvider,
   next: string | null,
+  from: ClientAddress,
 ): Promise<{ url: string; setCookie: string }> {
   const { config, kv } = services;
   const e = endpoints(config, provider);
+  const limit = SIGNIN_LIMITS.oauthPerIp;
+  const counted = await countSignInAttempt(kv, "oauth_ip", rateLimitSubject(from.ip), {
+    ...limit,
+    nowMs: services.now(),
+  });
+  if (!counted.allowed) throw new RateLimited(counted.retryAfterSeconds, {});
   const state = generateState();
   const verifier = generateCodeVerifier();
-  await saveOAuthState(kv, state, { provider, verifier, next: safeNext(next) });
+  // Sealed at rest: a copy of the database holds neither the PKCE verifier nor an invite link.
+  const box = configSecretBox(config);
+  await saveOAuthState(kv, state, {
+    provider,
+    verifier: await box.seal(verifier),
+    next: await box.seal(safeNext(next)),
+  });
   const url = client(config, provider, e).createAuthorizationURLWithPKCE(
     e.authorize,
     state,
@@ -137,13 +153,14 @@ export async function finishOAuth(
   if (!state || !code || !cookieState || state !== cookieState) throw refused("state mismatch");
   const saved = await consumeOAuthState(kv, state);
   if (!saved || saved.provider !== provider) throw refused("state expired or already used");
+  const box = configSecretBox(config);
   const e = endpoints(config, provider);
   let tokens: OAuth2Tokens;
   try {
     tokens = await client(config, provider, e).validateAuthorizationCode(
       e.token,
       code,
-      saved.verifier,
+      await box.open(saved.verifier),
     );
   } catch (err) {
     services.log("warn", "oauth code exchange failed", { provider, error: String(err) });
@@ -156,7 +173,7 @@ export async function finishOAuth(
     secure: secureCookies(config),
     path: `/auth/${provider}`,
   });
-  return { setCookies: [setCookie, clearState], next: safeNext(saved.next) };
+  return { setCookies: [setCookie, clearState], next: safeNext(await box.open(saved.next)) };
 }
 
 async function userForProfile(

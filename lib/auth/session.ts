@@ -72,13 +72,16 @@ const NEXT_BASE = "http://pipevideo.invalid";
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 const UNSAFE_IN_NEXT = /[\u0000-\u001f\u007f-\u009f\s\\]/;
 
+/** Longer than any page of this site needs; sign-in state that holds it stays small. */
+export const MAX_NEXT_CHARS = 512;
+
 /**
  * Where to go after sign-in: only a path on this site, returned as pathname+search+hash of the
  * URL it resolves to. Anything else (another origin, "//host", "javascript:", control characters,
  * whitespace, backslashes, a path that normalizes to "//host") gives the fallback.
  */
 export function safeNext(next: string | null | undefined, fallback = "/playground"): string {
-  if (typeof next !== "string" || next.length > 2000) return fallback;
+  if (typeof next !== "string" || next.length > MAX_NEXT_CHARS) return fallback;
   if (!next.startsWith("/") || next.startsWith("//") || UNSAFE_IN_NEXT.test(next)) {
     return fallback;
   }
@@ -91,5 +94,6 @@ export function safeNext(next: string | null | undefined, fallback = "/playgroun
   if (url.origin !== NEXT_BASE) return fallback;
   const path = url.pathname + url.search + url.hash;
   // "/a/..//evil.example" resolves to the path "//evil.example": still a way off the site.
-  return path.startsWith("//") ? fallback : path;
+  // Normalizing percent-encodes, so the result is bounded again: it is stored with sign-ins.
+  return path.startsWith("//") || path.length > MAX_NEXT_CHARS ? fallback : path;
 }

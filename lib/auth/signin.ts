@@ -3,14 +3,29 @@ import type { Config } from "../config.ts";
 import { type ClientAddress, isLoopbackUrl, rateLimitSubject } from "../http/client.ts";
 import { BadRequest, RateLimited } from "../errors.ts";
 import { mailerFor } from "../mail.ts";
-import { consumeMagicLink, countSignInAttempt, createMagicLink } from "../db/sessions.ts";
+import {
+  consumeMagicLink,
+  countSignInAttempt,
+  createMagicLink,
+  MAGIC_LINK_TTL_MS,
+  reserveSignInMail,
+} from "../db/sessions.ts";
 import { findOrCreateUserByEmail, normalizeEmail } from "../db/users.ts";
 import { safeNext, startSession } from "./session.ts";
+import { configSecretBox } from "../secret_box.ts";
 
 // Enough for typos and a resend or two; a script hammering one inbox or from one address stops.
 export const SIGNIN_LIMITS = {
+  /** Requests for one address from one client: someone retyping, not someone hammering. */
   perEmail: { limit: 5, windowMs: 15 * 60_000 },
   perIp: { limit: 20, windowMs: 15 * 60_000 },
+  /**
+   * Mails to one address, whoever asks: none while its last link is still valid (that link keeps
+   * working, so requests from elsewhere cannot lock the owner out), and at most `perDay`.
+   */
+  mail: { cooldownMs: MAGIC_LINK_TTL_MS, perDay: 10 },
+  /** GitHub/Google sign-in starts per client: each one stores a state record for 10 minutes. */
+  oauthPerIp: { limit: 30, windowMs: 15 * 60_000 },
 };
 
 export class EmailSignInUnavailable extends BadRequest {
@@ -52,7 +67,7 @@ export async function requestMagicLink(
   const ip = input.client.ip;
   const limits = [
     ["ip", rateLimitSubject(ip), SIGNIN_LIMITS.perIp],
-    ["email", email, SIGNIN_LIMITS.perEmail],
+    ["email_client", `${email} ${rateLimitSubject(ip)}`, SIGNIN_LIMITS.perEmail],
   ] as const;
   for (const [scope, subject, limit] of limits) {
     const r = await countSignInAttempt(kv, scope, subject, { ...limit, nowMs });
@@ -66,7 +81,16 @@ export async function requestMagicLink(
       throw new RateLimited(retryAfter, {});
     }
   }
-  const next = safeNext(input.next);
+  if (!await reserveSignInMail(kv, email, { ...SIGNIN_LIMITS.mail, nowMs })) {
+    // The same answer as a sent mail: the address's last link still works for its owner.
+    log(
+      "info",
+      "sign-in mail not sent: the address's last link is still valid or its daily cap is reached",
+    );
+    return { devLink: null };
+  }
+  // Sealed at rest: `next` may hold an invitation link, whose token is a secret.
+  const next = await configSecretBox(config).seal(safeNext(input.next));
   const token = await createMagicLink(kv, { email, next }, nowMs);
   const link = `${config.publicUrl}/auth/magic?token=${token}`;
   const mailer = mailerFor(config);
@@ -107,5 +131,5 @@ export async function completeMagicLink(
   const user = await findOrCreateUserByEmail(services.kv, { email: link.email }, nowMs);
   const { setCookie } = await startSession(services.kv, services.config, req, user.id, nowMs);
   // Links made before a tightening of safeNext are still judged by today's rule.
-  return { setCookie, next: safeNext(link.next) };
+  return { setCookie, next: safeNext(await configSecretBox(services.config).open(link.next)) };
 }

@@ -52,6 +52,12 @@ export async function handleStripeWebhook(
   } catch {
     throw new BadRequest("Invalid Stripe signature", null, "bad_signature");
   }
+  // Validly signed but malformed: a 500 would make Stripe redeliver it for days; answer and log.
+  const object = (event as { data?: { object?: unknown } }).data?.object;
+  if (typeof object !== "object" || object === null) {
+    services.log("warn", "stripe webhook without data.object", { event_id: event.id });
+    return { action: "ignored", why: "event without data.object" };
+  }
   const outcome = await applyStripeEvent(services, event);
   services.log("info", "stripe webhook", { event_id: event.id, type: event.type, ...outcome });
   return outcome;

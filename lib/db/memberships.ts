@@ -2,6 +2,7 @@ import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
 import { getOrg, type Org, orgKey } from "./orgs.ts";
+import { singleLineName } from "../names.ts";
 
 /**
  * Who belongs to which organization, in both directions, written together:
@@ -32,7 +33,7 @@ const byOrgKey = (orgId: string, userId: string): Deno.KvKey => [
 export const MAX_ORG_NAME = 80;
 
 function cleanOrgName(name: string): string {
-  const trimmed = name.trim();
+  const trimmed = singleLineName(name);
   if (!trimmed) throw new BadRequest("Give the organization a name", "name");
   if (trimmed.length > MAX_ORG_NAME) {
     throw new BadRequest(`Keep the name under ${MAX_ORG_NAME} characters`, "name");

@@ -1,5 +1,6 @@
 import { NotFound } from "../errors.ts";
-import { newId } from "../ids.ts";
+import { isId, newId } from "../ids.ts";
+import { singleLineName } from "../names.ts";
 
 /** Organizations: the unit that owns keys, credits and generations. Memberships come later. */
 export interface Org {
@@ -15,7 +16,7 @@ export async function createOrg(
   input: { name: string },
   nowMs = Date.now(),
 ): Promise<Org> {
-  const org: Org = { id: newId("org", nowMs), name: input.name.trim(), created_at: nowMs };
+  const org: Org = { id: newId("org", nowMs), name: singleLineName(input.name), created_at: nowMs };
   const res = await kv.atomic()
     .check({ key: orgKey(org.id), versionstamp: null })
     .set(orgKey(org.id), org)
@@ -25,12 +26,18 @@ export async function createOrg(
 }
 
 export async function getOrg(kv: Deno.Kv, orgId: string): Promise<Org | null> {
+  if (!isId("org", orgId)) return null; // ids come from URLs; an over-long key is a KV error
   return (await kv.get<Org>(orgKey(orgId))).value;
 }
 
 export async function requireOrg(kv: Deno.Kv, orgId: string): Promise<Org> {
   const org = await getOrg(kv, orgId);
-  if (!org) throw new NotFound(`No organization ${orgId}`, "org");
+  if (!org) {
+    throw new NotFound(
+      isId("org", orgId) ? `No organization ${orgId}` : "No such organization",
+      "org",
+    );
+  }
   return org;
 }
 

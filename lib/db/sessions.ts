@@ -178,7 +178,7 @@ export async function consumeMagicLink(
  */
 export async function countSignInAttempt(
   kv: Deno.Kv,
-  scope: "email" | "ip",
+  scope: "email" | "ip" | "email_client" | "oauth_ip" | "invite_user" | "invite_org",
   subject: string,
   opts: { limit: number; windowMs: number; nowMs?: number },
 ): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
@@ -196,7 +196,41 @@ export async function countSignInAttempt(
   }
 }
 
-/** OAuth sign-in in flight: ["oauth_states", state] -> provider, PKCE verifier and next. */
+/**
+ * Sign-in mails per address: ["signin_mail", email] -> when the last one went and how many went
+ * that UTC day. A mail is reserved only when the address's last link has had `cooldownMs` (so it
+ * is still usable meanwhile) and the day's count is under `perDay`. Returns whether to send.
+ */
+interface SignInMailRecord {
+  last_sent_at: number; // ms
+  day: number; // days since the epoch, UTC
+  count: number;
+}
+
+export async function reserveSignInMail(
+  kv: Deno.Kv,
+  email: string,
+  opts: { cooldownMs: number; perDay: number; nowMs: number },
+): Promise<boolean> {
+  const key: Deno.KvKey = ["signin_mail", email];
+  const day = Math.floor(opts.nowMs / 86_400_000);
+  for (;;) {
+    const entry = await kv.get<SignInMailRecord>(key);
+    const r = entry.value;
+    if (r && opts.nowMs - r.last_sent_at < opts.cooldownMs) return false;
+    const count = r && r.day === day ? r.count : 0;
+    if (count >= opts.perDay) return false;
+    const next: SignInMailRecord = { last_sent_at: opts.nowMs, day, count: count + 1 };
+    const res = await kv.atomic().check(entry).set(key, next, { expireIn: 2 * 86_400_000 })
+      .commit();
+    if (res.ok) return true;
+  }
+}
+
+/**
+ * OAuth sign-in in flight: ["oauth_states", sha256(state)] -> provider, and the PKCE verifier and
+ * next sealed (lib/secret_box.ts).
+ */
 export interface OAuthState {
   provider: string;
   verifier: string;
@@ -206,14 +240,17 @@ export interface OAuthState {
 const oauthStateKey = (state: string): Deno.KvKey => ["oauth_states", state];
 export const OAUTH_STATE_TTL_MS = 10 * 60_000;
 
+// Stored under the state's SHA-256, like sessions and links: the database holds no usable state.
 export async function saveOAuthState(kv: Deno.Kv, state: string, value: OAuthState) {
-  await kv.set(oauthStateKey(state), value, { expireIn: OAUTH_STATE_TTL_MS });
+  await kv.set(oauthStateKey(sha256Hex(state)), value, { expireIn: OAUTH_STATE_TTL_MS });
 }
 
 export async function consumeOAuthState(kv: Deno.Kv, state: string): Promise<OAuthState | null> {
-  const entry = await kv.get<OAuthState>(oauthStateKey(state));
+  if (state.length > 200) return null;
+  const key = oauthStateKey(sha256Hex(state));
+  const entry = await kv.get<OAuthState>(key);
   if (!entry.value) return null;
-  const res = await kv.atomic().check(entry).delete(oauthStateKey(state)).commit();
+  const res = await kv.atomic().check(entry).delete(key).commit();
   return res.ok ? entry.value : null;
 }
 

@@ -1,5 +1,6 @@
 import { Conflict } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { singleLineName } from "../names.ts";
 
 /**
  * Users, matched by verified email across sign-in methods. Keys: ["users", id],
@@ -44,7 +45,7 @@ export async function createUser(
   const user: User = {
     id: newId("usr", nowMs),
     email: normalizeEmail(input.email),
-    name: input.name?.trim() || null,
+    name: singleLineName(input.name ?? "") || null,
     created_at: nowMs,
   };
   const res = await kv.atomic()
@@ -65,8 +66,8 @@ export async function findOrCreateUserByEmail(
   for (let attempt = 0; attempt < 3; attempt++) {
     const existing = await getUserByEmail(kv, input.email);
     if (existing) {
-      if (!existing.name && input.name?.trim()) {
-        const named = { ...existing, name: input.name.trim() };
+      if (!existing.name && singleLineName(input.name ?? "")) {
+        const named = { ...existing, name: singleLineName(input.name!) };
         await kv.set(userKey(existing.id), named);
         return named;
       }

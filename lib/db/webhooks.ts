@@ -1,4 +1,5 @@
 import { kvCursor, type Page, pagedRead } from "./kv.ts";
+import type { SecretBox } from "../secret_box.ts";
 import { newId } from "../ids.ts";
 import { newWebhookSecret } from "../webhooks/sign.ts";
 
@@ -47,7 +48,7 @@ export interface WebhookEndpoint {
   updated_at: number;
 }
 
-/** The stored endpoint. The secret is kept in clear because we must sign with it. */
+/** The stored endpoint. Its secrets are sealed (lib/secret_box.ts): we must sign with them. */
 export interface WebhookEndpointRecord extends WebhookEndpoint {
   secret: string;
   previous_secret: { secret: string; expires_at: number } | null;
@@ -106,7 +107,9 @@ export async function createEndpoint(
   orgId: string,
   input: { url: string; description?: string },
   nowMs: number,
+  box?: SecretBox,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  const secret = newWebhookSecret();
   const existing = await listEndpointRecords(kv, orgId);
   if (existing.length >= MAX_ENDPOINTS_PER_ORG) {
     throw new RangeError(`An organization can have at most ${MAX_ENDPOINTS_PER_ORG} endpoints`);
@@ -119,13 +122,13 @@ export async function createEndpoint(
     enabled: true,
     created_at: nowMs,
     updated_at: nowMs,
-    secret: newWebhookSecret(),
+    secret: box ? await box.seal(secret) : secret,
     previous_secret: null,
   };
   const key = [ENDPOINTS, orgId, record.id];
   const res = await kv.atomic().check({ key, versionstamp: null }).set(key, record).commit();
   if (!res.ok) throw new Error(`Endpoint id collision: ${record.id}`);
-  return { endpoint: publicEndpoint(record), secret: record.secret };
+  return { endpoint: publicEndpoint(record), secret };
 }
 
 async function listEndpointRecords(kv: Deno.Kv, orgId: string): Promise<WebhookEndpointRecord[]> {
@@ -212,21 +215,33 @@ export async function rotateEndpointSecret(
   orgId: string,
   endpointId: string,
   nowMs: number,
+  box?: SecretBox,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string } | null> {
   const secret = newWebhookSecret();
+  const stored = box ? await box.seal(secret) : secret;
   const r = await updateEndpoint(kv, orgId, endpointId, (r) => ({
     ...r,
-    secret,
+    secret: stored,
     previous_secret: { secret: r.secret, expires_at: nowMs + SECRET_OVERLAP_MS },
     updated_at: nowMs,
   }));
   return r && { endpoint: publicEndpoint(r), secret };
 }
 
-/** The secrets that sign now: the current one, then the previous one while it has not expired. */
-export function signingSecrets(endpoint: WebhookEndpointRecord, nowMs: number): string[] {
+/**
+ * The secrets that sign now: the current one, then the previous one while it has not expired.
+ * Stored sealed (or, from before sealing, in clear): `box` opens them.
+ */
+export async function signingSecrets(
+  endpoint: WebhookEndpointRecord,
+  nowMs: number,
+  box?: SecretBox,
+): Promise<string[]> {
   const prev = endpoint.previous_secret;
-  return prev && prev.expires_at > nowMs ? [endpoint.secret, prev.secret] : [endpoint.secret];
+  const stored = prev && prev.expires_at > nowMs
+    ? [endpoint.secret, prev.secret]
+    : [endpoint.secret];
+  return box ? await Promise.all(stored.map((s) => box.open(s))) : stored;
 }
 
 /** The org's secret for per-request `webhook_url` deliveries, made on first use. */
@@ -234,13 +249,18 @@ export async function getOrCreateDefaultSecret(
   kv: Deno.Kv,
   orgId: string,
   nowMs = Date.now(),
+  box?: SecretBox,
 ): Promise<string> {
   const key = [DEFAULT_SECRETS, orgId];
   for (let i = 0; i < 3; i++) {
     const entry = await kv.get<DefaultSecret>(key);
-    if (entry.value) return entry.value.secret;
-    const value: DefaultSecret = { secret: newWebhookSecret(), created_at: nowMs };
-    if ((await kv.atomic().check(entry).set(key, value).commit()).ok) return value.secret;
+    if (entry.value) return box ? await box.open(entry.value.secret) : entry.value.secret;
+    const secret = newWebhookSecret();
+    const value: DefaultSecret = {
+      secret: box ? await box.seal(secret) : secret,
+      created_at: nowMs,
+    };
+    if ((await kv.atomic().check(entry).set(key, value).commit()).ok) return secret;
   }
   throw new Error("Could not create the default webhook secret");
 }
@@ -584,3 +604,31 @@ export async function listOwedEvents(
 }
 
 export type { Page };
+
+/**
+ * Seals every webhook secret that is in clear (stored before sealing) or sealed under a former
+ * SECRET_KEY, each with a checked write. Returns how many records changed. Idempotent.
+ */
+export async function resealWebhookSecrets(kv: Deno.Kv, box: SecretBox): Promise<number> {
+  const reseal = async (v: string) => box.isCurrent(v) ? v : await box.seal(await box.open(v));
+  let changed = 0;
+  for await (const e of kv.list<WebhookEndpointRecord>({ prefix: [ENDPOINTS] })) {
+    const r = e.value;
+    const next: WebhookEndpointRecord = {
+      ...r,
+      secret: await reseal(r.secret),
+      previous_secret: r.previous_secret &&
+        { ...r.previous_secret, secret: await reseal(r.previous_secret.secret) },
+    };
+    if (next.secret === r.secret && next.previous_secret?.secret === r.previous_secret?.secret) {
+      continue;
+    }
+    if ((await kv.atomic().check(e).set(e.key, next).commit()).ok) changed++;
+  }
+  for await (const e of kv.list<DefaultSecret>({ prefix: [DEFAULT_SECRETS] })) {
+    const secret = await reseal(e.value.secret);
+    if (secret === e.value.secret) continue;
+    if ((await kv.atomic().check(e).set(e.key, { ...e.value, secret }).commit()).ok) changed++;
+  }
+  return changed;
+}

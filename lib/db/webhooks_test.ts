@@ -93,18 +93,18 @@ Deno.test("rotation: old and new secret sign for 24 hours, then only the new one
     T0,
   );
   const before = await getEndpointRecord(kv, org, endpoint.id);
-  assert.deepEqual(signingSecrets(before!, T0), [first]);
+  assert.deepEqual(await signingSecrets(before!, T0), [first]);
 
   const rotated = await rotateEndpointSecret(kv, org, endpoint.id, T0 + 1000);
   assert.ok(rotated);
   assert.notEqual(rotated.secret, first);
   const after = (await getEndpointRecord(kv, org, endpoint.id))!;
-  assert.deepEqual(signingSecrets(after, T0 + 1000), [rotated.secret, first]);
-  assert.deepEqual(signingSecrets(after, T0 + 1000 + SECRET_OVERLAP_MS - 1), [
+  assert.deepEqual(await signingSecrets(after, T0 + 1000), [rotated.secret, first]);
+  assert.deepEqual(await signingSecrets(after, T0 + 1000 + SECRET_OVERLAP_MS - 1), [
     rotated.secret,
     first,
   ]);
-  assert.deepEqual(signingSecrets(after, T0 + 1000 + SECRET_OVERLAP_MS), [rotated.secret]);
+  assert.deepEqual(await signingSecrets(after, T0 + 1000 + SECRET_OVERLAP_MS), [rotated.secret]);
 });
 
 Deno.test("default secret: made once per org, then the same", async () => {

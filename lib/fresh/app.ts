@@ -16,7 +16,7 @@ import {
   folderOf,
   type RouteFile,
 } from "./router.ts";
-import { registerIsland, renderDocument, scriptJson } from "./render.ts";
+import { insertBefore, registerIsland, renderDocument, scriptJson } from "./render.ts";
 import { BUILD_PREFIX, buildIslands, type BuiltAssets } from "./islands.ts";
 import { createStaticServer, fileResponse } from "./static.ts";
 import { fromFileUrl } from "./paths.ts";
@@ -143,9 +143,7 @@ export function createApp<State>(opts: AppOptions<State>) {
       const scripts = `<script type="application/json" id="__pv_islands">${
         scriptJson({ files, islands })
       }</script><script type="module" src="${built.boot}"></script>`;
-      body = body.includes("</body>")
-        ? body.replace("</body>", scripts + "</body>")
-        : body + scripts;
+      body = insertBefore(body, "</body>", scripts);
     }
     const headers = new Headers(init.headers);
     headers.set("Content-Type", "text/html; charset=utf-8");

@@ -76,8 +76,17 @@ export function renderDocument(vnode: VNode): RenderResult {
   } finally {
     current = outer;
   }
-  if (state.head.length) html = html.replace("</head>", state.head.join("") + "</head>");
+  if (state.head.length) html = insertBefore(html, "</head>", state.head.join(""));
   return { html: "<!DOCTYPE html>" + html, islands: state.islands };
+}
+
+/**
+ * Puts `text` just before the first `marker` (at the end without one). Slicing, not
+ * String.replace: a replacement string would expand `$&`, `$'`, `$\`` found in the text.
+ */
+export function insertBefore(html: string, marker: string, text: string): string {
+  const at = html.indexOf(marker);
+  return at < 0 ? html + text : html.slice(0, at) + text + html.slice(at);
 }
 
 /** JSON for a <script type="application/json">: "<" escaped so no tag can close it early. */

@@ -226,11 +226,17 @@ Deno.test("large submissions split batches by size, never past KV's 800 KiB per 
   try {
     const { deps, release, batches, holding } = heldDeps(kv);
     const org = await fundedOrg(kv, 1000);
-    // Prompts and metadata at their caps, in characters V8 stores in two bytes.
+    // Prompts and metadata at their caps (metadata: 4096 characters as JSON), in characters V8
+    // stores in two bytes.
     const metadata = Object.fromEntries(
-      Array.from({ length: 16 }, (_, i) => [`${i}`.padEnd(64, "鍵"), "値".repeat(512)]),
+      Array.from({ length: 16 }, (_, i) => [`${i}`.padEnd(64, "鍵"), "値".repeat(185)]),
     );
-    const big = parseGenerationBody({ model: "t/one", prompt: "漢".repeat(4000), metadata });
+    const big = parseGenerationBody({
+      model: "t/one",
+      prompt: "漢".repeat(4000),
+      webhook_url: `http://93.184.215.14/${"w".repeat(2000)}`, // a public address literal
+      metadata,
+    });
     const first = createGeneration(deps, org.id, body("t/one"));
     await holding();
     const rest = Array.from({ length: MAX_BATCH }, () => createGeneration(deps, org.id, big));

@@ -8,8 +8,25 @@ import { BadRequest } from "../errors.ts";
 
 export const MAX_PROMPT_CHARS = 4000;
 
+/** Metadata travels in every webhook body: bounded by its JSON size, in printable text. */
+export const MAX_METADATA_JSON_CHARS = 4096;
+// C0/C1 control characters (JSON escapes each to six characters) and line/paragraph separators.
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029]/u;
+
 const metadata = z.record(z.string().max(64), z.string().max(512))
-  .refine((m) => Object.keys(m).length <= 16, "metadata holds at most 16 keys");
+  .refine((m) => Object.keys(m).length <= 16, "metadata holds at most 16 keys")
+  .refine(
+    (m) => Object.entries(m).every(([k, v]) => isPrintable(k) && isPrintable(v)),
+    "metadata keys and values must be printable text without control characters",
+  )
+  .refine(
+    (m) => JSON.stringify(m).length <= MAX_METADATA_JSON_CHARS,
+    `metadata must be at most ${MAX_METADATA_JSON_CHARS} characters as JSON`,
+  );
+
+function isPrintable(s: string): boolean {
+  return s.isWellFormed() && !UNPRINTABLE.test(s);
+}
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http or https URL" }).max(2048);
 

@@ -10,6 +10,7 @@ import { withLease } from "../db/kv.ts";
 import { enqueueInAtomic, enqueueMinuteJob, type JobHandler } from "../jobs.ts";
 import { type GenerationDeps, logOf } from "./deps.ts";
 import { deadlinePlan, type Plan, updateGeneration } from "./transitions.ts";
+import { releaseEndedJob } from "./cancel_signal.ts";
 import { POLL_JOB, SUBMIT_JOB } from "./workers.ts";
 
 /**
@@ -46,6 +47,7 @@ export async function sweepGenerations(
     if (nowMs >= g0.deadline_at) {
       const r = await updateGeneration(deps, id, (g) => same(g) ? deadlinePlan(nowMs)(g) : null, 1);
       if (r.committed) result.expired.push(id);
+      if (r.committed) await releaseEndedJob(deps, r.committed);
       continue;
     }
     const type = g0.status === "pending" ? SUBMIT_JOB : POLL_JOB;

@@ -9,6 +9,7 @@ import {
 } from "../providers/types.ts";
 import { type GenerationDeps, logOf } from "./deps.ts";
 import { fetchInputImage, ImageFetchError } from "./image.ts";
+import { cancelSignal } from "./cancel_signal.ts";
 import { toVideoRequest } from "./service.ts";
 import { underchargeMessage, withReportedUsage } from "../providers/reconcile.ts";
 import {
@@ -151,7 +152,13 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
   try {
     if (!adapter) throw new ProviderError(`provider ${cand.provider} is not configured`, true);
     const req = await videoRequestFor(deps, g0);
-    jobId = (await adapter.submit(cand.upstream_model, req, deps.providerDeps)).jobId;
+    const ended = cancelSignal(deps.kv, id);
+    try {
+      const providerDeps = { ...deps.providerDeps, signal: ended.signal };
+      jobId = (await adapter.submit(cand.upstream_model, req, providerDeps)).jobId;
+    } finally {
+      ended.stop();
+    }
   } catch (err) {
     const known = err instanceof ProviderError || err instanceof ImageFetchError;
     if (!known) logOf(deps)(`generation ${id}: submit failed`, err);

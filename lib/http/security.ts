@@ -23,10 +23,22 @@ export const SECURITY_HEADERS: Record<string, string> = {
 
 const SECURITY_ENTRIES = Object.entries(SECURITY_HEADERS);
 
-/** Adds the security headers (a route's own Content-Security-Policy wins) and `extra`. */
+/** Browsers keep to https for a year once they have seen this over https. */
+export const HSTS = "max-age=31536000";
+
+/** HSTS only in production behind an https PUBLIC_URL: on http it would be ignored or wrong. */
+export function usesHsts(config: { production: boolean; publicUrl: string }): boolean {
+  return config.production && config.publicUrl.startsWith("https://");
+}
+
+/**
+ * Adds the security headers (a route's own Content-Security-Policy wins), HSTS when `hsts`,
+ * and `extra`.
+ */
 export function applySecurityHeaders(
   res: Response,
   extra: Record<string, string> = {},
+  hsts = false,
   csp = SECURITY_HEADERS["Content-Security-Policy"], // e.g. with the video bucket's origin
 ): Response {
   return withHeaders(res, (headers) => {
@@ -35,6 +47,7 @@ export function applySecurityHeaders(
       if (k !== "Content-Security-Policy") headers.set(k, v);
       else if (!headers.has(k)) headers.set(k, csp);
     }
+    if (hsts) headers.set("Strict-Transport-Security", HSTS);
     for (const k in extra) headers.set(k, extra[k]);
   });
 }

@@ -1,13 +1,13 @@
 import ipaddr from "ipaddr.js";
 import { BadRequest } from "../errors.ts";
+import { pinnedFetch } from "./pinned_fetch.ts";
 
 /**
  * Outbound requests to URLs that users give us (webhook endpoints, image URLs) must not reach
  * the server's own network: loopback, private ranges, cloud metadata (169.254.169.254), etc.
  *
- * Known gap: we resolve the host, check the addresses, then let fetch resolve again and connect
- * (DNS rebinding can swap the answer in between). Pinning the address would need a custom
- * connector; the check still stops every static private target, which is the common attack.
+ * DNS rebinding (a second, different answer between the check and the connection) is closed by
+ * connecting to the address that was checked (pinnedFetch), with the URL's own Host and SNI.
  */
 
 export type Resolver = (host: string, signal?: AbortSignal) => Promise<string[]>;
@@ -98,6 +98,14 @@ function isLocalhostName(host: string): boolean {
  * every address its host resolves to is public. Returns the parsed URL.
  */
 export async function assertPublicUrl(url: string, opts: UrlPolicy): Promise<URL> {
+  return (await checkPublicUrl(url, opts)).url;
+}
+
+/** assertPublicUrl, also returning the checked address to connect to (null: no name resolved). */
+async function checkPublicUrl(
+  url: string,
+  opts: UrlPolicy,
+): Promise<{ url: URL; address: string | null }> {
   const param = opts.param ?? null;
   let parsed: URL;
   try {
@@ -112,7 +120,7 @@ export async function assertPublicUrl(url: string, opts: UrlPolicy): Promise<URL
       param,
     );
   }
-  if (opts.allowPrivate) return parsed;
+  if (opts.allowPrivate) return { url: parsed, address: null };
 
   // URL has already normalised odd IPv4 spellings (0x7f.1, 2130706433) to dotted quads.
   const host = parsed.hostname.replace(/\.$/, "").toLowerCase();
@@ -125,7 +133,7 @@ export async function assertPublicUrl(url: string, opts: UrlPolicy): Promise<URL
   if (isLocalhostName(host)) throw refuse("it is a loopback name");
   if (ipaddr.isValid(host.replace(/^\[(.*)\]$/, "$1"))) {
     if (isPrivateAddress(host)) throw refuse("it is a private, loopback or reserved address");
-    return parsed;
+    return { url: parsed, address: null };
   }
   const resolve = opts.resolve ?? resolveWithDns;
   let addresses: string[];
@@ -144,7 +152,7 @@ export async function assertPublicUrl(url: string, opts: UrlPolicy): Promise<URL
   }
   const bad = addresses.find(isPrivateAddress);
   if (bad) throw refuse(`it resolves to ${bad}, a private, loopback or reserved address`);
-  return parsed;
+  return { url: parsed, address: addresses[0] };
 }
 
 export interface GuardedFetchOptions extends RedirectPolicy {
@@ -256,25 +264,32 @@ export async function fetchCheckingRedirects(
   opts: RedirectPolicy,
 ): Promise<{ res: Response; url: URL }> {
   const doFetch = opts.fetch ?? fetch;
+  // The real network connects to the checked address; an injected fetch (tests routing to
+  // local servers) is used as given.
+  const pin = doFetch === fetch;
   const param = opts.param ?? null;
   let current = url;
   let method = (init.method ?? "GET").toUpperCase();
   let body = init.body;
   let headers = new Headers(init.headers);
   for (let hop = 0;; hop++) {
-    const target = opts.signal
-      ? await untilAborted(assertPublicUrl(current, opts), opts.signal)
-      : await assertPublicUrl(current, opts);
+    const checked = opts.signal
+      ? await untilAborted(checkPublicUrl(current, opts), opts.signal)
+      : await checkPublicUrl(current, opts);
+    const target = checked.url;
     let res: Response;
     try {
-      res = await doFetch(target, {
+      const hopInit = {
         ...init,
         method,
         body,
         headers,
-        redirect: "manual",
+        redirect: "manual" as const,
         signal: opts.signal,
-      });
+      };
+      res = pin && checked.address
+        ? await pinnedFetch(target, hopInit, checked.address)
+        : await doFetch(target, hopInit);
     } catch (err) {
       throw new OutboundRequestError(
         "fetch_failed",

@@ -35,6 +35,7 @@ export function createLocalProvider(opts: LocalProviderOptions = {}): ProviderAd
       if (!JOB_ID.test(jobId)) throw new Error(`Invalid local job id: ${jobId}`);
       const dir = renderDir(deps.workDir);
       await Deno.mkdir(dir, { recursive: true });
+      await sweepStaleRenders(dir, Date.now()).catch(() => {});
       const { width, height } = videoDimensions(req.resolution, req.aspectRatio);
       const fontSize = Math.round(Math.min(width, height) / 16);
       const textFile = `${dir}/${jobId}.txt`;
@@ -73,11 +74,12 @@ export function createLocalProvider(opts: LocalProviderOptions = {}): ProviderAd
           "-f",
           "mp4",
           partFile,
-        ], { timeoutMs: opts.timeoutMs ?? 60_000 + req.duration * 10_000 });
+        ], { timeoutMs: opts.timeoutMs ?? 60_000 + req.duration * 10_000, signal: deps.signal });
         // Renamed only when complete, so poll never sees a half-written file.
         await Deno.rename(partFile, renderedFile(deps.workDir, jobId));
       } catch (err) {
         await Deno.remove(partFile).catch(() => {});
+        if (deps.signal?.aborted) throw new ProviderError("The generation ended", false);
         if (err instanceof FfmpegError) {
           throw new ProviderError(`Local render failed: ${err.message}`, err.timedOut);
         }
@@ -86,6 +88,15 @@ export function createLocalProvider(opts: LocalProviderOptions = {}): ProviderAd
         await Deno.remove(textFile).catch(() => {});
       }
       return { jobId };
+    },
+
+    /** The generation ended: its rendered file (a render still running stops by `signal`). */
+    async cancel(jobId, deps) {
+      if (!JOB_ID.test(jobId)) return;
+      const dir = renderDir(deps.workDir);
+      for (const file of [`${jobId}.mp4`, `${jobId}.part.mp4`, `${jobId}.txt`]) {
+        await Deno.remove(`${dir}/${file}`).catch(() => {});
+      }
     },
 
     async poll(jobId, deps): Promise<PollResult> {
@@ -110,6 +121,25 @@ export function createLocalProvider(opts: LocalProviderOptions = {}): ProviderAd
 }
 
 export const localProvider: ProviderAdapter = createLocalProvider();
+
+/** Older than any render and its pickup: left by a crash (or a lost race), never in use. */
+export const STALE_RENDER_MS = 3600_000;
+let lastSweepMs = 0;
+
+/**
+ * Removes files under the render folder older than STALE_RENDER_MS: what a crash between
+ * rendering and storing left behind. Run by submissions, at most once every ten minutes.
+ */
+export async function sweepStaleRenders(dir: string, nowMs: number, force = false) {
+  if (!force && nowMs - lastSweepMs < 600_000) return;
+  lastSweepMs = nowMs;
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.isFile) continue;
+    const path = `${dir}/${e.name}`;
+    const { mtime } = await Deno.stat(path);
+    if (mtime && nowMs - mtime.getTime() > STALE_RENDER_MS) await Deno.remove(path).catch(() => {});
+  }
+}
 
 function renderDir(workDir: string): string {
   return `${workDir.replace(/\/$/, "")}/local`;

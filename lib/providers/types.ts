@@ -25,6 +25,8 @@ export interface ProviderDeps {
   env: Record<string, string | number | boolean | undefined>;
   /** A folder the adapter may write to (the local provider renders here). */
   workDir: string;
+  /** Aborted when the generation ends while its submission runs (the local render stops). */
+  signal?: AbortSignal;
 }
 
 /** Where the finished video is: a URL to download (with headers, e.g. an API key) or a file. */

@@ -17,3 +17,12 @@ export function kvFailingOnce(kv: Deno.Kv, method: keyof Deno.Kv, message: strin
     },
   });
 }
+
+/** Every KV entry's key and value, as JSON: what a copy of the database would hold. */
+export async function kvDump(kv: Deno.Kv): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of kv.list({ prefix: [] })) {
+    out.push(JSON.stringify([e.key, e.value], (_k, v) => typeof v === "bigint" ? String(v) : v));
+  }
+  return out;
+}

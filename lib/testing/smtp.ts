@@ -1,8 +1,12 @@
 import { SMTPServer } from "smtp-server";
 
-/** A real SMTP server on 127.0.0.1 that keeps every received message (raw text) in `inbox`. */
+/**
+ * A real SMTP server on 127.0.0.1. Every received message (raw text) stays in `inbox`;
+ * `next()` waits for the next one it has not yet handed out.
+ */
 export async function startSmtp() {
   const inbox: string[] = [];
+  let taken = 0;
   const waiters: (() => void)[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -23,6 +27,20 @@ export async function startSmtp() {
   return {
     url: `smtp://127.0.0.1:${port}`,
     inbox,
+    async next(timeoutMs = 10_000): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      while (taken >= inbox.length) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error("no mail arrived");
+        let timer: number | undefined;
+        await new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, left);
+          waiters.push(resolve);
+        });
+        clearTimeout(timer);
+      }
+      return inbox[taken++];
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -9,6 +9,7 @@ import {
   type WebhookAttempt,
   type WebhookDelivery,
 } from "../db/webhooks.ts";
+import type { SecretBox } from "../secret_box.ts";
 import { guardedFetch, OutboundRequestError, type Resolver } from "../net/ssrf.ts";
 import { webhookHeaders } from "./sign.ts";
 
@@ -69,6 +70,8 @@ export interface DeliveryDeps {
   random?: () => number;
   /** Per attempt; 10 s unless a test needs it shorter. */
   timeoutMs?: number;
+  /** Opens the stored signing secrets (sealed under SECRET_KEY). */
+  box?: SecretBox;
 }
 
 /**
@@ -151,12 +154,15 @@ async function secretsFor(
   kv: Deno.Kv,
   d: WebhookDelivery,
   nowMs: number,
+  box: SecretBox | undefined,
 ): Promise<{ secrets: string[] } | { refusal: string }> {
-  if (d.endpoint_id === null) return { secrets: [await getOrCreateDefaultSecret(kv, d.org_id)] };
+  if (d.endpoint_id === null) {
+    return { secrets: [await getOrCreateDefaultSecret(kv, d.org_id, nowMs, box)] };
+  }
   const endpoint = await getEndpointRecord(kv, d.org_id, d.endpoint_id);
   if (!endpoint) return { refusal: "The endpoint was deleted" };
   if (!endpoint.enabled) return { refusal: "The endpoint is disabled" };
-  return { secrets: signingSecrets(endpoint, nowMs) };
+  return { secrets: await signingSecrets(endpoint, nowMs, box) };
 }
 
 /**
@@ -183,7 +189,7 @@ export async function attemptDelivery(
   );
   if (!claimed) return { done: false };
 
-  const signing = await secretsFor(kv, d, now);
+  const signing = await secretsFor(kv, d, now, deps.box);
   const sent = "refusal" in signing
     ? {
       ok: false,

@@ -1,4 +1,6 @@
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
+import { configSecretBox } from "../secret_box.ts";
+import type { Services } from "../services.ts";
 import { enqueueInAtomic } from "../jobs.ts";
 import { assertPublicUrl } from "../net/ssrf.ts";
 import {
@@ -63,7 +65,13 @@ export async function registerEndpoint(
       "url",
     );
   }
-  return await createEndpoint(deps.kv, orgId, { url: parsed.href, description }, deps.now());
+  return await createEndpoint(
+    deps.kv,
+    orgId,
+    { url: parsed.href, description },
+    deps.now(),
+    deps.box,
+  );
 }
 
 export async function requireEndpoint(
@@ -82,7 +90,7 @@ export async function rotateSecret(
   orgId: string,
   endpointId: string,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-  const r = await rotateEndpointSecret(deps.kv, orgId, endpointId, deps.now());
+  const r = await rotateEndpointSecret(deps.kv, orgId, endpointId, deps.now(), deps.box);
   if (!r) throw new NotFound(`No webhook endpoint ${endpointId}`, "id");
   return r;
 }
@@ -165,8 +173,9 @@ export async function resend(
 }
 
 /** The org's secret for per-request `webhook_url` deliveries (GET /v1/webhooks/secret). */
-export function defaultSecret(deps: Pick<WebhookDeps, "kv" | "now">, orgId: string) {
-  return getOrCreateDefaultSecret(deps.kv, orgId, deps.now());
+export function defaultSecret(services: Pick<Services, "kv" | "now" | "config">, orgId: string) {
+  const box = configSecretBox(services.config);
+  return getOrCreateDefaultSecret(services.kv, orgId, services.now(), box);
 }
 
 export interface WebhooksOverview {

@@ -1,4 +1,5 @@
 import type { Services } from "../services.ts";
+import { configSecretBox, type SecretBox } from "../secret_box.ts";
 import { enqueueInAtomic, enqueueMinuteJob, type JobHandler, type JobQueue } from "../jobs.ts";
 import { type GenerationRecord, isTerminal, loadGeneration } from "../db/generations.ts";
 import {
@@ -62,10 +63,13 @@ export interface WebhookDeps {
   random?: () => number;
   timeoutMs?: number;
   log?: (message: string, err?: unknown) => void;
+  /** Seals and opens webhook signing secrets at rest. */
+  box?: SecretBox;
 }
 
 export function webhookDeps(services: Services): WebhookDeps {
   return {
+    box: configSecretBox(services.config),
     kv: services.kv,
     jobs: services.jobs,
     now: services.now,
@@ -133,17 +137,27 @@ export async function notifyGeneration(deps: WebhookDeps, generationId: string):
       output_url: generation.output_url &&
         await signVideoUrl(deps.publicUrl, deps.secretKey, g.id, payloadUrlExpiry(now)),
     });
-    const a = deps.kv.atomic();
-    const ids = targets.map((t) =>
-      createDeliveryMutations(a, {
-        orgId: g.org_id,
-        endpointId: t.endpointId,
-        url: t.url,
-        eventType: GENERATION_COMPLETED,
-        payload,
-        nowMs: now,
-      })
-    );
+    let a = deps.kv.atomic();
+    let ids: string[];
+    try {
+      ids = targets.map((t) =>
+        createDeliveryMutations(a, {
+          orgId: g.org_id,
+          endpointId: t.endpointId,
+          url: t.url,
+          eventType: GENERATION_COMPLETED,
+          payload,
+          nowMs: now,
+        })
+      );
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      // A payload that can never be stored fails once, in the log, instead of being retried
+      // (and rescued by the sweep) forever: the event is recorded with no deliveries.
+      deps.log?.(`notify ${generationId}: webhook event not delivered`, err);
+      a = deps.kv.atomic();
+      ids = [];
+    }
     for (const id of ids) enqueueInAtomic(a, { type: ATTEMPT_JOB, id });
     addWebhookEventMutations(a, eventKey(generationId), ids, now);
     clearOwedEventMutations(a, g.id, owedSince(g));
@@ -163,6 +177,7 @@ export async function runDeliveryAttempt(deps: WebhookDeps, deliveryId: string):
     resolve: deps.resolve,
     random: deps.random,
     timeoutMs: deps.timeoutMs,
+    box: deps.box,
   });
   if (result.retryInMs !== undefined) {
     await deps.jobs.enqueue({ type: ATTEMPT_JOB, id: deliveryId }, { delayMs: result.retryInMs });

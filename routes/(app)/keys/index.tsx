@@ -18,6 +18,7 @@ import { KeySpend } from "../../../components/spend/KeySpend.tsx";
 import { createKeyWithLimitFromForm } from "../../../lib/spend/forms.ts";
 import { type KeyUsage, listKeyUsage } from "../../../lib/spend/usage.ts";
 import type { LimitReset } from "../../../lib/spend/period.ts";
+import { noticeFor } from "../../../lib/http/notice.ts";
 
 interface Data {
   keys: KeyView[];
@@ -68,7 +69,7 @@ async function data(state: State, m: string | null): Promise<Data> {
         u,
       ) => [u.key_id, u]),
     ),
-    message: (m && MESSAGES[m]) ?? null,
+    message: noticeFor(MESSAGES, m),
     today: new Date(state.services.now()).toISOString().slice(0, 10),
   };
 }

@@ -17,6 +17,7 @@ import { parseWith } from "../../../lib/http/json.ts";
 import CopyButton from "../../../islands/CopyButton.tsx";
 import { DataTable, Field, fieldAria, Flash, PageHeader } from "../../../components/ui.tsx";
 import { formatDate } from "../../../components/format.ts";
+import { noticeFor } from "../../../lib/http/notice.ts";
 
 interface Data {
   members: MemberView[];
@@ -80,7 +81,7 @@ async function load(state: State, m: string | null): Promise<Data> {
     isOwner: hasRole(state, "owner"),
     newInvite: null,
     inviteError: {},
-    message: (m && MESSAGES[m]) ?? null,
+    message: noticeFor(MESSAGES, m),
   };
 }
 

@@ -1,6 +1,7 @@
 import { HttpError } from "fresh";
 import { define } from "../../../utils.ts";
 import { parseProvider, startOAuth } from "../../../lib/auth/oauth.ts";
+import { clientAddress } from "../../../lib/http/client.ts";
 
 /** Starts GitHub/Google sign-in: state + PKCE saved, browser sent to the provider. */
 export const handler = define.handlers({
@@ -11,6 +12,7 @@ export const handler = define.handlers({
       ctx.state.services,
       provider,
       ctx.url.searchParams.get("next"),
+      clientAddress(ctx.req, ctx.info, ctx.state.services.config.TRUSTED_PROXY),
     );
     return new Response(null, { status: 302, headers: { Location: url, "Set-Cookie": setCookie } });
   },

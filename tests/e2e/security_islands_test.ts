@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { startTestServer } from "../../lib/testing/server.ts";
+import { launchBrowser } from "../../lib/testing/browser.ts";
+import { signIn } from "../../lib/testing/auth.ts";
+
+Deno.test({
+  name:
+    "browser: `$` replacement patterns in island props (60 KB ?model=) give a normal page that hydrates",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const server = await startTestServer();
+    const browser = await launchBrowser();
+    try {
+      const { cookie, headers } = await signIn(server);
+      const model = "$`$&$'".repeat(6_000); // a 60 KB request line once encoded
+      // Only "&" needs escaping; a fully percent-encoded 180 KB URL is more than fetch accepts.
+      const url = `${server.url}/playground?model=${model.replaceAll("&", "%26")}`;
+      const res = await fetch(url, { headers });
+      const html = await res.text();
+      assert.equal(res.status, 200);
+      // Before the fix `$\`` and `$'` each copied the whole page: about 120 MB.
+      assert.ok(html.length < 500_000, `page is ${html.length} bytes`);
+      const json = html.match(
+        /<script type="application\/json" id="__pv_islands">(.*?)<\/script>/s,
+      );
+      assert.ok(json, "islands data present");
+      assert.equal(JSON.parse(json[1]).islands[0].props.initial, model);
+
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      const eq = cookie.indexOf("=");
+      await browser.setCookie({
+        name: cookie.slice(0, eq),
+        value: cookie.slice(eq + 1),
+        domain: "127.0.0.1",
+        path: "/",
+      });
+      await page.goto(url, { waitUntil: "load" });
+      await page.waitForSelector("pv-island[data-hydrated]", { timeout: 15_000 });
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  },
+});
