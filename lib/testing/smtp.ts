@@ -32,7 +32,7 @@ export async function startSmtp() {
       while (taken >= inbox.length) {
         const left = deadline - Date.now();
         if (left <= 0) throw new Error("no mail arrived");
-        let timer: number | undefined;
+        let timer: ReturnType<typeof setTimeout> | undefined;
         await new Promise<void>((resolve) => {
           timer = setTimeout(resolve, left);
           waiters.push(resolve);
