@@ -347,7 +347,7 @@ Deno.test("auto top-up through the real job queue: racing POSTs cross once, one 
         },
       },
     });
-    const clip = { model: "alibaba/wan-2.5", prompt: "p", duration: 5, resolution: "480p" };
+    const clip = { model: "alibaba/wan-2.5", prompt: "p", duration: 5, resolution: "720p" };
     assert.equal(
       (await call(server.url, "POST", "/v1/video/generations", { key, body: clip })).status,
       200,

@@ -44,7 +44,7 @@ Deno.test("50 concurrent POSTs crossing the low-balance threshold: one email and
     const { key } = await createApiKey(kv, org.id, { name: "k" });
     await creditOrg(kv, org.id, 100_000, { kind: "topup", reason: "test" });
     await createEndpoint(kv, org.id, { url: `http://127.0.0.1:${receiver.addr.port}/hook` }, 0);
-    const clip = { model: "alibaba/wan-2.5", prompt: "p", duration: 5, resolution: "480p" };
+    const clip = { model: "alibaba/wan-2.5", prompt: "p", duration: 5, resolution: "720p" };
     const first = await call(server.url, "POST", "/v1/video/generations", { key, body: clip });
     assert.equal(first.status, 200, JSON.stringify(first.body));
     const price = -(await listLedger(kv, org.id)).data[0].amount_cents;
