@@ -1,0 +1,27 @@
+/**
+ * The fault storm in the suite (docs/faults.md): a few hundred generations from three orgs
+ * against a fal stand-in with injected faults, the server SIGKILLed once and restarted. Every
+ * generation must end within the bound, every balance be exact and the ledger clean; transient
+ * faults alone must fail no generation.
+ */
+import assert from "node:assert/strict";
+import { runStorm } from "../../lib/testing/storm.ts";
+
+Deno.test("storm: 240 generations, provider faults and one SIGKILL: all terminal, money exact", async () => {
+  const r = await runStorm({
+    generations: 240,
+    orgs: 3,
+    concurrency: 20,
+    killAt: 0.5,
+    drainLimitMs: 75_000,
+  });
+  console.log(JSON.stringify({ ...r, stuck: r.stuck.length }));
+  assert.deepEqual(r.stuck, [], "every generation is terminal within 75 s of the last submit");
+  assert.equal(r.total, 240);
+  for (const b of r.balances) assert.equal(b.actual, b.expected);
+  assert.ok(r.ledgerOk, "balance == sum(ledger) for every org");
+  assert.ok(r.injected.submit > 0 && r.injected.poll > 0 && r.injected.download > 0);
+  // Only jobs that failed upstream may fail the generation (one route, no fallback).
+  assert.equal(r.failedByTransientFaults, 0);
+  assert.equal(r.completed + r.failed, 240);
+});
