@@ -19,8 +19,12 @@ import { POLL_JOB, SUBMIT_JOB } from "./workers.ts";
  * minute cron only enqueues a `generation.sweep` job; the job does the work.
  */
 
-/** How late a check must be before the sweep steps in; normal work is never doubled. */
-export const SWEEP_GRACE_MS = 60_000;
+/**
+ * How late a check must be before the sweep steps in. Work in progress (a submit, a render, a
+ * download) holds a renewed lease that keeps its check in the future, so this only needs to
+ * outlast a poll call (bounded by the provider timeouts); a second poll would be harmless anyway.
+ */
+export const SWEEP_GRACE_MS = 15_000;
 
 export interface SweepResult {
   requeued: string[];
