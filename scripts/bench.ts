@@ -14,6 +14,7 @@
 import { createOrg } from "../lib/db/orgs.ts";
 import { createApiKey } from "../lib/db/apikeys.ts";
 import { creditOrg } from "../lib/db/ledger.ts";
+import { benchFaults, faultsSection } from "./bench_faults.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const CONNECTIONS = 50;
@@ -285,6 +286,9 @@ async function main() {
     const report = renderReport(results, await machine());
     console.log(report.table);
     await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, report.markdown);
+    await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, faultsSection(await benchFaults()), {
+      append: true,
+    });
     console.error("wrote BENCHMARKS.md");
   } finally {
     for (const c of children) await stop(c);
