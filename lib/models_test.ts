@@ -95,6 +95,7 @@ Deno.test("getModelDetail shows each route's breaker: open after failing submits
       recent_failure_rate: 0,
       duplicate_jobs: 0,
       duplicate_jobs_cancelled: 0,
+      interrupted_submits: 0,
     }]);
     for (let i = 0; i < BREAKER_MIN_SAMPLES; i++) {
       await recordRouteOutcome(s.kv, "alibaba/wan-2.5", "fal", false, s.now());

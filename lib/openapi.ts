@@ -88,6 +88,7 @@ export const modelDetailSchema = z.object({
       recent_failure_rate: z.number().min(0).max(100),
       duplicate_jobs: z.int().describe("Upstream jobs started twice for one generation"),
       duplicate_jobs_cancelled: z.int(),
+      interrupted_submits: z.int().describe("Submits cut by a crash: possible duplicates"),
     })).describe("Each route's health now (additive)"),
   }).describe("The last 7 days"),
 });

@@ -120,6 +120,9 @@ export interface RouteStatusJson {
   duplicate_jobs: number;
   /** Of those, the ones cancelled upstream. */
   duplicate_jobs_cancelled: number;
+  /** Submits cut by a crash and taken over: each may have left an orphaned upstream job that no
+   * provider lets us find (no idempotency keys), so each is a possible duplicate. */
+  interrupted_submits: number;
 }
 
 export async function routeStatus(
@@ -128,10 +131,13 @@ export async function routeStatus(
   provider: ProviderId,
   nowMs: number,
 ): Promise<RouteStatusJson> {
-  const [h, dup, cancelled] = await kv.getMany<[RouteHealth, Deno.KvU64, Deno.KvU64]>([
+  const [h, dup, cancelled, interrupted] = await kv.getMany<
+    [RouteHealth, Deno.KvU64, Deno.KvU64, Deno.KvU64]
+  >([
     healthKey(model, provider),
     faultCountKey(model, provider, "duplicate"),
     faultCountKey(model, provider, "duplicate_cancelled"),
+    faultCountKey(model, provider, "interrupted_submit"),
   ]);
   const recent = h.value?.recent ?? [];
   const failures = recent.filter((r) => r === 0).length;
@@ -141,5 +147,6 @@ export async function routeStatus(
     recent_failure_rate: recent.length ? Math.round((failures / recent.length) * 100) : 0,
     duplicate_jobs: Number(dup.value?.value ?? 0n),
     duplicate_jobs_cancelled: Number(cancelled.value?.value ?? 0n),
+    interrupted_submits: Number(interrupted.value?.value ?? 0n),
   };
 }

@@ -216,6 +216,7 @@ Deno.test("a submit whose lease lapsed mid-call is taken over; the late original
   const route = await routeStatus(kv, "t/one", "fal", clock.now());
   assert.equal(route.duplicate_jobs, 1);
   assert.equal(route.duplicate_jobs_cancelled, 1);
+  assert.equal(route.interrupted_submits, 1); // counted when the takeover began
   assert.ok(logs.some((l) => /duplicate upstream job job_1/.test(l)), logs.join("\n"));
   assert.equal(await getBalance(kv, org.id), 13); // the customer paid once
   kv.close();

@@ -229,7 +229,10 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
           },
           apply: (a) => {
             enqueue(SUBMIT_JOB, id, leaseMs + TAKEOVER_SLACK_MS)(a);
-            if (interrupted) addRouteFault(a, cand.model, cand.provider, "interrupted_submit");
+            // A repeated local render costs nothing: only paid upstreams count.
+            if (interrupted && !adapter?.resubmitSafe) {
+              addRouteFault(a, cand.model, cand.provider, "interrupted_submit");
+            }
           },
         },
     1,

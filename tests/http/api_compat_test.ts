@@ -212,6 +212,7 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
           recent_failure_rate: num,
           duplicate_jobs: int,
           duplicate_jobs_cancelled: int,
+          interrupted_submits: int,
         })),
       }),
     };
