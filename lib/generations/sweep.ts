@@ -95,9 +95,24 @@ export async function runSweepJob(deps: GenerationDeps): Promise<SweepResult | n
   return r;
 }
 
+/** The id of the sweep a process queues at start-up (lib/background.ts). */
+export const STARTUP_SWEEP_ID = "startup";
+
 /** The sweep's job handler, for JobQueue.listen (lib/background.ts). */
 export function sweepJobHandlers(deps: GenerationDeps): Record<string, JobHandler> {
-  return { [SWEEP_JOB]: async () => void await runSweepJob(deps) };
+  return {
+    [SWEEP_JOB]: async (job) => {
+      const r = await runSweepJob(deps);
+      // The start-up sweep finds work whose message died with a crashed process. If the lease
+      // of a sweep from before the crash still holds, it would wait for the next minute's cron
+      // (up to a minute more): it runs again when that lease ends instead.
+      if (r === null && job.id === STARTUP_SWEEP_ID) {
+        const until = (await deps.kv.get<number>(SWEEP_LEASE_KEY)).value ?? deps.now();
+        const delayMs = Math.max(0, until - deps.now()) + 1_000;
+        await enqueueInAtomic(deps.kv.atomic(), job, { delayMs }).commit();
+      }
+    },
+  };
 }
 
 /** Enqueues the sweep job every minute (Deno.cron); a failure is logged, the next minute retries. */

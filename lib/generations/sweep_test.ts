@@ -9,7 +9,9 @@ import { parseGenerationBody } from "./schema.ts";
 import {
   enqueueSweep,
   runSweepJob,
+  STARTUP_SWEEP_ID,
   SWEEP_GRACE_MS,
+  SWEEP_JOB,
   SWEEP_LEASE_MS,
   sweepGenerations,
   sweepJobHandlers,
@@ -237,5 +239,34 @@ Deno.test("a sweep that fails gives the lease back so the job's redelivery sweep
     assert.deepEqual(await runSweepJob(deps), { requeued: [id], expired: [] });
   } finally {
     kv.close();
+  }
+});
+
+Deno.test("a start-up sweep blocked by a crashed process's sweep lease runs when that lease ends", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = testClock(Date.now());
+  const deps = testDeps(kv, "/x", { now: clock.now });
+  const swept = Promise.withResolvers<Job>();
+  const listening = createKvJobQueue(kv).listen({
+    [SWEEP_JOB]: (job: Job) => Promise.resolve(swept.resolve(job)),
+  });
+  try {
+    assert.notEqual(await runSweepJob(deps), null); // the old process's sweep: lease held 50 s
+    clock.advance(SWEEP_LEASE_MS - 1_000);
+    await sweepJobHandlers(deps)[SWEEP_JOB]({ type: SWEEP_JOB, id: STARTUP_SWEEP_ID });
+    // Re-queued for the lease's end (1 s on this clock, +1 s slack), not dropped.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const again = await Promise.race([
+      swept.promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("the start-up sweep was dropped")), 10_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.deepEqual(again, { type: SWEEP_JOB, id: STARTUP_SWEEP_ID });
+    clock.advance(2_000);
+    assert.notEqual(await runSweepJob(deps), null);
+  } finally {
+    kv.close();
+    await listening;
   }
 });

@@ -290,7 +290,8 @@ async function cancelUnrecordedJob(
   jobId: string,
 ) {
   const { model, provider } = claimed.candidates[claimed.attempt];
-  const duplicate = !isTerminal(current);
+  // Taken over by another worker (not cancelled, and no longer our claim): a second paid job.
+  const duplicate = !isTerminal(current) && current.submit_claimed_at !== claimed.submit_claimed_at;
   if (duplicate) {
     logOf(deps)(`generation ${claimed.id}: duplicate upstream job ${jobId} on ${provider}`);
     await countRouteFault(deps.kv, model, provider, "duplicate");
