@@ -44,7 +44,9 @@ SIGKILLed after half the submissions and restarted (leases 5 s, provider timeout
   }% (${r.completed}/${eligible}) |
 | failed by transient faults alone | ${r.failedByTransientFaults} |
 | still not terminal | ${r.stuck.length} |
-| extra upstream jobs (duplicates) | ${r.extraUpstreamJobs} |
+| extra upstream jobs (duplicates) / counted in metrics.routes | ${r.extraUpstreamJobs} / ${
+    r.interruptedSubmits + r.duplicateJobs
+  } |
 | balances exact, ledger clean | ${exact ? "yes" : "NO"} |
 `;
 }

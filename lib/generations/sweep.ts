@@ -102,15 +102,11 @@ export const STARTUP_SWEEP_ID = "startup";
 export function sweepJobHandlers(deps: GenerationDeps): Record<string, JobHandler> {
   return {
     [SWEEP_JOB]: async (job) => {
-      const r = await runSweepJob(deps);
-      // The start-up sweep finds work whose message died with a crashed process. If the lease
-      // of a sweep from before the crash still holds, it would wait for the next minute's cron
-      // (up to a minute more): it runs again when that lease ends instead.
-      if (r === null && job.id === STARTUP_SWEEP_ID) {
-        const until = (await deps.kv.get<number>(SWEEP_LEASE_KEY)).value ?? deps.now();
-        const delayMs = Math.max(0, until - deps.now()) + 1_000;
-        await enqueueInAtomic(deps.kv.atomic(), job, { delayMs }).commit();
-      }
+      // The start-up sweep finds work whose message died with a crashed process. The lease of a
+      // sweep from before the crash may still hold (up to 50 s), so it does not take the lease:
+      // overlapping sweeps are safe (tick-checked writes), only the cron's duplicates collapse.
+      if (job.id === STARTUP_SWEEP_ID) await sweepGenerations(deps, deps.now());
+      else await runSweepJob(deps);
     },
   };
 }

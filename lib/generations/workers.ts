@@ -105,7 +105,7 @@ async function holdingLease<T>(
 }
 
 /** Moves the lease's end forward; declines once the claim is no longer ours. */
-export async function renewLease(
+async function renewLease(
   deps: GenerationDeps,
   id: string,
   owns: (g: GenerationRecord) => boolean,
@@ -367,8 +367,8 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
   if (!entry || entry.value.status !== "processing") return;
   const g0 = entry.value;
   const now = deps.now();
-  // A duplicate of an older schedule: the current chain already moved next_check_at on.
-  if (g0.next_check_at !== null && now < g0.next_check_at - EARLY_SLACK_MS) return;
+  // A duplicate of an older schedule, or a download whose holder still renews its lease.
+  if (notDue(g0, now)) return;
   const same = (g: GenerationRecord) =>
     g.status === "processing" && g.tick === g0.tick && g.attempt === g0.attempt;
   if (now >= g0.deadline_at) {

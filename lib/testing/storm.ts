@@ -47,6 +47,9 @@ export interface StormResult {
   ledgerOk: boolean;
   /** Upstream jobs started beyond one per generation (duplicates after the crash). */
   extraUpstreamJobs: number;
+  /** What GET /v1/models/{slug} metrics.routes counts for the route: possible duplicates. */
+  interruptedSubmits: number;
+  duplicateJobs: number;
 }
 
 /** A small seeded PRNG (mulberry32), so a storm's faults are reproducible. */
@@ -184,6 +187,10 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
     }
     const verify = await (await fetch(`${app.url}/admin/v1/ledger/verify`, { headers: admin }))
       .json();
+    const model = await (await fetch(`${app.url}/v1/models/alibaba%2Fwan-2.5`, {
+      headers: orgs[0].api,
+    })).json();
+    const route = model.metrics.routes[0];
 
     const latencies = gens.flatMap((g) => {
       const t = terminalAt.get(g.id);
@@ -211,6 +218,8 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
       ledgerOk: verify.ok === true,
       extraUpstreamJobs: [...upstream.values()].reduce((s, n) =>
         s + n - 1, 0),
+      interruptedSubmits: route.interrupted_submits,
+      duplicateJobs: route.duplicate_jobs,
     };
   } finally {
     await stopApp(app);

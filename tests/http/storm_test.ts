@@ -24,4 +24,10 @@ Deno.test("storm: 240 generations, provider faults and one SIGKILL: all terminal
   // Only jobs that failed upstream may fail the generation (one route, no fallback).
   assert.equal(r.failedByTransientFaults, 0);
   assert.equal(r.completed + r.failed, 240);
+  // No provider has idempotency keys: a submit cut by the crash may start a second upstream job,
+  // and every such job must show in the route's metrics.
+  assert.ok(
+    r.extraUpstreamJobs <= r.interruptedSubmits + r.duplicateJobs,
+    `${r.extraUpstreamJobs} extra upstream jobs, ${r.interruptedSubmits} counted`,
+  );
 });
