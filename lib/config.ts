@@ -4,6 +4,7 @@ import { randomToken } from "./crypto.ts";
 /** The environment, read and validated once at start-up (DESIGN.md, "Configuration"). */
 const optional = z.string().trim().min(1).optional();
 const url = z.url({ protocol: /^https?$/ });
+const ms = z.coerce.number().int().min(1).max(3_600_000);
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3001),
@@ -69,7 +70,25 @@ const schema = z.object({
   HOST: optional,
   // Former SECRET_KEYs, comma-separated: sealed secrets made under them still open (rotation).
   SECRET_KEY_PREVIOUS: optional,
+  // Provider call timeouts (lib/providers/faults.ts): common ones and per-provider overrides.
+  PROVIDER_CONNECT_TIMEOUT_MS: ms.default(10_000),
+  PROVIDER_TIMEOUT_MS: ms.default(60_000),
+  ...perProviderTimeouts(),
+  // How long a worker's claim on a submit, render or download holds unless renewed.
+  WORKER_LEASE_MS: z.coerce.number().int().min(1_000).max(10 * 60_000).default(30_000),
 });
+
+function perProviderTimeouts() {
+  const names = ["FAL", "GEMINI", "REPLICATE", "RUNWAYML", "LUMAAI"] as const;
+  return Object.fromEntries(
+    names.flatMap((
+      p,
+    ) => [[`${p}_CONNECT_TIMEOUT_MS`, ms.optional()], [`${p}_TIMEOUT_MS`, ms.optional()]]),
+  ) as Record<
+    `${typeof names[number]}_${"CONNECT_TIMEOUT_MS" | "TIMEOUT_MS"}`,
+    z.ZodOptional<typeof ms>
+  >;
+}
 
 export type Env = z.infer<typeof schema>;
 export type Config = Env & { publicUrl: string; secretKey: string; production: boolean };

@@ -8,6 +8,7 @@ import {
 } from "./catalog.ts";
 import { NotFound } from "./errors.ts";
 import { getModelMetrics, type ModelMetrics } from "./db/usage.ts";
+import { routeStatus, type RouteStatusJson } from "./generations/breaker.ts";
 import { ADAPTERS } from "./providers/registry.ts";
 import type { ProviderId } from "./providers/types.ts";
 import type { Services } from "./services.ts";
@@ -59,10 +60,10 @@ export interface ModelListItem extends ModelJsonBase {
   routes: { provider: ProviderId; host: ProviderId }[];
 }
 
-/** GET /v1/models/{slug} (compat). */
+/** GET /v1/models/{slug} (compat; metrics.routes is an additive field). */
 export interface ModelDetail {
   model: ModelJsonBase & { id: string; routes: { provider: Named; host: Named }[] };
-  metrics: ModelMetrics;
+  metrics: ModelMetrics & { routes: RouteStatusJson[] };
 }
 
 /** Models offered in this environment (at least one configured route), in catalog order. */
@@ -82,7 +83,12 @@ export async function getModelDetail(services: Services, slug: string): Promise<
   const found = availableModels(services).find((m) => m.model.slug === wanted);
   if (!found) throw new NotFound(`No model ${wanted}`, "slug");
   const { model, routes } = found;
-  const metrics = await getModelMetrics(services.kv, model.slug, services.now());
+  const now = services.now();
+  const [metrics, health] = await Promise.all([
+    getModelMetrics(services.kv, model.slug, now),
+    // Each route's breaker and duplicate-job counts (lib/generations/breaker.ts).
+    Promise.all(routes.map((r) => routeStatus(services.kv, model.slug, r.provider, now))),
+  ]);
   return {
     model: {
       id: model.slug,
@@ -92,7 +98,7 @@ export async function getModelDetail(services: Services, slug: string): Promise<
         host: providerNamed(r.provider),
       })),
     },
-    metrics,
+    metrics: { ...metrics, routes: health },
   };
 }
 

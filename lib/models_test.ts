@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { BREAKER_MIN_SAMPLES, recordRouteOutcome } from "./generations/breaker.ts";
 import { testConfig } from "./config.ts";
 import { createServices, type Services } from "./services.ts";
 import { cheapestPricing, getModelDetail, listModels } from "./models.ts";
@@ -94,6 +95,24 @@ Deno.test("getModelDetail decodes the slug, names routes and reports 7-day metri
     assert.equal(d.metrics.successRate, 50);
     assert.equal(d.metrics.avgLatencyMs, 1000);
     assert.equal((await getModelDetail(s, "google/veo-3.1")).model.slug, "google/veo-3.1");
+  });
+});
+
+Deno.test("getModelDetail shows each route's breaker: open after failing submits, closed after", async () => {
+  await withServices({ FAL_KEY: "k" }, async (s) => {
+    const route = async () => (await getModelDetail(s, "alibaba/wan-2.5")).metrics.routes;
+    assert.deepEqual(await route(), [{
+      provider: "fal",
+      breaker: "closed",
+      recent_failure_rate: 0,
+      duplicate_jobs: 0,
+      duplicate_jobs_cancelled: 0,
+      interrupted_submits: 0,
+    }]);
+    for (let i = 0; i < BREAKER_MIN_SAMPLES; i++) {
+      await recordRouteOutcome(s.kv, "alibaba/wan-2.5", "fal", false, s.now());
+    }
+    assert.equal((await route())[0].breaker, "open");
   });
 });
 

@@ -84,7 +84,17 @@ export const modelDetailSchema = z.object({
     slug: z.string(),
     routes: z.array(z.looseObject({ provider: named, host: named })),
   }),
-  metrics: modelMetricsSchema.describe("The last 7 days"),
+  metrics: modelMetricsSchema.extend({
+    routes: z.array(z.object({
+      provider: z.string(),
+      breaker: z.enum(["closed", "open", "half_open"])
+        .describe("open: the route is paused after mostly failing; half_open: being tried again"),
+      recent_failure_rate: z.number().min(0).max(100),
+      duplicate_jobs: z.int().describe("Upstream jobs started twice for one generation"),
+      duplicate_jobs_cancelled: z.int(),
+      interrupted_submits: z.int().describe("Submits cut by a crash: possible duplicates"),
+    })).describe("Each route's health now (additive)"),
+  }).describe("The last 7 days"),
 });
 
 const periodUsageSchema = z.object({

@@ -48,6 +48,7 @@ export async function createServices(
     },
     now,
     margin: config.PRICE_MARGIN,
+    leaseMs: config.WORKER_LEASE_MS,
     // image_url fetches may reach local addresses only outside production.
     allowPrivateUrls: !config.production,
     // The terminal commit also owes the video.generation.completed webhook event.

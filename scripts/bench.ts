@@ -16,6 +16,7 @@ import { createApiKey } from "../lib/db/apikeys.ts";
 import { creditOrg } from "../lib/db/ledger.ts";
 import { benchSpendSection } from "./bench_spend.ts";
 import { benchStorage } from "./bench_storage.ts";
+import { benchFaults, faultsSection } from "./bench_faults.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const CONNECTIONS = 50;
@@ -289,6 +290,9 @@ async function main() {
     console.log(report.table);
     await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, report.markdown);
     await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, `\n${await benchStorage()}`, {
+      append: true,
+    });
+    await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, faultsSection(await benchFaults()), {
       append: true,
     });
     console.error("wrote BENCHMARKS.md");

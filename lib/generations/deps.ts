@@ -33,6 +33,12 @@ export interface GenerationDeps {
   allowPrivateUrls?: boolean;
   /** Fetches an image_url for the submit worker; defaults to fetchInputImage (SSRF-guarded). */
   fetchImage?: FetchImage;
+  /** How long a claim on a submit or download holds unless renewed (config WORKER_LEASE_MS). */
+  leaseMs?: number;
+  /** Runs fn every ms until the returned stop is called; tests renew leases by hand. */
+  every?: (ms: number, fn: () => Promise<unknown>) => () => void;
+  /** Jitter for retry backoff; defaults to Math.random. */
+  random?: () => number;
 }
 
 export const DEFAULT_DEADLINE_MS = 60 * 60_000;

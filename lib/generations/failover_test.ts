@@ -6,11 +6,13 @@ import { ProviderError } from "../providers/types.ts";
 import { parseGenerationBody } from "./schema.ts";
 import { createGeneration, planCandidates } from "./service.ts";
 import { pollGeneration, submitGeneration } from "./workers.ts";
+import { MAX_SUBMIT_RETRIES } from "../providers/faults.ts";
 import {
   fundedOrg,
   multiRouteModel,
   retryable,
   scriptedAdapter,
+  submitWhenDue,
   testClock,
   testDeps,
   testModel,
@@ -45,10 +47,11 @@ Deno.test("candidates: each model's routes (cheapest first) before the next mode
   assert.deepEqual(plan({ provider: "luma" }), ["t/b@luma:5"]);
 });
 
-Deno.test("route failover: the first route's submit 503 -> the second route completes and settles to its price", async () => {
+Deno.test("route failover: the first route's submit 503 on every retry -> the second route completes and settles to its price", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = testClock();
-  const fal = scriptedAdapter("fal", { submit: [retryable("Service temporarily unavailable")] });
+  const down = retryable("Service temporarily unavailable");
+  const fal = scriptedAdapter("fal", { submit: [down, down, down, down] });
   const gemini = scriptedAdapter("gemini", { poll: [done] });
   const deps = testDeps(kv, "/x", {
     now: clock.now,
@@ -64,21 +67,23 @@ Deno.test("route failover: the first route's submit 503 -> the second route comp
     parseGenerationBody({ model: "t/veo", prompt: "p", provider: { order: ["fal"] } }),
   );
   assert.equal(await getBalance(kv, org.id), 41); // charged the dearest candidate up front
-  await submitGeneration(deps, id);
+  // fal: the first try and MAX_SUBMIT_RETRIES retries with backoff, then the next route.
+  await submitWhenDue(deps, clock, id, 1 + MAX_SUBMIT_RETRIES);
   let g = await getGeneration(kv, org.id, id);
   assert.equal(g.status, "pending"); // moved on to the next route of the same model
+  assert.equal(g.attempt, 1);
   assert.equal(g.model, "t/veo");
-  await submitGeneration(deps, id);
+  await submitWhenDue(deps, clock, id, 1);
   clock.advance(1000);
   await pollGeneration(deps, id);
   g = await getGeneration(kv, org.id, id);
   assert.equal(g.status, "completed", g.error_message ?? "");
   assert.equal(g.cost_cents, 6); // what ran
   assert.deepEqual(g.attempts.map((a) => [a.provider, a.error]), [
-    ["fal", "t/veo via fal: Service temporarily unavailable"],
+    ...Array(4).fill(["fal", "t/veo via fal: Service temporarily unavailable"]),
     ["gemini", null],
   ]);
-  assert.deepEqual([fal.calls.submit, gemini.calls.submit], [1, 1]);
+  assert.deepEqual([fal.calls.submit, gemini.calls.submit], [4, 1]);
   // The difference came back in the completing commit.
   assert.equal(await getBalance(kv, org.id), 44);
   assert.deepEqual(await verifyLedger(kv, org.id), { balance: 44, sum: 44, ok: true });
@@ -125,12 +130,11 @@ Deno.test("route failover: moderation of the first route's output tries the next
   kv.close();
 });
 
-Deno.test("a pinned provider does not fail over: 503 on submit fails and refunds once", async () => {
+Deno.test("a pinned provider does not fail over: 503 on every retry fails and refunds once", async () => {
   const kv = await Deno.openKv(":memory:");
   const clock = testClock();
-  const gemini = scriptedAdapter("gemini", {
-    submit: [new ProviderError("The model is overloaded", true, 503)],
-  });
+  const overloaded = new ProviderError("The model is overloaded", true, 503);
+  const gemini = scriptedAdapter("gemini", { submit: Array(4).fill(overloaded) });
   const fal = scriptedAdapter("fal", { poll: [done] });
   const deps = testDeps(kv, "/x", {
     now: clock.now,
@@ -145,12 +149,12 @@ Deno.test("a pinned provider does not fail over: 503 on submit fails and refunds
     parseGenerationBody({ model: "t/veo", prompt: "p", provider: "gemini" }),
   );
   assert.equal(await getBalance(kv, org.id), 44); // only the pinned route is charged
-  await submitGeneration(deps, id);
+  await submitWhenDue(deps, clock, id, 1 + MAX_SUBMIT_RETRIES);
   await submitGeneration(deps, id); // a duplicate delivery changes nothing
   const g = await getGeneration(kv, org.id, id);
   assert.equal(g.status, "failed");
   assert.equal(g.error_message, "t/veo via gemini: The model is overloaded");
-  assert.deepEqual([gemini.calls.submit, fal.calls.submit], [1, 0]);
+  assert.deepEqual([gemini.calls.submit, fal.calls.submit], [4, 0]);
   assert.equal(await getBalance(kv, org.id), 50);
   const ledger = (await listLedger(kv, org.id, { limit: 10 })).data.map((e) => e.kind);
   assert.deepEqual(ledger.sort(), ["charge", "refund", "topup"]);

@@ -11,7 +11,7 @@ import { generationJobHandlers, pollGeneration, submitGeneration } from "./worke
 import { parseGenerationBody } from "./schema.ts";
 import {
   fundedOrg,
-  retryable,
+  rerouting,
   scriptedAdapter,
   testClock,
   testDeps,
@@ -243,7 +243,7 @@ Deno.test("cancel refunds once; a second cancel is a Conflict; another org gets 
 Deno.test("models[] fallback: retryable submit failure moves on and settles to the second price", async () => {
   const kv = await Deno.openKv(":memory:");
   const dir = await Deno.makeTempDir();
-  const first = scriptedAdapter("fal", { submit: [retryable("fal is down")] });
+  const first = scriptedAdapter("fal", { submit: [rerouting("fal is down")] });
   const second = { ...localProvider, id: "replicate" as const };
   const deps = testDeps(kv, dir, {
     adapters: { fal: first.adapter, replicate: second },
@@ -279,7 +279,7 @@ Deno.test("models[] fallback: retryable submit failure moves on and settles to t
 
 Deno.test("a retryable failure on the last candidate fails and refunds", async () => {
   const kv = await Deno.openKv(":memory:");
-  const { adapter } = scriptedAdapter("fal", { submit: [retryable("429 from upstream")] });
+  const { adapter } = scriptedAdapter("fal", { submit: [rerouting("402 from upstream")] });
   const deps = testDeps(kv, "/x", {
     adapters: { fal: adapter },
     models: [testModel("t/a", "fal", 10)],
@@ -293,7 +293,7 @@ Deno.test("a retryable failure on the last candidate fails and refunds", async (
   await submitGeneration(deps, id);
   const g = await getGeneration(kv, org.id, id);
   assert.equal(g.status, "failed");
-  assert.equal(g.error_message, "t/a via fal: 429 from upstream");
+  assert.equal(g.error_message, "t/a via fal: 402 from upstream");
   assert.equal(await getBalance(kv, org.id), 10);
   kv.close();
 });

@@ -20,8 +20,12 @@ import { POLL_JOB, SUBMIT_JOB } from "./workers.ts";
  * minute cron only enqueues a `generation.sweep` job; the job does the work.
  */
 
-/** How late a check must be before the sweep steps in; normal work is never doubled. */
-export const SWEEP_GRACE_MS = 60_000;
+/**
+ * How late a check must be before the sweep steps in. Work in progress (a submit, a render, a
+ * download) holds a renewed lease that keeps its check in the future, so this only needs to
+ * outlast a poll call (bounded by the provider timeouts); a second poll would be harmless anyway.
+ */
+export const SWEEP_GRACE_MS = 15_000;
 
 export interface SweepResult {
   requeued: string[];
@@ -93,9 +97,20 @@ export async function runSweepJob(deps: GenerationDeps): Promise<SweepResult | n
   return r;
 }
 
+/** The id of the sweep a process queues at start-up (lib/background.ts). */
+export const STARTUP_SWEEP_ID = "startup";
+
 /** The sweep's job handler, for JobQueue.listen (lib/background.ts). */
 export function sweepJobHandlers(deps: GenerationDeps): Record<string, JobHandler> {
-  return { [SWEEP_JOB]: async () => void await runSweepJob(deps) };
+  return {
+    [SWEEP_JOB]: async (job) => {
+      // The start-up sweep finds work whose message died with a crashed process. The lease of a
+      // sweep from before the crash may still hold (up to 50 s), so it does not take the lease:
+      // overlapping sweeps are safe (tick-checked writes), only the cron's duplicates collapse.
+      if (job.id === STARTUP_SWEEP_ID) await sweepGenerations(deps, deps.now());
+      else await runSweepJob(deps);
+    },
+  };
 }
 
 /** Enqueues the sweep job every minute (Deno.cron); a failure is logged, the next minute retries. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { kvFailingOnce } from "../testing/kv.ts";
 import { getBalance, listLedger, verifyLedger } from "../db/ledger.ts";
-import { getGeneration, listDue } from "../db/generations.ts";
+import { generationKey, type GenerationRecord, getGeneration, listDue } from "../db/generations.ts";
 import { createKvJobQueue, type Job } from "../jobs.ts";
 import { localProvider } from "../providers/local.ts";
 import { createGeneration } from "./service.ts";
@@ -9,7 +9,9 @@ import { parseGenerationBody } from "./schema.ts";
 import {
   enqueueSweep,
   runSweepJob,
+  STARTUP_SWEEP_ID,
   SWEEP_GRACE_MS,
+  SWEEP_JOB,
   SWEEP_LEASE_MS,
   sweepGenerations,
   sweepJobHandlers,
@@ -190,10 +192,11 @@ Deno.test("duplicate sweep jobs collapse on the lease; an overdue generation is 
     clock.advance(SWEEP_LEASE_MS - 1);
     assert.equal(await runSweepJob(deps), null); // still held: the same minute's duplicate
     clock.advance(1);
-    // The lease is free, but the requeue (lost again) is not a minute old: left alone.
-    assert.deepEqual(await runSweepJob(deps), { requeued: [], expired: [] });
-    clock.advance(SWEEP_LEASE_MS);
-    assert.deepEqual(await runSweepJob(deps), { requeued: [id], expired: [] });
+    // The lease is free and the requeue (lost again) is overdue past the grace: requeued again,
+    // once for this sweep however many firings.
+    assert.ok(SWEEP_LEASE_MS > SWEEP_GRACE_MS);
+    const again = await Promise.all([1, 2].map(() => runSweepJob(deps)));
+    assert.deepEqual(again.filter((r) => r !== null), [{ requeued: [id], expired: [] }]);
   } finally {
     kv.close();
   }
@@ -234,6 +237,20 @@ Deno.test("a sweep that fails gives the lease back so the job's redelivery sweep
     clock.advance(SWEEP_GRACE_MS + 1);
     await assert.rejects(runSweepJob(deps), /KV unavailable/);
     assert.deepEqual(await runSweepJob(deps), { requeued: [id], expired: [] });
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("the start-up sweep runs though a crashed process's sweep lease still holds", async () => {
+  const { kv, clock, deps, id } = await lostSubmit();
+  try {
+    assert.notEqual(await runSweepJob(deps), null); // the old process's sweep: lease held 50 s
+    clock.advance(SWEEP_GRACE_MS + 1);
+    assert.equal(await runSweepJob(deps), null); // a cron firing now would do nothing
+    await sweepJobHandlers(deps)[SWEEP_JOB]({ type: SWEEP_JOB, id: STARTUP_SWEEP_ID });
+    const g = await kv.get<GenerationRecord>(generationKey(id));
+    assert.equal(g.value?.next_check_at, clock.now()); // requeued by the start-up sweep
   } finally {
     kv.close();
   }

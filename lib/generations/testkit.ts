@@ -14,6 +14,7 @@ import {
   type VideoRequest,
 } from "../providers/types.ts";
 import type { GenerationDeps, VideoStore } from "./deps.ts";
+import { submitGeneration as submitWorker } from "./workers.ts";
 
 export function fileStore(dir: string): VideoStore & { stored: string[] } {
   const stored: string[] = [];
@@ -73,6 +74,11 @@ export function retryable(message = "upstream is down") {
   return new ProviderError(message, true, 503);
 }
 
+/** A refusal that another route may not share (an account out of credit): no same-route retry. */
+export function rerouting(message = "out of credit") {
+  return new ProviderError(message, true, 402);
+}
+
 /** A model per test provider, priced per video so the numbers are easy to read. */
 export function testModel(slug: string, provider: ProviderId, cents: number): Model {
   return {
@@ -107,6 +113,42 @@ export function testClock(startMs = Date.UTC(2026, 10, 27, 12)) {
     now: () => t,
     advance: (ms: number) => (t += ms),
     set: (ms: number) => (t = ms),
+  };
+}
+
+/**
+ * Delivers the submit job at each time the record asks for (a retry's backoff, a lease's end)
+ * until the generation leaves pending or `n` deliveries were made; returns the deliveries made.
+ */
+export async function submitWhenDue(
+  deps: GenerationDeps,
+  clock: { now: () => number; set: (ms: number) => number },
+  id: string,
+  n = 10,
+): Promise<number> {
+  for (let i = 0; i < n; i++) {
+    const g = (await deps.kv.get<GenerationRecord>(generationKey(id))).value;
+    if (g?.status !== "pending") return i;
+    clock.set(Math.max(clock.now(), g.next_check_at ?? 0));
+    await submitWorker(deps, id);
+  }
+  return n;
+}
+
+/** Lease renewals on demand: `every` for GenerationDeps, `tick` runs what is due (and waits). */
+export function manualTimer() {
+  const fns = new Set<() => Promise<unknown>>();
+  return {
+    every: (_ms: number, fn: () => Promise<unknown>) => {
+      fns.add(fn);
+      return () => void fns.delete(fn);
+    },
+    async tick() {
+      for (const fn of [...fns]) await fn();
+    },
+    get running() {
+      return fns.size;
+    },
   };
 }
 

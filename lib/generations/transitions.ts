@@ -190,3 +190,52 @@ export function fallbackOrFailPlan(
     };
   };
 }
+
+/**
+ * After a transient refusal of a submit: the claim is released and the same route is tried
+ * again after `delayMs` (the submit job comes through `apply`).
+ */
+export function retryLaterPlan(
+  expect: (g: GenerationRecord) => boolean,
+  message: string,
+  nowMs: number,
+  delayMs: number,
+  enqueueSubmit: (a: Deno.AtomicOperation) => void,
+) {
+  return (g: GenerationRecord): Plan | null =>
+    isTerminal(g) || !expect(g) ? null : {
+      next: {
+        ...g,
+        attempts: closeAttempt(g, nowMs, message),
+        submit_claimed_at: null,
+        tick: g.tick + 1,
+        next_check_at: Math.min(nowMs + delayMs, g.deadline_at),
+        updated_at: nowMs,
+      },
+      apply: enqueueSubmit,
+    };
+}
+
+/**
+ * The current route's breaker is open (before anything was sent): move to the next candidate
+ * when there is one, else wait `waitMs` for the route to half-open.
+ */
+export function avoidOpenRoutePlan(
+  g0: GenerationRecord,
+  nowMs: number,
+  waitMs: number,
+  enqueueSubmitIn: (delayMs: number) => (a: Deno.AtomicOperation) => void,
+) {
+  return (g: GenerationRecord): Plan | null => {
+    if (g.status !== "pending" || g.tick !== g0.tick || g.attempt !== g0.attempt) return null;
+    const cand = g.candidates[g.attempt];
+    const message = `${cand.model} via ${cand.provider}: route paused after repeated failures`;
+    if (g.attempt + 1 < g.candidates.length) {
+      return fallbackOrFailPlan(() => true, message, true, nowMs, enqueueSubmitIn(0))(g);
+    }
+    return {
+      next: { ...g, tick: g.tick + 1, next_check_at: nowMs + waitMs, updated_at: nowMs },
+      apply: enqueueSubmitIn(waitMs),
+    };
+  };
+}

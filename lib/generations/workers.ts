@@ -1,4 +1,10 @@
-import { type GenerationRecord, isTerminal, loadGeneration } from "../db/generations.ts";
+import {
+  type Attempt,
+  type Candidate,
+  type GenerationRecord,
+  isTerminal,
+  loadGeneration,
+} from "../db/generations.ts";
 import { enqueueInAtomic, type Job, type JobHandler } from "../jobs.ts";
 import {
   type PollResult,
@@ -7,17 +13,26 @@ import {
   type ReportedUsage,
   type VideoRequest,
 } from "../providers/types.ts";
+import {
+  classifyFault,
+  MAX_SUBMIT_RETRIES,
+  retryDelayMs,
+  withTimeouts,
+} from "../providers/faults.ts";
+import { addRouteFault, countRouteFault, recordRouteOutcome, routeOpenUntil } from "./breaker.ts";
 import { type GenerationDeps, logOf } from "./deps.ts";
 import { fetchInputImage, ImageFetchError } from "./image.ts";
 import { cancelSignal } from "./cancel_signal.ts";
 import { toVideoRequest } from "./service.ts";
 import { underchargeMessage, withReportedUsage } from "../providers/reconcile.ts";
 import {
+  avoidOpenRoutePlan,
   completePlan,
   deadlinePlan,
   failPlan,
   fallbackOrFailPlan,
   type Plan,
+  retryLaterPlan,
   updateGeneration,
 } from "./transitions.ts";
 
@@ -30,24 +45,15 @@ import {
 export const SUBMIT_JOB = "generation.submit";
 export const POLL_JOB = "generation.poll";
 
-/** How long a submit claim holds off duplicate deliveries; after it the submit is retried. */
-export const SUBMIT_CLAIM_MS = 5 * 60_000;
-/** For adapters whose repeated submit costs nothing upstream (the local model). */
-export const SAFE_RESUBMIT_CLAIM_MS = 20_000;
-
 /**
- * How long a submission claim holds: long for paid upstreams (a retry while the first attempt is
- * merely slow could start a second paid job), short where a repeat is harmless.
+ * How long a claim on a step (a submit, a local render, a download) holds unless renewed. The
+ * worker renews it every third of this while the step runs, so only a claim whose process died
+ * lapses, and the takeover job queued at its end picks the step up soon after.
  */
-export function submitClaimMs(adapter: ProviderAdapter | undefined): number {
-  return adapter?.resubmitSafe ? SAFE_RESUBMIT_CLAIM_MS : SUBMIT_CLAIM_MS;
-}
-/**
- * How long a claimed download of a finished video holds off the sweep: longer than the storage
- * download timeout (10 minutes, lib/services.ts), so only a download that hung is stepped in on.
- */
-export const STORE_CLAIM_MS = 11 * 60_000;
-/** A poll delivered this much before its time is a leftover of an older schedule: dropped. */
+export const DEFAULT_LEASE_MS = 30_000;
+/** The takeover job arrives this long after the lease ends, so it finds the lease lapsed. */
+const TAKEOVER_SLACK_MS = 1_000;
+/** A delivery this much before the record's next_check_at is a leftover or a duplicate: dropped. */
 const EARLY_SLACK_MS = 500;
 const MAX_POLL_DELAY_MS = 30_000;
 
@@ -59,6 +65,72 @@ export function pollDelayMs(adapter: ProviderAdapter, pollCount: number, retryAf
 
 const enqueue = (type: string, id: string, delayMs = 0) => (a: Deno.AtomicOperation) =>
   enqueueInAtomic(a, { type, id }, { delayMs });
+
+const leaseMsOf = (deps: GenerationDeps) => deps.leaseMs ?? DEFAULT_LEASE_MS;
+
+/**
+ * Not due yet: a retry waiting out its backoff, a claim whose holder still renews its lease, or a
+ * poll of an older schedule. A job is queued for next_check_at (and the sweep backs it up).
+ */
+const notDue = (g: GenerationRecord, nowMs: number) =>
+  g.next_check_at !== null && nowMs < g.next_check_at - EARLY_SLACK_MS;
+
+function every(ms: number, fn: () => Promise<unknown>): () => void {
+  const timer = setInterval(fn, ms);
+  return () => clearInterval(timer);
+}
+
+/**
+ * Runs `work` while renewing the generation's lease: every third of the lease, a checked write
+ * moves next_check_at forward (only while `owns` still holds) and queues a takeover job for the
+ * new end. When this process dies the renewals stop and the takeover job finds the lease lapsed.
+ */
+async function holdingLease<T>(
+  deps: GenerationDeps,
+  id: string,
+  owns: (g: GenerationRecord) => boolean,
+  jobType: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  let renewal: Promise<unknown> = Promise.resolve();
+  const stop = (deps.every ?? every)(leaseMsOf(deps) / 3, () => {
+    renewal = renewal.then(() => renewLease(deps, id, owns, jobType)).catch((err) =>
+      logOf(deps)(`generation ${id}: renewing the lease failed`, err)
+    );
+    return renewal;
+  });
+  try {
+    return await work();
+  } finally {
+    stop();
+    await renewal;
+  }
+}
+
+/** Moves the lease's end forward; declines once the claim is no longer ours. */
+async function renewLease(
+  deps: GenerationDeps,
+  id: string,
+  owns: (g: GenerationRecord) => boolean,
+  jobType: string,
+): Promise<boolean> {
+  const t = deps.now();
+  const leaseMs = leaseMsOf(deps);
+  const r = await updateGeneration(
+    deps,
+    id,
+    (g): Plan | null =>
+      isTerminal(g) || !owns(g) ? null : {
+        next: { ...g, next_check_at: Math.min(t + leaseMs, g.deadline_at), updated_at: t },
+        apply: enqueue(
+          jobType,
+          id,
+          Math.min(leaseMs, Math.max(0, g.deadline_at - t)) + TAKEOVER_SLACK_MS,
+        ),
+      },
+  );
+  return r.committed !== null;
+}
 
 function providerMessage(
   g: GenerationRecord,
@@ -94,6 +166,20 @@ async function videoRequestFor(deps: GenerationDeps, g: GenerationRecord): Promi
   return { ...req, image: { url: req.image.url, ...await fetchImage(req.image.url) } };
 }
 
+/** The attempt a submit claim records before anything is sent upstream. */
+function newAttempt(cand: Candidate, nowMs: number): Attempt {
+  return {
+    model: cand.model,
+    provider: cand.provider,
+    upstream_job_id: null,
+    started_at: nowMs,
+    ended_at: null,
+    error: null,
+  };
+}
+
+const INTERRUPTED = "the process submitting it stopped; a later worker took the submit over";
+
 /** Submits the current candidate upstream: pending → processing. */
 export async function submitGeneration(deps: GenerationDeps, id: string): Promise<void> {
   const entry = await loadGeneration(deps.kv, id);
@@ -104,77 +190,83 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
     return;
   }
   const g0 = entry.value;
+  if (notDue(g0, now)) return;
   const cand = g0.candidates[g0.attempt];
   const adapter = deps.adapters[cand.provider];
-  const claimMs = submitClaimMs(adapter);
-  if (g0.submit_claimed_at !== null && now - g0.submit_claimed_at < claimMs) {
-    // Another delivery holds the claim (or held it when its process died): look again when it
-    // expires, rather than leave a crashed submission to the minute sweep.
-    const retryIn = g0.submit_claimed_at + claimMs - now + 1_000;
-    await enqueueInAtomic(deps.kv.atomic(), { type: SUBMIT_JOB, id }, { delayMs: retryIn })
-      .commit();
+
+  // The route's breaker is open: send the work elsewhere, or hold it until the route half-opens.
+  const openUntil = await routeOpenUntil(deps.kv, cand.model, cand.provider, now);
+  if (openUntil !== null && openUntil < g0.deadline_at) {
+    const wait = openUntil - now + Math.round((deps.random ?? Math.random)() * 2_000);
+    await updateGeneration(
+      deps,
+      id,
+      avoidOpenRoutePlan(g0, now, wait, (ms) => enqueue(SUBMIT_JOB, id, ms)),
+    );
     return;
   }
 
-  // Claim the submission so a duplicate delivery does not start a second paid upstream job.
+  // A claim whose lease lapsed with the submit unfinished: its process died mid-submit, and the
+  // provider may or may not have started that job. Recorded and counted; the submit is retried.
+  const interrupted = g0.submit_claimed_at !== null;
+  const leaseMs = leaseMsOf(deps);
   const claim = await updateGeneration(
     deps,
     id,
     (g): Plan | null =>
-      g.status !== "pending" || g.attempt !== g0.attempt || g.tick !== g0.tick ||
-        (g.submit_claimed_at !== null && now - g.submit_claimed_at < claimMs)
+      g.status !== "pending" || g.attempt !== g0.attempt || g.tick !== g0.tick || notDue(g, now)
         ? null
         : {
           next: {
             ...g,
             submit_claimed_at: now,
             tick: g.tick + 1,
-            next_check_at: Math.min(now + claimMs, g.deadline_at),
-            attempts: [...g.attempts, {
-              model: cand.model,
-              provider: cand.provider,
-              upstream_job_id: null,
-              started_at: now,
-              ended_at: null,
-              error: null,
-            }],
+            next_check_at: Math.min(now + leaseMs, g.deadline_at),
+            attempts: [
+              ...g.attempts.map((a) =>
+                interrupted && a.ended_at === null ? { ...a, ended_at: now, error: INTERRUPTED } : a
+              ),
+              newAttempt(cand, now),
+            ],
             updated_at: now,
+          },
+          apply: (a) => {
+            enqueue(SUBMIT_JOB, id, leaseMs + TAKEOVER_SLACK_MS)(a);
+            // A repeated local render costs nothing: only paid upstreams count.
+            if (interrupted && !adapter?.resubmitSafe) {
+              addRouteFault(a, cand.model, cand.provider, "interrupted_submit");
+            }
           },
         },
     1,
   );
   const claimed = claim.committed;
   if (!claimed) return;
+  if (interrupted) logOf(deps)(`generation ${id}: submit to ${cand.provider} ${INTERRUPTED}`);
   const expect = (g: GenerationRecord) =>
     g.status === "pending" && g.attempt === claimed.attempt && g.submit_claimed_at === now;
 
   let jobId: string;
   try {
     if (!adapter) throw new ProviderError(`provider ${cand.provider} is not configured`, true);
-    const req = await videoRequestFor(deps, g0);
-    const ended = cancelSignal(deps.kv, id);
-    try {
-      const providerDeps = { ...deps.providerDeps, signal: ended.signal };
-      jobId = (await adapter.submit(cand.upstream_model, req, providerDeps)).jobId;
-    } finally {
-      ended.stop();
-    }
+    jobId = await holdingLease(deps, id, expect, SUBMIT_JOB, async () => {
+      const req = await videoRequestFor(deps, g0);
+      // A cancel or the deadline, seen from any instance, stops the work (a local render: ffmpeg).
+      const ended = cancelSignal(deps.kv, id);
+      try {
+        const pdeps = { ...withTimeouts(deps.providerDeps, cand.provider), signal: ended.signal };
+        return (await adapter.submit(cand.upstream_model, req, pdeps)).jobId;
+      } finally {
+        ended.stop();
+      }
+    });
   } catch (err) {
-    const known = err instanceof ProviderError || err instanceof ImageFetchError;
-    if (!known) logOf(deps)(`generation ${id}: submit failed`, err);
-    const { message, retryable } = err instanceof ImageFetchError
-      ? { message: err.message, retryable: err.retryable }
-      : providerMessage(claimed, err);
-    const t = deps.now();
-    await updateGeneration(
-      deps,
-      id,
-      fallbackOrFailPlan(expect, message, retryable, t, enqueue(SUBMIT_JOB, id)),
-    );
+    await submitFailed(deps, claimed, expect, err);
     return;
   }
 
   const t = deps.now();
+  await recordRouteOutcome(deps.kv, cand.model, cand.provider, true, t);
   const delay = pollDelayMs(adapter, 0);
   const res = await updateGeneration(deps, id, (g): Plan | null =>
     !expect(g) ? null : {
@@ -193,12 +285,89 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
       },
       apply: enqueue(POLL_JOB, id, delay),
     });
-  if (!res.committed && res.current && isTerminal(res.current) && adapter.cancel) {
-    // Cancelled while we were submitting: stop the upstream job we just started.
-    await adapter.cancel(jobId, deps.providerDeps).catch((err) =>
-      logOf(deps)(`generation ${id}: upstream cancel failed`, err)
-    );
+  if (!res.committed && res.current) await cancelUnrecordedJob(deps, claimed, res.current, jobId);
+}
+
+/**
+ * The job just started upstream is recorded nowhere: the generation was cancelled meanwhile, or
+ * this worker's lease lapsed and another took the submit over (a duplicate paid job). Stop it.
+ */
+async function cancelUnrecordedJob(
+  deps: GenerationDeps,
+  claimed: GenerationRecord,
+  current: GenerationRecord,
+  jobId: string,
+) {
+  const { model, provider } = claimed.candidates[claimed.attempt];
+  // Taken over by another worker (not cancelled, and no longer our claim): a second paid job.
+  const duplicate = !isTerminal(current) && current.submit_claimed_at !== claimed.submit_claimed_at;
+  if (duplicate) {
+    logOf(deps)(`generation ${claimed.id}: duplicate upstream job ${jobId} on ${provider}`);
+    await countRouteFault(deps.kv, model, provider, "duplicate");
   }
+  const adapter = deps.adapters[provider];
+  if (!adapter?.cancel) return;
+  try {
+    await adapter.cancel(jobId, withTimeouts(deps.providerDeps, provider));
+    if (duplicate) await countRouteFault(deps.kv, model, provider, "duplicate_cancelled");
+  } catch (err) {
+    logOf(deps)(`generation ${claimed.id}: upstream cancel failed`, err);
+  }
+}
+
+/**
+ * A submit failed. Transient refusals (429, 5xx, resets, timeouts) are retried on the same route
+ * with backoff while retries and the deadline allow; then, or at once for "try elsewhere" errors,
+ * the next route or model takes over; a permanent refusal fails and refunds.
+ */
+async function submitFailed(
+  deps: GenerationDeps,
+  claimed: GenerationRecord,
+  expect: (g: GenerationRecord) => boolean,
+  err: unknown,
+) {
+  const id = claimed.id;
+  const cand = claimed.candidates[claimed.attempt];
+  const known = err instanceof ProviderError || err instanceof ImageFetchError;
+  if (!known) logOf(deps)(`generation ${id}: submit failed`, err);
+  const { message } = err instanceof ImageFetchError
+    ? { message: err.message }
+    : providerMessage(claimed, err);
+  const kind = err instanceof ImageFetchError
+    ? (err.retryable ? "reroute" : "permanent")
+    : classifyFault(cand.provider, err);
+  const t = deps.now();
+  if (kind === "transient") {
+    await recordRouteOutcome(deps.kv, cand.model, cand.provider, false, t);
+    // Retries so far on this route: the attempts made since the generation moved to it.
+    const tries = claimed.attempts.slice(attemptsBefore(claimed)).length;
+    const retryAfter = err instanceof ProviderError ? err.retryAfterMs : undefined;
+    const delay = retryDelayMs(tries - 1, retryAfter, deps.random);
+    if (tries <= MAX_SUBMIT_RETRIES && t + delay < claimed.deadline_at) {
+      await updateGeneration(
+        deps,
+        id,
+        retryLaterPlan(expect, message, t, delay, enqueue(SUBMIT_JOB, id, delay)),
+      );
+      return;
+    }
+  }
+  await updateGeneration(
+    deps,
+    id,
+    fallbackOrFailPlan(expect, message, kind !== "permanent", t, enqueue(SUBMIT_JOB, id)),
+  );
+}
+
+/** How many attempts were made before the current candidate (each candidate's attempts are
+ * contiguous: a route is left only by moving on to the next). */
+function attemptsBefore(g: GenerationRecord): number {
+  const cand = g.candidates[g.attempt];
+  let i = g.attempts.length;
+  while (
+    i > 0 && g.attempts[i - 1].model === cand.model && g.attempts[i - 1].provider === cand.provider
+  ) i--;
+  return i;
 }
 
 /** Asks the provider for the job's state; stores the video and completes, or fails, or waits. */
@@ -207,8 +376,8 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
   if (!entry || entry.value.status !== "processing") return;
   const g0 = entry.value;
   const now = deps.now();
-  // A duplicate of an older schedule: the current chain already moved next_check_at on.
-  if (g0.next_check_at !== null && now < g0.next_check_at - EARLY_SLACK_MS) return;
+  // A duplicate of an older schedule, or a download whose holder still renews its lease.
+  if (notDue(g0, now)) return;
   const same = (g: GenerationRecord) =>
     g.status === "processing" && g.tick === g0.tick && g.attempt === g0.attempt;
   if (now >= g0.deadline_at) {
@@ -220,7 +389,8 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
   let result: PollResult;
   try {
     if (!adapter) throw new ProviderError(`provider ${cand.provider} is not configured`, true);
-    result = await adapter.poll(g0.provider_job_id!, deps.providerDeps);
+    const pdeps = withTimeouts(deps.providerDeps, cand.provider);
+    result = await adapter.poll(g0.provider_job_id!, pdeps);
   } catch (err) {
     if (err instanceof ProviderError && !err.retryable) {
       result = { status: "failed", message: err.message, retryable: false };
@@ -254,31 +424,46 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
     return;
   }
 
-  // Claim the download, like the submit: the sweep leaves the generation alone while it runs.
-  const claim = await updateGeneration(deps, id, (g): Plan | null =>
-    !same(g) ? null : {
-      next: {
-        ...g,
-        tick: g.tick + 1,
-        next_check_at: Math.min(t + STORE_CLAIM_MS, g.deadline_at),
-        updated_at: t,
+  // Claim the download under a renewed lease: the sweep and duplicate polls leave it alone while
+  // it runs, and if this process dies the takeover poll queued at the lease's end redoes it.
+  const leaseMs = leaseMsOf(deps);
+  const claim = await updateGeneration(
+    deps,
+    id,
+    (g): Plan | null =>
+      !same(g) || notDue(g, t) ? null : {
+        next: {
+          ...g,
+          tick: g.tick + 1,
+          next_check_at: Math.min(t + leaseMs, g.deadline_at),
+          updated_at: t,
+        },
+        apply: enqueue(POLL_JOB, id, leaseMs + TAKEOVER_SLACK_MS),
       },
-    });
+  );
   const claimed = claim.committed;
   if (!claimed) return;
-  // A sweep may still step in on a download that outlasts its claim (a new tick, a second poll):
-  // the video is the same, so whichever download finishes first completes the generation.
+  // A takeover may step in on a download whose lease lapsed (a new tick, a second poll): the
+  // video is the same and storing overwrites, so whichever download finishes first completes it.
   const sameJob = (g: GenerationRecord) =>
     g.status === "processing" && g.attempt === claimed.attempt &&
     g.provider_job_id === claimed.provider_job_id;
+  const holdsClaim = (g: GenerationRecord) => sameJob(g) && g.tick === claimed.tick;
 
   // Providers' URLs expire or need the provider's key, so the video is copied into storage.
   let stored: { bytes?: number } | void;
   try {
     const out = result.output;
-    stored = "file" in out
-      ? await deps.storage.storeFromFile(id, out.file)
-      : await deps.storage.storeFromUrl(id, out);
+    stored = await holdingLease(
+      deps,
+      id,
+      holdsClaim,
+      POLL_JOB,
+      () =>
+        "file" in out
+          ? deps.storage.storeFromFile(id, out.file)
+          : deps.storage.storeFromUrl(id, out),
+    );
   } catch (err) {
     logOf(deps)(`generation ${id}: storing the video failed`, err);
     if (err instanceof ProviderError && err.retryable) {

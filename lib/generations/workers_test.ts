@@ -3,10 +3,17 @@ import { getGeneration } from "../db/generations.ts";
 import { getBalance, verifyLedger } from "../db/ledger.ts";
 import { createGeneration } from "./service.ts";
 import { parseGenerationBody } from "./schema.ts";
-import { pollDelayMs, pollGeneration, STORE_CLAIM_MS, submitGeneration } from "./workers.ts";
+import { DEFAULT_LEASE_MS, pollDelayMs, pollGeneration, submitGeneration } from "./workers.ts";
 import { SWEEP_GRACE_MS, sweepGenerations, type SweepResult } from "./sweep.ts";
 import type { GenerationDeps } from "./deps.ts";
-import { fundedOrg, scriptedAdapter, testClock, testDeps, testModel } from "./testkit.ts";
+import {
+  fundedOrg,
+  manualTimer,
+  scriptedAdapter,
+  testClock,
+  testDeps,
+  testModel,
+} from "./testkit.ts";
 import { ProviderError } from "../providers/types.ts";
 
 Deno.test("poll delay backs off, is capped, and honours Retry-After", () => {
@@ -99,12 +106,13 @@ Deno.test("a retryable storage failure waits for the next poll; a permanent one 
 });
 
 /**
- * A finished video whose download outlasts the sweep's grace: the sweep fires during the download
- * (the minute cron) and must neither start a second download nor refuse the first one's completion.
+ * A finished video whose download outlasts the sweep's grace: the minute cron fires during the
+ * download. `renew` says whether this process still renews its lease (alive) or not (stalled).
  */
-async function slowDownload(downloadMs: number) {
+async function slowDownload(downloadMs: number, renew: boolean) {
   const kv = await Deno.openKv(":memory:");
   const clock = testClock();
+  const timer = manualTimer();
   const { adapter, calls } = scriptedAdapter("fal", {
     poll: [{ status: "succeeded", output: { url: "https://cdn.example/v.mp4" } }],
   });
@@ -112,13 +120,18 @@ async function slowDownload(downloadMs: number) {
   let downloads = 0;
   const deps: GenerationDeps = testDeps(kv, "/x", {
     now: clock.now,
+    every: timer.every,
     adapters: { fal: adapter },
     models: [testModel("t/one", "fal", 50)],
     storage: {
       storeFromFile: () => Promise.reject(new Error("unused")),
       async storeFromUrl() {
         downloads++;
-        clock.advance(downloadMs);
+        // The download runs in steps of a third of the lease; the lease is renewed after each.
+        for (let at = 0; at < downloadMs; at += DEFAULT_LEASE_MS / 3) {
+          clock.advance(DEFAULT_LEASE_MS / 3);
+          if (renew) await timer.tick();
+        }
         sweeps.push(await sweepGenerations(deps, clock.now()));
         return { bytes: 10 };
       },
@@ -138,21 +151,22 @@ async function slowDownload(downloadMs: number) {
   const g = await getGeneration(kv, org.id, id);
   const ledger = await verifyLedger(kv, org.id);
   kv.close();
-  return { g, downloads, sweeps, polls: calls.poll, ledger };
+  return { g, downloads, sweeps, polls: calls.poll, ledger, renewing: timer.running };
 }
 
-Deno.test("a 90 s download completes once: the sweep leaves a claimed download alone", async () => {
-  const r = await slowDownload(90_000);
+Deno.test("a 3-minute download completes once: its renewed lease keeps the sweep away", async () => {
+  const r = await slowDownload(180_000, true);
   assert.equal(r.g.status, "completed", r.g.error_message ?? "");
   assert.equal(r.downloads, 1);
   assert.equal(r.polls, 1);
   assert.deepEqual(r.sweeps, [{ requeued: [], expired: [] }]);
   assert.equal(r.g.cost_cents, 50);
+  assert.equal(r.renewing, 0); // the renewals stopped with the download
   assert.ok(r.ledger.ok);
 });
 
-Deno.test("a download that outlasts its claim still completes though the sweep requeued a poll", async () => {
-  const r = await slowDownload(STORE_CLAIM_MS + SWEEP_GRACE_MS + 1000);
+Deno.test("a download whose lease lapsed still completes though the sweep requeued a poll", async () => {
+  const r = await slowDownload(DEFAULT_LEASE_MS + SWEEP_GRACE_MS + 1000, false);
   assert.equal(r.sweeps[0].requeued.length, 1); // the sweep stepped in during the download
   assert.equal(r.g.status, "completed", r.g.error_message ?? "");
   assert.equal(r.downloads, 1); // the requeued poll found the generation completed

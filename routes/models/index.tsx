@@ -196,7 +196,11 @@ export default define.page<typeof handler>(function Models({ data }) {
               <div>
                 <Metrics x={data.metrics[i]} />
                 <p class="models-muted">
-                  Routes: {m.routes.map((r) => r.provider).join(", ")}
+                  Routes: {data.metrics[i].routes.map((r) =>
+                    r.breaker === "closed"
+                      ? r.provider
+                      : `${r.provider} (${r.breaker === "open" ? "paused: failing" : "retrying"})`
+                  ).join(", ")}
                 </p>
               </div>
             </div>

@@ -204,6 +204,16 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
         avgLatencyMs: num,
         p50LatencyMs: num,
         p95LatencyMs: num,
+      }, {
+        // Additive: each route's breaker state and duplicate-job counts (docs/faults.md).
+        routes: arrayOf(shape({
+          provider: str,
+          breaker: oneOf("closed", "open", "half_open"),
+          recent_failure_rate: num,
+          duplicate_jobs: int,
+          duplicate_jobs_cancelled: int,
+          interrupted_submits: int,
+        })),
       }),
     };
     for (const path of ["/v1/models/local%2Fpreview", "/v1/models/local/preview"]) {

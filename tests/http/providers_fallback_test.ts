@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { findModel, priceOn } from "../../lib/catalog.ts";
 import { verifyLedger } from "../../lib/db/ledger.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";
+import { MAX_SUBMIT_RETRIES } from "../../lib/providers/faults.ts";
 import { fixture, replay } from "../../lib/providers/testing/replay.ts";
 import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
 import { makeTinyMp4 } from "../../lib/testing/video.ts";
@@ -28,6 +29,7 @@ function fastPolls(server: TestServer) {
   for (const id of Object.keys(adapters) as ProviderId[]) {
     if (id !== "local") adapters[id] = { ...adapters[id]!, pollIntervalMs: 20 };
   }
+  server.services.generation.random = () => 0; // the shortest backoff between submit retries
 }
 
 function price(model: string, provider: ProviderId, opts: {
@@ -54,22 +56,24 @@ async function assertLedger(server: TestServer, orgId: string, balance: number) 
 // Tests poll the API quickly; the per-key rate limit is not what they are about.
 const FAST = { RATE_LIMIT_PER_MINUTE: "100000" };
 
-Deno.test("models [A, B]: A's provider answers 503 on submit, B completes, the charge is B's price", async () => {
+Deno.test("models [A, B]: A's provider answers 503 on every submit retry, B completes, the charge is B's price", async () => {
   const f = await fixture<F>("fal");
-  await using s = replay([
-    {
+  // A transient 503 is retried on the same route first (MAX_SUBMIT_RETRIES), then falls over.
+  await using s = replay(
+    Array(1 + MAX_SUBMIT_RETRIES).fill({
       method: "POST",
       path: "/fal-ai/wan-25-preview/text-to-video",
       status: 503,
       json: f.unavailable,
-    },
-  ]);
+    }),
+  );
   const server = await startTestServer(
     { ...FAST, FAL_KEY: "fal-key-id:fal-key-secret-0123456789", FAL_QUEUE_URL: s.url },
     {},
     { background: true },
   );
   try {
+    server.services.generation.random = () => 0; // the shortest backoff between retries
     const org = await fundedOrg(server.services, 5_000);
     // 720p: fal's Wan text-to-video endpoint has no 480p (only its image-to-video twin does).
     const opts = { duration: 5, resolution: "720p" };
@@ -98,7 +102,7 @@ Deno.test("models [A, B]: A's provider answers 503 on submit, B completes, the c
   }
 });
 
-Deno.test("one model, two routes: gemini answers 503 on submit, the fal route of the same model completes", async () => {
+Deno.test("one model, two routes: gemini answers 503 on every submit retry, the fal route of the same model completes", async () => {
   const [gf, ff] = await Promise.all([fixture<F>("gemini"), fixture<F>("fal")]);
   const dir = await Deno.makeTempDir();
   await makeTinyMp4(`${dir}/v.mp4`);
@@ -107,12 +111,12 @@ Deno.test("one model, two routes: gemini answers 503 on submit, the fal route of
   const req = "/fal-ai/veo3.1/fast/requests/764cabcf";
   // One replay server plays both providers.
   await using s = replay([
-    {
+    ...Array(1 + MAX_SUBMIT_RETRIES).fill({
       method: "POST",
       path: "/v1beta/models/veo-3.1-fast-generate-preview:predictLongRunning",
       status: 503,
       json: gf.unavailable,
-    },
+    }),
     {
       method: "POST",
       path: "/fal-ai/veo3.1/fast",
