@@ -6,55 +6,60 @@ import * as $2 from "./routes/(app)/billing/cancel.tsx";
 import * as $3 from "./routes/(app)/billing/dev-credits.ts";
 import * as $4 from "./routes/(app)/billing/index.tsx";
 import * as $5 from "./routes/(app)/billing/success.tsx";
-import * as $6 from "./routes/(app)/keys/[id]/revoke.tsx";
-import * as $7 from "./routes/(app)/keys/index.tsx";
-import * as $8 from "./routes/(app)/orgs/new.tsx";
-import * as $9 from "./routes/(app)/orgs/switch.ts";
-import * as $10 from "./routes/(app)/playground/generations/[id].ts";
-import * as $11 from "./routes/(app)/playground/generations/index.ts";
-import * as $12 from "./routes/(app)/playground/index.tsx";
-import * as $13 from "./routes/(app)/settings/account.tsx";
-import * as $14 from "./routes/(app)/settings/members.tsx";
-import * as $15 from "./routes/(app)/usage/index.tsx";
-import * as $16 from "./routes/(app)/webhooks/[id]/index.tsx";
-import * as $17 from "./routes/(app)/webhooks/index.tsx";
-import * as $18 from "./routes/(app)/webhooks/resend.ts";
-import * as $19 from "./routes/_app.tsx";
-import * as $20 from "./routes/_error.tsx";
-import * as $21 from "./routes/_middleware.ts";
-import * as $22 from "./routes/admin/v1/_middleware.ts";
-import * as $23 from "./routes/admin/v1/ledger/verify.ts";
-import * as $24 from "./routes/admin/v1/orgs/[org]/credits.ts";
-import * as $25 from "./routes/admin/v1/orgs/[org]/keys.ts";
-import * as $26 from "./routes/admin/v1/orgs/[org]/ledger.ts";
-import * as $27 from "./routes/admin/v1/orgs/index.ts";
-import * as $28 from "./routes/api/stripe/webhook.ts";
-import * as $29 from "./routes/auth/[provider]/callback.ts";
-import * as $30 from "./routes/auth/[provider]/index.ts";
-import * as $31 from "./routes/auth/magic.tsx";
-import * as $32 from "./routes/docs/index.tsx";
-import * as $33 from "./routes/files/videos/[file].ts";
-import * as $34 from "./routes/healthz.ts";
-import * as $35 from "./routes/index.tsx";
-import * as $36 from "./routes/invites/[token].tsx";
-import * as $37 from "./routes/login.tsx";
-import * as $38 from "./routes/logout.ts";
-import * as $39 from "./routes/models/index.tsx";
-import * as $40 from "./routes/openapi.json.ts";
-import * as $41 from "./routes/v1/_error.ts";
-import * as $42 from "./routes/v1/_middleware.ts";
-import * as $43 from "./routes/v1/models/[...slug].ts";
-import * as $44 from "./routes/v1/models/index.ts";
-import * as $45 from "./routes/v1/usage.ts";
-import * as $46 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $47 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $48 from "./routes/v1/video/generations/index.ts";
-import * as $49 from "./routes/v1/webhooks/secret.ts";
-import * as $i0 from "./islands/CopyButton.tsx";
-import * as $i1 from "./islands/Playground.tsx";
-import * as $i2 from "./islands/PriceEstimator.tsx";
-import * as $i3 from "./islands/UsageChart.tsx";
-import * as $i4 from "./islands/WebhookSecret.tsx";
+import * as $6 from "./routes/(app)/generations/[id].tsx";
+import * as $7 from "./routes/(app)/keys/[id]/revoke.tsx";
+import * as $8 from "./routes/(app)/keys/index.tsx";
+import * as $9 from "./routes/(app)/orgs/new.tsx";
+import * as $10 from "./routes/(app)/orgs/switch.ts";
+import * as $11 from "./routes/(app)/playground/generations/[id].ts";
+import * as $12 from "./routes/(app)/playground/generations/index.ts";
+import * as $13 from "./routes/(app)/playground/index.tsx";
+import * as $14 from "./routes/(app)/settings/account.tsx";
+import * as $15 from "./routes/(app)/settings/index.tsx";
+import * as $16 from "./routes/(app)/settings/members.tsx";
+import * as $17 from "./routes/(app)/usage/index.tsx";
+import * as $18 from "./routes/(app)/webhooks/[id]/index.tsx";
+import * as $19 from "./routes/(app)/webhooks/index.tsx";
+import * as $20 from "./routes/(app)/webhooks/resend.ts";
+import * as $21 from "./routes/_app.tsx";
+import * as $22 from "./routes/_error.tsx";
+import * as $23 from "./routes/_middleware.ts";
+import * as $24 from "./routes/admin/v1/_middleware.ts";
+import * as $25 from "./routes/admin/v1/ledger/verify.ts";
+import * as $26 from "./routes/admin/v1/orgs/[org]/credits.ts";
+import * as $27 from "./routes/admin/v1/orgs/[org]/keys.ts";
+import * as $28 from "./routes/admin/v1/orgs/[org]/ledger.ts";
+import * as $29 from "./routes/admin/v1/orgs/index.ts";
+import * as $30 from "./routes/api/stripe/webhook.ts";
+import * as $31 from "./routes/auth/[provider]/callback.ts";
+import * as $32 from "./routes/auth/[provider]/index.ts";
+import * as $33 from "./routes/auth/magic.tsx";
+import * as $34 from "./routes/docs/index.tsx";
+import * as $35 from "./routes/files/videos/[file].ts";
+import * as $36 from "./routes/healthz.ts";
+import * as $37 from "./routes/index.tsx";
+import * as $38 from "./routes/invites/[token].tsx";
+import * as $39 from "./routes/login.tsx";
+import * as $40 from "./routes/logout.tsx";
+import * as $41 from "./routes/models/index.tsx";
+import * as $42 from "./routes/openapi.json.ts";
+import * as $43 from "./routes/v1/_error.ts";
+import * as $44 from "./routes/v1/_middleware.ts";
+import * as $45 from "./routes/v1/models/[...slug].ts";
+import * as $46 from "./routes/v1/models/index.ts";
+import * as $47 from "./routes/v1/usage.ts";
+import * as $48 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $49 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $50 from "./routes/v1/video/generations/index.ts";
+import * as $51 from "./routes/v1/webhooks/secret.ts";
+import * as $i0 from "./islands/CodeTabs.tsx";
+import * as $i1 from "./islands/CopyButton.tsx";
+import * as $i2 from "./islands/OrgSwitcher.tsx";
+import * as $i3 from "./islands/Playground.tsx";
+import * as $i4 from "./islands/PriceEstimator.tsx";
+import * as $i5 from "./islands/UsageChart.tsx";
+import * as $i6 from "./islands/UserMenu.tsx";
+import * as $i7 from "./islands/WebhookSecret.tsx";
 import type { Manifest } from "./lib/fresh/mod.ts";
 
 const manifest: Manifest = {
@@ -65,57 +70,62 @@ const manifest: Manifest = {
     "./routes/(app)/billing/dev-credits.ts": $3,
     "./routes/(app)/billing/index.tsx": $4,
     "./routes/(app)/billing/success.tsx": $5,
-    "./routes/(app)/keys/[id]/revoke.tsx": $6,
-    "./routes/(app)/keys/index.tsx": $7,
-    "./routes/(app)/orgs/new.tsx": $8,
-    "./routes/(app)/orgs/switch.ts": $9,
-    "./routes/(app)/playground/generations/[id].ts": $10,
-    "./routes/(app)/playground/generations/index.ts": $11,
-    "./routes/(app)/playground/index.tsx": $12,
-    "./routes/(app)/settings/account.tsx": $13,
-    "./routes/(app)/settings/members.tsx": $14,
-    "./routes/(app)/usage/index.tsx": $15,
-    "./routes/(app)/webhooks/[id]/index.tsx": $16,
-    "./routes/(app)/webhooks/index.tsx": $17,
-    "./routes/(app)/webhooks/resend.ts": $18,
-    "./routes/_app.tsx": $19,
-    "./routes/_error.tsx": $20,
-    "./routes/_middleware.ts": $21,
-    "./routes/admin/v1/_middleware.ts": $22,
-    "./routes/admin/v1/ledger/verify.ts": $23,
-    "./routes/admin/v1/orgs/[org]/credits.ts": $24,
-    "./routes/admin/v1/orgs/[org]/keys.ts": $25,
-    "./routes/admin/v1/orgs/[org]/ledger.ts": $26,
-    "./routes/admin/v1/orgs/index.ts": $27,
-    "./routes/api/stripe/webhook.ts": $28,
-    "./routes/auth/[provider]/callback.ts": $29,
-    "./routes/auth/[provider]/index.ts": $30,
-    "./routes/auth/magic.tsx": $31,
-    "./routes/docs/index.tsx": $32,
-    "./routes/files/videos/[file].ts": $33,
-    "./routes/healthz.ts": $34,
-    "./routes/index.tsx": $35,
-    "./routes/invites/[token].tsx": $36,
-    "./routes/login.tsx": $37,
-    "./routes/logout.ts": $38,
-    "./routes/models/index.tsx": $39,
-    "./routes/openapi.json.ts": $40,
-    "./routes/v1/_error.ts": $41,
-    "./routes/v1/_middleware.ts": $42,
-    "./routes/v1/models/[...slug].ts": $43,
-    "./routes/v1/models/index.ts": $44,
-    "./routes/v1/usage.ts": $45,
-    "./routes/v1/video/generations/[id]/cancel.ts": $46,
-    "./routes/v1/video/generations/[id]/index.ts": $47,
-    "./routes/v1/video/generations/index.ts": $48,
-    "./routes/v1/webhooks/secret.ts": $49,
+    "./routes/(app)/generations/[id].tsx": $6,
+    "./routes/(app)/keys/[id]/revoke.tsx": $7,
+    "./routes/(app)/keys/index.tsx": $8,
+    "./routes/(app)/orgs/new.tsx": $9,
+    "./routes/(app)/orgs/switch.ts": $10,
+    "./routes/(app)/playground/generations/[id].ts": $11,
+    "./routes/(app)/playground/generations/index.ts": $12,
+    "./routes/(app)/playground/index.tsx": $13,
+    "./routes/(app)/settings/account.tsx": $14,
+    "./routes/(app)/settings/index.tsx": $15,
+    "./routes/(app)/settings/members.tsx": $16,
+    "./routes/(app)/usage/index.tsx": $17,
+    "./routes/(app)/webhooks/[id]/index.tsx": $18,
+    "./routes/(app)/webhooks/index.tsx": $19,
+    "./routes/(app)/webhooks/resend.ts": $20,
+    "./routes/_app.tsx": $21,
+    "./routes/_error.tsx": $22,
+    "./routes/_middleware.ts": $23,
+    "./routes/admin/v1/_middleware.ts": $24,
+    "./routes/admin/v1/ledger/verify.ts": $25,
+    "./routes/admin/v1/orgs/[org]/credits.ts": $26,
+    "./routes/admin/v1/orgs/[org]/keys.ts": $27,
+    "./routes/admin/v1/orgs/[org]/ledger.ts": $28,
+    "./routes/admin/v1/orgs/index.ts": $29,
+    "./routes/api/stripe/webhook.ts": $30,
+    "./routes/auth/[provider]/callback.ts": $31,
+    "./routes/auth/[provider]/index.ts": $32,
+    "./routes/auth/magic.tsx": $33,
+    "./routes/docs/index.tsx": $34,
+    "./routes/files/videos/[file].ts": $35,
+    "./routes/healthz.ts": $36,
+    "./routes/index.tsx": $37,
+    "./routes/invites/[token].tsx": $38,
+    "./routes/login.tsx": $39,
+    "./routes/logout.tsx": $40,
+    "./routes/models/index.tsx": $41,
+    "./routes/openapi.json.ts": $42,
+    "./routes/v1/_error.ts": $43,
+    "./routes/v1/_middleware.ts": $44,
+    "./routes/v1/models/[...slug].ts": $45,
+    "./routes/v1/models/index.ts": $46,
+    "./routes/v1/usage.ts": $47,
+    "./routes/v1/video/generations/[id]/cancel.ts": $48,
+    "./routes/v1/video/generations/[id]/index.ts": $49,
+    "./routes/v1/video/generations/index.ts": $50,
+    "./routes/v1/webhooks/secret.ts": $51,
   },
   islands: {
-    "./islands/CopyButton.tsx": $i0,
-    "./islands/Playground.tsx": $i1,
-    "./islands/PriceEstimator.tsx": $i2,
-    "./islands/UsageChart.tsx": $i3,
-    "./islands/WebhookSecret.tsx": $i4,
+    "./islands/CodeTabs.tsx": $i0,
+    "./islands/CopyButton.tsx": $i1,
+    "./islands/OrgSwitcher.tsx": $i2,
+    "./islands/Playground.tsx": $i3,
+    "./islands/PriceEstimator.tsx": $i4,
+    "./islands/UsageChart.tsx": $i5,
+    "./islands/UserMenu.tsx": $i6,
+    "./islands/WebhookSecret.tsx": $i7,
   },
   baseUrl: import.meta.url,
 };

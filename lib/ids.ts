@@ -1,4 +1,4 @@
-import { monotonicFactory } from "ulid";
+import { encodeTime, monotonicFactory } from "ulid";
 
 /** Every id is a type prefix and a ULID, so KV prefix lists come out in creation order. */
 export type IdPrefix =
@@ -30,4 +30,9 @@ const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 export function isId(prefix: IdPrefix, s: string): boolean {
   return s.length === prefix.length + 27 && s.startsWith(`${prefix}_`) &&
     ULID.test(s.slice(prefix.length + 1));
+}
+
+/** The smallest id of this type made at `ms`: a bound for time-range scans of id-keyed lists. */
+export function idAt(prefix: IdPrefix, ms: number): string {
+  return `${prefix}_${encodeTime(Math.max(0, Math.floor(ms)), 10)}`;
 }

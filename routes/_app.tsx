@@ -11,6 +11,7 @@ export default define.page(function App({ Component, state }) {
         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
       </head>
       <body>
+        <a class="skip-link" href="#main">Skip to content</a>
         {/* Dashboard pages bring their own header (routes/(app)/_layout.tsx). */}
         {!state.dashboard && (
           <header class="site-header">

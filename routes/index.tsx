@@ -19,7 +19,7 @@ export const handler = define.handlers({
 
 export default define.page<typeof handler>(function Home({ data }) {
   return (
-    <main>
+    <main id="main">
       <section class="hero">
         <div class="container hero-grid">
           <div>

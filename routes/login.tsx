@@ -73,7 +73,7 @@ function base(services: Services, next: string, notice?: string): Data {
 
 export default define.page<unknown, Data>(function Login({ data }) {
   return (
-    <main class="container auth-page">
+    <main id="main" class="container auth-page">
       <div class="card auth-card">
         <h1>Sign in to Pipevideo</h1>
         {data.notice && <Flash kind="info">{data.notice}</Flash>}

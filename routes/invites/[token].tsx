@@ -44,7 +44,7 @@ export const handler = define.handlers<Data>({
 
 export default define.page<unknown, Data>(function AcceptInvite({ data }) {
   return (
-    <main class="container auth-page">
+    <main id="main" class="container auth-page">
       <div class="card auth-card">
         {data.invite && data.orgName
           ? (

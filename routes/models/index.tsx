@@ -112,7 +112,7 @@ export default define.page<typeof handler>(function Models({ data }) {
   const f = data.filter;
   const filtered = Boolean(f.maker || f.image || f.audio);
   return (
-    <main class="container models-page">
+    <main id="main" class="container models-page">
       <p class="eyebrow">Catalog</p>
       <h1>Models</h1>
       <p class="lead">

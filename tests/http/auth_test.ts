@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { followSeeOther, signIn } from "../../lib/testing/auth.ts";
 import { listApiKeys } from "../../lib/db/apikeys.ts";
 
 const SAME = { "Sec-Fetch-Site": "same-origin" };
@@ -158,8 +158,8 @@ Deno.test("keys: roles are checked on the server; another org's key is 404; CSRF
     assert.equal((await listApiKeys(server.services.kv, admin.orgId)).length, 0);
 
     const created = await post(server, "/keys", { name: "prod" }, admin.headers);
-    assert.equal(created.status, 201);
-    const secret = (await created.text()).match(/data-testid="new-key-secret">(pv_[0-9a-f]+)</)
+    const shown = await followSeeOther(server, created, admin.headers);
+    const secret = (await shown.text()).match(/data-testid="new-key-secret">(pv_[0-9a-f]+)</)
       ?.[1];
     assert.ok(secret);
 

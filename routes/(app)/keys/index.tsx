@@ -8,6 +8,7 @@ import {
   MAX_KEY_NAME,
 } from "../../../lib/auth/keys.ts";
 import { hasRole } from "../../../lib/auth/roles.ts";
+import { putFlash, takeFlash } from "../../../lib/db/flash.ts";
 import CopyButton from "../../../islands/CopyButton.tsx";
 import {
   DataTable,
@@ -22,7 +23,9 @@ import { formatDate, formatDateTime } from "../../../components/format.ts";
 interface Data {
   keys: KeyView[];
   canManage: boolean;
-  created: { secret: string; key: KeyView } | null;
+  created: { secret: string; name: string } | null;
+  /** A ready command with the new key in it. */
+  curl?: string;
   errors: { name?: string; expires_on?: string };
   values: { name: string; expires_on: string };
   message: string | null;
@@ -33,20 +36,41 @@ const MESSAGES: Record<string, string> = { revoked: "The key was revoked. It no 
 
 export const handler = define.handlers<Data>({
   async GET(ctx) {
-    return page(await data(ctx.state, ctx.url.searchParams.get("m")));
+    const { services, sessionId } = ctx.state;
+    const d = await data(ctx.state, ctx.url.searchParams.get("m"));
+    const flash = await takeFlash(
+      services.kv,
+      sessionId!,
+      ctx.url.searchParams.get("created"),
+      "key_created",
+      services.now(),
+    );
+    if (flash) {
+      d.created = { secret: flash.secret, name: flash.name };
+      d.curl =
+        `curl ${services.config.publicUrl}/v1/models \\\n  -H "Authorization: Bearer ${flash.secret}"`;
+    }
+    return page(d);
   },
   async POST(ctx) {
     const form = await readFormObject(ctx.req);
     const result = await createKeyFromForm(ctx.state.services, ctx.state, form);
-    const d = await data(ctx.state, null);
     if (!result.ok) {
+      const d = await data(ctx.state, null);
       d.errors = result.errors;
       d.values = { name: String(form.name ?? ""), expires_on: String(form.expires_on ?? "") };
       return page(d, { status: 400 });
     }
-    // Rendered, not redirected: the secret is shown once and never put in a URL.
-    d.created = { secret: result.secret, key: result.key };
-    return page(d, { status: 201 });
+    // POST → 303 → GET, so a reload cannot create a second key; the secret travels in a
+    // one-time server-side flash, never in the URL.
+    const { services, sessionId } = ctx.state;
+    const id = await putFlash(services.kv, sessionId!, {
+      kind: "key_created",
+      keyId: result.key.id,
+      name: result.key.name,
+      secret: result.secret,
+    }, services.now());
+    return ctx.redirect(`/keys?created=${id}`, 303);
   },
 });
 
@@ -77,13 +101,18 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
       {data.message && <Flash kind="success">{data.message}</Flash>}
       {data.created && (
         <div class="card secret-card" data-testid="new-key">
-          <h2>Your new key “{data.created.key.name}”</h2>
+          <h2>Your new key “{data.created.name}”</h2>
           <p>
             Copy it now and keep it somewhere safe. <strong>It will not be shown again.</strong>
           </p>
           <div class="secret-row">
             <code class="secret" data-testid="new-key-secret">{data.created.secret}</code>
             <CopyButton value={data.created.secret} label="Copy key" />
+          </div>
+          <p>Try it: this lists the models your key can use.</p>
+          <div class="secret-row">
+            <pre class="secret" data-testid="new-key-curl"><code>{data.curl}</code></pre>
+            <CopyButton value={data.curl!} label="Copy curl" />
           </div>
         </div>
       )}
@@ -159,14 +188,18 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
             <tbody>
               {data.keys.map((k) => (
                 <tr key={k.id} data-key-id={k.id}>
-                  <td>{k.name}</td>
-                  <td>
+                  <td data-label="Name">{k.name}</td>
+                  <td data-label="Key">
                     <code>{k.prefix}…</code>
                   </td>
-                  <td>{formatDate(k.created_at)}</td>
-                  <td>{k.last_used_at ? formatDateTime(k.last_used_at) : "Never"}</td>
-                  <td>{k.expires_at ? formatDate(k.expires_at - 1) : "Never"}</td>
-                  <td>
+                  <td data-label="Created">{formatDate(k.created_at)}</td>
+                  <td data-label="Last used">
+                    {k.last_used_at ? formatDateTime(k.last_used_at) : "Never"}
+                  </td>
+                  <td data-label="Expires">
+                    {k.expires_at ? formatDate(k.expires_at - 1) : "Never"}
+                  </td>
+                  <td data-label="Status">
                     <span class={`badge badge-${k.status}`}>{k.status}</span>
                   </td>
                   {data.canManage && (

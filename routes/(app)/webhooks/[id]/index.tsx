@@ -15,8 +15,9 @@ import {
   setEnabled,
 } from "../../../../lib/webhooks/manage.ts";
 import type { WebhookDelivery, WebhookEndpoint } from "../../../../lib/db/webhooks.ts";
-import { formatDateTime } from "../../../../components/format.ts";
+import { formatDateTime, formatDateTimeSeconds } from "../../../../components/format.ts";
 import WebhookSecret from "../../../../islands/WebhookSecret.tsx";
+import { putFlash, takeFlash } from "../../../../lib/db/flash.ts";
 
 const ActionForm = z.object({
   action: z.enum(["rotate", "enable", "disable", "delete", "test"]),
@@ -44,12 +45,20 @@ export const handler = define.handlers({
     const { services, org } = ctx.state;
     const cursor = ctx.url.searchParams.get("cursor");
     const r = await endpointDeliveries(webhookDeps(services), org!.id, ctx.params.id, cursor);
+    const rotated = await takeFlash(
+      services.kv,
+      ctx.state.sessionId!,
+      ctx.url.searchParams.get("rotated"),
+      "webhook_rotated",
+      services.now(),
+    );
     return page<Data>({
       endpoint: r.endpoint,
       deliveries: r.deliveries.data,
       nextCursor: r.deliveries.next_cursor,
       canManage: hasRole(ctx.state, "admin"),
       notice: NOTICES[ctx.url.searchParams.get("done") ?? ""] ?? null,
+      rotatedSecret: rotated?.endpointId === r.endpoint.id ? rotated.secret : undefined,
     });
   },
   async POST(ctx) {
@@ -62,15 +71,13 @@ export const handler = define.handlers({
     switch (action) {
       case "rotate": {
         const { secret } = await rotateSecret(deps, org!.id, id);
-        const r = await endpointDeliveries(deps, org!.id, id, null);
-        return page<Data>({
-          endpoint: r.endpoint,
-          deliveries: r.deliveries.data,
-          nextCursor: r.deliveries.next_cursor,
-          canManage: true,
-          notice: null,
-          rotatedSecret: secret,
-        });
+        // POST → 303 → GET: a reload does not rotate again; the secret is a one-time flash.
+        const flash = await putFlash(services.kv, ctx.state.sessionId!, {
+          kind: "webhook_rotated",
+          endpointId: id,
+          secret,
+        }, services.now());
+        return ctx.redirect(`/webhooks/${id}?rotated=${flash}`, 303);
       }
       case "enable":
       case "disable":
@@ -140,10 +147,12 @@ function Delivery({ d, canManage }: { d: WebhookDelivery; canManage: boolean }) 
             <tbody>
               {d.attempts.map((a, i) => (
                 <tr key={i} data-testid="attempt">
-                  <td>{formatDateTime(a.at)}</td>
-                  <td>{a.status_code ?? "—"}</td>
-                  <td>{a.duration_ms} ms</td>
-                  <td class="webhook-result">{a.error ?? (a.response_excerpt || "OK")}</td>
+                  <td data-label="At">{formatDateTimeSeconds(a.at)}</td>
+                  <td data-label="Status code">{a.status_code ?? "—"}</td>
+                  <td data-label="Duration">{a.duration_ms} ms</td>
+                  <td data-label="Result" class="webhook-result">
+                    {a.error ?? (a.response_excerpt || "OK")}
+                  </td>
                 </tr>
               ))}
             </tbody>
