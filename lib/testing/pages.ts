@@ -2,7 +2,7 @@ import type { Browser, Page } from "puppeteer-core";
 import axe from "axe-core";
 
 /** Gives the browser the session cookie `signIn` made, so its pages are signed in. */
-export async function useSession(browser: Browser, cookie: string): Promise<void> {
+export async function setSessionCookie(browser: Browser, cookie: string): Promise<void> {
   const eq = cookie.indexOf("=");
   await browser.setCookie({
     name: cookie.slice(0, eq),

@@ -3,7 +3,7 @@ import type { Page } from "puppeteer-core";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser } from "../../lib/testing/browser.ts";
 import { signIn } from "../../lib/testing/auth.ts";
-import { useSession } from "../../lib/testing/pages.ts";
+import { setSessionCookie } from "../../lib/testing/pages.ts";
 import { creditOrg } from "../../lib/db/ledger.ts";
 import { listGenerations } from "../../lib/db/generations.ts";
 import { listModels } from "../../lib/models.ts";
@@ -44,7 +44,7 @@ Deno.test({
     try {
       const { cookie, orgId } = await signIn(server);
       await creditOrg(server.services.kv, orgId, 1000, { kind: "topup", reason: "test" });
-      await useSession(browser, cookie);
+      await setSessionCookie(browser, cookie);
       const page = await browser.newPage();
 
       // Without JavaScript: the server's HTML alone.
