@@ -25,3 +25,8 @@ export function RecentRuns(props: { runs: GenerationRecord[] }) {
     </ul>
   );
 }
+
+/** The generation a webhook delivery's event is about, if any. */
+export function generationOfDelivery(body: string): string | null {
+  return /"(gen_[0-9A-HJKMNP-TV-Z]{26})"/.exec(body)?.[1] ?? null;
+}

@@ -163,7 +163,7 @@ Deno.test({
         { timeout: 20_000 },
       );
       assert.ok((await played.jsonValue() as number) > 1.5);
-      const genId = await page.$eval("[data-testid=status] + code", (e) => e.textContent);
+      const genId = await page.$eval("[data-testid=status] + a code", (e) => e.textContent);
       assert.match(genId!, /^gen_/);
 
       // The same generation on the usage page.

@@ -55,8 +55,9 @@ export default define.page<typeof handler>(function Usage({ data }) {
       <dl class="usage-stats">
         <div class="card">
           <dt>Balance</dt>
-          <dd data-testid="usage-balance">{formatCents(usage.credit_balance)}</dd>
-          <a href="/billing">Add credits</a>
+          <dd data-testid="usage-balance">
+            {formatCents(usage.credit_balance)} <a href="/billing" class="stat-link">Add credits</a>
+          </dd>
         </div>
         <div class="card">
           <dt>Requests</dt>
@@ -123,20 +124,24 @@ export default define.page<typeof handler>(function Usage({ data }) {
                 <tbody>
                   {usage.recent_requests.map((r) => (
                     <tr key={r.id} data-id={r.id}>
-                      <td>
-                        <code>{r.id}</code>
+                      <td data-label="Generation">
+                        <a href={`/generations/${r.id}`} data-testid="generation-link">
+                          <code>{r.id}</code>
+                        </a>
                       </td>
-                      <td>
+                      <td data-label="Status">
                         <span class={`status status-${r.status}`}>{r.status}</span>
                       </td>
-                      <td>{r.model_name}</td>
-                      <td>{r.cost_cents === null ? "—" : formatCents(r.cost_cents)}</td>
-                      <td>
+                      <td data-label="Model">{r.model_name}</td>
+                      <td data-label="Cost">
+                        {r.cost_cents === null ? "—" : formatCents(r.cost_cents)}
+                      </td>
+                      <td data-label="Latency">
                         {r.latency_ms === null ? "—" : `${(r.latency_ms / 1000).toFixed(1)} s`}
                       </td>
-                      <td>{time(r.created_at)}</td>
-                      <td>
-                        {videos[r.id] ? <a href={videos[r.id]}>Watch</a> : "—"}
+                      <td data-label="Created">{time(r.created_at)}</td>
+                      <td data-label="Video">
+                        {videos[r.id] ? <a href={videos[r.id]} data-video>Watch</a> : "—"}
                       </td>
                     </tr>
                   ))}

@@ -16,6 +16,7 @@ import type { WebhookDelivery, WebhookEndpoint } from "../../../lib/db/webhooks.
 import { formatDateTime } from "../../../components/format.ts";
 import WebhookSecret from "../../../islands/WebhookSecret.tsx";
 import { putFlash, takeFlash } from "../../../lib/db/flash.ts";
+import { generationOfDelivery } from "../../../components/generations.tsx";
 
 const CreateForm = z.object({
   url: z.string().default(""),
@@ -184,7 +185,15 @@ export default define.page<typeof handler, Data>(function Webhooks({ data }) {
               <tbody>
                 {data.recent.map((d) => (
                   <tr key={d.id} data-testid="delivery-row">
-                    <td data-label="Event">{d.event_type}</td>
+                    <td data-label="Event">
+                      {d.event_type}
+                      {generationOfDelivery(d.body) && (
+                        <>
+                          {" "}
+                          <a href={`/generations/${generationOfDelivery(d.body)}`}>generation</a>
+                        </>
+                      )}
+                    </td>
                     <td data-label="To" class="webhook-url">
                       {d.endpoint_id
                         ? <a href={`/webhooks/${d.endpoint_id}#${d.id}`}>{d.url}</a>

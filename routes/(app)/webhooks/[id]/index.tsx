@@ -18,6 +18,7 @@ import type { WebhookDelivery, WebhookEndpoint } from "../../../../lib/db/webhoo
 import { formatDateTime, formatDateTimeSeconds } from "../../../../components/format.ts";
 import WebhookSecret from "../../../../islands/WebhookSecret.tsx";
 import { putFlash, takeFlash } from "../../../../lib/db/flash.ts";
+import { generationOfDelivery } from "../../../../components/generations.tsx";
 
 const ActionForm = z.object({
   action: z.enum(["rotate", "enable", "disable", "delete", "test"]),
@@ -119,8 +120,11 @@ function Delivery({ d, canManage }: { d: WebhookDelivery; canManage: boolean }) 
     <li class="card webhook-delivery" id={d.id} data-testid="delivery">
       <div class="webhook-delivery-head">
         <strong>{d.event_type}</strong>
+        {generationOfDelivery(d.body) && (
+          <a href={`/generations/${generationOfDelivery(d.body)}`}>View generation</a>
+        )}
         <span class={`badge badge-${d.status}`}>{d.status}</span>
-        <span>{formatDateTime(d.created_at)}</span>
+        <span>{formatDateTimeSeconds(d.created_at)}</span>
         <code class="webhook-msg-id" title="webhook-id header">{d.msg_id}</code>
         {canManage && d.status === "failed" && (
           <form method="post" action="/webhooks/resend">
