@@ -25,9 +25,11 @@ export default function UserMenu(
   }, []);
   return (
     <details class="user-menu" ref={ref}>
-      <summary aria-label={`Account menu (${props.email})`}>
+      <summary>
         <span class="avatar" aria-hidden="true">{props.initial}</span>
-        <span class="user-email" aria-hidden="true">{props.email}</span>
+        <span class="visually-hidden">Account menu:</span>
+        {/* Visually hidden on a phone, but still the button's name. */}
+        <span class="user-email">{props.email}</span>
       </summary>
       <div class="menu">
         {props.role && <p class="menu-note">Role: {props.role}</p>}
