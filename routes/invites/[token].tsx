@@ -38,7 +38,7 @@ export const handler = define.handlers<Data>({
     }
     const m = await acceptInvite(services.kv, ctx.params.token, signedIn.user, services.now());
     await switchOrg(services, ctx.req, signedIn.user.id, m.org_id);
-    return ctx.redirect("/keys", 303);
+    return ctx.redirect("/playground?joined=1", 303);
   },
 });
 

@@ -73,11 +73,12 @@ Deno.test("magic link: sign in, single use, session cookie flags, new user goes 
     assert.match(await bad.text(), /Give the organization a name/);
     const made = await post(server, "/orgs/new", { name: "Acme" }, { Cookie: cookie });
     await made.body?.cancel();
-    assert.equal(made.headers.get("Location"), "/keys");
+    assert.equal(made.headers.get("Location"), "/playground");
     const page = await fetch(server.url + "/keys", { headers: { Cookie: cookie } });
     const html = await page.text();
     assert.equal(page.status, 200);
-    assert.match(html, /data-testid="balance">\$0\.00</);
+    // Development grants a new organization its starting credits.
+    assert.match(html, /data-testid="balance">\$5\.00</);
     assert.match(html, /No API keys yet/);
     assert.equal(page.headers.get("Cache-Control"), "no-store");
 

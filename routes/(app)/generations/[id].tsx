@@ -127,7 +127,7 @@ export default define.page<typeof handler, Data>(function GenerationPage({ data 
                 <time dateTime={new Date(t.at).toISOString()}>{formatDateTimeSeconds(t.at)}</time>
                 <span>
                   {t.label}
-                  {t.detail && <span class="muted">— {t.detail}</span>}
+                  {t.detail && <span class="muted">{` — ${t.detail}`}</span>}
                 </span>
               </li>
             ))}

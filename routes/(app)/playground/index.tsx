@@ -13,18 +13,27 @@ import Playground, {
   valuesFor,
 } from "../../../islands/Playground.tsx";
 import { RecentRuns } from "../../../components/generations.tsx";
+import { GetStartedChecklist } from "../../../components/checklist.tsx";
+import { type GettingStarted, gettingStarted, isDone } from "../../../lib/dashboard/checklist.ts";
+import { Flash } from "../../../components/ui.tsx";
 
 interface Data {
   models: PlaygroundModel[];
   initial: PlaygroundValues;
   recent: GenerationRecord[];
   error: string | null;
+  /** Until every first step is done. */
+  checklist: GettingStarted | null;
+  development: boolean;
+  joined: boolean;
 }
 
 export const handler = define.handlers<Data>({
   async GET(ctx) {
     const q = Object.fromEntries(ctx.url.searchParams);
-    return page(await load(ctx.state, q, null));
+    const d = await load(ctx.state, q, null);
+    d.joined = q.joined === "1";
+    return page(d);
   },
   /** The form without JavaScript: the same checks and charge as the island, then its page. */
   async POST(ctx) {
@@ -72,12 +81,18 @@ async function load(
   error: string | null,
 ): Promise<Data> {
   const models = playgroundModels(state);
-  const recent = await listGenerations(state.services.kv, state.org!.id, { limit: 10 });
+  const [recent, steps] = await Promise.all([
+    listGenerations(state.services.kv, state.org!.id, { limit: 10 }),
+    gettingStarted(state.services, state.org!.id),
+  ]);
   return {
     models,
     initial: valuesFor(models, { model: "local/preview", ...want }),
     recent: recent.data,
     error,
+    checklist: isDone(steps) ? null : steps,
+    development: !state.services.config.production,
+    joined: false,
   };
 }
 
@@ -112,6 +127,14 @@ function playgroundModels(state: State): PlaygroundModel[] {
 export default define.page<typeof handler, Data>(function PlaygroundPage({ data, state }) {
   return (
     <div class="playground-page">
+      {data.joined && (
+        <Flash kind="success">
+          Welcome to <strong>{state.org?.name}</strong>: you are now a member.
+        </Flash>
+      )}
+      {data.checklist && (
+        <GetStartedChecklist state={data.checklist} development={data.development} />
+      )}
       <p class="eyebrow">Playground</p>
       <h1>Try a model</h1>
       <p class="lead">
