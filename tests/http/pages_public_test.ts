@@ -4,6 +4,8 @@ import { generationBodySchema } from "../../lib/generations/schema.ts";
 import { MODELS } from "../../lib/catalog.ts";
 import { addModelOutcome } from "../../lib/db/usage.ts";
 import { call, fundedOrg } from "./api_fixtures.ts";
+import { signIn } from "../../lib/testing/auth.ts";
+import { get as httpGet } from "node:http";
 
 const PUBLIC_URL = "https://video.example.com";
 
@@ -120,6 +122,35 @@ Deno.test("/models filters by maker, image input and audio with a plain query st
     assert.deepEqual(await slugs("?image=maybe&audio="), all);
     const none = await (await fetch(server.url + "/models?maker=local&audio=yes")).text();
     assert.match(none, /No model matches these filters/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("pages load their stylesheet fingerprinted, scripts preloaded, JSON and JS compressed", async () => {
+  const server = await startTestServer();
+  try {
+    const user = await signIn(server);
+    const html = await (await fetch(server.url + "/playground", { headers: user.headers })).text();
+    const css = html.match(/<link rel="stylesheet" href="(\/styles\.css\?v=[0-9a-f]{16})"/)?.[1];
+    assert.ok(css, "styles.css is fingerprinted");
+    const preloads = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)"/g)].map((m) =>
+      m[1]
+    );
+    const boot = html.match(/<script type="module" src="([^"]+)"/)![1];
+    assert.ok(preloads.includes(boot), "the boot script is preloaded");
+    assert.ok(preloads.some((p) => /island-Playground-/.test(p)), "its islands too");
+    // node:http, because fetch would undo the encoding before the test could see it.
+    const encodingOf = (path: string) =>
+      new Promise<string | undefined>((resolve, reject) => {
+        httpGet(server.url + path, { headers: { "Accept-Encoding": "br" } }, (res) => {
+          res.resume();
+          resolve(res.headers["content-encoding"]);
+        }).on("error", reject);
+      });
+    for (const path of [css, boot, "/openapi.json"]) {
+      assert.equal(await encodingOf(path), "br", path);
+    }
   } finally {
     await server.close();
   }
