@@ -2,7 +2,7 @@ import type { CodeSample } from "../islands/CodeTabs.tsx";
 
 /**
  * One JSON request as curl, JavaScript (fetch) and Python (requests). The key is read from
- * PIPEVIDEO_API_KEY, never written into the sample.
+ * PIPEVIDEO_KEY, never written into the sample.
  */
 export function requestSamples(
   baseUrl: string,
@@ -15,14 +15,14 @@ export function requestSamples(
   const shellJson = json?.replaceAll("'", "'\\''");
   const curl = [
     `curl ${method === "GET" ? "" : `-X ${method} `}${url} \\`,
-    `  -H "Authorization: Bearer $PIPEVIDEO_API_KEY"${json ? " \\" : ""}`,
+    `  -H "Authorization: Bearer $PIPEVIDEO_KEY"${json ? " \\" : ""}`,
     ...(json ? [`  -H "Content-Type: application/json" \\`, `  -d '${shellJson}'`] : []),
   ].join("\n");
   const js = [
     `const res = await fetch("${url}", {`,
     `  method: "${method}",`,
     `  headers: {`,
-    `    Authorization: \`Bearer \${process.env.PIPEVIDEO_API_KEY}\`,`,
+    `    Authorization: \`Bearer \${process.env.PIPEVIDEO_KEY}\`,`,
     ...(json ? [`    "Content-Type": "application/json",`] : []),
     `  },`,
     ...(json ? [`  body: JSON.stringify(${indent(json, 2)}),`] : []),
@@ -34,7 +34,7 @@ export function requestSamples(
     ``,
     `res = requests.${method.toLowerCase()}(`,
     `    "${url}",`,
-    `    headers={"Authorization": f"Bearer {os.environ['PIPEVIDEO_API_KEY']}"},`,
+    `    headers={"Authorization": f"Bearer {os.environ['PIPEVIDEO_KEY']}"},`,
     ...(json ? [`    json=${indent(pythonLiteral(json), 4)},`] : []),
     `)`,
     `print(res.json())`,

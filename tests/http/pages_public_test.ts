@@ -155,3 +155,31 @@ Deno.test("pages load their stylesheet fingerprinted, scripts preloaded, JSON an
     await server.close();
   }
 });
+
+Deno.test("home knows a signed-in user; docs render the API reference from /openapi.json", async () => {
+  const server = await startTestServer();
+  try {
+    const anon = await (await fetch(server.url + "/")).text();
+    assert.match(anon, /href="\/login">Get started</);
+    const user = await signIn(server);
+    const home = await (await fetch(server.url + "/", { headers: user.headers })).text();
+    assert.match(home, /href="\/playground">Open the dashboard</);
+    assert.match(home, /--json '\{&quot;model&quot;:&quot;local\/preview/);
+
+    const docs = await (await fetch(server.url + "/docs")).text();
+    const doc = await (await fetch(server.url + "/openapi.json")).json();
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, object>)) {
+      for (const method of Object.keys(ops)) {
+        const op = `${method.toUpperCase()} ${path}`.replaceAll("{", "\\{").replaceAll("}", "\\}");
+        assert.match(docs, new RegExp(`<code>${op}</code>`), `${method} ${path} in the reference`);
+      }
+    }
+    // The submit example in three languages, each with a copy button.
+    for (const tab of ["curl", "JavaScript", "Python"]) {
+      assert.match(docs, new RegExp(`role="tab"[^>]*>${tab}</button>`));
+    }
+    assert.ok((docs.match(/data-testid="copy-button"/g) ?? []).length >= 4);
+  } finally {
+    await server.close();
+  }
+});
