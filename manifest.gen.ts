@@ -17,41 +17,42 @@ import * as $13 from "./routes/(app)/playground/index.tsx";
 import * as $14 from "./routes/(app)/settings/account.tsx";
 import * as $15 from "./routes/(app)/settings/index.tsx";
 import * as $16 from "./routes/(app)/settings/members.tsx";
-import * as $17 from "./routes/(app)/usage/index.tsx";
-import * as $18 from "./routes/(app)/webhooks/[id]/index.tsx";
-import * as $19 from "./routes/(app)/webhooks/index.tsx";
-import * as $20 from "./routes/(app)/webhooks/resend.ts";
-import * as $21 from "./routes/_app.tsx";
-import * as $22 from "./routes/_error.tsx";
-import * as $23 from "./routes/_middleware.ts";
-import * as $24 from "./routes/admin/v1/_middleware.ts";
-import * as $25 from "./routes/admin/v1/ledger/verify.ts";
-import * as $26 from "./routes/admin/v1/orgs/[org]/credits.ts";
-import * as $27 from "./routes/admin/v1/orgs/[org]/keys.ts";
-import * as $28 from "./routes/admin/v1/orgs/[org]/ledger.ts";
-import * as $29 from "./routes/admin/v1/orgs/index.ts";
-import * as $30 from "./routes/api/stripe/webhook.ts";
-import * as $31 from "./routes/auth/[provider]/callback.ts";
-import * as $32 from "./routes/auth/[provider]/index.ts";
-import * as $33 from "./routes/auth/magic.tsx";
-import * as $34 from "./routes/docs/index.tsx";
-import * as $35 from "./routes/files/videos/[file].ts";
-import * as $36 from "./routes/healthz.ts";
-import * as $37 from "./routes/index.tsx";
-import * as $38 from "./routes/invites/[token].tsx";
-import * as $39 from "./routes/login.tsx";
-import * as $40 from "./routes/logout.tsx";
-import * as $41 from "./routes/models/index.tsx";
-import * as $42 from "./routes/openapi.json.ts";
-import * as $43 from "./routes/v1/_error.ts";
-import * as $44 from "./routes/v1/_middleware.ts";
-import * as $45 from "./routes/v1/models/[...slug].ts";
-import * as $46 from "./routes/v1/models/index.ts";
-import * as $47 from "./routes/v1/usage.ts";
-import * as $48 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $49 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $50 from "./routes/v1/video/generations/index.ts";
-import * as $51 from "./routes/v1/webhooks/secret.ts";
+import * as $17 from "./routes/(app)/usage/export.csv.ts";
+import * as $18 from "./routes/(app)/usage/index.tsx";
+import * as $19 from "./routes/(app)/webhooks/[id]/index.tsx";
+import * as $20 from "./routes/(app)/webhooks/index.tsx";
+import * as $21 from "./routes/(app)/webhooks/resend.ts";
+import * as $22 from "./routes/_app.tsx";
+import * as $23 from "./routes/_error.tsx";
+import * as $24 from "./routes/_middleware.ts";
+import * as $25 from "./routes/admin/v1/_middleware.ts";
+import * as $26 from "./routes/admin/v1/ledger/verify.ts";
+import * as $27 from "./routes/admin/v1/orgs/[org]/credits.ts";
+import * as $28 from "./routes/admin/v1/orgs/[org]/keys.ts";
+import * as $29 from "./routes/admin/v1/orgs/[org]/ledger.ts";
+import * as $30 from "./routes/admin/v1/orgs/index.ts";
+import * as $31 from "./routes/api/stripe/webhook.ts";
+import * as $32 from "./routes/auth/[provider]/callback.ts";
+import * as $33 from "./routes/auth/[provider]/index.ts";
+import * as $34 from "./routes/auth/magic.tsx";
+import * as $35 from "./routes/docs/index.tsx";
+import * as $36 from "./routes/files/videos/[file].ts";
+import * as $37 from "./routes/healthz.ts";
+import * as $38 from "./routes/index.tsx";
+import * as $39 from "./routes/invites/[token].tsx";
+import * as $40 from "./routes/login.tsx";
+import * as $41 from "./routes/logout.tsx";
+import * as $42 from "./routes/models/index.tsx";
+import * as $43 from "./routes/openapi.json.ts";
+import * as $44 from "./routes/v1/_error.ts";
+import * as $45 from "./routes/v1/_middleware.ts";
+import * as $46 from "./routes/v1/models/[...slug].ts";
+import * as $47 from "./routes/v1/models/index.ts";
+import * as $48 from "./routes/v1/usage.ts";
+import * as $49 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $50 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $51 from "./routes/v1/video/generations/index.ts";
+import * as $52 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CodeTabs.tsx";
 import * as $i1 from "./islands/CopyButton.tsx";
 import * as $i2 from "./islands/OrgSwitcher.tsx";
@@ -81,41 +82,42 @@ const manifest: Manifest = {
     "./routes/(app)/settings/account.tsx": $14,
     "./routes/(app)/settings/index.tsx": $15,
     "./routes/(app)/settings/members.tsx": $16,
-    "./routes/(app)/usage/index.tsx": $17,
-    "./routes/(app)/webhooks/[id]/index.tsx": $18,
-    "./routes/(app)/webhooks/index.tsx": $19,
-    "./routes/(app)/webhooks/resend.ts": $20,
-    "./routes/_app.tsx": $21,
-    "./routes/_error.tsx": $22,
-    "./routes/_middleware.ts": $23,
-    "./routes/admin/v1/_middleware.ts": $24,
-    "./routes/admin/v1/ledger/verify.ts": $25,
-    "./routes/admin/v1/orgs/[org]/credits.ts": $26,
-    "./routes/admin/v1/orgs/[org]/keys.ts": $27,
-    "./routes/admin/v1/orgs/[org]/ledger.ts": $28,
-    "./routes/admin/v1/orgs/index.ts": $29,
-    "./routes/api/stripe/webhook.ts": $30,
-    "./routes/auth/[provider]/callback.ts": $31,
-    "./routes/auth/[provider]/index.ts": $32,
-    "./routes/auth/magic.tsx": $33,
-    "./routes/docs/index.tsx": $34,
-    "./routes/files/videos/[file].ts": $35,
-    "./routes/healthz.ts": $36,
-    "./routes/index.tsx": $37,
-    "./routes/invites/[token].tsx": $38,
-    "./routes/login.tsx": $39,
-    "./routes/logout.tsx": $40,
-    "./routes/models/index.tsx": $41,
-    "./routes/openapi.json.ts": $42,
-    "./routes/v1/_error.ts": $43,
-    "./routes/v1/_middleware.ts": $44,
-    "./routes/v1/models/[...slug].ts": $45,
-    "./routes/v1/models/index.ts": $46,
-    "./routes/v1/usage.ts": $47,
-    "./routes/v1/video/generations/[id]/cancel.ts": $48,
-    "./routes/v1/video/generations/[id]/index.ts": $49,
-    "./routes/v1/video/generations/index.ts": $50,
-    "./routes/v1/webhooks/secret.ts": $51,
+    "./routes/(app)/usage/export.csv.ts": $17,
+    "./routes/(app)/usage/index.tsx": $18,
+    "./routes/(app)/webhooks/[id]/index.tsx": $19,
+    "./routes/(app)/webhooks/index.tsx": $20,
+    "./routes/(app)/webhooks/resend.ts": $21,
+    "./routes/_app.tsx": $22,
+    "./routes/_error.tsx": $23,
+    "./routes/_middleware.ts": $24,
+    "./routes/admin/v1/_middleware.ts": $25,
+    "./routes/admin/v1/ledger/verify.ts": $26,
+    "./routes/admin/v1/orgs/[org]/credits.ts": $27,
+    "./routes/admin/v1/orgs/[org]/keys.ts": $28,
+    "./routes/admin/v1/orgs/[org]/ledger.ts": $29,
+    "./routes/admin/v1/orgs/index.ts": $30,
+    "./routes/api/stripe/webhook.ts": $31,
+    "./routes/auth/[provider]/callback.ts": $32,
+    "./routes/auth/[provider]/index.ts": $33,
+    "./routes/auth/magic.tsx": $34,
+    "./routes/docs/index.tsx": $35,
+    "./routes/files/videos/[file].ts": $36,
+    "./routes/healthz.ts": $37,
+    "./routes/index.tsx": $38,
+    "./routes/invites/[token].tsx": $39,
+    "./routes/login.tsx": $40,
+    "./routes/logout.tsx": $41,
+    "./routes/models/index.tsx": $42,
+    "./routes/openapi.json.ts": $43,
+    "./routes/v1/_error.ts": $44,
+    "./routes/v1/_middleware.ts": $45,
+    "./routes/v1/models/[...slug].ts": $46,
+    "./routes/v1/models/index.ts": $47,
+    "./routes/v1/usage.ts": $48,
+    "./routes/v1/video/generations/[id]/cancel.ts": $49,
+    "./routes/v1/video/generations/[id]/index.ts": $50,
+    "./routes/v1/video/generations/index.ts": $51,
+    "./routes/v1/webhooks/secret.ts": $52,
   },
   islands: {
     "./islands/CodeTabs.tsx": $i0,
