@@ -55,12 +55,13 @@ import * as $51 from "./routes/v1/video/generations/index.ts";
 import * as $52 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CodeTabs.tsx";
 import * as $i1 from "./islands/CopyButton.tsx";
-import * as $i2 from "./islands/OrgSwitcher.tsx";
-import * as $i3 from "./islands/Playground.tsx";
-import * as $i4 from "./islands/PriceEstimator.tsx";
-import * as $i5 from "./islands/UsageChart.tsx";
-import * as $i6 from "./islands/UserMenu.tsx";
-import * as $i7 from "./islands/WebhookSecret.tsx";
+import * as $i2 from "./islands/LiveSection.tsx";
+import * as $i3 from "./islands/OrgSwitcher.tsx";
+import * as $i4 from "./islands/Playground.tsx";
+import * as $i5 from "./islands/PriceEstimator.tsx";
+import * as $i6 from "./islands/UsageChart.tsx";
+import * as $i7 from "./islands/UserMenu.tsx";
+import * as $i8 from "./islands/WebhookSecret.tsx";
 import type { Manifest } from "./lib/fresh/mod.ts";
 
 const manifest: Manifest = {
@@ -122,12 +123,13 @@ const manifest: Manifest = {
   islands: {
     "./islands/CodeTabs.tsx": $i0,
     "./islands/CopyButton.tsx": $i1,
-    "./islands/OrgSwitcher.tsx": $i2,
-    "./islands/Playground.tsx": $i3,
-    "./islands/PriceEstimator.tsx": $i4,
-    "./islands/UsageChart.tsx": $i5,
-    "./islands/UserMenu.tsx": $i6,
-    "./islands/WebhookSecret.tsx": $i7,
+    "./islands/LiveSection.tsx": $i2,
+    "./islands/OrgSwitcher.tsx": $i3,
+    "./islands/Playground.tsx": $i4,
+    "./islands/PriceEstimator.tsx": $i5,
+    "./islands/UsageChart.tsx": $i6,
+    "./islands/UserMenu.tsx": $i7,
+    "./islands/WebhookSecret.tsx": $i8,
   },
   baseUrl: import.meta.url,
 };

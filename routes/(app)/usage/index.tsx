@@ -120,8 +120,8 @@ export default define.page<typeof handler>(function Usage({ data }) {
       </table>
 
       <div class="usage-breakdowns">
-        <BreakdownTable title="By model" rows={report.byModel} testid="by-model" />
-        <BreakdownTable title="By API key" rows={report.byKey} testid="by-key" />
+        <BreakdownTable title="By model" column="Model" rows={report.byModel} testid="by-model" />
+        <BreakdownTable title="By API key" column="Key" rows={report.byKey} testid="by-key" />
       </div>
 
       <section class="card" aria-labelledby="usage-recent-title">
@@ -181,7 +181,9 @@ export default define.page<typeof handler>(function Usage({ data }) {
   );
 });
 
-function BreakdownTable(props: { title: string; rows: Breakdown[]; testid: string }) {
+function BreakdownTable(
+  props: { title: string; column: string; rows: Breakdown[]; testid: string },
+) {
   return (
     <section class="card" aria-label={props.title}>
       <h2>{props.title}</h2>
@@ -191,7 +193,7 @@ function BreakdownTable(props: { title: string; rows: Breakdown[]; testid: strin
           <table class="usage-table" data-testid={props.testid}>
             <thead>
               <tr>
-                <th scope="col">{props.title.replace("By ", "")}</th>
+                <th scope="col">{props.column}</th>
                 <th scope="col">Requests</th>
                 <th scope="col">Spend</th>
               </tr>

@@ -17,6 +17,7 @@ import {
 import type { WebhookDelivery, WebhookEndpoint } from "../../../../lib/db/webhooks.ts";
 import { formatDateTime, formatDateTimeSeconds } from "../../../../components/format.ts";
 import WebhookSecret from "../../../../islands/WebhookSecret.tsx";
+import LiveSection from "../../../../islands/LiveSection.tsx";
 import { putFlash, takeFlash } from "../../../../lib/db/flash.ts";
 import { generationOfDelivery } from "../../../../components/generations.tsx";
 
@@ -155,7 +156,12 @@ function Delivery({ d, canManage }: { d: WebhookDelivery; canManage: boolean }) 
                   <td data-label="Status code">{a.status_code ?? "—"}</td>
                   <td data-label="Duration">{a.duration_ms} ms</td>
                   <td data-label="Result" class="webhook-result">
-                    {a.error ?? (a.response_excerpt || "OK")}
+                    {a.error ?? "OK"}
+                    {a.error && a.response_excerpt && (
+                      <pre class="webhook-payload" data-testid="response-body">
+                        {a.response_excerpt}
+                      </pre>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -209,8 +215,9 @@ export default define.page<typeof handler, Data>(function WebhookEndpointPage({ 
           </details>
         </div>
       )}
-      <section aria-labelledby="deliveries-heading">
-        <h2 id="deliveries-heading">Deliveries</h2>
+      <h2 id="deliveries-heading">Deliveries</h2>
+      {!data.nextCursor && <LiveSection targetId="deliveries" intervalMs={3000} />}
+      <section aria-labelledby="deliveries-heading" id="deliveries">
         {data.deliveries.length === 0 ? <p>No deliveries yet.</p> : (
           <ul class="webhook-deliveries">
             {data.deliveries.map((d) => <Delivery key={d.id} d={d} canManage={data.canManage} />)}
