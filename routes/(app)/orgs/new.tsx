@@ -1,5 +1,4 @@
 import { page } from "fresh";
-import { z } from "zod";
 import { define } from "../../../utils.ts";
 import { readFormObject } from "../../../lib/http/form.ts";
 import { createOrgAndSwitch } from "../../../lib/auth/orgs.ts";
@@ -8,12 +7,10 @@ import { addDevelopmentCredits } from "../../../lib/billing/topup.ts";
 
 const DEVELOPMENT_STARTING_CENTS = 500;
 import { MAX_ORG_NAME } from "../../../lib/db/memberships.ts";
+import { OrgNameForm } from "../../../lib/dashboard/org_name.ts";
 import { Field, fieldAria, PageHeader } from "../../../components/ui.tsx";
 
-const Body = z.object({
-  name: z.string().trim().min(1, "Give the organization a name")
-    .max(MAX_ORG_NAME, `Keep the name under ${MAX_ORG_NAME} characters`),
-});
+const Body = OrgNameForm;
 
 interface Data {
   name: string;
