@@ -1,3 +1,6 @@
+import { useEffect } from "preact/hooks";
+import { useSignal } from "@preact/signals";
+
 /**
  * The header's organization picker: choosing one switches at once (the form posts on change).
  * Without JavaScript the form keeps its button.
@@ -5,6 +8,11 @@
 export default function OrgSwitcher(
   props: { orgs: { id: string; name: string }[]; current: string; next: string },
 ) {
+  // The button is for browsers without JavaScript: gone once this runs.
+  const live = useSignal(false);
+  useEffect(() => {
+    live.value = true;
+  }, []);
   return (
     <form method="post" action="/orgs/switch" class="org-switcher">
       <label for="org-switch" class="visually-hidden">Organization</label>
@@ -18,9 +26,7 @@ export default function OrgSwitcher(
         ))}
       </select>
       <input type="hidden" name="next" value={props.next} />
-      <noscript>
-        <button type="submit" class="button small">Switch</button>
-      </noscript>
+      {!live.value && <button type="submit" class="button small">Switch</button>}
     </form>
   );
 }

@@ -133,7 +133,9 @@ export default function Playground(
 
   // Hydration keeps the server's DOM as it is: if the browser changed a field before this ran
   // (typing, a restored form), the signals take what the user sees so price and request agree.
+  const hydrated = useSignal(false);
   useEffect(() => {
+    hydrated.value = true;
     const f = form.current;
     if (!f) return;
     const read = (name: string) => (f.elements.namedItem(name) as HTMLSelectElement | null)?.value;
@@ -431,11 +433,11 @@ export default function Playground(
             {submitting.value ? "Submitting…" : "Generate"}
           </button>
           {/* Without JavaScript the options cannot follow the model: this reloads them. */}
-          <noscript>
+          {!hydrated.value && (
             <button class="button" type="submit" formmethod="get" formaction="/playground">
               Show options for this model
             </button>
-          </noscript>
+          )}
         </div>
       </form>
 

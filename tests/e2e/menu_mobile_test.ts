@@ -67,3 +67,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "browser: choosing another organization in the header switches at once (no button)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const server = await startTestServer();
+    const browser = await launchBrowser();
+    try {
+      const first = await signIn(server, { orgName: "First Org", email: "two@example.com" });
+      const second = await signIn(server, { orgName: "Second Org", email: "two@example.com" });
+      await setSessionCookie(browser, first.cookie);
+      const page = await browser.newPage();
+      await page.goto(server.url + "/usage", { waitUntil: "load" });
+      await page.waitForSelector("pv-island[data-hydrated] .org-switcher");
+      assert.equal(await page.$(".org-switcher button"), null, "no Switch button with JavaScript");
+      const current = () => page.$eval("#org-switch", (s) => (s as HTMLSelectElement).value);
+      assert.equal(await current(), first.orgId);
+      await Promise.all([
+        page.waitForNavigation({ waitUntil: "load" }),
+        page.select("#org-switch", second.orgId),
+      ]);
+      assert.equal(new URL(page.url()).pathname, "/usage", "stays on the same page");
+      assert.equal(await current(), second.orgId);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  },
+});
