@@ -47,7 +47,17 @@ export default define.page<typeof handler>(function Home({ data }) {
   -H "Authorization: Bearer $PIPEVIDEO_KEY" \\
   --json '{"model":"local/preview","prompt":"a lighthouse at dusk"}'`}</code></pre>
           </div>
-          <PriceEstimator models={data.models} />
+          <div class="hero-side">
+            <figure class="sample-clip">
+              {/* A real output of local/preview, 3 s at 360p, with no sound. */}
+              <video src="/sample.mp4" muted loop autoplay playsInline preload="metadata" />
+              <figcaption>
+                Made by the built-in <code>local/preview</code>{" "}
+                model from “A lighthouse at dusk, waves rolling in”.
+              </figcaption>
+            </figure>
+            <PriceEstimator models={data.models} />
+          </div>
         </div>
       </section>
       <section class="container features">

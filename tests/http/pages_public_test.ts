@@ -165,6 +165,11 @@ Deno.test("home knows a signed-in user; docs render the API reference from /open
     const home = await (await fetch(server.url + "/", { headers: user.headers })).text();
     assert.match(home, /href="\/playground">Open the dashboard</);
     assert.match(home, /--json '\{&quot;model&quot;:&quot;local\/preview/);
+    // A sample clip, served from this server.
+    assert.match(home, /<video src="\/sample\.mp4"/);
+    const clip = await fetch(server.url + "/sample.mp4");
+    assert.equal(clip.headers.get("Content-Type"), "video/mp4");
+    assert.ok((await clip.arrayBuffer()).byteLength > 10_000);
 
     const docs = await (await fetch(server.url + "/docs")).text();
     const doc = await (await fetch(server.url + "/openapi.json")).json();
