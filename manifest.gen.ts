@@ -8,62 +8,69 @@ import * as $4 from "./routes/(app)/billing/dev-credits.ts";
 import * as $5 from "./routes/(app)/billing/index.tsx";
 import * as $6 from "./routes/(app)/billing/spend.tsx";
 import * as $7 from "./routes/(app)/billing/success.tsx";
-import * as $8 from "./routes/(app)/keys/[id]/index.tsx";
-import * as $9 from "./routes/(app)/keys/[id]/revoke.tsx";
-import * as $10 from "./routes/(app)/keys/index.tsx";
-import * as $11 from "./routes/(app)/orgs/new.tsx";
-import * as $12 from "./routes/(app)/orgs/switch.ts";
-import * as $13 from "./routes/(app)/playground/generations/[id].ts";
-import * as $14 from "./routes/(app)/playground/generations/index.ts";
-import * as $15 from "./routes/(app)/playground/index.tsx";
-import * as $16 from "./routes/(app)/settings/account.tsx";
-import * as $17 from "./routes/(app)/settings/members.tsx";
-import * as $18 from "./routes/(app)/usage/index.tsx";
-import * as $19 from "./routes/(app)/webhooks/[id]/index.tsx";
-import * as $20 from "./routes/(app)/webhooks/index.tsx";
-import * as $21 from "./routes/(app)/webhooks/resend.ts";
-import * as $22 from "./routes/.well-known/oauth-protected-resource/mcp.ts";
-import * as $23 from "./routes/_app.tsx";
-import * as $24 from "./routes/_error.tsx";
-import * as $25 from "./routes/_middleware.ts";
-import * as $26 from "./routes/admin/v1/_middleware.ts";
-import * as $27 from "./routes/admin/v1/ledger/margins.ts";
-import * as $28 from "./routes/admin/v1/ledger/verify.ts";
-import * as $29 from "./routes/admin/v1/orgs/[org]/credits.ts";
-import * as $30 from "./routes/admin/v1/orgs/[org]/keys.ts";
-import * as $31 from "./routes/admin/v1/orgs/[org]/keys/[key].ts";
-import * as $32 from "./routes/admin/v1/orgs/[org]/ledger.ts";
-import * as $33 from "./routes/admin/v1/orgs/index.ts";
-import * as $34 from "./routes/api/stripe/webhook.ts";
-import * as $35 from "./routes/auth/[provider]/callback.ts";
-import * as $36 from "./routes/auth/[provider]/index.ts";
-import * as $37 from "./routes/auth/magic.tsx";
-import * as $38 from "./routes/docs/index.tsx";
-import * as $39 from "./routes/docs/mcp.tsx";
-import * as $40 from "./routes/files/videos/[file].ts";
-import * as $41 from "./routes/healthz.ts";
-import * as $42 from "./routes/index.tsx";
-import * as $43 from "./routes/invites/[token].tsx";
-import * as $44 from "./routes/login.tsx";
-import * as $45 from "./routes/logout.ts";
-import * as $46 from "./routes/mcp.ts";
-import * as $47 from "./routes/models/index.tsx";
-import * as $48 from "./routes/openapi.json.ts";
-import * as $49 from "./routes/v1/_error.ts";
-import * as $50 from "./routes/v1/_middleware.ts";
-import * as $51 from "./routes/v1/key.ts";
-import * as $52 from "./routes/v1/models/[...slug].ts";
-import * as $53 from "./routes/v1/models/index.ts";
-import * as $54 from "./routes/v1/usage.ts";
-import * as $55 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $56 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $57 from "./routes/v1/video/generations/index.ts";
-import * as $58 from "./routes/v1/webhooks/secret.ts";
-import * as $i0 from "./islands/CopyButton.tsx";
-import * as $i1 from "./islands/Playground.tsx";
-import * as $i2 from "./islands/PriceEstimator.tsx";
-import * as $i3 from "./islands/UsageChart.tsx";
-import * as $i4 from "./islands/WebhookSecret.tsx";
+import * as $8 from "./routes/(app)/generations/[id].tsx";
+import * as $9 from "./routes/(app)/keys/[id]/index.tsx";
+import * as $10 from "./routes/(app)/keys/[id]/revoke.tsx";
+import * as $11 from "./routes/(app)/keys/index.tsx";
+import * as $12 from "./routes/(app)/orgs/new.tsx";
+import * as $13 from "./routes/(app)/orgs/switch.ts";
+import * as $14 from "./routes/(app)/playground/generations/[id].ts";
+import * as $15 from "./routes/(app)/playground/generations/index.ts";
+import * as $16 from "./routes/(app)/playground/index.tsx";
+import * as $17 from "./routes/(app)/settings/account.tsx";
+import * as $18 from "./routes/(app)/settings/index.tsx";
+import * as $19 from "./routes/(app)/settings/members.tsx";
+import * as $20 from "./routes/(app)/usage/export.csv.ts";
+import * as $21 from "./routes/(app)/usage/index.tsx";
+import * as $22 from "./routes/(app)/webhooks/[id]/index.tsx";
+import * as $23 from "./routes/(app)/webhooks/index.tsx";
+import * as $24 from "./routes/(app)/webhooks/resend.ts";
+import * as $25 from "./routes/.well-known/oauth-protected-resource/mcp.ts";
+import * as $26 from "./routes/_app.tsx";
+import * as $27 from "./routes/_error.tsx";
+import * as $28 from "./routes/_middleware.ts";
+import * as $29 from "./routes/admin/v1/_middleware.ts";
+import * as $30 from "./routes/admin/v1/ledger/margins.ts";
+import * as $31 from "./routes/admin/v1/ledger/verify.ts";
+import * as $32 from "./routes/admin/v1/orgs/[org]/credits.ts";
+import * as $33 from "./routes/admin/v1/orgs/[org]/keys.ts";
+import * as $34 from "./routes/admin/v1/orgs/[org]/keys/[key].ts";
+import * as $35 from "./routes/admin/v1/orgs/[org]/ledger.ts";
+import * as $36 from "./routes/admin/v1/orgs/index.ts";
+import * as $37 from "./routes/api/stripe/webhook.ts";
+import * as $38 from "./routes/auth/[provider]/callback.ts";
+import * as $39 from "./routes/auth/[provider]/index.ts";
+import * as $40 from "./routes/auth/magic.tsx";
+import * as $41 from "./routes/docs/index.tsx";
+import * as $42 from "./routes/docs/mcp.tsx";
+import * as $43 from "./routes/files/videos/[file].ts";
+import * as $44 from "./routes/healthz.ts";
+import * as $45 from "./routes/index.tsx";
+import * as $46 from "./routes/invites/[token].tsx";
+import * as $47 from "./routes/login.tsx";
+import * as $48 from "./routes/logout.tsx";
+import * as $49 from "./routes/mcp.ts";
+import * as $50 from "./routes/models/index.tsx";
+import * as $51 from "./routes/openapi.json.ts";
+import * as $52 from "./routes/v1/_error.ts";
+import * as $53 from "./routes/v1/_middleware.ts";
+import * as $54 from "./routes/v1/key.ts";
+import * as $55 from "./routes/v1/models/[...slug].ts";
+import * as $56 from "./routes/v1/models/index.ts";
+import * as $57 from "./routes/v1/usage.ts";
+import * as $58 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $59 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $60 from "./routes/v1/video/generations/index.ts";
+import * as $61 from "./routes/v1/webhooks/secret.ts";
+import * as $i0 from "./islands/CodeTabs.tsx";
+import * as $i1 from "./islands/CopyButton.tsx";
+import * as $i2 from "./islands/LiveSection.tsx";
+import * as $i3 from "./islands/OrgSwitcher.tsx";
+import * as $i4 from "./islands/Playground.tsx";
+import * as $i5 from "./islands/PriceEstimator.tsx";
+import * as $i6 from "./islands/UsageChart.tsx";
+import * as $i7 from "./islands/UserMenu.tsx";
+import * as $i8 from "./islands/WebhookSecret.tsx";
 import type { Manifest } from "./lib/fresh/mod.ts";
 
 const manifest: Manifest = {
@@ -76,64 +83,71 @@ const manifest: Manifest = {
     "./routes/(app)/billing/index.tsx": $5,
     "./routes/(app)/billing/spend.tsx": $6,
     "./routes/(app)/billing/success.tsx": $7,
-    "./routes/(app)/keys/[id]/index.tsx": $8,
-    "./routes/(app)/keys/[id]/revoke.tsx": $9,
-    "./routes/(app)/keys/index.tsx": $10,
-    "./routes/(app)/orgs/new.tsx": $11,
-    "./routes/(app)/orgs/switch.ts": $12,
-    "./routes/(app)/playground/generations/[id].ts": $13,
-    "./routes/(app)/playground/generations/index.ts": $14,
-    "./routes/(app)/playground/index.tsx": $15,
-    "./routes/(app)/settings/account.tsx": $16,
-    "./routes/(app)/settings/members.tsx": $17,
-    "./routes/(app)/usage/index.tsx": $18,
-    "./routes/(app)/webhooks/[id]/index.tsx": $19,
-    "./routes/(app)/webhooks/index.tsx": $20,
-    "./routes/(app)/webhooks/resend.ts": $21,
-    "./routes/.well-known/oauth-protected-resource/mcp.ts": $22,
-    "./routes/_app.tsx": $23,
-    "./routes/_error.tsx": $24,
-    "./routes/_middleware.ts": $25,
-    "./routes/admin/v1/_middleware.ts": $26,
-    "./routes/admin/v1/ledger/margins.ts": $27,
-    "./routes/admin/v1/ledger/verify.ts": $28,
-    "./routes/admin/v1/orgs/[org]/credits.ts": $29,
-    "./routes/admin/v1/orgs/[org]/keys.ts": $30,
-    "./routes/admin/v1/orgs/[org]/keys/[key].ts": $31,
-    "./routes/admin/v1/orgs/[org]/ledger.ts": $32,
-    "./routes/admin/v1/orgs/index.ts": $33,
-    "./routes/api/stripe/webhook.ts": $34,
-    "./routes/auth/[provider]/callback.ts": $35,
-    "./routes/auth/[provider]/index.ts": $36,
-    "./routes/auth/magic.tsx": $37,
-    "./routes/docs/index.tsx": $38,
-    "./routes/docs/mcp.tsx": $39,
-    "./routes/files/videos/[file].ts": $40,
-    "./routes/healthz.ts": $41,
-    "./routes/index.tsx": $42,
-    "./routes/invites/[token].tsx": $43,
-    "./routes/login.tsx": $44,
-    "./routes/logout.ts": $45,
-    "./routes/mcp.ts": $46,
-    "./routes/models/index.tsx": $47,
-    "./routes/openapi.json.ts": $48,
-    "./routes/v1/_error.ts": $49,
-    "./routes/v1/_middleware.ts": $50,
-    "./routes/v1/key.ts": $51,
-    "./routes/v1/models/[...slug].ts": $52,
-    "./routes/v1/models/index.ts": $53,
-    "./routes/v1/usage.ts": $54,
-    "./routes/v1/video/generations/[id]/cancel.ts": $55,
-    "./routes/v1/video/generations/[id]/index.ts": $56,
-    "./routes/v1/video/generations/index.ts": $57,
-    "./routes/v1/webhooks/secret.ts": $58,
+    "./routes/(app)/generations/[id].tsx": $8,
+    "./routes/(app)/keys/[id]/index.tsx": $9,
+    "./routes/(app)/keys/[id]/revoke.tsx": $10,
+    "./routes/(app)/keys/index.tsx": $11,
+    "./routes/(app)/orgs/new.tsx": $12,
+    "./routes/(app)/orgs/switch.ts": $13,
+    "./routes/(app)/playground/generations/[id].ts": $14,
+    "./routes/(app)/playground/generations/index.ts": $15,
+    "./routes/(app)/playground/index.tsx": $16,
+    "./routes/(app)/settings/account.tsx": $17,
+    "./routes/(app)/settings/index.tsx": $18,
+    "./routes/(app)/settings/members.tsx": $19,
+    "./routes/(app)/usage/export.csv.ts": $20,
+    "./routes/(app)/usage/index.tsx": $21,
+    "./routes/(app)/webhooks/[id]/index.tsx": $22,
+    "./routes/(app)/webhooks/index.tsx": $23,
+    "./routes/(app)/webhooks/resend.ts": $24,
+    "./routes/.well-known/oauth-protected-resource/mcp.ts": $25,
+    "./routes/_app.tsx": $26,
+    "./routes/_error.tsx": $27,
+    "./routes/_middleware.ts": $28,
+    "./routes/admin/v1/_middleware.ts": $29,
+    "./routes/admin/v1/ledger/margins.ts": $30,
+    "./routes/admin/v1/ledger/verify.ts": $31,
+    "./routes/admin/v1/orgs/[org]/credits.ts": $32,
+    "./routes/admin/v1/orgs/[org]/keys.ts": $33,
+    "./routes/admin/v1/orgs/[org]/keys/[key].ts": $34,
+    "./routes/admin/v1/orgs/[org]/ledger.ts": $35,
+    "./routes/admin/v1/orgs/index.ts": $36,
+    "./routes/api/stripe/webhook.ts": $37,
+    "./routes/auth/[provider]/callback.ts": $38,
+    "./routes/auth/[provider]/index.ts": $39,
+    "./routes/auth/magic.tsx": $40,
+    "./routes/docs/index.tsx": $41,
+    "./routes/docs/mcp.tsx": $42,
+    "./routes/files/videos/[file].ts": $43,
+    "./routes/healthz.ts": $44,
+    "./routes/index.tsx": $45,
+    "./routes/invites/[token].tsx": $46,
+    "./routes/login.tsx": $47,
+    "./routes/logout.tsx": $48,
+    "./routes/mcp.ts": $49,
+    "./routes/models/index.tsx": $50,
+    "./routes/openapi.json.ts": $51,
+    "./routes/v1/_error.ts": $52,
+    "./routes/v1/_middleware.ts": $53,
+    "./routes/v1/key.ts": $54,
+    "./routes/v1/models/[...slug].ts": $55,
+    "./routes/v1/models/index.ts": $56,
+    "./routes/v1/usage.ts": $57,
+    "./routes/v1/video/generations/[id]/cancel.ts": $58,
+    "./routes/v1/video/generations/[id]/index.ts": $59,
+    "./routes/v1/video/generations/index.ts": $60,
+    "./routes/v1/webhooks/secret.ts": $61,
   },
   islands: {
-    "./islands/CopyButton.tsx": $i0,
-    "./islands/Playground.tsx": $i1,
-    "./islands/PriceEstimator.tsx": $i2,
-    "./islands/UsageChart.tsx": $i3,
-    "./islands/WebhookSecret.tsx": $i4,
+    "./islands/CodeTabs.tsx": $i0,
+    "./islands/CopyButton.tsx": $i1,
+    "./islands/LiveSection.tsx": $i2,
+    "./islands/OrgSwitcher.tsx": $i3,
+    "./islands/Playground.tsx": $i4,
+    "./islands/PriceEstimator.tsx": $i5,
+    "./islands/UsageChart.tsx": $i6,
+    "./islands/UserMenu.tsx": $i7,
+    "./islands/WebhookSecret.tsx": $i8,
   },
   baseUrl: import.meta.url,
 };

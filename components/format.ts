@@ -17,3 +17,9 @@ export function formatDate(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "—";
   return new Date(ms).toISOString().slice(0, 10);
 }
+
+/** "2026-11-27 14:05:09 UTC": for timelines, where the second matters. */
+export function formatDateTimeSeconds(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "—";
+  return new Date(ms).toISOString().slice(0, 19).replace("T", " ") + " UTC";
+}

@@ -71,26 +71,89 @@ function showBalance(cents: number | undefined) {
 
 const dollars = (cents: number) => "$" + (cents / 100).toFixed(2);
 
+/** What the form holds; the server renders it (options `selected`), the island keeps it. */
+export interface PlaygroundValues {
+  model: string;
+  prompt: string;
+  duration: number;
+  resolution: string;
+  aspectRatio: string;
+  audio: boolean;
+}
+
+/**
+ * The values to show for `model`: the requested ones where the model offers them, else its
+ * defaults. Used by the server (query string, a no-JavaScript post) and by the island alike.
+ */
+export function valuesFor(
+  models: PlaygroundModel[],
+  want: Partial<Record<keyof PlaygroundValues, string>>,
+): PlaygroundValues {
+  const m = models.find((x) => x.slug === want.model) ?? models[0];
+  const d = m.defaults;
+  const duration = Number(want.duration);
+  const priced = (r: string | undefined) =>
+    r !== undefined && m.resolutions.includes(r) && m.pricing.cents[r] !== undefined;
+  return {
+    model: m.slug,
+    prompt: want.prompt ?? "",
+    duration: m.durations.includes(duration) ? duration : d.duration,
+    resolution: priced(want.resolution) ? want.resolution! : d.resolution,
+    aspectRatio: m.aspectRatios.includes(want.aspectRatio ?? "")
+      ? want.aspectRatio!
+      : d.aspectRatio,
+    audio: m.audio && (want.audio === undefined ? d.audio ?? false : want.audio === "true"),
+  };
+}
+
 /** Pick a model and options, see the price, submit, watch it live and play the result. */
-export default function Playground(props: { models: PlaygroundModel[]; initial: string }) {
-  const start = Math.max(0, props.models.findIndex((m) => m.slug === props.initial));
+export default function Playground(
+  props: { models: PlaygroundModel[]; initial: PlaygroundValues; error?: string | null },
+) {
+  const start = Math.max(0, props.models.findIndex((m) => m.slug === props.initial.model));
   const modelIndex = useSignal(start);
   const m = props.models[modelIndex.value];
-  const prompt = useSignal("");
-  const duration = useSignal(m.defaults.duration);
-  const resolution = useSignal(m.defaults.resolution);
-  const aspectRatio = useSignal(m.defaults.aspectRatio);
-  const audio = useSignal(m.defaults.audio ?? false);
+  const prompt = useSignal(props.initial.prompt);
+  const duration = useSignal(props.initial.duration);
+  const resolution = useSignal(props.initial.resolution);
+  const aspectRatio = useSignal(props.initial.aspectRatio);
+  const audio = useSignal(props.initial.audio);
   const imageUrl = useSignal("");
   const negativePrompt = useSignal("");
   const seed = useSignal("");
   const errors = useSignal<Record<string, string>>({});
-  const formError = useSignal<FormError | null>(null);
+  const formError = useSignal<FormError | null>(props.error ? { message: props.error } : null);
   const submitting = useSignal(false);
   const gen = useSignal<Generation | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const form = useRef<HTMLFormElement>(null);
+  const result = useRef<HTMLElement>(null);
 
   useEffect(() => () => clearTimeout(timer.current), []);
+
+  // Hydration keeps the server's DOM as it is: if the browser changed a field before this ran
+  // (typing, a restored form), the signals take what the user sees so price and request agree.
+  const hydrated = useSignal(false);
+  useEffect(() => {
+    hydrated.value = true;
+    const f = form.current;
+    if (!f) return;
+    const read = (name: string) => (f.elements.namedItem(name) as HTMLSelectElement | null)?.value;
+    const v = valuesFor(props.models, {
+      model: read("model"),
+      duration: read("duration"),
+      resolution: read("resolution"),
+      aspectRatio: read("aspect_ratio"),
+      audio: String((f.elements.namedItem("audio") as HTMLInputElement | null)?.checked ?? false),
+      prompt: read("prompt"),
+    });
+    modelIndex.value = props.models.findIndex((x) => x.slug === v.model);
+    duration.value = v.duration;
+    resolution.value = v.resolution;
+    aspectRatio.value = v.aspectRatio;
+    audio.value = v.audio;
+    prompt.value = v.prompt;
+  }, []);
 
   const pickModel = (i: number) => {
     modelIndex.value = i;
@@ -181,6 +244,11 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
         video_path: null,
       };
       timer.current = setTimeout(() => poll(data.id), POLL_MS);
+      // On a phone the result is below the form: bring it into view.
+      const r = result.current;
+      if (r && r.getBoundingClientRect().top > innerHeight) {
+        r.scrollIntoView({ behavior: "smooth", block: "start" });
+      }
     } catch {
       formError.value = { message: "Could not reach the server. Try again." };
     } finally {
@@ -197,17 +265,30 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
 
   return (
     <div class="playground">
-      <form class="card playground-form" onSubmit={submit} noValidate>
+      {/* Without JavaScript the same form posts to the page, which answers with the result. */}
+      <form
+        class="card playground-form"
+        method="post"
+        action="/playground"
+        onSubmit={submit}
+        noValidate
+        ref={form}
+      >
         <label class="field">
           <span>Model</span>
           <select
             name="model"
-            value={String(modelIndex.value)}
+            value={m.slug}
             aria-describedby={described("model")}
-            onChange={(e) => pickModel(Number((e.target as HTMLSelectElement).value))}
+            onChange={(e) =>
+              pickModel(
+                props.models.findIndex((x) => x.slug === (e.target as HTMLSelectElement).value),
+              )}
           >
-            {props.models.map((x, i) => (
-              <option key={x.slug} value={String(i)}>{x.displayName} ({x.slug})</option>
+            {props.models.map((x) => (
+              <option key={x.slug} value={x.slug} selected={x.slug === m.slug}>
+                {x.displayName} ({x.slug})
+              </option>
             ))}
           </select>
           {err("model")}
@@ -235,7 +316,9 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
               aria-describedby={described("duration")}
               onChange={(e) => duration.value = Number((e.target as HTMLSelectElement).value)}
             >
-              {m.durations.map((d) => <option key={d} value={String(d)}>{d} s</option>)}
+              {m.durations.map((d) => (
+                <option key={d} value={String(d)} selected={d === duration.value}>{d} s</option>
+              ))}
             </select>
             {err("duration")}
           </label>
@@ -248,7 +331,14 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
               onChange={(e) => resolution.value = (e.target as HTMLSelectElement).value}
             >
               {m.resolutions.map((r) => (
-                <option key={r} value={r} disabled={m.pricing.cents[r] === undefined}>{r}</option>
+                <option
+                  key={r}
+                  value={r}
+                  selected={r === resolution.value}
+                  disabled={m.pricing.cents[r] === undefined}
+                >
+                  {r}
+                </option>
               ))}
             </select>
             {err("resolution")}
@@ -261,7 +351,9 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
               aria-describedby={described("aspect_ratio")}
               onChange={(e) => aspectRatio.value = (e.target as HTMLSelectElement).value}
             >
-              {m.aspectRatios.map((r) => <option key={r} value={r}>{r}</option>)}
+              {m.aspectRatios.map((r) => (
+                <option key={r} value={r} selected={r === aspectRatio.value}>{r}</option>
+              ))}
             </select>
             {err("aspect_ratio")}
           </label>
@@ -337,13 +429,37 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
             )}
           </p>
         )}
-        <button class="button primary" type="submit" disabled={submitting.value}>
-          {submitting.value ? "Submitting…" : "Generate"}
-        </button>
+        <div class="actions">
+          <button class="button primary" type="submit" disabled={submitting.value}>
+            {submitting.value ? "Submitting…" : "Generate"}
+          </button>
+          {/* Without JavaScript the options cannot follow the model: this reloads them. */}
+          {!hydrated.value && (
+            <button class="button" type="submit" formmethod="get" formaction="/playground">
+              Show options for this model
+            </button>
+          )}
+        </div>
       </form>
 
-      <section class="card playground-result" aria-labelledby="pg-result-title">
+      <section
+        class="card playground-result"
+        aria-labelledby="pg-result-title"
+        ref={result}
+        tabIndex={-1}
+      >
         <h2 id="pg-result-title">Result</h2>
+        {/* Present from the first render, so its first message is announced. */}
+        <p aria-live="polite" data-testid="live">
+          {g && (
+            <>
+              <span class={`status status-${g.status}`} data-testid="status">{g.status}</span>{" "}
+              <a href={`/generations/${g.id}`}>
+                <code>{g.id}</code>
+              </a>
+            </>
+          )}
+        </p>
         {!g && (
           <p class="playground-muted">
             Your video appears here. Nothing is charged until you submit.
@@ -351,10 +467,6 @@ export default function Playground(props: { models: PlaygroundModel[]; initial: 
         )}
         {g && (
           <>
-            <p aria-live="polite">
-              <span class={`status status-${g.status}`} data-testid="status">{g.status}</span>{" "}
-              <code>{g.id}</code>
-            </p>
             {!TERMINAL.has(g.status) && (
               <p class="playground-muted">Checking every second; you can leave this page.</p>
             )}

@@ -38,7 +38,9 @@ export default function PriceEstimator(props: { models: EstimatorModel[] }) {
           }}
         >
           {props.models.map((m, i) => (
-            <option value={String(i)} key={m.slug}>{m.displayName}</option>
+            <option value={String(i)} key={m.slug} selected={i === modelIndex.value}>
+              {m.displayName}
+            </option>
           ))}
         </select>
       </label>
@@ -56,7 +58,9 @@ export default function PriceEstimator(props: { models: EstimatorModel[] }) {
           value={resolution.value}
           onChange={(e) => resolution.value = (e.target as HTMLSelectElement).value}
         >
-          {resolutions.map((r) => <option key={r} value={r}>{r}</option>)}
+          {resolutions.map((r) => (
+            <option key={r} value={r} selected={r === resolution.value}>{r}</option>
+          ))}
         </select>
       </label>
       <p class="estimate">

@@ -4,25 +4,34 @@ import uPlot from "uplot";
 export interface UsageChartProps {
   /** UTC days, oldest first, "YYYY-MM-DD". */
   days: string[];
-  requests: number[];
-  spendCents: number[];
+  /** One value a day: a count, or cents. */
+  values: number[];
+  unit: "requests" | "cents";
+  /** What the chart shows, for its label and its series. */
+  label: string;
 }
 
-export const CHART_HEIGHT = 240;
+export const CHART_HEIGHT = 220;
+
+// Whole steps: 1, 2, 5 × 10^n requests; whole cents for money.
+const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 100_000];
+const USD_STEPS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
 /**
- * Daily requests (bars) and spend (line) for the last 30 days. The server reserves the chart's
- * height (.usage-chart), so nothing moves when this hydrates.
+ * Bars per day for one measure. The server reserves the chart's height (.usage-chart), so
+ * nothing moves when this hydrates; the table beside it carries the same numbers as text.
  */
 export default function UsageChart(props: UsageChartProps) {
   const box = useRef<HTMLDivElement>(null);
+  const money = props.unit === "cents";
 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     const xs = props.days.map((d) => Date.parse(d + "T00:00:00Z") / 1000);
-    const spend = props.spendCents.map((c) => c / 100);
-    const width = () => Math.max(280, el.clientWidth);
+    const ys = money ? props.values.map((c) => c / 100) : props.values;
+    const fmt = (v: number) => money ? "$" + v.toFixed(2) : String(Math.round(v));
+    const width = () => Math.max(260, el.clientWidth);
     const plot = new uPlot(
       {
         width: width(),
@@ -31,27 +40,18 @@ export default function UsageChart(props: UsageChartProps) {
         cursor: { drag: { x: false, y: false } },
         legend: { show: true },
         scales: {
-          // Half a day of room on each side, so the first and last bars are whole.
+          // Half a day of room on each side, so the first bar and today's are whole.
           x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
-          requests: { range: (_u, _min, max) => [0, Math.max(1, max)] },
-          usd: { range: (_u, _min, max) => [0, Math.max(0.01, max)] },
+          y: { range: (_u, _min, max) => [0, Math.max(money ? 0.01 : 1, max)] },
         },
         axes: [
           { stroke: "#5a5a6e", grid: { stroke: "#e2e2ec" } },
           {
-            scale: "requests",
             stroke: "#5a5a6e",
             grid: { stroke: "#e2e2ec" },
-            size: 44,
-            incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000],
-          },
-          {
-            scale: "usd",
-            side: 1,
-            stroke: "#5a5a6e",
-            grid: { show: false },
-            size: 56,
-            values: (_u, ticks) => ticks.map((t) => "$" + t.toFixed(2)),
+            size: money ? 60 : 44,
+            incrs: money ? USD_STEPS : COUNT_STEPS,
+            values: (_u, ticks) => ticks.map(fmt),
           },
         ],
         series: [
@@ -60,24 +60,16 @@ export default function UsageChart(props: UsageChartProps) {
             value: (_u, ts) => ts == null ? "" : new Date(ts * 1000).toISOString().slice(0, 10),
           },
           {
-            label: "Requests",
-            scale: "requests",
-            stroke: "#4f46e5",
-            fill: "rgba(79, 70, 229, 0.25)",
+            label: props.label,
+            stroke: money ? "#0f7b3e" : "#4f46e5",
+            fill: money ? "rgba(15, 123, 62, 0.25)" : "rgba(79, 70, 229, 0.25)",
             paths: uPlot.paths.bars!({ size: [0.6, 24] }),
             points: { show: false },
-          },
-          {
-            label: "Spend",
-            scale: "usd",
-            stroke: "#0f7b3e",
-            width: 2,
-            points: { show: false },
-            value: (_u, v) => v == null ? "" : "$" + v.toFixed(2),
+            value: (_u, v) => v == null ? "" : fmt(v),
           },
         ],
       },
-      [xs, props.requests, spend],
+      [xs, ys],
       el,
     );
     const resize = new ResizeObserver(() => plot.setSize({ width: width(), height: CHART_HEIGHT }));
@@ -87,14 +79,15 @@ export default function UsageChart(props: UsageChartProps) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [props.days.join(), props.requests.join(), props.spendCents.join()]);
+  }, [props.days.join(), props.values.join()]);
 
   return (
     <div
       class="usage-chart"
       ref={box}
       role="img"
-      aria-label="Daily requests and spend, last 30 days"
+      aria-label={`${props.label} per day, ${props.days.length} days`}
+      data-unit={props.unit}
     />
   );
 }

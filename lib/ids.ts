@@ -36,3 +36,8 @@ export function isId(prefix: IdPrefix, s: string): boolean {
   return s.length === prefix.length + 27 && s.startsWith(`${prefix}_`) &&
     ULID.test(s.slice(prefix.length + 1));
 }
+
+/** The smallest id of this type made at `ms`: a bound for time-range scans of id-keyed lists. */
+export function idAt(prefix: IdPrefix, ms: number): string {
+  return `${prefix}_${encodeTime(Math.max(0, Math.floor(ms)), 10)}`;
+}

@@ -1,4 +1,8 @@
 import { define } from "../utils.ts";
+import { fingerprinted } from "../lib/fresh/static.ts";
+import { fromFileUrl } from "../lib/fresh/paths.ts";
+
+const STATIC_ROOT = fromFileUrl(new URL("../static", import.meta.url));
 
 export default define.page(function App({ Component, state }) {
   return (
@@ -7,10 +11,11 @@ export default define.page(function App({ Component, state }) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>Pipevideo</title>
-        <link rel="stylesheet" href="/styles.css" />
+        <link rel="stylesheet" href={fingerprinted(STATIC_ROOT, "/styles.css")} />
         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
       </head>
       <body>
+        <a class="skip-link" href="#main">Skip to content</a>
         {/* Dashboard pages bring their own header (routes/(app)/_layout.tsx). */}
         {!state.dashboard && (
           <header class="site-header">

@@ -2,9 +2,12 @@ import { page } from "fresh";
 import { define } from "../utils.ts";
 import PriceEstimator, { type EstimatorModel } from "../islands/PriceEstimator.tsx";
 import { listModels } from "../lib/models.ts";
+import { readSession } from "../lib/auth/session.ts";
 
 export const handler = define.handlers({
-  GET(ctx) {
+  async GET(ctx) {
+    const { services } = ctx.state;
+    const signedIn = Boolean(await readSession(services.kv, ctx.req, services.now()));
     // The same models and prices as /models and /v1/models: what this server offers now.
     const models: EstimatorModel[] = listModels(ctx.state.services).map((m) => ({
       slug: m.slug,
@@ -13,13 +16,13 @@ export const handler = define.handlers({
       cents: m.pricing.cents,
       durations: m.capabilities.durations,
     }));
-    return page({ models });
+    return page({ models, signedIn, publicUrl: services.config.publicUrl });
   },
 });
 
 export default define.page<typeof handler>(function Home({ data }) {
   return (
-    <main>
+    <main id="main">
       <section class="hero">
         <div class="container hero-grid">
           <div>
@@ -32,11 +35,29 @@ export default define.page<typeof handler>(function Home({ data }) {
               once. Self-host it with two commands.
             </p>
             <p class="actions">
-              <a class="button primary" href="/login">Get started</a>
+              {data.signedIn
+                ? <a class="button primary" href="/playground">Open the dashboard</a>
+                : <a class="button primary" href="/login">Get started</a>}
               <a class="button" href="/docs">Read the docs</a>
             </p>
+            <pre
+              class="home-curl"
+              aria-label="A request with curl"
+            ><code>{`curl ${data.publicUrl}/v1/video/generations \\
+  -H "Authorization: Bearer $PIPEVIDEO_KEY" \\
+  --json '{"model":"local/preview","prompt":"a lighthouse at dusk"}'`}</code></pre>
           </div>
-          <PriceEstimator models={data.models} />
+          <div class="hero-side">
+            <figure class="sample-clip">
+              {/* A real output of local/preview, 3 s at 360p, with no sound. */}
+              <video src="/sample.mp4" muted loop autoplay playsInline preload="metadata" />
+              <figcaption>
+                Made by the built-in <code>local/preview</code>{" "}
+                model from “A lighthouse at dusk, waves rolling in”.
+              </figcaption>
+            </figure>
+            <PriceEstimator models={data.models} />
+          </div>
         </div>
       </section>
       <section class="container features">

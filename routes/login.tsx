@@ -9,6 +9,8 @@ import { type OAuthProviderInfo, oauthProviders } from "../lib/auth/oauth.ts";
 import { readSession, safeNext } from "../lib/auth/session.ts";
 import { Field, fieldAria, Flash } from "../components/ui.tsx";
 import { noticeFor } from "../lib/http/notice.ts";
+import { getInvite } from "../lib/db/memberships.ts";
+import { getOrg } from "../lib/db/orgs.ts";
 
 const LoginForm = z.object({
   email: z.string().trim().min(1, "Enter your email address").max(254)
@@ -25,6 +27,8 @@ interface Data {
   providers: OAuthProviderInfo[];
   emailAvailable: boolean;
   notice: string | null;
+  /** Signing in to accept an invitation: who invited them. */
+  invitedTo: { org: string; role: string } | null;
 }
 
 const NOTICES: Record<string, string> = {
@@ -37,13 +41,13 @@ export const handler = define.handlers<Data>({
     const { services } = ctx.state;
     const next = safeNext(ctx.url.searchParams.get("next"));
     if (await readSession(services.kv, ctx.req, services.now())) return ctx.redirect(next, 303);
-    return page(
-      base(
-        ctx.state.services,
-        next,
-        noticeFor(NOTICES, ctx.url.searchParams.get("m")) ?? undefined,
-      ),
+    const data = base(
+      ctx.state.services,
+      next,
+      noticeFor(NOTICES, ctx.url.searchParams.get("m")) ?? undefined,
     );
+    data.invitedTo = await invitationOf(services, next);
+    return page(data);
   },
   async POST(ctx) {
     const { services } = ctx.state;
@@ -61,7 +65,13 @@ export const handler = define.handlers<Data>({
       next,
       client: clientAddress(ctx.req, ctx.info, services.config.TRUSTED_PROXY),
     });
-    return page({ ...base(services, next), email: parsed.data.email, sent: true, devLink });
+    return page({
+      ...base(services, next),
+      email: parsed.data.email,
+      sent: true,
+      devLink,
+      invitedTo: await invitationOf(services, next),
+    });
   },
 });
 
@@ -75,14 +85,32 @@ function base(services: Services, next: string, notice?: string): Data {
     providers: oauthProviders(services.config),
     emailAvailable: emailSignInAvailable(services),
     notice: notice ?? null,
+    invitedTo: null,
   };
+}
+
+/** The organization and role of the invitation `next` leads to, if it is a live one. */
+async function invitationOf(services: Services, next: string): Promise<Data["invitedTo"]> {
+  const token = /^\/invites\/([A-Za-z0-9_-]{1,128})$/.exec(next)?.[1];
+  if (!token) return null;
+  const invite = await getInvite(services.kv, token, services.now());
+  const org = invite ? await getOrg(services.kv, invite.org_id) : null;
+  return invite && org ? { org: org.name, role: invite.role } : null;
 }
 
 export default define.page<unknown, Data>(function Login({ data }) {
   return (
-    <main class="container auth-page">
+    <main id="main" class="container auth-page">
       <div class="card auth-card">
         <h1>Sign in to Pipevideo</h1>
+        {data.invitedTo && (
+          <Flash kind="info">
+            <span data-testid="invited-to">
+              You are invited to join <strong>{data.invitedTo.org}</strong> as{" "}
+              {data.invitedTo.role}. Sign in to accept.
+            </span>
+          </Flash>
+        )}
         {data.notice && <Flash kind="info">{data.notice}</Flash>}
         {data.sent
           ? (

@@ -1,7 +1,7 @@
 import { kvCursor, type Page, pagedRead } from "./kv.ts";
 import type { Cents } from "../catalog.ts";
 import { InsufficientCredits } from "../errors.ts";
-import { newId } from "../ids.ts";
+import { idAt, newId } from "../ids.ts";
 
 /**
  * Balances and the ledger (DESIGN.md, "Money"). The balance is one Deno.KvU64 of cents per org;
@@ -237,3 +237,20 @@ function assertCents(cents: number) {
 }
 
 export type { Page };
+
+/** The org's entries made between two times (ms), oldest first, at most `limit` read. */
+export async function listLedgerBetween(
+  kv: Deno.Kv,
+  orgId: string,
+  fromMs: number,
+  toMs: number,
+  limit = 500,
+): Promise<LedgerEntry[]> {
+  const out: LedgerEntry[] = [];
+  const iter = kv.list<LedgerEntry>({
+    start: ["ledger", orgId, idAt("led", fromMs)],
+    end: ["ledger", orgId, idAt("led", toMs + 1)],
+  }, { limit });
+  for await (const e of iter) out.push(e.value);
+  return out;
+}

@@ -49,3 +49,13 @@ export async function listOrgIds(kv: Deno.Kv): Promise<string[]> {
   }
   return ids;
 }
+
+/** Renames an organization (its name is shown to members and in invitations). */
+export async function renameOrg(kv: Deno.Kv, orgId: string, name: string): Promise<Org> {
+  for (;;) {
+    const entry = await kv.get<Org>(orgKey(orgId));
+    if (!entry.value) throw new NotFound(`No organization ${orgId}`, "org");
+    const org = { ...entry.value, name: name.trim() };
+    if ((await kv.atomic().check(entry).set(orgKey(orgId), org).commit()).ok) return org;
+  }
+}

@@ -1,6 +1,6 @@
 import { kvCursor, type Page, pagedRead } from "./kv.ts";
 import type { SecretBox } from "../secret_box.ts";
-import { newId } from "../ids.ts";
+import { idAt, newId } from "../ids.ts";
 import { newWebhookSecret } from "../webhooks/sign.ts";
 
 /**
@@ -631,4 +631,28 @@ export async function resealWebhookSecrets(kv: Deno.Kv, box: SecretBox): Promise
     if ((await kv.atomic().check(e).set(e.key, { ...e.value, secret }).commit()).ok) changed++;
   }
   return changed;
+}
+
+/** The org's deliveries created between two times (ms), oldest first, at most `limit` read. */
+export async function listDeliveriesBetween(
+  kv: Deno.Kv,
+  orgId: string,
+  fromMs: number,
+  toMs: number,
+  limit = 200,
+): Promise<WebhookDelivery[]> {
+  const ids: string[] = [];
+  const iter = kv.list<string>({
+    start: [ORG_DELIVERIES, orgId, idAt("whd", fromMs)],
+    end: [ORG_DELIVERIES, orgId, idAt("whd", toMs + 1)],
+  }, { limit });
+  for await (const e of iter) ids.push(e.value);
+  const out: WebhookDelivery[] = [];
+  for (let i = 0; i < ids.length; i += 10) {
+    const entries = await kv.getMany<WebhookDelivery[]>(
+      ids.slice(i, i + 10).map((id) => [DELIVERIES, id]),
+    );
+    for (const e of entries) if (e.value) out.push(e.value);
+  }
+  return out;
 }

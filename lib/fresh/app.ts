@@ -18,7 +18,7 @@ import {
 } from "./router.ts";
 import { insertBefore, registerIsland, renderDocument, scriptJson } from "./render.ts";
 import { BUILD_PREFIX, buildIslands, type BuiltAssets } from "./islands.ts";
-import { createStaticServer, fileResponse } from "./static.ts";
+import { createStaticServer, fileResponse, type StaticFile } from "./static.ts";
 import { fromFileUrl } from "./paths.ts";
 
 /** A route module as file-system routing sees it. */
@@ -83,6 +83,7 @@ export function createApp<State>(opts: AppOptions<State>) {
     registerIsland({ name, component: mod.default });
   }
   let assets: Promise<BuiltAssets> | null = null;
+  const builtFiles = new Map<string, StaticFile>();
   const build = () => assets ??= buildIslands(islandFiles, { minify: opts.minify });
 
   const chainOf = (files: LoadedFile[]) =>
@@ -143,6 +144,15 @@ export function createApp<State>(opts: AppOptions<State>) {
       const scripts = `<script type="application/json" id="__pv_islands">${
         scriptJson({ files, islands })
       }</script><script type="module" src="${built.boot}"></script>`;
+      // The page's scripts and their shared chunks load in parallel, not as a request chain.
+      const preload = [
+        built.boot,
+        ...built.imports.boot,
+        ...used.flatMap((n) => [built.islands[n], ...built.imports[n]]),
+      ];
+      const links = [...new Set(preload)].map((href) => `<link rel="modulepreload" href="${href}">`)
+        .join("");
+      if (body.includes("</head>")) body = insertBefore(body, "</head>", links);
       body = insertBefore(body, "</body>", scripts);
     }
     const headers = new Headers(init.headers);
@@ -255,11 +265,17 @@ export function createApp<State>(opts: AppOptions<State>) {
         return build().then((built) => {
           const body = built.files.get(url.pathname);
           if (!body) return handle(req, url, info);
-          return fileResponse(req, {
-            body,
-            etag: `"${url.pathname.slice(BUILD_PREFIX.length)}"`,
-            type: "text/javascript; charset=utf-8",
-          }, "public, max-age=31536000, immutable");
+          // One record per file, so its compressed copies are made once.
+          let file = builtFiles.get(url.pathname);
+          if (!file) {
+            file = {
+              body,
+              etag: `"${url.pathname.slice(BUILD_PREFIX.length)}"`,
+              type: "text/javascript; charset=utf-8",
+            };
+            builtFiles.set(url.pathname, file);
+          }
+          return fileResponse(req, file, "public, max-age=31536000, immutable");
         });
       }
       return handle(req, url, info);

@@ -13,6 +13,8 @@ export interface BuiltAssets {
   islands: Record<string, string>;
   /** "/_build/…" -> file contents */
   files: Map<string, Uint8Array>;
+  /** island name (and "boot") -> the shared chunks its file imports, for modulepreload */
+  imports: Record<string, string[]>;
 }
 
 export const BUILD_PREFIX = "/_build/";
@@ -42,6 +44,7 @@ export async function buildIslands(
       entryNames: "[name]-[hash]",
       chunkNames: "chunk-[hash]",
       logLevel: "silent",
+      metafile: true,
     });
     const files = new Map<string, Uint8Array>();
     const islands: Record<string, string> = {};
@@ -56,7 +59,23 @@ export async function buildIslands(
       const island = base.match(/^island-(.+)-[A-Z0-9]+\.js$/);
       if (island) islands[island[1]] = path;
     }
-    return { boot: bootPath, islands, files };
+    // Static imports of each output (its chunks), as esbuild's metafile lists them.
+    const byName = new Map(
+      Object.entries(result.metafile!.outputs).map(([k, v]) => [k.split("/").pop()!, v]),
+    );
+    // Transitively: a chunk may import another chunk.
+    const importsOf = (path: string, seen = new Set<string>()): string[] => {
+      for (const i of byName.get(path.split("/").pop()!)?.imports ?? []) {
+        const dep = BUILD_PREFIX + i.path.split("/").pop();
+        if (i.kind !== "import-statement" || seen.has(dep)) continue;
+        seen.add(dep);
+        importsOf(dep, seen);
+      }
+      return [...seen];
+    };
+    const imports: Record<string, string[]> = { boot: importsOf(bootPath) };
+    for (const [name, path] of Object.entries(islands)) imports[name] = importsOf(path);
+    return { boot: bootPath, islands, files, imports };
   } finally {
     await esbuild.stop();
   }

@@ -40,3 +40,14 @@ export async function signIn(
     headers: { Cookie: cookie, "Sec-Fetch-Site": "same-origin" },
   };
 }
+
+/** A form POST's 303 followed as a browser would: GET its Location with the same headers. */
+export async function followSeeOther(
+  server: TestServer,
+  res: Response,
+  headers: Record<string, string>,
+): Promise<Response> {
+  await res.body?.cancel();
+  if (res.status !== 303) throw new Error(`expected 303, got ${res.status}`);
+  return await fetch(new URL(res.headers.get("Location")!, server.url), { headers });
+}

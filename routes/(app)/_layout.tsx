@@ -1,5 +1,7 @@
 import { define } from "../../utils.ts";
 import { formatCents } from "../../components/format.ts";
+import OrgSwitcher from "../../islands/OrgSwitcher.tsx";
+import UserMenu from "../../islands/UserMenu.tsx";
 
 const NAV = [
   { href: "/playground", label: "Playground" },
@@ -9,6 +11,7 @@ const NAV = [
   { href: "/billing", label: "Billing" },
   { href: "/webhooks", label: "Webhooks" },
   { href: "/docs", label: "Docs" },
+  { href: "/settings", label: "Settings" },
 ];
 
 /** The dashboard shell: brand, sections, org switcher, balance and the user menu. */
@@ -26,41 +29,23 @@ export default define.page(function DashboardLayout({ Component, state, url }) {
           <div class="app-header-tools">
             {state.org && d && (
               <>
-                <form method="post" action="/orgs/switch" class="org-switcher">
-                  <label for="org-switch" class="visually-hidden">Organization</label>
-                  <select id="org-switch" name="org_id">
-                    {d.orgs.map((o) => (
-                      <option key={o.id} value={o.id} selected={o.id === state.org!.id}>
-                        {o.name}
-                      </option>
-                    ))}
-                  </select>
-                  <input type="hidden" name="next" value={url.pathname} />
-                  <button type="submit" class="button small">Switch</button>
-                </form>
+                <OrgSwitcher
+                  orgs={d.orgs.map((o) => ({ id: o.id, name: o.name }))}
+                  current={state.org.id}
+                  next={url.pathname}
+                />
                 <a class="balance" href="/billing" title="Credit balance">
                   <span class="visually-hidden">Credit balance:</span>
                   <span data-testid="balance">{formatCents(d.balanceCents)}</span>
                 </a>
               </>
             )}
-            <details class="user-menu">
-              <summary>
-                <span class="avatar" aria-hidden="true">
-                  {(state.user?.name ?? state.user?.email ?? "?").slice(0, 1).toUpperCase()}
-                </span>
-                <span class="user-email">{state.user?.email}</span>
-              </summary>
-              <div class="menu" role="group" aria-label="Account">
-                {state.role && <p class="menu-note">Role: {state.role}</p>}
-                <a href="/orgs/new">New organization</a>
-                {state.org && <a href="/settings/members">Members</a>}
-                <a href="/settings/account">Account &amp; sessions</a>
-                <form method="post" action="/logout">
-                  <button type="submit" class="button small">Sign out</button>
-                </form>
-              </div>
-            </details>
+            <UserMenu
+              email={state.user?.email ?? ""}
+              initial={(state.user?.name ?? state.user?.email ?? "?").slice(0, 1).toUpperCase()}
+              role={state.role ?? null}
+              hasOrg={Boolean(state.org)}
+            />
           </div>
         </div>
         {state.org && (
@@ -71,7 +56,7 @@ export default define.page(function DashboardLayout({ Component, state, url }) {
           </nav>
         )}
       </header>
-      <main class="container app-main">
+      <main id="main" class="container app-main">
         <Component />
       </main>
     </div>

@@ -39,7 +39,7 @@ export const handler = define.handlers<Data>({
 
 export default define.page<unknown, Data>(function MagicLink({ data }) {
   return (
-    <main class="container auth-page">
+    <main id="main" class="container auth-page">
       <div class="card auth-card">
         {data.email
           ? (

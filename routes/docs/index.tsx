@@ -1,6 +1,10 @@
 import { page } from "fresh";
 import { define } from "../../utils.ts";
-import { quickstartSnippets } from "../../lib/openapi.ts";
+import { buildOpenApiDocument, quickstartSnippets } from "../../lib/openapi.ts";
+import { ApiReference } from "../../components/api_reference.tsx";
+import { requestSamples } from "../../components/code.ts";
+import CodeTabs from "../../islands/CodeTabs.tsx";
+import CopyButton from "../../islands/CopyButton.tsx";
 import { MAX_PROMPT_CHARS } from "../../lib/generations/schema.ts";
 import { SpendDocs } from "../../components/spend/SpendDocs.tsx";
 
@@ -12,6 +16,12 @@ export const handler = define.handlers({
       snippets: quickstartSnippets(config.publicUrl),
       ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
       maxBodyBytes: config.MAX_BODY_BYTES,
+      openapi: buildOpenApiDocument(config.publicUrl),
+      submitSamples: requestSamples(config.publicUrl, "POST", "/v1/video/generations", {
+        model: "local/preview",
+        prompt: "A lighthouse at dusk, waves rolling in",
+        duration: 4,
+      }),
     });
   },
 });
@@ -50,7 +60,9 @@ const SECTIONS = [
 function Code(props: { label: string; children: string }) {
   return (
     <figure class="docs-code">
-      <figcaption>{props.label}</figcaption>
+      <figcaption>
+        {props.label} <CopyButton value={props.children} label="Copy" />
+      </figcaption>
       <pre tabIndex={0}><code>{props.children}</code></pre>
     </figure>
   );
@@ -59,7 +71,7 @@ function Code(props: { label: string; children: string }) {
 export default define.page<typeof handler>(function Docs({ data }) {
   const s = data.snippets;
   return (
-    <main class="container docs">
+    <main id="main" class="container docs">
       <nav class="docs-toc" aria-label="On this page">
         <p class="eyebrow">On this page</p>
         {SECTIONS.map(([id, title]) => <a key={id} href={`#${id}`}>{title}</a>)}
@@ -95,7 +107,7 @@ export default define.page<typeof handler>(function Docs({ data }) {
               <a href="/models">Models</a> for the others and their prices.
             </li>
           </ol>
-          <Code label="Submit (curl)">{s.curlSubmit}</Code>
+          <CodeTabs samples={data.submitSamples} id="docs-submit" />
           <details>
             <summary>Running your own server without the dashboard?</summary>
             <Code label="Admin API (curl)">{s.curlAdminKey}</Code>
@@ -208,32 +220,9 @@ export default define.page<typeof handler>(function Docs({ data }) {
             The OpenAPI 3.1 document, generated from the schemas the server validates with:{" "}
             <a href="/openapi.json">
               <code>{data.publicUrl}/openapi.json</code>
-            </a>. Endpoints:
+            </a>. Every endpoint, from that document:
           </p>
-          <ul class="docs-endpoints">
-            <li>
-              <code>POST /v1/video/generations</code> — submit
-            </li>
-            <li>
-              <code>GET /v1/video/generations/{"{id}"}</code> — one generation
-            </li>
-            <li>
-              <code>GET /v1/video/generations?limit=&cursor=&status=&model=</code> — list
-            </li>
-            <li>
-              <code>POST /v1/video/generations/{"{id}"}/cancel</code> — cancel and refund
-            </li>
-            <li>
-              <code>GET /v1/models</code>, <code>GET /v1/models/{"{slug}"}</code>{" "}
-              — catalog, prices, 7-day metrics
-            </li>
-            <li>
-              <code>GET /v1/usage</code> — balance, totals, daily usage
-            </li>
-            <li>
-              <code>GET /v1/webhooks/secret</code> — default signing secret
-            </li>
-          </ul>
+          <ApiReference doc={data.openapi} />
         </section>
       </article>
     </main>

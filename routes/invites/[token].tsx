@@ -38,13 +38,13 @@ export const handler = define.handlers<Data>({
     }
     const m = await acceptInvite(services.kv, ctx.params.token, signedIn.user, services.now());
     await switchOrg(services, ctx.req, signedIn.user.id, m.org_id);
-    return ctx.redirect("/keys", 303);
+    return ctx.redirect("/playground?joined=1", 303);
   },
 });
 
 export default define.page<unknown, Data>(function AcceptInvite({ data }) {
   return (
-    <main class="container auth-page">
+    <main id="main" class="container auth-page">
       <div class="card auth-card">
         {data.invite && data.orgName
           ? (

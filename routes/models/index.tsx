@@ -43,7 +43,17 @@ export const handler = define.handlers({
       env: [...new Set(m.routes.map((r) => PROVIDER_ENV[r.provider]).filter(Boolean))] as string[],
     }));
     const makers = [...new Map(all.map((m) => [m.maker.slug, m.maker.name])).entries()];
-    return page({ filter, makers, models: shown, metrics, unconfigured, total: all.length });
+    // Which variable to set is for whoever runs the server: shown in development only.
+    const operator = !services.config.production;
+    return page({
+      filter,
+      makers,
+      models: shown,
+      metrics,
+      unconfigured,
+      total: all.length,
+      operator,
+    });
   },
 });
 
@@ -112,7 +122,7 @@ export default define.page<typeof handler>(function Models({ data }) {
   const f = data.filter;
   const filtered = Boolean(f.maker || f.image || f.audio);
   return (
-    <main class="container models-page">
+    <main id="main" class="container models-page">
       <p class="eyebrow">Catalog</p>
       <h1>Models</h1>
       <p class="lead">
@@ -212,18 +222,23 @@ export default define.page<typeof handler>(function Models({ data }) {
         <section class="card models-unconfigured" aria-labelledby="unconfigured-title">
           <h2 id="unconfigured-title">Not configured on this server</h2>
           <p class="models-muted">
-            These models appear when their provider's key is set in the server's environment.
+            These models are not available here: their provider is not configured on this server.
           </p>
           <ul>
             {data.unconfigured.map((m) => (
-              <li key={m.slug}>
-                <strong>{m.displayName}</strong> (<code>{m.slug}</code>): set{" "}
-                {m.env.map((e, i) => (
-                  <span key={e}>
-                    {i > 0 && " or "}
-                    <code>{e}</code>
-                  </span>
-                ))}
+              <li key={m.slug} data-unconfigured={m.slug}>
+                <strong>{m.displayName}</strong> (<code>{m.slug}</code>)
+                <span class="badge">not configured</span>
+                {data.operator && (
+                  <>
+                    {" "}— set {m.env.map((e, i) => (
+                      <span key={e}>
+                        {i > 0 && " or "}
+                        <code>{e}</code>
+                      </span>
+                    ))}
+                  </>
+                )}
               </li>
             ))}
           </ul>

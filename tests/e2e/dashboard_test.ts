@@ -124,7 +124,9 @@ Deno.test({
       assert.ok(await page.$("#name-error"));
       await page.type("#name", "Dana Films");
       await Promise.all([page.waitForNavigation(), page.click(createOrg)]);
-      assert.equal(new URL(page.url()).pathname, "/keys");
+      assert.equal(new URL(page.url()).pathname, "/playground");
+      assert.ok(await page.$("[data-testid=checklist]"), "a new org gets its first steps");
+      await page.goto(server.url + "/keys", { waitUntil: "load" });
       assert.match(await page.content(), /No API keys yet/);
       await shoot(page, dir, "keys-empty");
 
@@ -137,13 +139,15 @@ Deno.test({
 
       // Credits: the billing page's development button, seen in the header balance.
       const balance = () => page.$eval("[data-testid=balance]", (e) => e.textContent);
-      assert.equal(await balance(), "$0.00");
+      // Development grants a starting amount to a new org; the button adds more.
+      const starting = await balance();
+      assert.equal(starting, "$5.00");
       await page.goto(server.url + "/billing", { waitUntil: "load" });
       await Promise.all([
         page.waitForNavigation(),
         page.click("form[action='/billing/dev-credits'] button[type=submit]"),
       ]);
-      assert.notEqual(await balance(), "$0.00");
+      assert.notEqual(await balance(), starting);
 
       // A generation in the playground with the local model, played in the page.
       await page.goto(server.url + "/playground", { waitUntil: "load" });
@@ -163,7 +167,7 @@ Deno.test({
         { timeout: 20_000 },
       );
       assert.ok((await played.jsonValue() as number) > 1.5);
-      const genId = await page.$eval("[data-testid=status] + code", (e) => e.textContent);
+      const genId = await page.$eval("[data-testid=status] + a code", (e) => e.textContent);
       assert.match(genId!, /^gen_/);
 
       // The same generation on the usage page.
@@ -195,7 +199,12 @@ Deno.test({
       await page.goto(server.url + "/settings/members", { waitUntil: "load" });
       await shoot(page, dir, "members");
 
-      // Keyboard: the first Tab stop of a dashboard page is the brand link, then onwards.
+      // Keyboard: the first Tab stop is the skip link, then the brand link, then onwards.
+      await page.keyboard.press("Tab");
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.textContent?.trim()),
+        "Skip to content",
+      );
       await page.keyboard.press("Tab");
       assert.equal(
         await page.evaluate(() => document.activeElement?.textContent?.trim()),

@@ -61,7 +61,7 @@ Deno.test({
       assert.equal(await getBalance(server.services.kv, orgId), 494);
       // The header follows the charge without a reload.
       assert.equal(await page.$eval("[data-testid=balance]", (e) => e.textContent), "$4.94");
-      const id = await page.$eval("[data-testid=status] + code", (e) => e.textContent);
+      const id = await page.$eval("[data-testid=status] + a code", (e) => e.textContent);
       assert.match(id!, /^gen_/);
 
       const dir = await screenshotDir();
@@ -82,7 +82,10 @@ Deno.test({
       await page.waitForSelector(".usage-chart[data-ready] canvas", { timeout: 10_000 });
       const after = await page.$eval(".usage-chart", (e) => e.getBoundingClientRect().height);
       assert.equal(after, before);
-      const watch = await page.$eval(`tr[data-id="${id}"] a`, (e) => e.getAttribute("href"));
+      const watch = await page.$eval(
+        `tr[data-id="${id}"] a[data-video]`,
+        (e) => e.getAttribute("href"),
+      );
       const video = await fetch(server.url + watch!);
       assert.equal(video.status, 200);
       assert.equal(video.headers.get("Content-Type"), "video/mp4");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { followSeeOther, signIn } from "../../lib/testing/auth.ts";
 import { getMembership } from "../../lib/db/memberships.ts";
 
 async function post(server: TestServer, path: string, body: Record<string, string>, h = {}) {
@@ -41,8 +41,8 @@ Deno.test("invites: owners invite by link; the link works once; admins cannot ma
       { intent: "invite", role: "admin" },
       owner.headers,
     );
-    assert.equal(made.status, 201);
-    const link = (await made.text()).match(/data-testid="invite-link">([^<]+)</)![1];
+    const shown = await followSeeOther(server, made, owner.headers);
+    const link = (await shown.text()).match(/data-testid="invite-link">([^<]+)</)![1];
     const path = new URL(link).pathname;
 
     const joiner = await signIn(server, { orgName: "Own" });
@@ -65,14 +65,26 @@ Deno.test("invites: owners invite by link; the link works once; admins cannot ma
     assert.equal(reused.status, 404);
     assert.equal(await getMembership(server.services.kv, owner.orgId, third.userId), null);
 
-    // The last owner cannot demote themselves.
+    // The last owner cannot demote themselves: not offered, and if tried, an inline message.
+    const members = await fetch(server.url + "/settings/members", { headers: owner.headers });
+    const membersHtml = await members.text();
+    assert.doesNotMatch(membersHtml, new RegExp(`id="role-${owner.userId}"`));
+    assert.match(membersHtml, /the only owner/);
     const demote = await post(server, "/settings/members", {
       intent: "role",
       user_id: owner.userId,
       role: "member",
     }, owner.headers);
-    await demote.body?.cancel();
-    assert.equal(demote.status, 409);
+    const after = await followSeeOther(server, demote, owner.headers);
+    assert.equal(after.status, 200);
+    assert.match(
+      await after.text(),
+      /class="flash flash-error" role="alert">An organization needs/,
+    );
+    assert.equal(
+      (await getMembership(server.services.kv, owner.orgId, owner.userId))?.role,
+      "owner",
+    );
   } finally {
     await server.close();
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { followSeeOther, signIn } from "../../lib/testing/auth.ts";
 import { listApiKeys } from "../../lib/db/apikeys.ts";
 
 const SAME = { "Sec-Fetch-Site": "same-origin" };
@@ -73,11 +73,12 @@ Deno.test("magic link: sign in, single use, session cookie flags, new user goes 
     assert.match(await bad.text(), /Give the organization a name/);
     const made = await post(server, "/orgs/new", { name: "Acme" }, { Cookie: cookie });
     await made.body?.cancel();
-    assert.equal(made.headers.get("Location"), "/keys");
+    assert.equal(made.headers.get("Location"), "/playground");
     const page = await fetch(server.url + "/keys", { headers: { Cookie: cookie } });
     const html = await page.text();
     assert.equal(page.status, 200);
-    assert.match(html, /data-testid="balance">\$0\.00</);
+    // Development grants a new organization its starting credits.
+    assert.match(html, /data-testid="balance">\$5\.00</);
     assert.match(html, /No API keys yet/);
     assert.equal(page.headers.get("Cache-Control"), "no-store");
 
@@ -158,8 +159,8 @@ Deno.test("keys: roles are checked on the server; another org's key is 404; CSRF
     assert.equal((await listApiKeys(server.services.kv, admin.orgId)).length, 0);
 
     const created = await post(server, "/keys", { name: "prod" }, admin.headers);
-    assert.equal(created.status, 201);
-    const secret = (await created.text()).match(/data-testid="new-key-secret">(pv_[0-9a-f]+)</)
+    const shown = await followSeeOther(server, created, admin.headers);
+    const secret = (await shown.text()).match(/data-testid="new-key-secret">(pv_[0-9a-f]+)</)
       ?.[1];
     assert.ok(secret);
 

@@ -4,6 +4,8 @@ import { generationBodySchema } from "../../lib/generations/schema.ts";
 import { MODELS } from "../../lib/catalog.ts";
 import { addModelOutcome } from "../../lib/db/usage.ts";
 import { call, fundedOrg } from "./api_fixtures.ts";
+import { signIn } from "../../lib/testing/auth.ts";
+import { get as httpGet } from "node:http";
 
 const PUBLIC_URL = "https://video.example.com";
 
@@ -120,6 +122,68 @@ Deno.test("/models filters by maker, image input and audio with a plain query st
     assert.deepEqual(await slugs("?image=maybe&audio="), all);
     const none = await (await fetch(server.url + "/models?maker=local&audio=yes")).text();
     assert.match(none, /No model matches these filters/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("pages load their stylesheet fingerprinted, scripts preloaded, JSON and JS compressed", async () => {
+  const server = await startTestServer();
+  try {
+    const user = await signIn(server);
+    const html = await (await fetch(server.url + "/playground", { headers: user.headers })).text();
+    const css = html.match(/<link rel="stylesheet" href="(\/styles\.css\?v=[0-9a-f]{16})"/)?.[1];
+    assert.ok(css, "styles.css is fingerprinted");
+    const preloads = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)"/g)].map((m) =>
+      m[1]
+    );
+    const boot = html.match(/<script type="module" src="([^"]+)"/)![1];
+    assert.ok(preloads.includes(boot), "the boot script is preloaded");
+    assert.ok(preloads.some((p) => /island-Playground-/.test(p)), "its islands too");
+    // node:http, because fetch would undo the encoding before the test could see it.
+    const encodingOf = (path: string) =>
+      new Promise<string | undefined>((resolve, reject) => {
+        httpGet(server.url + path, { headers: { "Accept-Encoding": "br" } }, (res) => {
+          res.resume();
+          resolve(res.headers["content-encoding"]);
+        }).on("error", reject);
+      });
+    for (const path of [css, boot, "/openapi.json"]) {
+      assert.equal(await encodingOf(path), "br", path);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("home knows a signed-in user; docs render the API reference from /openapi.json", async () => {
+  const server = await startTestServer();
+  try {
+    const anon = await (await fetch(server.url + "/")).text();
+    assert.match(anon, /href="\/login">Get started</);
+    const user = await signIn(server);
+    const home = await (await fetch(server.url + "/", { headers: user.headers })).text();
+    assert.match(home, /href="\/playground">Open the dashboard</);
+    assert.match(home, /--json '\{&quot;model&quot;:&quot;local\/preview/);
+    // A sample clip, served from this server.
+    assert.match(home, /<video src="\/sample\.mp4"/);
+    const clip = await fetch(server.url + "/sample.mp4");
+    assert.equal(clip.headers.get("Content-Type"), "video/mp4");
+    assert.ok((await clip.arrayBuffer()).byteLength > 10_000);
+
+    const docs = await (await fetch(server.url + "/docs")).text();
+    const doc = await (await fetch(server.url + "/openapi.json")).json();
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, object>)) {
+      for (const method of Object.keys(ops)) {
+        const op = `${method.toUpperCase()} ${path}`.replaceAll("{", "\\{").replaceAll("}", "\\}");
+        assert.match(docs, new RegExp(`<code>${op}</code>`), `${method} ${path} in the reference`);
+      }
+    }
+    // The submit example in three languages, each with a copy button.
+    for (const tab of ["curl", "JavaScript", "Python"]) {
+      assert.match(docs, new RegExp(`role="tab"[^>]*>${tab}</button>`));
+    }
+    assert.ok((docs.match(/data-testid="copy-button"/g) ?? []).length >= 4);
   } finally {
     await server.close();
   }

@@ -149,7 +149,7 @@ Deno.test("/usage shows the balance, totals and recent generations; /playground 
     const res = await fetch(server.url + "/usage", { headers });
     const html = await res.text();
     assert.equal(res.status, 200);
-    assert.match(html, /data-testid="usage-balance">\$4\.97</);
+    assert.match(html, /data-testid="usage-balance">\$4\.97 </);
     assert.match(html, /data-testid="usage-requests">1</);
     assert.match(html, new RegExp(`data-id="${created.body.id}"`));
     assert.match(html, /class="usage-chart"/);

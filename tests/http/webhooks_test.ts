@@ -66,11 +66,12 @@ Deno.test("a local-model generation sends exactly one signed event to the endpoi
       url: `${rx.base}/endpoint`,
       description: "main",
     }, admin.headers);
-    assert.equal(added.status, 200, added.html);
-    const endpointSecret = shownSecret(added.html);
+    assert.equal(added.status, 303, added.html);
+    const shown = await getPage(server, added.location!, admin.headers);
+    const endpointSecret = shownSecret(shown.html);
     assert.ok(endpointSecret, "the new endpoint's secret is shown");
-    // Shown once: the list page does not show it again.
-    const list = await getPage(server, "/webhooks", admin.headers);
+    // Shown once: the same page again (a reload) does not show it.
+    const list = await getPage(server, added.location!, admin.headers);
     assert.equal(list.status, 200);
     assert.equal(shownSecret(list.html), null);
     assert.ok(list.html.includes(`${rx.base}/endpoint`));
@@ -181,13 +182,13 @@ Deno.test("dashboard: rotation keeps both signatures valid in the overlap; disab
     const kv = server.services.kv;
     const admin = await signIn(server);
     const added = await postForm(server, "/webhooks", { url: `${rx.base}/r` }, admin.headers);
-    const oldSecret = shownSecret(added.html)!;
+    const oldSecret = shownSecret((await getPage(server, added.location!, admin.headers)).html)!;
     const [endpoint] = await listEndpoints(kv, admin.orgId);
     const page = `/webhooks/${endpoint.id}`;
 
     const rotated = await postForm(server, page, { action: "rotate" }, admin.headers);
-    assert.equal(rotated.status, 200);
-    const newSecret = shownSecret(rotated.html)!;
+    assert.equal(rotated.status, 303);
+    const newSecret = shownSecret((await getPage(server, rotated.location!, admin.headers)).html)!;
     assert.ok(newSecret && newSecret !== oldSecret);
 
     // The test event fails once (500); it is then resent by hand from the dashboard.

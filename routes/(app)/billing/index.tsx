@@ -2,6 +2,7 @@ import { Head, page } from "fresh";
 import { define } from "../../../utils.ts";
 import { hasRole, requireRole } from "../../../lib/auth/roles.ts";
 import { BadRequest } from "../../../lib/errors.ts";
+import { PaymentProviderError } from "../../../lib/billing/stripe.ts";
 import { readForm } from "../../../lib/http/form.ts";
 import { type BillingOverview, billingOverview } from "../../../lib/billing/overview.ts";
 import {
@@ -20,6 +21,8 @@ interface Data extends BillingOverview {
   attempt: string;
   cursor: string | null;
   error?: { param: string | null; message: string; custom: string };
+  /** Stripe could not be reached: the same request, to send again from the banner. */
+  retry?: { amount_cents: string; custom_amount: string; attempt: string };
 }
 
 export const handler = define.handlers({
@@ -50,6 +53,22 @@ export const handler = define.handlers({
       });
       return ctx.redirect(url, 303);
     } catch (err) {
+      if (err instanceof PaymentProviderError) {
+        // Where the user is, with a retry: the same attempt token, so no second checkout.
+        const overview = await billingOverview(services, org!.id, null);
+        return page<Data>({
+          ...overview,
+          spend: await spendPanel(services, org!.id),
+          canManage: true,
+          attempt: newAttemptToken(),
+          cursor: null,
+          retry: {
+            amount_cents: String(form.get("amount_cents") ?? ""),
+            custom_amount: String(form.get("custom_amount") ?? ""),
+            attempt: String(form.get("attempt") ?? ""),
+          },
+        }, { status: 502 });
+      }
       if (!(err instanceof BadRequest)) throw err;
       const overview = await billingOverview(services, org!.id, null);
       return page<Data>({
@@ -125,6 +144,24 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
             {formatCents(data.minCents)} and {formatCents(data.maxCents)}.
           </p>
           {formError && <p class="flash flash-error" role="alert" id="amount-error">{formError}</p>}
+          {data.retry && (
+            <form
+              method="post"
+              action="/billing"
+              class="flash flash-error retry-banner"
+              role="alert"
+              data-testid="stripe-unreachable"
+            >
+              <p>
+                <strong>Stripe could not be reached.</strong>{" "}
+                Nothing was charged. Try again in a moment.
+              </p>
+              {Object.entries(data.retry).map(([name, value]) =>
+                value && <input key={name} type="hidden" name={name} value={value} />
+              )}
+              <button class="button small" type="submit">Try again</button>
+            </form>
+          )}
           <form method="post" action="/billing" class="billing-form">
             <input type="hidden" name="attempt" value={data.attempt} />
             <fieldset class="billing-presets">

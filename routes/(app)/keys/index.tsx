@@ -3,6 +3,7 @@ import { define, type State } from "../../../utils.ts";
 import { readFormObject } from "../../../lib/http/form.ts";
 import { type KeyView, listKeysForPage, MAX_KEY_NAME } from "../../../lib/auth/keys.ts";
 import { hasRole } from "../../../lib/auth/roles.ts";
+import { putFlash, takeFlash } from "../../../lib/db/flash.ts";
 import CopyButton from "../../../islands/CopyButton.tsx";
 import {
   DataTable,
@@ -23,7 +24,9 @@ import { noticeFor } from "../../../lib/http/notice.ts";
 interface Data {
   keys: KeyView[];
   canManage: boolean;
-  created: { secret: string; key: KeyView } | null;
+  created: { secret: string; name: string } | null;
+  /** A ready command with the new key in it. */
+  curl?: string;
   errors: { name?: string; expires_on?: string; limit_dollars?: string; limit_reset?: string };
   values: { name: string; expires_on: string; limit_dollars: string; limit_reset: LimitReset };
   usage: Record<string, KeyUsage>;
@@ -35,13 +38,27 @@ const MESSAGES: Record<string, string> = { revoked: "The key was revoked. It no 
 
 export const handler = define.handlers<Data>({
   async GET(ctx) {
-    return page(await data(ctx.state, ctx.url.searchParams.get("m")));
+    const { services, sessionId } = ctx.state;
+    const d = await data(ctx.state, ctx.url.searchParams.get("m"));
+    const flash = await takeFlash(
+      services.kv,
+      sessionId!,
+      ctx.url.searchParams.get("created"),
+      "key_created",
+      services.now(),
+    );
+    if (flash) {
+      d.created = { secret: flash.secret, name: flash.name };
+      d.curl =
+        `curl ${services.config.publicUrl}/v1/models \\\n  -H "Authorization: Bearer ${flash.secret}"`;
+    }
+    return page(d);
   },
   async POST(ctx) {
     const form = await readFormObject(ctx.req);
     const result = await createKeyWithLimitFromForm(ctx.state.services, ctx.state, form);
-    const d = await data(ctx.state, null);
     if (!result.ok) {
+      const d = await data(ctx.state, null);
       d.errors = result.errors;
       d.values = {
         name: String(form.name ?? ""),
@@ -51,9 +68,16 @@ export const handler = define.handlers<Data>({
       };
       return page(d, { status: 400 });
     }
-    // Rendered, not redirected: the secret is shown once and never put in a URL.
-    d.created = { secret: result.secret, key: result.key };
-    return page(d, { status: 201 });
+    // POST → 303 → GET, so a reload cannot create a second key; the secret travels in a
+    // one-time server-side flash, never in the URL.
+    const { services, sessionId } = ctx.state;
+    const id = await putFlash(services.kv, sessionId!, {
+      kind: "key_created",
+      keyId: result.key.id,
+      name: result.key.name,
+      secret: result.secret,
+    }, services.now());
+    return ctx.redirect(`/keys?created=${id}`, 303);
   },
 });
 
@@ -89,13 +113,18 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
       {data.message && <Flash kind="success">{data.message}</Flash>}
       {data.created && (
         <div class="card secret-card" data-testid="new-key">
-          <h2>Your new key “{data.created.key.name}”</h2>
+          <h2>Your new key “{data.created.name}”</h2>
           <p>
             Copy it now and keep it somewhere safe. <strong>It will not be shown again.</strong>
           </p>
           <div class="secret-row">
             <code class="secret" data-testid="new-key-secret">{data.created.secret}</code>
             <CopyButton value={data.created.secret} label="Copy key" />
+          </div>
+          <p>Try it: this lists the models your key can use.</p>
+          <div class="secret-row">
+            <pre class="secret" data-testid="new-key-curl"><code>{data.curl}</code></pre>
+            <CopyButton value={data.curl!} label="Copy curl" />
           </div>
         </div>
       )}
@@ -173,16 +202,20 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
             <tbody>
               {data.keys.map((k) => (
                 <tr key={k.id} data-key-id={k.id}>
-                  <td>
+                  <td data-label="Name">
                     <a href={`/keys/${k.id}`}>{k.name}</a>
                   </td>
-                  <td>
+                  <td data-label="Key">
                     <code>{k.prefix}…</code>
                   </td>
-                  <td>{formatDate(k.created_at)}</td>
-                  <td>{k.last_used_at ? formatDateTime(k.last_used_at) : "Never"}</td>
-                  <td>{k.expires_at ? formatDate(k.expires_at - 1) : "Never"}</td>
-                  <td>
+                  <td data-label="Created">{formatDate(k.created_at)}</td>
+                  <td data-label="Last used">
+                    {k.last_used_at ? formatDateTime(k.last_used_at) : "Never"}
+                  </td>
+                  <td data-label="Expires">
+                    {k.expires_at ? formatDate(k.expires_at - 1) : "Never"}
+                  </td>
+                  <td data-label="Status">
                     <span class={`badge badge-${k.status}`}>{k.status}</span>
                   </td>
                   <td>

@@ -1,15 +1,16 @@
 import { page } from "fresh";
-import { z } from "zod";
 import { define } from "../../../utils.ts";
 import { readFormObject } from "../../../lib/http/form.ts";
 import { createOrgAndSwitch } from "../../../lib/auth/orgs.ts";
+import { billingMode } from "../../../lib/billing/stripe.ts";
+import { addDevelopmentCredits } from "../../../lib/billing/topup.ts";
+
+const DEVELOPMENT_STARTING_CENTS = 500;
 import { MAX_ORG_NAME } from "../../../lib/db/memberships.ts";
+import { OrgNameForm } from "../../../lib/dashboard/org_name.ts";
 import { Field, fieldAria, PageHeader } from "../../../components/ui.tsx";
 
-const Body = z.object({
-  name: z.string().trim().min(1, "Give the organization a name")
-    .max(MAX_ORG_NAME, `Keep the name under ${MAX_ORG_NAME} characters`),
-});
+const Body = OrgNameForm;
 
 interface Data {
   name: string;
@@ -31,8 +32,13 @@ export const handler = define.handlers<Data>({
         first: !ctx.state.org,
       }, { status: 400 });
     }
-    await createOrgAndSwitch(ctx.state.services, ctx.req, ctx.state.user!.id, parsed.data.name);
-    return ctx.redirect("/keys", 303);
+    const { services } = ctx.state;
+    const org = await createOrgAndSwitch(services, ctx.req, ctx.state.user!.id, parsed.data.name);
+    // In development a new organization starts with credits, so the first run works at once.
+    if (billingMode(services.config) === "development") {
+      await addDevelopmentCredits(services, org.id, DEVELOPMENT_STARTING_CENTS);
+    }
+    return ctx.redirect("/playground", 303);
   },
 });
 

@@ -9,6 +9,10 @@ const Body = z.object({ org_id: z.string().min(1).max(64), next: z.string().max(
 
 /** The org switcher's form: remembers the choice in the session, then goes back. */
 export const handler = define.handlers({
+  // A bookmarked or reloaded /orgs/switch: the organizations are chosen in Settings.
+  GET(ctx) {
+    return ctx.redirect("/settings", 303);
+  },
   async POST(ctx) {
     const body = parseWith(Body, await readFormObject(ctx.req));
     await switchOrg(ctx.state.services, ctx.req, ctx.state.user!.id, body.org_id);

@@ -12,8 +12,10 @@ import {
   RoleForm,
 } from "../../../lib/auth/members.ts";
 import { hasRole, requireRole } from "../../../lib/auth/roles.ts";
+import { Conflict } from "../../../lib/errors.ts";
 import { type Invite, revokeInvite } from "../../../lib/db/memberships.ts";
 import { parseWith } from "../../../lib/http/json.ts";
+import { putFlash, takeFlash } from "../../../lib/db/flash.ts";
 import CopyButton from "../../../islands/CopyButton.tsx";
 import { DataTable, Field, fieldAria, Flash, PageHeader } from "../../../components/ui.tsx";
 import { formatDate } from "../../../components/format.ts";
@@ -26,6 +28,7 @@ interface Data {
   newInvite: { link: string; emailed: boolean; email: string | null } | null;
   inviteError: { email?: string; role?: string };
   message: string | null;
+  error: string | null;
 }
 
 const Intent = z.object({ intent: z.enum(["invite", "role", "remove", "revoke_invite"]) });
@@ -34,10 +37,25 @@ const MESSAGES: Record<string, string> = {
   removed: "The member was removed.",
   invite_revoked: "The invitation was revoked.",
 };
+const ERRORS: Record<string, string> = {
+  last_owner:
+    "An organization needs at least one owner. Make someone else an owner first, then change this.",
+};
 
 export const handler = define.handlers<Data>({
   async GET(ctx) {
-    return page(await load(ctx.state, ctx.url.searchParams.get("m")));
+    const { services, sessionId } = ctx.state;
+    const d = await load(ctx.state, ctx.url.searchParams.get("m"));
+    d.error = ERRORS[ctx.url.searchParams.get("e") ?? ""] ?? null;
+    const flash = await takeFlash(
+      services.kv,
+      sessionId!,
+      ctx.url.searchParams.get("invited"),
+      "invite_created",
+      services.now(),
+    );
+    if (flash) d.newInvite = { link: flash.link, emailed: flash.emailed, email: flash.email };
+    return page(d);
   },
   async POST(ctx) {
     const { services } = ctx.state;
@@ -54,18 +72,29 @@ export const handler = define.handlers<Data>({
         return page(d, { status: 400 });
       }
       const made = await inviteMember(services, ctx.state, parsed.data);
-      const d = await load(ctx.state, null);
-      d.newInvite = { link: made.link, emailed: made.emailed, email: made.invite.email };
-      return page(d, { status: 201 });
+      // POST → 303 → GET: a reload invites nobody twice; the link is a one-time flash.
+      const flash = await putFlash(services.kv, ctx.state.sessionId!, {
+        kind: "invite_created",
+        link: made.link,
+        emailed: made.emailed,
+        email: made.invite.email,
+      }, services.now());
+      return ctx.redirect(`/settings/members?invited=${flash}`, 303);
     }
-    if (intent === "role") {
-      await changeMemberRole(services, ctx.state, parseWith(RoleForm, form));
-      return ctx.redirect("/settings/members?m=role", 303);
-    }
-    if (intent === "remove") {
-      const { user_id } = parseWith(z.object({ user_id: z.string().min(1).max(64) }), form);
-      await removeMemberFromOrg(services, ctx.state, user_id);
-      return ctx.redirect("/settings/members?m=removed", 303);
+    try {
+      if (intent === "role") {
+        await changeMemberRole(services, ctx.state, parseWith(RoleForm, form));
+        return ctx.redirect("/settings/members?m=role", 303);
+      }
+      if (intent === "remove") {
+        const { user_id } = parseWith(z.object({ user_id: z.string().min(1).max(64) }), form);
+        await removeMemberFromOrg(services, ctx.state, user_id);
+        return ctx.redirect("/settings/members?m=removed", 303);
+      }
+    } catch (err) {
+      // The last owner is not offered these actions; a stale page or a race lands here.
+      if (err instanceof Conflict) return ctx.redirect("/settings/members?e=last_owner", 303);
+      throw err;
     }
     const { invite_id } = parseWith(z.object({ invite_id: z.string().min(1).max(64) }), form);
     await revokeInvite(services.kv, ctx.state.org!.id, invite_id);
@@ -82,12 +111,16 @@ async function load(state: State, m: string | null): Promise<Data> {
     newInvite: null,
     inviteError: {},
     message: noticeFor(MESSAGES, m),
+    error: null,
   };
 }
 
 const ROLE_OPTIONS = ["member", "admin", "owner"] as const;
 
 export default define.page<unknown, Data>(function Members({ data, state }) {
+  const owners = data.members.filter((m) => m.role === "owner").length;
+  // The only owner can be neither demoted nor removed: those actions are not offered.
+  const isOnlyOwner = (m: MemberView) => m.role === "owner" && owners === 1;
   return (
     <>
       <PageHeader
@@ -95,6 +128,7 @@ export default define.page<unknown, Data>(function Members({ data, state }) {
         description="Members see everything; admins also manage keys, billing and webhooks; owners also manage members."
       />
       {data.message && <Flash kind="success">{data.message}</Flash>}
+      {data.error && <Flash kind="error">{data.error}</Flash>}
       {data.newInvite && (
         <div class="card secret-card" data-testid="new-invite">
           <h2>Invitation ready</h2>
@@ -136,7 +170,7 @@ export default define.page<unknown, Data>(function Members({ data, state }) {
                 {m.user_id === state.user!.id && <span class="muted">· you</span>}
               </td>
               <td>
-                {data.isOwner
+                {data.isOwner && !isOnlyOwner(m)
                   ? (
                     <form method="post" class="inline-form">
                       <input type="hidden" name="intent" value="role" />
@@ -152,18 +186,25 @@ export default define.page<unknown, Data>(function Members({ data, state }) {
                       <button type="submit" class="button small">Save</button>
                     </form>
                   )
-                  : <span class="badge">{m.role}</span>}
+                  : (
+                    <>
+                      <span class="badge">{m.role}</span>
+                      {data.isOwner && <span class="muted">· the only owner</span>}
+                    </>
+                  )}
               </td>
-              <td>{formatDate(m.joined_at)}</td>
+              <td data-label="Joined">{formatDate(m.joined_at)}</td>
               {data.isOwner && (
                 <td class="actions-cell">
-                  <form method="post">
-                    <input type="hidden" name="intent" value="remove" />
-                    <input type="hidden" name="user_id" value={m.user_id} />
-                    <button type="submit" class="button small danger">
-                      Remove<span class="visually-hidden">{m.email}</span>
-                    </button>
-                  </form>
+                  {!isOnlyOwner(m) && (
+                    <form method="post">
+                      <input type="hidden" name="intent" value="remove" />
+                      <input type="hidden" name="user_id" value={m.user_id} />
+                      <button type="submit" class="button small danger">
+                        Remove<span class="visually-hidden">{m.email}</span>
+                      </button>
+                    </form>
+                  )}
                 </td>
               )}
             </tr>
@@ -212,9 +253,9 @@ export default define.page<unknown, Data>(function Members({ data, state }) {
               <tbody>
                 {data.invites.map((i) => (
                   <tr key={i.id}>
-                    <td>{i.email ?? "Anyone with the link"}</td>
-                    <td>{i.role}</td>
-                    <td>{formatDate(i.expires_at)}</td>
+                    <td data-label="Invited">{i.email ?? "Anyone with the link"}</td>
+                    <td data-label="Role">{i.role}</td>
+                    <td data-label="Expires">{formatDate(i.expires_at)}</td>
                     <td class="actions-cell">
                       <form method="post">
                         <input type="hidden" name="intent" value="revoke_invite" />

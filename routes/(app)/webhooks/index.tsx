@@ -15,6 +15,8 @@ import {
 import type { WebhookDelivery, WebhookEndpoint } from "../../../lib/db/webhooks.ts";
 import { formatDateTime } from "../../../components/format.ts";
 import WebhookSecret from "../../../islands/WebhookSecret.tsx";
+import { putFlash, takeFlash } from "../../../lib/db/flash.ts";
+import { generationOfDelivery } from "../../../components/generations.tsx";
 
 const CreateForm = z.object({
   url: z.string().default(""),
@@ -26,7 +28,7 @@ interface Data {
   recent: WebhookDelivery[];
   canManage: boolean;
   /** Just added: its secret is shown this once. */
-  created?: { endpoint: WebhookEndpoint; secret: string };
+  created?: { endpointId: string; url: string; secret: string };
   form?: { url: string; description: string; error: { param: string | null; message: string } };
 }
 
@@ -34,7 +36,18 @@ export const handler = define.handlers({
   async GET(ctx) {
     const { services, org } = ctx.state;
     const overview = await webhooksOverview(webhookDeps(services), org!.id);
-    return page<Data>({ ...overview, canManage: hasRole(ctx.state, "admin") });
+    const created = await takeFlash(
+      services.kv,
+      ctx.state.sessionId!,
+      ctx.url.searchParams.get("created"),
+      "webhook_created",
+      services.now(),
+    );
+    return page<Data>({
+      ...overview,
+      canManage: hasRole(ctx.state, "admin"),
+      created: created ?? undefined,
+    });
   },
   async POST(ctx) {
     requireRole(ctx.state, "admin");
@@ -43,8 +56,14 @@ export const handler = define.handlers({
     const input = parseWith(CreateForm, await readFormObject(ctx.req));
     try {
       const created = await registerEndpoint(deps, org!.id, input);
-      const overview = await webhooksOverview(deps, org!.id);
-      return page<Data>({ ...overview, canManage: true, created });
+      // POST → 303 → GET: a reload adds nothing; the secret is a one-time server-side flash.
+      const flash = await putFlash(services.kv, ctx.state.sessionId!, {
+        kind: "webhook_created",
+        endpointId: created.endpoint.id,
+        url: created.endpoint.url,
+        secret: created.secret,
+      }, services.now());
+      return ctx.redirect(`/webhooks?created=${flash}`, 303);
     } catch (err) {
       if (!(err instanceof BadRequest)) throw err;
       const overview = await webhooksOverview(deps, org!.id);
@@ -81,7 +100,7 @@ export default define.page<typeof handler, Data>(function Webhooks({ data }) {
         <section aria-labelledby="created-heading">
           <h2 id="created-heading">Endpoint added</h2>
           <p>
-            <a href={`/webhooks/${data.created.endpoint.id}`}>{data.created.endpoint.url}</a>
+            <a href={`/webhooks/${data.created.endpointId}`}>{data.created.url}</a>
           </p>
           <WebhookSecret
             secret={data.created.secret}
@@ -166,17 +185,25 @@ export default define.page<typeof handler, Data>(function Webhooks({ data }) {
               <tbody>
                 {data.recent.map((d) => (
                   <tr key={d.id} data-testid="delivery-row">
-                    <td>{d.event_type}</td>
-                    <td class="webhook-url">
+                    <td data-label="Event">
+                      {d.event_type}
+                      {generationOfDelivery(d.body) && (
+                        <>
+                          {" "}
+                          <a href={`/generations/${generationOfDelivery(d.body)}`}>generation</a>
+                        </>
+                      )}
+                    </td>
+                    <td data-label="To" class="webhook-url">
                       {d.endpoint_id
                         ? <a href={`/webhooks/${d.endpoint_id}#${d.id}`}>{d.url}</a>
                         : <span title="Per-request webhook_url">{d.url}</span>}
                     </td>
-                    <td>
+                    <td data-label="Status">
                       <DeliveryStatus d={d} />
                     </td>
-                    <td>{d.attempt_count}</td>
-                    <td>{formatDateTime(d.created_at)}</td>
+                    <td data-label="Attempts">{d.attempt_count}</td>
+                    <td data-label="Created">{formatDateTime(d.created_at)}</td>
                     {data.canManage && (
                       <td>
                         {d.status === "failed" && (

@@ -1,7 +1,6 @@
 import { define } from "../../../utils.ts";
 import { backendFor, verifyVideoSignature } from "../../../lib/storage.ts";
 import { Forbidden } from "../../../lib/errors.ts";
-import { apiErrorResponse } from "../../../lib/http/errors.ts";
 
 /**
  * A stored video behind a signed, expiring URL (`/files/videos/{genId}.mp4?exp=&sig=`): no API
@@ -10,7 +9,7 @@ import { apiErrorResponse } from "../../../lib/http/errors.ts";
  */
 export const handler = define.handlers({
   async GET(ctx) {
-    const { services, requestId } = ctx.state;
+    const { services } = ctx.state;
     const genId = ctx.params.file.replace(/\.mp4$/, "");
     const q = ctx.url.searchParams;
     const ok = ctx.params.file.endsWith(".mp4") && await verifyVideoSignature(
@@ -20,12 +19,8 @@ export const handler = define.handlers({
       q.get("sig"),
       Math.floor(services.now() / 1000),
     );
-    if (!ok) {
-      return apiErrorResponse(
-        new Forbidden("This video link is invalid or has expired"),
-        requestId,
-      );
-    }
+    // routes/_error.tsx answers a page to a browser, JSON to a program.
+    if (!ok) throw new Forbidden("This video link is invalid or has expired");
     return await backendFor(services.config).serve(ctx.req, genId);
   },
 });

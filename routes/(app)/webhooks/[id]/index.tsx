@@ -15,8 +15,11 @@ import {
   setEnabled,
 } from "../../../../lib/webhooks/manage.ts";
 import type { WebhookDelivery, WebhookEndpoint } from "../../../../lib/db/webhooks.ts";
-import { formatDateTime } from "../../../../components/format.ts";
+import { formatDateTime, formatDateTimeSeconds } from "../../../../components/format.ts";
 import WebhookSecret from "../../../../islands/WebhookSecret.tsx";
+import LiveSection from "../../../../islands/LiveSection.tsx";
+import { putFlash, takeFlash } from "../../../../lib/db/flash.ts";
+import { generationOfDelivery } from "../../../../components/generations.tsx";
 
 const ActionForm = z.object({
   action: z.enum(["rotate", "enable", "disable", "delete", "test"]),
@@ -44,12 +47,20 @@ export const handler = define.handlers({
     const { services, org } = ctx.state;
     const cursor = ctx.url.searchParams.get("cursor");
     const r = await endpointDeliveries(webhookDeps(services), org!.id, ctx.params.id, cursor);
+    const rotated = await takeFlash(
+      services.kv,
+      ctx.state.sessionId!,
+      ctx.url.searchParams.get("rotated"),
+      "webhook_rotated",
+      services.now(),
+    );
     return page<Data>({
       endpoint: r.endpoint,
       deliveries: r.deliveries.data,
       nextCursor: r.deliveries.next_cursor,
       canManage: hasRole(ctx.state, "admin"),
       notice: NOTICES[ctx.url.searchParams.get("done") ?? ""] ?? null,
+      rotatedSecret: rotated?.endpointId === r.endpoint.id ? rotated.secret : undefined,
     });
   },
   async POST(ctx) {
@@ -62,15 +73,13 @@ export const handler = define.handlers({
     switch (action) {
       case "rotate": {
         const { secret } = await rotateSecret(deps, org!.id, id);
-        const r = await endpointDeliveries(deps, org!.id, id, null);
-        return page<Data>({
-          endpoint: r.endpoint,
-          deliveries: r.deliveries.data,
-          nextCursor: r.deliveries.next_cursor,
-          canManage: true,
-          notice: null,
-          rotatedSecret: secret,
-        });
+        // POST → 303 → GET: a reload does not rotate again; the secret is a one-time flash.
+        const flash = await putFlash(services.kv, ctx.state.sessionId!, {
+          kind: "webhook_rotated",
+          endpointId: id,
+          secret,
+        }, services.now());
+        return ctx.redirect(`/webhooks/${id}?rotated=${flash}`, 303);
       }
       case "enable":
       case "disable":
@@ -112,8 +121,11 @@ function Delivery({ d, canManage }: { d: WebhookDelivery; canManage: boolean }) 
     <li class="card webhook-delivery" id={d.id} data-testid="delivery">
       <div class="webhook-delivery-head">
         <strong>{d.event_type}</strong>
+        {generationOfDelivery(d.body) && (
+          <a href={`/generations/${generationOfDelivery(d.body)}`}>View generation</a>
+        )}
         <span class={`badge badge-${d.status}`}>{d.status}</span>
-        <span>{formatDateTime(d.created_at)}</span>
+        <span>{formatDateTimeSeconds(d.created_at)}</span>
         <code class="webhook-msg-id" title="webhook-id header">{d.msg_id}</code>
         {canManage && d.status === "failed" && (
           <form method="post" action="/webhooks/resend">
@@ -140,10 +152,17 @@ function Delivery({ d, canManage }: { d: WebhookDelivery; canManage: boolean }) 
             <tbody>
               {d.attempts.map((a, i) => (
                 <tr key={i} data-testid="attempt">
-                  <td>{formatDateTime(a.at)}</td>
-                  <td>{a.status_code ?? "—"}</td>
-                  <td>{a.duration_ms} ms</td>
-                  <td class="webhook-result">{a.error ?? (a.response_excerpt || "OK")}</td>
+                  <td data-label="At">{formatDateTimeSeconds(a.at)}</td>
+                  <td data-label="Status code">{a.status_code ?? "—"}</td>
+                  <td data-label="Duration">{a.duration_ms} ms</td>
+                  <td data-label="Result" class="webhook-result">
+                    {a.error ?? "OK"}
+                    {a.error && a.response_excerpt && (
+                      <pre class="webhook-payload" data-testid="response-body">
+                        {a.response_excerpt}
+                      </pre>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -196,8 +215,9 @@ export default define.page<typeof handler, Data>(function WebhookEndpointPage({ 
           </details>
         </div>
       )}
-      <section aria-labelledby="deliveries-heading">
-        <h2 id="deliveries-heading">Deliveries</h2>
+      <h2 id="deliveries-heading">Deliveries</h2>
+      {!data.nextCursor && <LiveSection targetId="deliveries" intervalMs={3000} />}
+      <section aria-labelledby="deliveries-heading" id="deliveries">
         {data.deliveries.length === 0 ? <p>No deliveries yet.</p> : (
           <ul class="webhook-deliveries">
             {data.deliveries.map((d) => <Delivery key={d.id} d={d} canManage={data.canManage} />)}
