@@ -4,7 +4,10 @@ import { generationJobHandlers } from "./generations/workers.ts";
 import { registerCron, SWEEP_GRACE_MS, SWEEP_JOB, sweepJobHandlers } from "./generations/sweep.ts";
 import { registerWebhookCron, webhookDeps, webhookJobHandlers } from "./webhooks/notify.ts";
 
-/** Every queue job type the process handles, by type. Add new job kinds here. */
+/**
+ * Every job type the process handles, by type: the one table of handlers (add new kinds here).
+ * This module sits above lib/services.ts; nothing below it imports either.
+ */
 export function jobHandlers(services: Services): Record<string, JobHandler> {
   return {
     ...generationJobHandlers(services.generation),
@@ -14,7 +17,7 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
 }
 
 /**
- * Starts the queue listener (and, unless told not to, the once-a-minute sweeps). Resolves when
+ * Starts the job runner (and, unless told not to, the once-a-minute sweeps). Resolves when
  * the KV database closes. Tests pass `cron: false` and call the sweeps directly.
  */
 export function startBackground(services: Services, opts: { cron?: boolean } = {}): Promise<void> {

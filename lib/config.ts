@@ -9,6 +9,10 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   PUBLIC_URL: url.optional(),
   DENO_KV_PATH: z.string().min(1).default("./data/pipevideo.sqlite"),
+  // For a KV Connect URL in DENO_KV_PATH (denokv, Deno Deploy KV); Deno itself reads it.
+  DENO_KV_ACCESS_TOKEN: optional,
+  // Job slots per process and lane (generation work; webhook deliveries get as many again).
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   DATA_DIR: z.string().min(1).default("./data"),
   APP_ENV: z.enum(["development", "test", "production"]).default("development"),
   SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),

@@ -60,7 +60,10 @@ export async function createServices(
     log,
     now,
     fetch: fetchFn,
-    jobs: overrides.jobs ?? createKvJobQueue(kv, (m, e) => log("error", m, { error: String(e) })),
+    jobs: overrides.jobs ??
+      createKvJobQueue(kv, (m, e) => log(e ? "error" : "warn", m, e ? { error: String(e) } : {}), {
+        concurrency: config.JOB_CONCURRENCY,
+      }),
     generation,
   };
 }

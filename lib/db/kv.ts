@@ -66,3 +66,31 @@ export async function withLease<T>(
     throw err;
   }
 }
+
+/** The KV handle was closed (shutdown, end of a test): background loops stop, nothing to log. */
+export function isKvClosed(err: unknown): boolean {
+  return err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted;
+}
+
+/** Several processes on one SQLite file: a writer briefly holds the lock the others wait on. */
+export function isKvBusy(err: unknown): boolean {
+  return err instanceof Error && /database is locked|database table is locked|SQLITE_BUSY/i.test(
+    err.message,
+  );
+}
+
+/**
+ * Runs one KV read or commit, retrying with jittered exponential backoff (10 ms doubling, about
+ * 5 s in all) while the database is locked by another process; any other error is thrown at once.
+ * `op` must build its atomic op anew each call: a commit that threw wrote nothing.
+ */
+export async function retryBusy<T>(op: () => Promise<T>, tries = 10): Promise<T> {
+  for (let i = 0;; i++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (!isKvBusy(err) || i >= tries - 1) throw err;
+      await new Promise((r) => setTimeout(r, 10 * 2 ** i * (0.5 + Math.random())));
+    }
+  }
+}

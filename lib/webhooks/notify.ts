@@ -1,4 +1,5 @@
-import type { Services } from "../services.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../http/log.ts";
 import { enqueueInAtomic, enqueueMinuteJob, type JobHandler, type JobQueue } from "../jobs.ts";
 import { type GenerationRecord, isTerminal, loadGeneration } from "../db/generations.ts";
 import {
@@ -64,7 +65,15 @@ export interface WebhookDeps {
   log?: (message: string, err?: unknown) => void;
 }
 
-export function webhookDeps(services: Services): WebhookDeps {
+/** Typed by what it reads, so this module never imports lib/services.ts (which imports it). */
+export function webhookDeps(services: {
+  kv: Deno.Kv;
+  jobs: JobQueue;
+  now: () => number;
+  config: Pick<Config, "publicUrl" | "secretKey" | "production">;
+  fetch: typeof fetch;
+  log: Logger;
+}): WebhookDeps {
   return {
     kv: services.kv,
     jobs: services.jobs,
@@ -85,9 +94,9 @@ export function webhookDeps(services: Services): WebhookDeps {
  */
 export function enqueueGenerationEvent(
   atomic: Deno.AtomicOperation,
-  generation: Pick<GenerationRecord, "id" | "completed_at" | "updated_at">,
+  generation: Pick<GenerationRecord, "id" | "org_id" | "completed_at" | "updated_at">,
 ): void {
-  enqueueInAtomic(atomic, { type: NOTIFY_JOB, id: generation.id });
+  enqueueInAtomic(atomic, { type: NOTIFY_JOB, id: generation.id, org: generation.org_id });
   addOwedEventMutations(atomic, generation.id, owedSince(generation));
 }
 
@@ -144,7 +153,7 @@ export async function notifyGeneration(deps: WebhookDeps, generationId: string):
         nowMs: now,
       })
     );
-    for (const id of ids) enqueueInAtomic(a, { type: ATTEMPT_JOB, id });
+    for (const id of ids) enqueueInAtomic(a, { type: ATTEMPT_JOB, id, org: g.org_id });
     addWebhookEventMutations(a, eventKey(generationId), ids, now);
     clearOwedEventMutations(a, g.id, owedSince(g));
     if ((await a.commit()).ok) return ids;
