@@ -23,33 +23,35 @@ import * as $19 from "./routes/_app.tsx";
 import * as $20 from "./routes/_error.tsx";
 import * as $21 from "./routes/_middleware.ts";
 import * as $22 from "./routes/admin/v1/_middleware.ts";
-import * as $23 from "./routes/admin/v1/ledger/verify.ts";
-import * as $24 from "./routes/admin/v1/orgs/[org]/credits.ts";
-import * as $25 from "./routes/admin/v1/orgs/[org]/keys.ts";
-import * as $26 from "./routes/admin/v1/orgs/[org]/ledger.ts";
-import * as $27 from "./routes/admin/v1/orgs/index.ts";
-import * as $28 from "./routes/api/stripe/webhook.ts";
-import * as $29 from "./routes/auth/[provider]/callback.ts";
-import * as $30 from "./routes/auth/[provider]/index.ts";
-import * as $31 from "./routes/auth/magic.tsx";
-import * as $32 from "./routes/docs/index.tsx";
-import * as $33 from "./routes/files/videos/[file].ts";
-import * as $34 from "./routes/healthz.ts";
-import * as $35 from "./routes/index.tsx";
-import * as $36 from "./routes/invites/[token].tsx";
-import * as $37 from "./routes/login.tsx";
-import * as $38 from "./routes/logout.ts";
-import * as $39 from "./routes/models/index.tsx";
-import * as $40 from "./routes/openapi.json.ts";
-import * as $41 from "./routes/v1/_error.ts";
-import * as $42 from "./routes/v1/_middleware.ts";
-import * as $43 from "./routes/v1/models/[...slug].ts";
-import * as $44 from "./routes/v1/models/index.ts";
-import * as $45 from "./routes/v1/usage.ts";
-import * as $46 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $47 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $48 from "./routes/v1/video/generations/index.ts";
-import * as $49 from "./routes/v1/webhooks/secret.ts";
+import * as $23 from "./routes/admin/v1/jobs/index.ts";
+import * as $24 from "./routes/admin/v1/jobs/retry.ts";
+import * as $25 from "./routes/admin/v1/ledger/verify.ts";
+import * as $26 from "./routes/admin/v1/orgs/[org]/credits.ts";
+import * as $27 from "./routes/admin/v1/orgs/[org]/keys.ts";
+import * as $28 from "./routes/admin/v1/orgs/[org]/ledger.ts";
+import * as $29 from "./routes/admin/v1/orgs/index.ts";
+import * as $30 from "./routes/api/stripe/webhook.ts";
+import * as $31 from "./routes/auth/[provider]/callback.ts";
+import * as $32 from "./routes/auth/[provider]/index.ts";
+import * as $33 from "./routes/auth/magic.tsx";
+import * as $34 from "./routes/docs/index.tsx";
+import * as $35 from "./routes/files/videos/[file].ts";
+import * as $36 from "./routes/healthz.ts";
+import * as $37 from "./routes/index.tsx";
+import * as $38 from "./routes/invites/[token].tsx";
+import * as $39 from "./routes/login.tsx";
+import * as $40 from "./routes/logout.ts";
+import * as $41 from "./routes/models/index.tsx";
+import * as $42 from "./routes/openapi.json.ts";
+import * as $43 from "./routes/v1/_error.ts";
+import * as $44 from "./routes/v1/_middleware.ts";
+import * as $45 from "./routes/v1/models/[...slug].ts";
+import * as $46 from "./routes/v1/models/index.ts";
+import * as $47 from "./routes/v1/usage.ts";
+import * as $48 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $49 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $50 from "./routes/v1/video/generations/index.ts";
+import * as $51 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CopyButton.tsx";
 import * as $i1 from "./islands/Playground.tsx";
 import * as $i2 from "./islands/PriceEstimator.tsx";
@@ -82,33 +84,35 @@ const manifest: Manifest = {
     "./routes/_error.tsx": $20,
     "./routes/_middleware.ts": $21,
     "./routes/admin/v1/_middleware.ts": $22,
-    "./routes/admin/v1/ledger/verify.ts": $23,
-    "./routes/admin/v1/orgs/[org]/credits.ts": $24,
-    "./routes/admin/v1/orgs/[org]/keys.ts": $25,
-    "./routes/admin/v1/orgs/[org]/ledger.ts": $26,
-    "./routes/admin/v1/orgs/index.ts": $27,
-    "./routes/api/stripe/webhook.ts": $28,
-    "./routes/auth/[provider]/callback.ts": $29,
-    "./routes/auth/[provider]/index.ts": $30,
-    "./routes/auth/magic.tsx": $31,
-    "./routes/docs/index.tsx": $32,
-    "./routes/files/videos/[file].ts": $33,
-    "./routes/healthz.ts": $34,
-    "./routes/index.tsx": $35,
-    "./routes/invites/[token].tsx": $36,
-    "./routes/login.tsx": $37,
-    "./routes/logout.ts": $38,
-    "./routes/models/index.tsx": $39,
-    "./routes/openapi.json.ts": $40,
-    "./routes/v1/_error.ts": $41,
-    "./routes/v1/_middleware.ts": $42,
-    "./routes/v1/models/[...slug].ts": $43,
-    "./routes/v1/models/index.ts": $44,
-    "./routes/v1/usage.ts": $45,
-    "./routes/v1/video/generations/[id]/cancel.ts": $46,
-    "./routes/v1/video/generations/[id]/index.ts": $47,
-    "./routes/v1/video/generations/index.ts": $48,
-    "./routes/v1/webhooks/secret.ts": $49,
+    "./routes/admin/v1/jobs/index.ts": $23,
+    "./routes/admin/v1/jobs/retry.ts": $24,
+    "./routes/admin/v1/ledger/verify.ts": $25,
+    "./routes/admin/v1/orgs/[org]/credits.ts": $26,
+    "./routes/admin/v1/orgs/[org]/keys.ts": $27,
+    "./routes/admin/v1/orgs/[org]/ledger.ts": $28,
+    "./routes/admin/v1/orgs/index.ts": $29,
+    "./routes/api/stripe/webhook.ts": $30,
+    "./routes/auth/[provider]/callback.ts": $31,
+    "./routes/auth/[provider]/index.ts": $32,
+    "./routes/auth/magic.tsx": $33,
+    "./routes/docs/index.tsx": $34,
+    "./routes/files/videos/[file].ts": $35,
+    "./routes/healthz.ts": $36,
+    "./routes/index.tsx": $37,
+    "./routes/invites/[token].tsx": $38,
+    "./routes/login.tsx": $39,
+    "./routes/logout.ts": $40,
+    "./routes/models/index.tsx": $41,
+    "./routes/openapi.json.ts": $42,
+    "./routes/v1/_error.ts": $43,
+    "./routes/v1/_middleware.ts": $44,
+    "./routes/v1/models/[...slug].ts": $45,
+    "./routes/v1/models/index.ts": $46,
+    "./routes/v1/usage.ts": $47,
+    "./routes/v1/video/generations/[id]/cancel.ts": $48,
+    "./routes/v1/video/generations/[id]/index.ts": $49,
+    "./routes/v1/video/generations/index.ts": $50,
+    "./routes/v1/webhooks/secret.ts": $51,
   },
   islands: {
     "./islands/CopyButton.tsx": $i0,

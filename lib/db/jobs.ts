@@ -128,3 +128,19 @@ export async function retryDeadJob(
   addJobMutations(a, { ...rest, attempts: 0, due_at: nowMs, enqueued_at: nowMs });
   return (await a.commit()).ok;
 }
+
+/** A job as the admin API shows it (times in Unix seconds). */
+export function toApiJob(r: JobRecord, state: "dead" | "pending") {
+  const sec = (ms: number | undefined) => ms === undefined ? null : Math.floor(ms / 1000);
+  return {
+    type: r.type,
+    id: r.id,
+    org_id: r.org || null,
+    state,
+    attempts: r.attempts,
+    last_error: r.last_error,
+    enqueued_at: sec(r.enqueued_at),
+    due_at: state === "pending" ? sec(r.due_at) : null,
+    failed_at: sec(r.failed_at),
+  };
+}
