@@ -1,12 +1,52 @@
-import { BadRequest } from "../errors.ts";
+import { AppError, BadRequest } from "../errors.ts";
 
-/** Opens the one Deno KV database of the process. Key shapes live in the other modules of lib/db/. */
+/**
+ * Opens the one Deno KV database of the process. Key shapes live in the other modules of lib/db/.
+ * Commits that find the file locked by another process are retried (see withBusyRetry).
+ */
 export async function openKv(path: string): Promise<Deno.Kv> {
-  if (path !== ":memory:") {
+  const remote = /^https?:\/\//.test(path);
+  if (path !== ":memory:" && !remote) {
     const dir = path.replace(/\/[^/]*$/, "");
     if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
   }
-  return await Deno.openKv(path);
+  return withBusyRetry(await Deno.openKv(path));
+}
+
+/**
+ * `kv` with every commit (and plain set/delete) retried while SQLite reports the database locked.
+ * Several processes on one KV file get that error from checked commits (a read transaction cannot
+ * become a write while another process writes); surfaced, it was a 500 or a claim whose follow-up
+ * write never landed. A commit that threw wrote nothing, so committing the same op again is safe.
+ */
+export function withBusyRetry(kv: Deno.Kv): Deno.Kv {
+  return new Proxy(kv, {
+    get(target, prop) {
+      if (prop === "atomic") return () => retryingCommit(target.atomic());
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      if (prop === "set" || prop === "delete") {
+        return (...args: unknown[]) => retryBusy(() => value.apply(target, args));
+      }
+      return value.bind(target);
+    },
+  });
+}
+
+function retryingCommit(op: Deno.AtomicOperation): Deno.AtomicOperation {
+  const proxy: Deno.AtomicOperation = new Proxy(op, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      if (prop === "commit") return () => retryBusy(() => value.call(target));
+      // Chained calls (op.check(..).set(..)) must keep returning the retrying op.
+      return (...args: unknown[]) => {
+        const out = value.apply(target, args);
+        return out === target ? proxy : out;
+      };
+    },
+  });
+  return proxy;
 }
 
 /** One page of a list, newest first, and the cursor that continues it (null at the end). */
@@ -79,9 +119,19 @@ export function isKvBusy(err: unknown): boolean {
   );
 }
 
+/** Still locked after every retry: the client may retry (503), nothing was written. */
+export class KvBusy extends AppError {
+  constructor() {
+    super(503, "api_error", "service_unavailable", "The database is busy; retry shortly", null, {
+      "Retry-After": "1",
+    });
+  }
+}
+
 /**
  * Runs one KV read or commit, retrying with jittered exponential backoff (10 ms doubling, about
- * 5 s in all) while the database is locked by another process; any other error is thrown at once.
+ * 5 s in all) while the database is locked by another process, then throws KvBusy (a 503);
+ * any other error is thrown at once.
  * `op` must build its atomic op anew each call: a commit that threw wrote nothing.
  */
 export async function retryBusy<T>(op: () => Promise<T>, tries = 10): Promise<T> {
@@ -89,7 +139,8 @@ export async function retryBusy<T>(op: () => Promise<T>, tries = 10): Promise<T>
     try {
       return await op();
     } catch (err) {
-      if (!isKvBusy(err) || i >= tries - 1) throw err;
+      if (!isKvBusy(err)) throw err;
+      if (i >= tries - 1) throw new KvBusy();
       await new Promise((r) => setTimeout(r, 10 * 2 ** i * (0.5 + Math.random())));
     }
   }
