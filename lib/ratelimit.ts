@@ -1,9 +1,13 @@
 import { RateLimited } from "./errors.ts";
 import type { Services } from "./services.ts";
+import { randomToken } from "./crypto.ts";
 
 /**
- * Per-key request limits in process memory (no KV write on the hot path): a sliding window
- * estimated from the current and previous fixed windows, as Cloudflare and others do.
+ * Per-key request limits with no KV round trip on the request path: a sliding window estimated
+ * from the current and previous fixed windows, as Cloudflare and others do. With `shared`, the
+ * counts are shared across processes (docs/scale-out.md, "Rate limits"): about once a second each
+ * process writes its own count per key and window to KV and reads back the others' (and how many
+ * processes are live); between syncs it admits at most its share of the remaining headroom.
  */
 
 export interface RateLimitResult {
@@ -20,13 +24,32 @@ export interface RateLimiter {
   check(key: string): RateLimitResult;
   /** How many keys are tracked (memory use). */
   size(): number;
+  /** Shares this process's counts and reads the others' now (normally done in the background). */
+  sync(): Promise<void>;
 }
 
 interface Counter {
   windowStart: number;
-  current: number;
-  previous: number;
+  /** Admitted by this process in the current and the previous window. */
+  mine: number;
+  minePrevious: number;
+  /** Admitted by the other processes, as of the last sync. */
+  others: number;
+  othersPrevious: number;
+  /** Admitted since the last sync: bounded by this process's share of the headroom. */
+  sinceSync: number;
+  /** Headroom / live processes, computed at the last sync. */
+  share: number;
 }
+
+/** Each process's count of one key in one window, written whole (so a retried write is exact). */
+const countKey = (key: string, windowStart: number, instance: string): Deno.KvKey => [
+  "ratelimit",
+  key,
+  windowStart,
+  instance,
+];
+const PEERS: Deno.KvKey = ["ratelimit_peers"];
 
 export function createRateLimiter(opts: {
   limit?: number;
@@ -34,17 +57,35 @@ export function createRateLimiter(opts: {
   now?: () => number;
   /** Past this many keys, counters of idle keys are dropped. */
   maxKeys?: number;
+  /** Share counts through this KV with every process using it; `syncClock` paces the syncs. */
+  shared?: {
+    kv: Deno.Kv;
+    syncMs?: number;
+    syncClock?: () => number;
+    log?: (msg: string, err: unknown) => void;
+  };
 } = {}): RateLimiter {
   const limit = opts.limit ?? 100;
   const windowMs = opts.windowMs ?? 60_000;
   const now = opts.now ?? Date.now;
   const maxKeys = opts.maxKeys ?? 100_000;
   const counters = new Map<string, Counter>();
+  const shared = opts.shared;
+  const syncMs = shared?.syncMs ?? 1_000;
+  const syncClock = shared?.syncClock ?? Date.now;
+  const instance = randomToken(8);
+  const touched = new Set<string>();
+  let lastSync = syncClock();
+  /** Live processes on this KV (this one included), as of the last sync. */
+  let peers = 1;
+  let syncing: Promise<void> | null = null;
 
   function roll(c: Counter, windowStart: number) {
     if (c.windowStart === windowStart) return;
-    c.previous = windowStart - c.windowStart === windowMs ? c.current : 0;
-    c.current = 0;
+    const adjacent = windowStart - c.windowStart === windowMs;
+    c.minePrevious = adjacent ? c.mine : 0;
+    c.othersPrevious = adjacent ? c.others : 0;
+    c.mine = c.others = 0;
     c.windowStart = windowStart;
   }
 
@@ -54,27 +95,105 @@ export function createRateLimiter(opts: {
     }
   }
 
+  async function sync(): Promise<void> {
+    if (!shared) return;
+    const keys = [...touched];
+    touched.clear();
+    const at = syncClock();
+    const windowStart = now() - (now() % windowMs);
+    const a = shared.kv.atomic()
+      .set([...PEERS, instance], at, { expireIn: Math.max(10 * syncMs, 5_000) });
+    for (const key of keys) {
+      const c = counters.get(key);
+      if (!c) continue;
+      roll(c, windowStart);
+      const expireIn = 3 * windowMs;
+      a.set(countKey(key, c.windowStart, instance), c.mine, { expireIn });
+      if (c.minePrevious) {
+        a.set(countKey(key, c.windowStart - windowMs, instance), c.minePrevious, { expireIn });
+      }
+    }
+    await a.commit();
+    let live = 0;
+    for await (const _ of shared.kv.list({ prefix: PEERS })) live++;
+    peers = Math.max(1, live);
+    await Promise.all(keys.map(async (key) => {
+      let others = 0, othersPrevious = 0;
+      for await (const e of shared.kv.list<number>({ prefix: ["ratelimit", key] })) {
+        const [, , w, who] = e.key;
+        if (who === instance) continue;
+        if (w === windowStart) others += e.value;
+        else if (w === windowStart - windowMs) othersPrevious += e.value;
+      }
+      const c = counters.get(key);
+      if (!c || c.windowStart !== windowStart) return;
+      c.others = others;
+      c.othersPrevious = othersPrevious;
+      c.sinceSync = 0;
+      const elapsed = (now() - windowStart) / windowMs;
+      const used = (c.minePrevious + othersPrevious) * (1 - elapsed) + c.mine + others;
+      c.share = Math.max(1, Math.ceil((limit - used) / Math.max(1, peers)));
+    }));
+    lastSync = at;
+  }
+
+  /**
+   * Until its first sync a key's global count is unknown here: alone, a process may use the whole
+   * limit; among others, its part of 10% plus one second's worth, so N cold processes together
+   * stay within that overshoot.
+   */
+  function firstShare() {
+    if (peers <= 1) return Infinity;
+    return Math.max(1, Math.ceil((0.1 * limit + limit * syncMs / windowMs) / peers));
+  }
+
+  function maybeSync() {
+    if (!shared || syncing || syncClock() - lastSync < syncMs) return;
+    lastSync = syncClock();
+    syncing = sync()
+      .catch((err) => shared.log?.("rate limit sync failed; counting locally until the next", err))
+      .finally(() => syncing = null);
+  }
+
   return {
     size: () => counters.size,
+    sync: () => syncing ?? sync(),
     check(key) {
       const t = now();
       const windowStart = t - (t % windowMs);
       let c = counters.get(key);
       if (!c) {
         if (counters.size >= maxKeys) evictIdle(windowStart);
-        counters.set(key, c = { windowStart, current: 0, previous: 0 });
+        c = {
+          windowStart,
+          mine: 0,
+          minePrevious: 0,
+          others: 0,
+          othersPrevious: 0,
+          sinceSync: 0,
+          share: firstShare(),
+        };
+        counters.set(key, c);
       }
       roll(c, windowStart);
+      if (shared) {
+        touched.add(key);
+        maybeSync();
+      }
       const elapsed = (t - windowStart) / windowMs;
-      const weighted = c.previous * (1 - elapsed) + c.current;
+      const previous = c.minePrevious + c.othersPrevious;
+      const current = c.mine + c.others;
+      const weighted = previous * (1 - elapsed) + current;
       const resetAt = Math.ceil((windowStart + windowMs) / 1000);
-      if (weighted + 1 > limit) {
+      if (weighted + 1 > limit || c.sinceSync + 1 > c.share) {
         // When will the weighted count drop below the limit? Solve previous·(1−x) + current < limit.
         let waitMs = windowStart + windowMs - t;
-        if (c.current + 1 <= limit && c.previous > 0) {
-          const x = 1 - (limit - 1 - c.current) / c.previous;
+        if (current + 1 <= limit && previous > 0) {
+          const x = 1 - (limit - 1 - current) / previous;
           waitMs = Math.max(0, windowStart + x * windowMs - t);
         }
+        // Over this process's share only: the next sync (a second) brings a fresh one.
+        if (weighted + 1 <= limit) waitMs = syncMs;
         return {
           allowed: false,
           limit,
@@ -83,7 +202,8 @@ export function createRateLimiter(opts: {
           retryAfter: Math.max(1, Math.ceil(waitMs / 1000)),
         };
       }
-      c.current++;
+      c.mine++;
+      c.sinceSync++;
       return {
         allowed: true,
         limit,
@@ -109,8 +229,9 @@ const requestLimiters = new WeakMap<Services, RateLimiter>();
 
 /**
  * Counts one request of `subject` (an API key id, or `org:<id>` for the playground) against
- * RATE_LIMIT_PER_MINUTE, in memory (no KV write). Over the limit it throws RateLimited (429 with
- * Retry-After); otherwise it returns the X-RateLimit-* headers for the response.
+ * RATE_LIMIT_PER_MINUTE across every process on this KV, with no KV call on the request path
+ * (counts are shared in the background about once a second). Over the limit it throws
+ * RateLimited (429 with Retry-After); otherwise it returns the X-RateLimit-* headers.
  */
 export function enforceRequestLimit(services: Services, subject: string): Record<string, string> {
   let limiter = requestLimiters.get(services);
@@ -118,6 +239,10 @@ export function enforceRequestLimit(services: Services, subject: string): Record
     limiter = createRateLimiter({
       limit: services.config.RATE_LIMIT_PER_MINUTE,
       now: services.now,
+      shared: {
+        kv: services.kv,
+        log: (msg, err) => services.log("warn", msg, { error: String(err) }),
+      },
     });
     requestLimiters.set(services, limiter);
   }
