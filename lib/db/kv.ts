@@ -4,8 +4,9 @@ import { AppError, BadRequest } from "../errors.ts";
  * Opens the one Deno KV database of the process. Key shapes live in the other modules of lib/db/.
  * Commits that find the file locked by another process are retried (see withBusyRetry).
  */
-export async function openKv(path: string): Promise<Deno.Kv> {
-  const remote = /^https?:\/\//.test(path);
+export async function openKv(path: string | undefined): Promise<Deno.Kv> {
+  // Undefined: the platform's own KV (Deno Deploy).
+  const remote = path === undefined || /^https?:\/\//.test(path);
   if (path !== ":memory:" && !remote) {
     const dir = path.replace(/\/[^/]*$/, "");
     if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
