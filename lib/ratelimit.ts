@@ -75,7 +75,8 @@ export function createRateLimiter(opts: {
   const syncClock = shared?.syncClock ?? Date.now;
   const instance = randomToken(8);
   const touched = new Set<string>();
-  let lastSync = syncClock();
+  // The first request syncs at once, so this process is counted among the live ones early.
+  let lastSync = -Infinity;
   /** Live processes on this KV (this one included), as of the last sync. */
   let peers = 1;
   let syncing: Promise<void> | null = null;
@@ -87,6 +88,8 @@ export function createRateLimiter(opts: {
     c.othersPrevious = adjacent ? c.others : 0;
     c.mine = c.others = 0;
     c.windowStart = windowStart;
+    c.sinceSync = 0;
+    c.share = firstShare();
   }
 
   function evictIdle(windowStart: number) {
@@ -132,7 +135,8 @@ export function createRateLimiter(opts: {
       c.sinceSync = 0;
       const elapsed = (now() - windowStart) / windowMs;
       const used = (c.minePrevious + othersPrevious) * (1 - elapsed) + c.mine + others;
-      c.share = Math.max(1, Math.ceil((limit - used) / Math.max(1, peers)));
+      // Alone, the whole headroom; among others, an equal part of it until the next sync.
+      c.share = peers <= 1 ? Infinity : Math.max(1, Math.ceil((limit - used) / peers));
     }));
     lastSync = at;
   }
