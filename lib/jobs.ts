@@ -147,6 +147,7 @@ function runJobs(
   opts: Required<RunnerOptions>,
 ): { wake: () => void; done: Promise<void> } {
   const owner = randomToken(8);
+  log(`job runner ${owner} started`);
   const lanes = new Map<JobLane, LaneSlots>(
     LANES.map((l) => [l, { total: 0, guests: 0, byOrg: new Map(), resumeOrg: null }]),
   );
@@ -159,15 +160,17 @@ function runJobs(
   };
 
   // Other processes' enqueues bump the signal; on a shared KV server watch reports it at once.
+  // A watch that ends or fails while the KV is open is started again (polling covers the gap).
   const watching = (async () => {
-    try {
-      for await (const _ of kv.watch([JOB_SIGNAL_KEY])) wake();
-      closed = true; // the stream ends when the KV closes
-    } catch (err) {
-      if (isKvClosed(err)) closed = true;
-      else log("job signal watch stopped; polling only", err);
+    while (!closed) {
+      try {
+        for await (const _ of kv.watch([JOB_SIGNAL_KEY])) wake();
+      } catch (err) {
+        if (isKvClosed(err)) break;
+        log("job signal watch failed; polling until it is back", err);
+      }
+      if (!closed) await new Promise((r) => setTimeout(r, opts.pollMs));
     }
-    wake();
   })();
 
   function hasRoom(s: LaneSlots) {
@@ -220,7 +223,10 @@ function runJobs(
       if (!orgs.length) break;
       orgs.sort((a, b) => (s.byOrg.get(a) ?? 0) - (s.byOrg.get(b) ?? 0));
       const org = orgs[0];
-      const entry = byOrg.get(org)!.shift()!;
+      // Not always the oldest: runners in other processes scan the same entries, and picking
+      // among the first few spares most of the lost claim races.
+      const due = byOrg.get(org)!;
+      const [entry] = due.splice(Math.floor(Math.random() * Math.min(due.length, 4)), 1);
       const claimed = await claim(entry, now);
       if (claimed) start(s, claimed, slotFor(s, org) === "guest");
     }
@@ -257,7 +263,10 @@ function runJobs(
     }
     if (r.attempts >= opts.maxAttempts) {
       await park(a.delete(e.key).delete(rec.key), r, r.last_error ?? "lease lapsed", now).commit();
-      log(`job ${r.type} ${r.id} is dead after ${r.attempts} attempts: ${r.last_error}`);
+      log(
+        `job ${r.type} ${r.id} is dead after ${r.attempts} attempts`,
+        new Error(r.last_error ?? ""),
+      );
       return null;
     }
     const until = now + opts.leaseMs;
@@ -299,7 +308,7 @@ function runJobs(
         if (res.ok) leaseVs = res.versionstamp;
         else if (!lost) {
           lost = true;
-          log(`job ${type} ${id}: lease lost while running (taken over after a stall)`);
+          log(`job ${type} ${id}: lease lost while running`, new Error("taken over after a stall"));
         }
       } catch (err) {
         if (!isKvClosed(err)) log(`job ${type} ${id}: lease renewal failed`, err);
@@ -325,8 +334,9 @@ function runJobs(
       await renewing;
     }
     try {
-      // A re-enqueue racing the outcome commit fails its check: read again and redo.
-      for (let i = 0; i < 5 && !await retryBusy(() => finish(c, leaseVs, error)); i++);
+      // A re-enqueue racing the outcome commit fails its check: read again and redo. Locked by
+      // other processes, it keeps trying for about 10 s, well inside the 30 s lease.
+      for (let i = 0; i < 5 && !await retryBusy(() => finish(c, leaseVs, error), 11); i++);
     } catch (err) {
       // The lease lapses and the job runs again: at least once, never lost.
       if (!isKvClosed(err)) log(`job ${type} ${id}: could not record its outcome`, err);
@@ -351,7 +361,7 @@ function runJobs(
       a.delete(rec.key).delete(dueJobKey(r));
     } else if (r.attempts >= opts.maxAttempts) {
       park(a.delete(rec.key).delete(dueJobKey(r)), r, error, Date.now());
-      log(`job ${r.type} ${r.id} is dead after ${r.attempts} attempts: ${error}`);
+      log(`job ${r.type} ${r.id} is dead after ${r.attempts} attempts`, new Error(error));
     } else {
       const backoff = opts.backoffMs[Math.min(r.attempts, opts.backoffMs.length) - 1] ?? 0;
       const next = { ...r, due_at: Date.now() + backoff, last_error: error };

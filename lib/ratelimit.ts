@@ -5,9 +5,11 @@ import { randomToken } from "./crypto.ts";
 /**
  * Per-key request limits with no KV round trip on the request path: a sliding window estimated
  * from the current and previous fixed windows, as Cloudflare and others do. With `shared`, the
- * counts are shared across processes (docs/scale-out.md, "Rate limits"): about once a second each
- * process writes its own count per key and window to KV and reads back the others' (and how many
- * processes are live); between syncs it admits at most its share of the remaining headroom.
+ * limit holds across every process on one KV (docs/scale-out.md, "Rate limits"): about once a
+ * second each process publishes its count per key and window together with an allowance (its
+ * part of the headroom, reserved until its next sync), reads the others' rows, and admits at
+ * most its allowance until the next sync. A process's rows bound what it can have admitted, so
+ * the allowances never add up to more than the limit.
  */
 
 export interface RateLimitResult {
@@ -33,16 +35,23 @@ interface Counter {
   /** Admitted by this process in the current and the previous window. */
   mine: number;
   minePrevious: number;
-  /** Admitted by the other processes, as of the last sync. */
+  /** Admitted by the other processes, as of their rows at the last sync. */
   others: number;
   othersPrevious: number;
-  /** Admitted since the last sync: bounded by this process's share of the headroom. */
+  /** Admitted since the allowance was granted, and the allowance (Infinity when alone). */
   sinceSync: number;
-  /** Headroom / live processes, computed at the last sync. */
   share: number;
+  /** The allowance lapses then (sync clock): a process that stops syncing falls back to cold. */
+  shareUntil: number;
 }
 
-/** Each process's count of one key in one window, written whole (so a retried write is exact). */
+/** One process's row for one key and window. */
+interface CountRow {
+  n: number;
+  allow: number;
+  at: number;
+}
+
 const countKey = (key: string, windowStart: number, instance: string): Deno.KvKey => [
   "ratelimit",
   key,
@@ -73,6 +82,8 @@ export function createRateLimiter(opts: {
   const shared = opts.shared;
   const syncMs = shared?.syncMs ?? 1_000;
   const syncClock = shared?.syncClock ?? Date.now;
+  /** An allowance is good for this long; a row older than this no longer reserves anything. */
+  const allowanceMs = 2 * syncMs;
   const instance = randomToken(8);
   const touched = new Set<string>();
   // The first request syncs at once, so this process is counted among the live ones early.
@@ -81,6 +92,16 @@ export function createRateLimiter(opts: {
   let peers = 1;
   let syncing: Promise<void> | null = null;
 
+  /**
+   * What a process may admit for a key without a current allowance: alone, the whole limit;
+   * among others, its part of 10% of the limit plus one second's worth. Others count a peer
+   * without a fresh row as holding this much.
+   */
+  function coldShare() {
+    if (peers <= 1) return Infinity;
+    return Math.max(1, Math.ceil((0.1 * limit + limit * syncMs / windowMs) / peers));
+  }
+
   function roll(c: Counter, windowStart: number) {
     if (c.windowStart === windowStart) return;
     const adjacent = windowStart - c.windowStart === windowMs;
@@ -88,8 +109,7 @@ export function createRateLimiter(opts: {
     c.othersPrevious = adjacent ? c.others : 0;
     c.mine = c.others = 0;
     c.windowStart = windowStart;
-    c.sinceSync = 0;
-    c.share = firstShare();
+    // The allowance carries over: the sliding count it was granted against is continuous.
   }
 
   function evictIdle(windowStart: number) {
@@ -103,52 +123,57 @@ export function createRateLimiter(opts: {
     const keys = [...touched];
     touched.clear();
     const at = syncClock();
-    const windowStart = now() - (now() % windowMs);
-    const a = shared.kv.atomic()
-      .set([...PEERS, instance], at, { expireIn: Math.max(10 * syncMs, 5_000) });
-    for (const key of keys) {
-      const c = counters.get(key);
-      if (!c) continue;
-      roll(c, windowStart);
-      const expireIn = 3 * windowMs;
-      a.set(countKey(key, c.windowStart, instance), c.mine, { expireIn });
-      if (c.minePrevious) {
-        a.set(countKey(key, c.windowStart - windowMs, instance), c.minePrevious, { expireIn });
-      }
-    }
-    await a.commit();
+    const t = now();
+    const windowStart = t - (t % windowMs);
+    // Registered before counting, so of two processes starting together one sees the other.
+    await shared.kv.set([...PEERS, instance], at, { expireIn: Math.max(10 * syncMs, 5_000) });
     let live = 0;
     for await (const _ of shared.kv.list({ prefix: PEERS })) live++;
     peers = Math.max(1, live);
+    const a = shared.kv.atomic();
+    const granted = new Map<string, { share: number; mineAt: number }>();
     await Promise.all(keys.map(async (key) => {
-      let others = 0, othersPrevious = 0;
-      for await (const e of shared.kv.list<number>({ prefix: ["ratelimit", key] })) {
+      const c = counters.get(key);
+      if (!c) return;
+      roll(c, windowStart);
+      let others = 0, othersPrevious = 0, reserved = 0, fresh = 0;
+      for await (const e of shared.kv.list<CountRow>({ prefix: ["ratelimit", key] })) {
         const [, , w, who] = e.key;
         if (who === instance) continue;
-        if (w === windowStart) others += e.value;
-        else if (w === windowStart - windowMs) othersPrevious += e.value;
+        if (w === windowStart - windowMs) othersPrevious += e.value.n;
+        if (w !== windowStart) continue;
+        others += e.value.n;
+        if (at - e.value.at < allowanceMs) {
+          reserved += e.value.allow;
+          fresh++;
+        }
       }
-      const c = counters.get(key);
-      if (!c || c.windowStart !== windowStart) return;
+      reserved += Math.max(0, peers - 1 - fresh) * coldShare();
       c.others = others;
       c.othersPrevious = othersPrevious;
-      c.sinceSync = 0;
-      const elapsed = (now() - windowStart) / windowMs;
-      const used = (c.minePrevious + othersPrevious) * (1 - elapsed) + c.mine + others;
-      // Alone, the whole headroom; among others, an equal part of it until the next sync.
-      c.share = peers <= 1 ? Infinity : Math.max(1, Math.ceil((limit - used) / peers));
+      const elapsed = (t - windowStart) / windowMs;
+      const used = (c.minePrevious + othersPrevious) * (1 - elapsed) + c.mine + others + reserved;
+      // Alone, the whole headroom; among others, an equal part of what nobody has reserved.
+      const share = peers <= 1 ? Infinity : Math.max(0, Math.floor((limit - used) / peers));
+      granted.set(key, { share, mineAt: c.mine });
+      const expireIn = 3 * windowMs;
+      const row: CountRow = { n: c.mine, allow: Number.isFinite(share) ? share : limit, at };
+      a.set(countKey(key, windowStart, instance), row, { expireIn });
+      if (c.minePrevious) {
+        const prev: CountRow = { n: c.minePrevious, allow: 0, at };
+        a.set(countKey(key, windowStart - windowMs, instance), prev, { expireIn });
+      }
     }));
+    // The allowance is used only once it is published: a reader then sees it reserved.
+    await a.commit();
+    for (const [key, g] of granted) {
+      const c = counters.get(key);
+      if (!c || c.windowStart !== windowStart) continue;
+      c.share = g.share;
+      c.sinceSync = c.mine - g.mineAt; // admitted while this sync ran
+      c.shareUntil = at + allowanceMs;
+    }
     lastSync = at;
-  }
-
-  /**
-   * Until its first sync a key's global count is unknown here: alone, a process may use the whole
-   * limit; among others, its part of 10% plus one second's worth, so N cold processes together
-   * stay within that overshoot.
-   */
-  function firstShare() {
-    if (peers <= 1) return Infinity;
-    return Math.max(1, Math.ceil((0.1 * limit + limit * syncMs / windowMs) / peers));
   }
 
   function maybeSync() {
@@ -175,7 +200,8 @@ export function createRateLimiter(opts: {
           others: 0,
           othersPrevious: 0,
           sinceSync: 0,
-          share: firstShare(),
+          share: 0,
+          shareUntil: -Infinity,
         };
         counters.set(key, c);
       }
@@ -184,19 +210,20 @@ export function createRateLimiter(opts: {
         touched.add(key);
         maybeSync();
       }
+      const budget = syncClock() < c.shareUntil ? c.share : coldShare();
       const elapsed = (t - windowStart) / windowMs;
       const previous = c.minePrevious + c.othersPrevious;
       const current = c.mine + c.others;
       const weighted = previous * (1 - elapsed) + current;
       const resetAt = Math.ceil((windowStart + windowMs) / 1000);
-      if (weighted + 1 > limit || c.sinceSync + 1 > c.share) {
+      if (weighted + 1 > limit || c.sinceSync + 1 > budget) {
         // When will the weighted count drop below the limit? Solve previous·(1−x) + current < limit.
         let waitMs = windowStart + windowMs - t;
         if (current + 1 <= limit && previous > 0) {
           const x = 1 - (limit - 1 - current) / previous;
           waitMs = Math.max(0, windowStart + x * windowMs - t);
         }
-        // Over this process's share only: the next sync (a second) brings a fresh one.
+        // Over this process's allowance only: the next sync (a second) brings a fresh one.
         if (weighted + 1 <= limit) waitMs = syncMs;
         return {
           allowed: false,

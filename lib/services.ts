@@ -65,7 +65,7 @@ export async function createServices(
     now,
     fetch: fetchFn,
     jobs: overrides.jobs ??
-      createKvJobQueue(kv, (m, e) => log(e ? "error" : "warn", m, e ? { error: String(e) } : {}), {
+      createKvJobQueue(kv, (m, e) => log(e ? "error" : "info", m, e ? { error: String(e) } : {}), {
         concurrency: config.JOB_CONCURRENCY,
       }),
     generation,
