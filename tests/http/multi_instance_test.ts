@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { makeTinyMp4 } from "../../lib/testing/video.ts";
+import { falStandIn } from "./fal_standin_fixtures.ts";
 
 const ADMIN = "admin-token-0123456789abcdef";
 const LIMIT = 60; // RATE_LIMIT_PER_MINUTE
@@ -81,72 +82,6 @@ async function waitUp(inst: Instance) {
   }
 }
 
-/**
- * fal.ai's queue API, as the adapter speaks it: every request completes at its first status
- * check; a prompt containing "reject" gets a final (not retryable) error from the result call.
- * Also the webhook receiver: it records each delivery's webhook-id by generation.
- */
-function standIn(video: Uint8Array<ArrayBuffer>) {
-  const prompts = new Map<string, string>();
-  const deliveries = new Map<string, string[]>(); // generation id -> webhook-ids received
-  let n = 0;
-  const server = Deno.serve(
-    { port: 0, hostname: "127.0.0.1", onListen() {} },
-    async (req): Promise<Response> => {
-      const url = new URL(req.url);
-      const base: string = `http://127.0.0.1:${server.addr.port}`;
-      const path = url.pathname;
-      if (path === "/hook" && req.method === "POST") {
-        const event = await req.json();
-        const list = deliveries.get(event.generationId) ?? [];
-        list.push(req.headers.get("webhook-id") ?? "");
-        deliveries.set(event.generationId, list);
-        return new Response("ok");
-      }
-      if (path === "/video.mp4") {
-        return new Response(video, { headers: { "content-type": "video/mp4" } });
-      }
-      const m = path.match(/^\/fal\/requests\/(r\d+)(\/status|\/cancel)?$/);
-      if (m) {
-        const [, id, sub] = m;
-        const resp: string = `${base}/fal/requests/${id}`;
-        if (sub === "/status") return Response.json({ status: "COMPLETED", response_url: resp });
-        if (sub === "/cancel") {
-          return Response.json({ status: "CANCELLATION_REQUESTED" }, { status: 202 });
-        }
-        if (prompts.get(id)?.includes("reject")) {
-          return Response.json({
-            detail: [{
-              loc: ["body", "prompt"],
-              msg: "this prompt is refused",
-              type: "value_error",
-            }],
-          }, { status: 422 });
-        }
-        return Response.json({ video: { url: `${base}/video.mp4`, content_type: "video/mp4" } });
-      }
-      if (path.startsWith("/fal/") && req.method === "POST") {
-        const id = `r${++n}`;
-        prompts.set(id, (await req.json()).prompt ?? "");
-        const resp: string = `${base}/fal/requests/${id}`;
-        return Response.json({
-          status: "IN_QUEUE",
-          request_id: id,
-          response_url: resp,
-          status_url: `${resp}/status`,
-          cancel_url: `${resp}/cancel`,
-        });
-      }
-      return new Response("not found", { status: 404 });
-    },
-  );
-  return {
-    base: () => `http://127.0.0.1:${server.addr.port}`,
-    deliveries,
-    close: () => server.shutdown(),
-  };
-}
-
 async function call(
   url: string,
   method: string,
@@ -183,7 +118,7 @@ async function pool<T>(items: T[], width: number, fn: (item: T, i: number) => Pr
 Deno.test("three instances on one KV: every generation ends, money exact, one webhook-id per event, shared limits, any instance serves any video", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pv-multi-" });
   await makeTinyMp4(`${dir}/stand-in.mp4`);
-  const stand = standIn(new Uint8Array(await Deno.readFile(`${dir}/stand-in.mp4`)));
+  const stand = falStandIn(new Uint8Array(await Deno.readFile(`${dir}/stand-in.mp4`)));
   const instances = [0, 1, 2].map(() => startInstance(dir, `${stand.base()}/fal`));
   // The test reads the shared KV file only to pick a kill moment (killWhenSafe).
   const kv = await Deno.openKv(`${dir}/kv.sqlite`);
