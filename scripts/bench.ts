@@ -14,6 +14,7 @@
 import { createOrg } from "../lib/db/orgs.ts";
 import { createApiKey } from "../lib/db/apikeys.ts";
 import { creditOrg } from "../lib/db/ledger.ts";
+import { benchJobs, jobRowsMarkdown } from "./bench_jobs.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const CONNECTIONS = 50;
@@ -284,6 +285,7 @@ async function main() {
 
     const report = renderReport(results, await machine());
     console.log(report.table);
+    report.markdown += "\n" + jobRowsMarkdown(await benchJobs());
     await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, report.markdown);
     console.error("wrote BENCHMARKS.md");
   } finally {
