@@ -21,15 +21,20 @@ export async function openKv(path: string | undefined): Promise<Deno.Kv> {
  * write never landed. A commit that threw wrote nothing, so committing the same op again is safe.
  */
 export function withBusyRetry(kv: Deno.Kv): Deno.Kv {
+  // Methods are bound once: the poll path calls getMany on every request.
+  const methods = new Map<PropertyKey, unknown>();
   return new Proxy(kv, {
     get(target, prop) {
-      if (prop === "atomic") return () => retryingCommit(target.atomic());
+      if (methods.has(prop)) return methods.get(prop);
       const value = Reflect.get(target, prop, target);
       if (typeof value !== "function") return value;
-      if (prop === "set" || prop === "delete") {
-        return (...args: unknown[]) => retryBusy(() => value.apply(target, args));
-      }
-      return value.bind(target);
+      let method;
+      if (prop === "atomic") method = () => retryingCommit(target.atomic());
+      else if (prop === "set" || prop === "delete") {
+        method = (...args: unknown[]) => retryBusy(() => value.apply(target, args));
+      } else method = value.bind(target);
+      methods.set(prop, method);
+      return method;
     },
   });
 }
