@@ -22,7 +22,7 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
  */
 export function startBackground(services: Services, opts: { cron?: boolean } = {}): Promise<void> {
   if (opts.cron ?? true) {
-    // After a restart (a crash, say), work whose queue message died with the old process is
+    // After a restart (a crash, say), work whose job died with the old process is
     // overdue once the grace has passed: sweep then, not at whichever minute the cron fires.
     services.jobs.enqueue({ type: SWEEP_JOB, id: "startup" }, { delayMs: SWEEP_GRACE_MS + 2_000 })
       .catch((err) => services.log("error", "startup sweep not enqueued", { error: String(err) }));

@@ -31,7 +31,7 @@ import { attemptDelivery, GENERATION_COMPLETED, generationEventPayload } from ".
  *   cron (every minute) ──▶ sweep job (under a KV lease) ──▶ re-enqueues notify for events still
  *                           owed, and attempts of overdue deliveries, whose job was lost
  *
- * The generation's own commit only adds a queue message, so a slow or failing receiver can never
+ * The generation's own commit only adds a job, so a slow or failing receiver can never
  * hold up or undo a state change; the notify job does the reading and signing off that path.
  */
 
@@ -242,9 +242,10 @@ export interface WebhookSweepResult {
 }
 
 /**
- * The sweep job. KV queues cannot drop duplicates by id, so a lease in KV makes duplicate firings
- * (several processes, a redelivery) collapse: the job that does not get it does nothing (null).
- * A sweep that throws gives the lease back, so the queue's redelivery sweeps again.
+ * The sweep job. A minute's job that already ran can be enqueued again by a late firing, so a
+ * lease in KV makes duplicate firings (several processes, a retry) collapse: the job that does
+ * not get it does nothing (null).
+ * A sweep that throws gives the lease back, so the job's retry sweeps again.
  */
 export function runWebhookSweepJob(deps: WebhookDeps): Promise<WebhookSweepResult | null> {
   const nowMs = deps.now();
