@@ -7,7 +7,10 @@ import { alertDeps, alertJobHandlers } from "./spend/alerts.ts";
 import { autoTopupDeps, autoTopupJobHandlers } from "./billing/autotopup.ts";
 import { registerRetentionCron, retentionDeps, retentionJobHandlers } from "./storage/retention.ts";
 
-/** Every queue job type the process handles, by type. Add new job kinds here. */
+/**
+ * Every job type the process handles, by type: the one table of handlers (add new kinds here).
+ * This module sits above lib/services.ts; nothing below it imports either.
+ */
 export function jobHandlers(services: Services): Record<string, JobHandler> {
   return {
     ...generationJobHandlers(services.generation),
@@ -20,12 +23,12 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
 }
 
 /**
- * Starts the queue listener (and, unless told not to, the once-a-minute sweeps). Resolves when
+ * Starts the job runner (and, unless told not to, the once-a-minute sweeps). Resolves when
  * the KV database closes. Tests pass `cron: false` and call the sweeps directly.
  */
 export function startBackground(services: Services, opts: { cron?: boolean } = {}): Promise<void> {
   if (opts.cron ?? true) {
-    // After a restart (a crash, say), work whose queue message died with the old process is
+    // After a restart (a crash, say), work whose job died with the old process is
     // overdue once the grace has passed: sweep then, not at whichever minute the cron fires.
     services.jobs.enqueue({ type: SWEEP_JOB, id: "startup" }, { delayMs: SWEEP_GRACE_MS + 2_000 })
       .catch((err) => services.log("error", "startup sweep not enqueued", { error: String(err) }));

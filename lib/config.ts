@@ -10,6 +10,12 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   PUBLIC_URL: url.optional(),
   DENO_KV_PATH: z.string().min(1).default("./data/pipevideo.sqlite"),
+  // For a KV Connect URL in DENO_KV_PATH (denokv, Deno Deploy KV); Deno itself reads it.
+  DENO_KV_ACCESS_TOKEN: optional,
+  // Job slots per process and lane (generation work; webhook deliveries get as many again).
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // Set by Deno Deploy itself: no writable disk, no subprocesses (docs/scale-out.md).
+  DENO_DEPLOYMENT_ID: optional,
   DATA_DIR: z.string().min(1).default("./data"),
   APP_ENV: z.enum(["development", "test", "production"]).default("development"),
   SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
@@ -91,6 +97,8 @@ function perProviderTimeouts() {
 }
 
 export type Env = z.infer<typeof schema>;
+/** Every variable the app reads (deployment files are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 export type Config = Env & { publicUrl: string; secretKey: string; production: boolean };
 
 export class ConfigError extends Error {}
@@ -112,6 +120,7 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
       problems.push("PUBLIC_URL: an https:// URL is required in production");
     }
   }
+  if (e.DENO_DEPLOYMENT_ID) problems.push(...deployProblems(cleaned, e));
   if (e.BILLING_MIN_CENTS > e.BILLING_MAX_CENTS) {
     problems.push("BILLING_MIN_CENTS: must not exceed BILLING_MAX_CENTS");
   }
@@ -139,6 +148,25 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
     throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   }
   return e;
+}
+
+/**
+ * Deno Deploy has KV built in but no writable disk and no subprocesses: settings that need
+ * either are refused at start-up, naming the variable, instead of failing on first use.
+ */
+function deployProblems(raw: Record<string, string | undefined>, e: Env): string[] {
+  const problems: string[] = [];
+  if (raw.DENO_KV_PATH !== undefined) {
+    problems.push("DENO_KV_PATH: leave it unset on Deno Deploy (its built-in KV is used)");
+  }
+  // STORAGE is read raw: its schema entry belongs to the object-storage work.
+  if (raw.STORAGE !== "s3") {
+    problems.push("STORAGE: Deno Deploy has no writable disk; set STORAGE=s3 (docs/storage.md)");
+  }
+  if (!e.SECRET_KEY) {
+    problems.push("SECRET_KEY: required on Deno Deploy (there is no disk to keep a generated one)");
+  }
+  return problems;
 }
 
 /** Reads the process environment and fills in the development secret, kept in DATA_DIR. */

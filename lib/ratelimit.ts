@@ -1,9 +1,15 @@
 import { RateLimited } from "./errors.ts";
 import type { Services } from "./services.ts";
+import { randomToken } from "./crypto.ts";
 
 /**
- * Per-key request limits in process memory (no KV write on the hot path): a sliding window
- * estimated from the current and previous fixed windows, as Cloudflare and others do.
+ * Per-key request limits with no KV round trip on the request path: a sliding window estimated
+ * from the current and previous fixed windows, as Cloudflare and others do. With `shared`, the
+ * limit holds across every process on one KV (docs/scale-out.md, "Rate limits"): about once a
+ * second each process publishes its count per key and window together with an allowance (its
+ * part of the headroom, reserved until its next sync), reads the others' rows, and admits at
+ * most its allowance until the next sync. A process's rows bound what it can have admitted, so
+ * the allowances never add up to more than the limit.
  */
 
 export interface RateLimitResult {
@@ -20,13 +26,39 @@ export interface RateLimiter {
   check(key: string): RateLimitResult;
   /** How many keys are tracked (memory use). */
   size(): number;
+  /** Shares this process's counts and reads the others' now (normally done in the background). */
+  sync(): Promise<void>;
 }
 
 interface Counter {
   windowStart: number;
-  current: number;
-  previous: number;
+  /** Admitted by this process in the current and the previous window. */
+  mine: number;
+  minePrevious: number;
+  /** Admitted by the other processes, as of their rows at the last sync. */
+  others: number;
+  othersPrevious: number;
+  /** Admitted since the allowance was granted, and the allowance (Infinity when alone). */
+  sinceSync: number;
+  share: number;
+  /** The allowance lapses then (sync clock): a process that stops syncing falls back to cold. */
+  shareUntil: number;
 }
+
+/** One process's row for one key and window. */
+interface CountRow {
+  n: number;
+  allow: number;
+  at: number;
+}
+
+const countKey = (key: string, windowStart: number, instance: string): Deno.KvKey => [
+  "ratelimit",
+  key,
+  windowStart,
+  instance,
+];
+const PEERS: Deno.KvKey = ["ratelimit_peers"];
 
 export function createRateLimiter(opts: {
   limit?: number;
@@ -34,18 +66,50 @@ export function createRateLimiter(opts: {
   now?: () => number;
   /** Past this many keys, counters of idle keys are dropped. */
   maxKeys?: number;
+  /** Share counts through this KV with every process using it; `syncClock` paces the syncs. */
+  shared?: {
+    kv: Deno.Kv;
+    syncMs?: number;
+    syncClock?: () => number;
+    log?: (msg: string, err: unknown) => void;
+  };
 } = {}): RateLimiter {
   const limit = opts.limit ?? 100;
   const windowMs = opts.windowMs ?? 60_000;
   const now = opts.now ?? Date.now;
   const maxKeys = opts.maxKeys ?? 100_000;
   const counters = new Map<string, Counter>();
+  const shared = opts.shared;
+  const syncMs = shared?.syncMs ?? 1_000;
+  const syncClock = shared?.syncClock ?? Date.now;
+  /** An allowance is good for this long; a row older than this no longer reserves anything. */
+  const allowanceMs = 2 * syncMs;
+  const instance = randomToken(8);
+  const touched = new Set<string>();
+  // The first request syncs at once, so this process is counted among the live ones early.
+  let lastSync = -Infinity;
+  /** Live processes on this KV (this one included), as of the last sync. */
+  let peers = 1;
+  let syncing: Promise<void> | null = null;
+
+  /**
+   * What a process may admit for a key without a current allowance: alone, the whole limit;
+   * among others, its part of 10% of the limit plus one second's worth. Others count a peer
+   * without a fresh row as holding this much.
+   */
+  function coldShare() {
+    if (peers <= 1) return Infinity;
+    return Math.max(1, Math.ceil((0.1 * limit + limit * syncMs / windowMs) / peers));
+  }
 
   function roll(c: Counter, windowStart: number) {
     if (c.windowStart === windowStart) return;
-    c.previous = windowStart - c.windowStart === windowMs ? c.current : 0;
-    c.current = 0;
+    const adjacent = windowStart - c.windowStart === windowMs;
+    c.minePrevious = adjacent ? c.mine : 0;
+    c.othersPrevious = adjacent ? c.others : 0;
+    c.mine = c.others = 0;
     c.windowStart = windowStart;
+    // The allowance carries over: the sliding count it was granted against is continuous.
   }
 
   function evictIdle(windowStart: number) {
@@ -54,27 +118,113 @@ export function createRateLimiter(opts: {
     }
   }
 
+  async function sync(): Promise<void> {
+    if (!shared) return;
+    const keys = [...touched];
+    touched.clear();
+    const at = syncClock();
+    const t = now();
+    const windowStart = t - (t % windowMs);
+    // Registered before counting, so of two processes starting together one sees the other.
+    await shared.kv.set([...PEERS, instance], at, { expireIn: Math.max(10 * syncMs, 5_000) });
+    let live = 0;
+    for await (const _ of shared.kv.list({ prefix: PEERS })) live++;
+    peers = Math.max(1, live);
+    const a = shared.kv.atomic();
+    const granted = new Map<string, { share: number; mineAt: number }>();
+    await Promise.all(keys.map(async (key) => {
+      const c = counters.get(key);
+      if (!c) return;
+      roll(c, windowStart);
+      let others = 0, othersPrevious = 0, reserved = 0, fresh = 0;
+      for await (const e of shared.kv.list<CountRow>({ prefix: ["ratelimit", key] })) {
+        const [, , w, who] = e.key;
+        if (who === instance) continue;
+        if (w === windowStart - windowMs) othersPrevious += e.value.n;
+        if (w !== windowStart) continue;
+        others += e.value.n;
+        if (at - e.value.at < allowanceMs) {
+          reserved += e.value.allow;
+          fresh++;
+        }
+      }
+      reserved += Math.max(0, peers - 1 - fresh) * coldShare();
+      c.others = others;
+      c.othersPrevious = othersPrevious;
+      const elapsed = (t - windowStart) / windowMs;
+      const used = (c.minePrevious + othersPrevious) * (1 - elapsed) + c.mine + others + reserved;
+      // Alone, the whole headroom; among others, an equal part of what nobody has reserved.
+      const share = peers <= 1 ? Infinity : Math.max(0, Math.floor((limit - used) / peers));
+      granted.set(key, { share, mineAt: c.mine });
+      const expireIn = 3 * windowMs;
+      const row: CountRow = { n: c.mine, allow: Number.isFinite(share) ? share : limit, at };
+      a.set(countKey(key, windowStart, instance), row, { expireIn });
+      if (c.minePrevious) {
+        const prev: CountRow = { n: c.minePrevious, allow: 0, at };
+        a.set(countKey(key, windowStart - windowMs, instance), prev, { expireIn });
+      }
+    }));
+    // The allowance is used only once it is published: a reader then sees it reserved.
+    await a.commit();
+    for (const [key, g] of granted) {
+      const c = counters.get(key);
+      if (!c || c.windowStart !== windowStart) continue;
+      c.share = g.share;
+      c.sinceSync = c.mine - g.mineAt; // admitted while this sync ran
+      c.shareUntil = at + allowanceMs;
+    }
+    lastSync = at;
+  }
+
+  function maybeSync() {
+    if (!shared || syncing || syncClock() - lastSync < syncMs) return;
+    lastSync = syncClock();
+    syncing = sync()
+      .catch((err) => shared.log?.("rate limit sync failed; counting locally until the next", err))
+      .finally(() => syncing = null);
+  }
+
   return {
     size: () => counters.size,
+    sync: () => syncing ?? sync(),
     check(key) {
       const t = now();
       const windowStart = t - (t % windowMs);
       let c = counters.get(key);
       if (!c) {
         if (counters.size >= maxKeys) evictIdle(windowStart);
-        counters.set(key, c = { windowStart, current: 0, previous: 0 });
+        c = {
+          windowStart,
+          mine: 0,
+          minePrevious: 0,
+          others: 0,
+          othersPrevious: 0,
+          sinceSync: 0,
+          share: 0,
+          shareUntil: -Infinity,
+        };
+        counters.set(key, c);
       }
       roll(c, windowStart);
+      if (shared) {
+        touched.add(key);
+        maybeSync();
+      }
+      const budget = syncClock() < c.shareUntil ? c.share : coldShare();
       const elapsed = (t - windowStart) / windowMs;
-      const weighted = c.previous * (1 - elapsed) + c.current;
+      const previous = c.minePrevious + c.othersPrevious;
+      const current = c.mine + c.others;
+      const weighted = previous * (1 - elapsed) + current;
       const resetAt = Math.ceil((windowStart + windowMs) / 1000);
-      if (weighted + 1 > limit) {
+      if (weighted + 1 > limit || c.sinceSync + 1 > budget) {
         // When will the weighted count drop below the limit? Solve previous·(1−x) + current < limit.
         let waitMs = windowStart + windowMs - t;
-        if (c.current + 1 <= limit && c.previous > 0) {
-          const x = 1 - (limit - 1 - c.current) / c.previous;
+        if (current + 1 <= limit && previous > 0) {
+          const x = 1 - (limit - 1 - current) / previous;
           waitMs = Math.max(0, windowStart + x * windowMs - t);
         }
+        // Over this process's allowance only: the next sync (a second) brings a fresh one.
+        if (weighted + 1 <= limit) waitMs = syncMs;
         return {
           allowed: false,
           limit,
@@ -83,7 +233,8 @@ export function createRateLimiter(opts: {
           retryAfter: Math.max(1, Math.ceil(waitMs / 1000)),
         };
       }
-      c.current++;
+      c.mine++;
+      c.sinceSync++;
       return {
         allowed: true,
         limit,
@@ -109,8 +260,9 @@ const requestLimiters = new WeakMap<Services, RateLimiter>();
 
 /**
  * Counts one request of `subject` (an API key id, or `org:<id>` for the playground) against
- * RATE_LIMIT_PER_MINUTE, in memory (no KV write). Over the limit it throws RateLimited (429 with
- * Retry-After); otherwise it returns the X-RateLimit-* headers for the response.
+ * RATE_LIMIT_PER_MINUTE across every process on this KV, with no KV call on the request path
+ * (counts are shared in the background about once a second). Over the limit it throws
+ * RateLimited (429 with Retry-After); otherwise it returns the X-RateLimit-* headers.
  */
 export function enforceRequestLimit(services: Services, subject: string): Record<string, string> {
   let limiter = requestLimiters.get(services);
@@ -118,6 +270,10 @@ export function enforceRequestLimit(services: Services, subject: string): Record
     limiter = createRateLimiter({
       limit: services.config.RATE_LIMIT_PER_MINUTE,
       now: services.now,
+      shared: {
+        kv: services.kv,
+        log: (msg, err) => services.log("warn", msg, { error: String(err) }),
+      },
     });
     requestLimiters.set(services, limiter);
   }

@@ -33,3 +33,48 @@ Deno.test("idle keys are evicted once the map is full", () => {
   rl.check("c");
   assert.equal(rl.size(), 1);
 });
+
+Deno.test("three processes sharing one KV hold the limit together, within 10% plus a second's worth", async () => {
+  const kv = await Deno.openKv(":memory:");
+  let t = 1_800_000_000_000 + 5_000; // just past a window boundary
+  const limiters = [0, 1, 2].map(() =>
+    createRateLimiter({ limit: 100, now: () => t, shared: { kv, syncClock: () => t } })
+  );
+  try {
+    // Each has registered, and knows the others are live.
+    for (let i = 0; i < 2; i++) await Promise.all(limiters.map((l) => l.sync()));
+    // A client sends 40 requests a second to each of the three for two minutes.
+    const admittedAt: number[] = [];
+    for (let second = 0; second < 120; second++) {
+      for (let i = 0; i < 40; i++) {
+        for (const l of limiters) if (l.check("key_1").allowed) admittedAt.push(t);
+      }
+      t += 1_000;
+      // What the background does about once a second (each check past a second starts one).
+      await Promise.all(limiters.map((l) => l.sync()));
+    }
+    // No 60 s span admits more than the limit + 10% + one second's worth (100/60).
+    let worst = 0;
+    for (const start of admittedAt) {
+      worst = Math.max(worst, admittedAt.filter((a) => a >= start && a < start + 60_000).length);
+    }
+    console.log(`busiest minute: ${worst} admitted`);
+    assert.ok(worst <= 110 + 2, `${worst} admitted in one minute`);
+    // And the limit is not starved: most of it is usable.
+    assert.ok(worst >= 90, `only ${worst} admitted in the busiest minute`);
+    // A single process alone keeps the old behaviour: its whole limit at once.
+    const own = await Deno.openKv(":memory:");
+    const alone = createRateLimiter({ limit: 5, now: () => t, shared: { kv: own } });
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => alone.check("k").allowed), [
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
+    own.close();
+  } finally {
+    kv.close();
+  }
+});

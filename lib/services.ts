@@ -27,11 +27,15 @@ export async function createServices(
   config: Config,
   overrides: Partial<Omit<Services, "config">> = {},
 ): Promise<Services> {
-  const kv = overrides.kv ?? await openKv(config.DENO_KV_PATH);
+  // On Deno Deploy the built-in KV (config refuses a DENO_KV_PATH there).
+  const kv = overrides.kv ??
+    await openKv(config.DENO_DEPLOYMENT_ID ? undefined : config.DENO_KV_PATH);
   const log = overrides.log ?? jsonLogger();
   const now = overrides.now ?? Date.now;
   const fetchFn = overrides.fetch ?? fetch;
   const configured = configuredProviders(config);
+  // The local model renders with an ffmpeg subprocess, which Deno Deploy does not allow.
+  if (config.DENO_DEPLOYMENT_ID) configured.delete("local");
   const generation: GenerationDeps = overrides.generation ?? {
     kv,
     adapters: Object.fromEntries([...configured].map((id) => [id, ADAPTERS[id]])),
@@ -61,7 +65,10 @@ export async function createServices(
     log,
     now,
     fetch: fetchFn,
-    jobs: overrides.jobs ?? createKvJobQueue(kv, (m, e) => log("error", m, { error: String(e) })),
+    jobs: overrides.jobs ??
+      createKvJobQueue(kv, (m, e) => log(e ? "error" : "info", m, e ? { error: String(e) } : {}), {
+        concurrency: config.JOB_CONCURRENCY,
+      }),
     generation,
   };
 }

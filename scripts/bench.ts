@@ -17,6 +17,7 @@ import { creditOrg } from "../lib/db/ledger.ts";
 import { benchSpendSection } from "./bench_spend.ts";
 import { benchStorage } from "./bench_storage.ts";
 import { benchFaults, faultsSection } from "./bench_faults.ts";
+import { benchJobs, jobRowsMarkdown } from "./bench_jobs.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const CONNECTIONS = 50;
@@ -288,6 +289,7 @@ async function main() {
     const report = renderReport(results, await machine());
     report.markdown += await benchSpendSection();
     console.log(report.table);
+    report.markdown += "\n" + jobRowsMarkdown(await benchJobs());
     await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, report.markdown);
     await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, `\n${await benchStorage()}`, {
       append: true,

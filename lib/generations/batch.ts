@@ -290,7 +290,7 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
           created_at: now,
         });
       }
-      enqueueInAtomic(a, { type: "generation.submit", id: g.id });
+      enqueueInAtomic(a, { type: "generation.submit", id: g.id, org: orgId });
       outcomes.push({ ok: true, value: response });
     }
     if (created === 0) return outcomes; // all refused or replayed: nothing to write

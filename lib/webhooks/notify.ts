@@ -1,5 +1,6 @@
-import type { Services } from "../services.ts";
 import { configSecretBox, type SecretBox } from "../secret_box.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../http/log.ts";
 import { enqueueInAtomic, enqueueMinuteJob, type JobHandler, type JobQueue } from "../jobs.ts";
 import { type GenerationRecord, isTerminal, loadGeneration } from "../db/generations.ts";
 import {
@@ -31,7 +32,7 @@ import { attemptDelivery, GENERATION_COMPLETED, generationEventPayload } from ".
  *   cron (every minute) ──▶ sweep job (under a KV lease) ──▶ re-enqueues notify for events still
  *                           owed, and attempts of overdue deliveries, whose job was lost
  *
- * The generation's own commit only adds a queue message, so a slow or failing receiver can never
+ * The generation's own commit only adds a job, so a slow or failing receiver can never
  * hold up or undo a state change; the notify job does the reading and signing off that path.
  */
 
@@ -67,7 +68,15 @@ export interface WebhookDeps {
   box?: SecretBox;
 }
 
-export function webhookDeps(services: Services): WebhookDeps {
+/** Typed by what it reads, so this module never imports lib/services.ts (which imports it). */
+export function webhookDeps(services: {
+  kv: Deno.Kv;
+  jobs: JobQueue;
+  now: () => number;
+  config: Pick<Config, "publicUrl" | "secretKey" | "production" | "SECRET_KEY_PREVIOUS">;
+  fetch: typeof fetch;
+  log: Logger;
+}): WebhookDeps {
   return {
     box: configSecretBox(services.config),
     kv: services.kv,
@@ -89,9 +98,9 @@ export function webhookDeps(services: Services): WebhookDeps {
  */
 export function enqueueGenerationEvent(
   atomic: Deno.AtomicOperation,
-  generation: Pick<GenerationRecord, "id" | "completed_at" | "updated_at">,
+  generation: Pick<GenerationRecord, "id" | "org_id" | "completed_at" | "updated_at">,
 ): void {
-  enqueueInAtomic(atomic, { type: NOTIFY_JOB, id: generation.id });
+  enqueueInAtomic(atomic, { type: NOTIFY_JOB, id: generation.id, org: generation.org_id });
   addOwedEventMutations(atomic, generation.id, owedSince(generation));
 }
 
@@ -158,7 +167,7 @@ export async function notifyGeneration(deps: WebhookDeps, generationId: string):
       a = deps.kv.atomic();
       ids = [];
     }
-    for (const id of ids) enqueueInAtomic(a, { type: ATTEMPT_JOB, id });
+    for (const id of ids) enqueueInAtomic(a, { type: ATTEMPT_JOB, id, org: g.org_id });
     addWebhookEventMutations(a, eventKey(generationId), ids, now);
     clearOwedEventMutations(a, g.id, owedSince(g));
     if ((await a.commit()).ok) return ids;
@@ -248,9 +257,10 @@ export interface WebhookSweepResult {
 }
 
 /**
- * The sweep job. KV queues cannot drop duplicates by id, so a lease in KV makes duplicate firings
- * (several processes, a redelivery) collapse: the job that does not get it does nothing (null).
- * A sweep that throws gives the lease back, so the queue's redelivery sweeps again.
+ * The sweep job. A minute's job that already ran can be enqueued again by a late firing, so a
+ * lease in KV makes duplicate firings (several processes, a retry) collapse: the job that does
+ * not get it does nothing (null).
+ * A sweep that throws gives the lease back, so the job's retry sweeps again.
  */
 export function runWebhookSweepJob(deps: WebhookDeps): Promise<WebhookSweepResult | null> {
   const nowMs = deps.now();
