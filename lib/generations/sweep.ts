@@ -58,7 +58,7 @@ export async function sweepGenerations(
     const r = await updateGeneration(deps, id, (g): Plan | null =>
       !same(g) ? null : {
         next: { ...g, tick: g.tick + 1, next_check_at: nowMs, updated_at: nowMs },
-        apply: (a) => enqueueInAtomic(a, { type, id }),
+        apply: (a) => enqueueInAtomic(a, { type, id, org: g0.org_id }),
       }, 1);
     if (r.committed) result.requeued.push(id);
   }
