@@ -35,6 +35,13 @@ import {
 } from "./testkit.ts";
 import { generationJobHandlers, pollGeneration, submitGeneration } from "./workers.ts";
 
+/** A one-route model on a real fal endpoint (the adapter builds each endpoint's own input). */
+function falModel() {
+  const model = testModel("t/one", "fal", 7);
+  model.routes[0].upstreamModel = "fal-ai/bytedance/seedance/v1/lite/text-to-video";
+  return model;
+}
+
 /** The real fal adapter, polling often so tests stay fast. */
 const fal = { ...falProvider, pollIntervalMs: 20 };
 
@@ -69,7 +76,7 @@ Deno.test("a single-route model whose provider answers 503 twice then accepts co
     now: clock.now,
     adapters: { fal },
     providerDeps: { fetch, env: standin.env, workDir: dir },
-    models: [testModel("t/one", "fal", 7)],
+    models: [falModel()],
   });
   const org = await fundedOrg(kv, 20, clock.now());
   const { id } = await createGeneration(
@@ -102,7 +109,7 @@ Deno.test("429 with Retry-After: 2 holds the retry at least 2 s, however small t
     random: () => 0, // the smallest backoff: 500 ms
     adapters: { fal },
     providerDeps: { fetch, env: standin.env, workDir: "/x" },
-    models: [testModel("t/one", "fal", 7)],
+    models: [falModel()],
   });
   const org = await fundedOrg(kv, 20, clock.now());
   const { id } = await createGeneration(
@@ -138,7 +145,7 @@ Deno.test("a provider that never answers is timed out and the worker slot freed;
     adapters: { fal },
     random: () => 0,
     providerDeps: { fetch, env, workDir: dir },
-    models: [testModel("t/one", "fal", 7)],
+    models: [falModel()],
   });
   const org = await fundedOrg(kv, 20);
   // One worker slot: without a timeout the hung submit would hold it and nothing else would run.
@@ -189,7 +196,7 @@ Deno.test("a submit whose lease lapsed mid-call is taken over; the late original
     now: clock.now,
     every: timer.every,
     adapters: { fal: scripted.adapter },
-    models: [testModel("t/one", "fal", 7)],
+    models: [falModel()],
     log: (m) => logs.push(m),
   });
   const org = await fundedOrg(kv, 20, clock.now());

@@ -128,7 +128,7 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
       const res = await fetch(`${app!.url}/v1/video/generations`, {
         method: "POST",
         headers: orgs[org].api,
-        body: JSON.stringify({ model: "alibaba/wan-2.5", prompt, duration: 5, resolution: "480p" }),
+        body: JSON.stringify({ model: "alibaba/wan-2.5", prompt, duration: 5, resolution: "720p" }),
       });
       const body = await res.json();
       if (res.status !== 200) throw new Error(`submit ${n}: ${res.status} ${JSON.stringify(body)}`);

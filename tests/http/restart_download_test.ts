@@ -30,7 +30,7 @@ Deno.test("a download cut by SIGKILL completes within a minute of the restart", 
       model: "alibaba/wan-2.5",
       prompt: "a download cut short",
       duration: 5,
-      resolution: "480p",
+      resolution: "720p",
     }, api);
     await downloading;
     await killApp(app);
