@@ -68,7 +68,14 @@ Deno.test("on Deno Deploy, settings that need a disk are refused at start-up, na
   assert.match(err.message, /DENO_KV_PATH: leave it unset on Deno Deploy/);
   assert.match(err.message, /STORAGE: Deno Deploy has no writable disk/);
   assert.match(err.message, /SECRET_KEY: required on Deno Deploy/);
-  const ok = parseEnv({ ...deploy, STORAGE: "s3", SECRET_KEY: "k".repeat(32) });
+  const ok = parseEnv({
+    ...deploy,
+    STORAGE: "s3",
+    S3_BUCKET: "videos",
+    S3_ACCESS_KEY_ID: "id",
+    S3_SECRET_ACCESS_KEY: "secret",
+    SECRET_KEY: "k".repeat(32),
+  });
   assert.equal(ok.DENO_DEPLOYMENT_ID, "abc123");
   // Elsewhere nothing changes.
   assert.doesNotThrow(() => parseEnv({ DENO_KV_PATH: "./data/kv.sqlite" }));
