@@ -64,6 +64,8 @@ export interface RouteMode {
 /** Options of the request that the caller set, as opposed to the model's defaults. */
 export interface AskedOptions {
   aspectRatio?: boolean;
+  /** False when `audio` is the first model's default, not the caller's word. */
+  audio?: boolean;
 }
 
 export interface Capabilities {
@@ -612,7 +614,7 @@ export function routeMode(route: Route, req: VideoRequest): RouteMode | undefine
 export function routeRefusal(
   route: Route,
   req: VideoRequest,
-  asked: AskedOptions = { aspectRatio: true },
+  asked: AskedOptions = { aspectRatio: true, audio: true },
   now?: number,
 ): string | null {
   const u = route.unsupported;
@@ -638,7 +640,9 @@ export function routeRefusal(
   if (req.seed !== undefined && !mode.seed) return "seed";
   if (req.negativePrompt && !mode.negativePrompt) return "negative_prompt";
   if (req.audio === true && mode.audio === "none") return "audio";
-  if (req.audio === false && mode.audio === "always") return "audio";
+  // A defaulted audio: false does not refuse a route that always makes sound; it is priced with
+  // sound there (audioOn), as it makes it.
+  if (req.audio === false && mode.audio === "always" && asked.audio !== false) return "audio";
   return null;
 }
 

@@ -3,7 +3,7 @@
  * refused with 400 naming it; deprecated and sunset routes step aside.
  */
 import assert from "node:assert/strict";
-import { findModel, type Model, MODELS, type RouteMode } from "./catalog.ts";
+import { findModel, type Model, MODELS, priceOn, type RouteMode } from "./catalog.ts";
 import { BadRequest } from "./errors.ts";
 import { planCandidates } from "./generations/service.ts";
 import { scriptedAdapter, testDeps, testModel } from "./generations/testkit.ts";
@@ -12,6 +12,7 @@ import type { ProviderId } from "./providers/types.ts";
 
 const kv = await Deno.openKv(":memory:");
 const NOW = Date.UTC(2026, 10, 29);
+const MARGIN = 1.25; // testDeps'
 
 function plan(body: Record<string, unknown>, providers: ProviderId[], models?: Model[]) {
   const adapters = Object.fromEntries(providers.map((p) => [p, scriptedAdapter(p, {}).adapter]));
@@ -89,6 +90,32 @@ Deno.test("routing: audio false is not sent to the Gemini API, which always make
   assert.deepEqual(list.candidates.map((c) => `${c.model} ${c.provider}`), [
     "runway/gen4-turbo runway",
   ]);
+  // Not said: Kling 3's default (no sound) does not keep Veo off the Gemini API, where the
+  // price is the one with sound, as the video has it.
+  const defaulted = plan(
+    {
+      models: ["kwaivgi/kling-v3-pro", "google/veo-3.1"],
+      duration: 8,
+      resolution: "1080p",
+      provider: "gemini",
+    },
+    ["gemini", "fal"],
+  );
+  assert.deepEqual(defaulted.candidates.map((c) => `${c.model} ${c.provider}`), [
+    "google/veo-3.1 gemini",
+  ]);
+  const veo = findModel("google/veo-3.1")!;
+  const gemini = veo.routes.find((r) => r.provider === "gemini")!;
+  assert.equal(
+    defaulted.candidates[0].price_cents,
+    priceOn(gemini, {
+      prompt: "a fox",
+      duration: 8,
+      resolution: "1080p",
+      aspectRatio: "16:9",
+      audio: true,
+    }, MARGIN),
+  );
 });
 
 Deno.test("routing: resolution x duration limits of a route (Gemini 1080p is 8 s only; Wan text 480p)", () => {

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { BREAKER_MIN_SAMPLES, recordRouteOutcome } from "./generations/breaker.ts";
 import { testConfig } from "./config.ts";
 import { createServices, type Services } from "./services.ts";
-import { cheapestPricing, getModelDetail, listModels } from "./models.ts";
+import { cheapestPricing, getModelDetail, honouredModes, listModels } from "./models.ts";
+import { planCandidates } from "./generations/service.ts";
+import { parseGenerationBody } from "./generations/schema.ts";
 import { addModelOutcome } from "./db/usage.ts";
-import { findModel } from "./catalog.ts";
+import { findModel, type Route } from "./catalog.ts";
 import { NotFound } from "./errors.ts";
 
 const NOW = Date.UTC(2026, 10, 27, 12);
@@ -56,11 +58,12 @@ Deno.test("listModels prices each resolution at the cheapest configured route, w
   });
 });
 
-Deno.test("cheapestPricing skips a route that lacks a resolution", () => {
+Deno.test("a route that lacks a resolution neither offers nor prices it", () => {
   const model = findModel("local/preview")!;
   const route = { ...model.routes[0], unsupported: { resolutions: ["1080p"] } };
-  const p = cheapestPricing(model, [route], 1.25);
-  assert.deepEqual(p.cents, { "360p": 1, "480p": 1, "720p": 2 });
+  const text = honouredModes(model, [route], 1.25).text!;
+  assert.deepEqual(text.resolutions, ["360p", "480p", "720p"]);
+  assert.deepEqual(text.pricing.cents, { "360p": 1, "480p": 1, "720p": 2 });
 });
 
 Deno.test("cheapestPricing: a deprecated route sets no price while a current route exists", () => {
@@ -71,8 +74,93 @@ Deno.test("cheapestPricing: a deprecated route sets no price while a current rou
     status: "deprecated" as const,
     listPrice: { unit: "second" as const, cents: { "360p": 0, "480p": 0, "720p": 0, "1080p": 0 } },
   };
-  assert.deepEqual(cheapestPricing(model, [current, cheapOld], 1.25).cents["720p"], 2);
-  assert.deepEqual(cheapestPricing(model, [cheapOld], 1.25).cents["720p"], 0);
+  const at = (routes: Route[]) => cheapestPricing(model, [{ res: "720p", routes }], 1.25);
+  assert.deepEqual(at([current, cheapOld]).cents["720p"], 2);
+  assert.deepEqual(at([cheapOld]).cents["720p"], 0);
+});
+
+const PROVIDER_ENV: Record<string, Record<string, string>> = {
+  gemini: { GEMINI_API_KEY: "g" },
+  fal: { FAL_KEY: "k" },
+  replicate: { REPLICATE_API_TOKEN: "r" },
+  runway: { RUNWAYML_API_SECRET: "w" },
+  luma: { LUMAAI_API_KEY: "l" },
+};
+
+Deno.test("/v1/models offers only what createGeneration takes: every option combination, for each provider set", async () => {
+  const sets = [...Object.keys(PROVIDER_ENV).map((p) => [p]), Object.keys(PROVIDER_ENV)];
+  for (const set of sets) {
+    const env = Object.assign({}, ...set.map((p) => PROVIDER_ENV[p]));
+    await withServices(env, (s) => {
+      for (const m of listModels(s)) {
+        const c = m.capabilities;
+        // The compat fields are the text-to-video mode (image-to-video for image-only models).
+        const flat = c.modes.text ?? c.modes.image!;
+        assert.deepEqual(
+          [c.durations, c.resolutions, c.aspect_ratios, m.pricing],
+          [flat.durations, flat.resolutions, flat.aspect_ratios, flat.pricing],
+        );
+        assert.equal(c.image_input, !!c.modes.image);
+        for (const [mode, o] of Object.entries(c.modes)) {
+          const where = `${set.join("+")} ${m.slug} ${mode}`;
+          const image = mode === "image" ? { image_url: "https://example.com/a.png" } : {};
+          const plan = (body: Record<string, unknown>) => {
+            try {
+              return planCandidates(
+                s.generation,
+                parseGenerationBody({ model: m.slug, prompt: "p", ...image, ...body }),
+              );
+            } catch (err) {
+              throw new Error(`${where} ${JSON.stringify(body)}: ${err}`);
+            }
+          };
+          assert.deepEqual(Object.keys(o.pricing.cents), o.resolutions, where);
+          for (const resolution of o.resolutions) {
+            const prices: number[] = [];
+            for (const duration of o.durations_at?.[resolution] ?? o.durations) {
+              const combo = { resolution, duration };
+              const { candidates } = plan(combo);
+              for (const aspect_ratio of o.aspect_ratios) plan({ ...combo, aspect_ratio });
+              if (o.seed) plan({ ...combo, seed: 1 });
+              if (o.negative_prompt) plan({ ...combo, negative_prompt: "blur" });
+              if (o.audio) plan({ ...combo, audio: true });
+              const cheapest = Math.min(...candidates.map((x) => x.price_cents));
+              const table = c.defaults.audio && o.pricing.audio_cents
+                ? o.pricing.audio_cents
+                : o.pricing.cents;
+              prices.push(cheapest / (o.pricing.unit === "second" ? duration : 1));
+              assert.ok(cheapest >= 0 && table[resolution] !== undefined, where);
+            }
+            // The advertised price is the "from" price: what the cheapest duration costs a unit.
+            const table = c.defaults.audio && o.pricing.audio_cents
+              ? o.pricing.audio_cents
+              : o.pricing.cents;
+            assert.equal(Math.min(...prices), table[resolution], `${where} ${resolution} price`);
+          }
+        }
+      }
+      return Promise.resolve();
+    });
+  }
+});
+
+Deno.test("/v1/models drops what no configured route honours (Wan text at 480p, Hailuo 1080p on fal, Veo 1080p on Gemini)", async () => {
+  await withServices({ FAL_KEY: "k" }, (s) => {
+    const wan = listModels(s).find((m) => m.slug === "alibaba/wan-2.5")!;
+    assert.ok(!wan.capabilities.resolutions.includes("480p"));
+    assert.equal(wan.pricing.cents["480p"], undefined);
+    assert.ok(wan.capabilities.modes.image!.resolutions.includes("480p"));
+    assert.deepEqual(wan.capabilities.modes.image!.aspect_ratios, [], "follows the image");
+    const hailuo = listModels(s).find((m) => m.slug === "minimax/hailuo-02")!;
+    assert.ok(!hailuo.capabilities.resolutions.includes("1080p"));
+    return Promise.resolve();
+  });
+  await withServices({ GEMINI_API_KEY: "g" }, (s) => {
+    const veo = listModels(s).find((m) => m.slug === "google/veo-3.1")!;
+    assert.deepEqual(veo.capabilities.modes.text!.durations_at, { "1080p": [8] });
+    assert.equal(veo.capabilities.seed, false, "the Gemini API takes no seed");
+    return Promise.resolve();
+  });
 });
 
 Deno.test("getModelDetail decodes the slug, names routes and reports 7-day metrics", async () => {

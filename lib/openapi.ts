@@ -53,6 +53,12 @@ export const modelSchema = z.looseObject({
     aspect_ratios: z.array(z.string()),
     image_input: z.boolean(),
     audio: z.boolean(),
+    modes: z.looseObject({}).optional().describe(
+      "Each mode's options as the configured routes honour them: `text` (no image_url) and " +
+        "`image` (with one), each {durations, resolutions, durations_at?, aspect_ratios, audio, " +
+        "negative_prompt, seed, pricing}. The fields above are the text mode's (image for " +
+        "image-only models).",
+    ),
   }),
   pricing: z.looseObject({
     unit: z.enum(["second", "video"]),

@@ -60,6 +60,11 @@ export interface GenerationRecord {
   /** Final charge once terminal (0 when failed or cancelled). */
   cost_cents: Cents | null;
   refunded_cents: Cents;
+  /**
+   * Set when the charge was added to the key's and budget's spend counters; a refund gives
+   * allowance back only then (generations charged before the counters existed have none).
+   */
+  spend_counted?: true;
   provider_job_id: string | null;
   /** Set while a worker is inside adapter.submit, so a duplicate delivery does not submit twice. */
   submit_claimed_at: number | null;

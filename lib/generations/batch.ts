@@ -271,7 +271,8 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
       running -= s.cost;
       spend.take(s.apiKeyId, s.cost);
       created++;
-      const g = s.build(newId("gen", now), now);
+      // The charge goes into the spend counters (spend.take): its refund may give it back.
+      const g: GenerationRecord = { ...s.build(newId("gen", now), now), spend_counted: true };
       firstId ??= g.id;
       const response: CreatedGeneration = {
         id: g.id,

@@ -185,7 +185,10 @@ export function planCandidates(
   });
   const options = resolveOptions(input, models);
   const req = toVideoRequest(options);
-  const asked: AskedOptions = { aspectRatio: input.aspectRatio !== undefined };
+  const asked: AskedOptions = {
+    aspectRatio: input.aspectRatio !== undefined,
+    audio: input.audio !== undefined,
+  };
   const now = deps.now();
   const configured = (p: ProviderId) => !!deps.adapters[p];
   const candidates: Candidate[] = models.flatMap((m) =>

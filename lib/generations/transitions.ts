@@ -62,7 +62,8 @@ function addTerminalMutations(a: Deno.AtomicOperation, deps: GenerationDeps, g: 
       generationId: g.id,
       reason: g.status === "completed" ? `Settled to ${g.model}'s price` : `Generation ${g.status}`,
     }, now);
-    addSpendRefundMutations(a, g, g.refunded_cents); // gives the key's and budget's allowance back
+    // Gives the key's and budget's allowance back, if the charge was counted in it.
+    if (g.spend_counted) addSpendRefundMutations(a, g, g.refunded_cents);
   }
   addTerminalUsage(a, {
     orgId: g.org_id,

@@ -45,9 +45,13 @@ export function modelDetailText({ model: m, metrics: s }: ModelDetail): string {
   ].join("\n");
 }
 
+const EXPIRED =
+  "Video: deleted after this server's retention period (VIDEO_RETENTION_DAYS); it cannot be downloaded any more.";
+
 export function generationText(g: ApiGeneration): string {
   const lines = [`Generation ${g.id} is ${g.status}.`, `Model: ${g.model}`];
   if (g.output_url) lines.push(`Video: ${g.output_url}`);
+  if (g.output_expired) lines.push(EXPIRED);
   if (g.error_message) lines.push(`Error: ${g.error_message}`);
   lines.push(`Cost: ${dollars(g.cost_cents)}`, `Latency: ${seconds(g.latency_ms)}`);
   if (g.status === "pending" || g.status === "processing") {
@@ -60,7 +64,8 @@ export function generationListText(page: { data: ApiGeneration[]; next_cursor: s
   if (page.data.length === 0) return "No generations.";
   const lines = page.data.map((g) =>
     `- ${g.id} · ${g.model} · ${g.status} · ${dollars(g.cost_cents)} · ` +
-    `${seconds(g.latency_ms)} · ${utc(g.created_at)}` + (g.output_url ? ` · ${g.output_url}` : "")
+    `${seconds(g.latency_ms)} · ${utc(g.created_at)}` + (g.output_url ? ` · ${g.output_url}` : "") +
+    (g.output_expired ? " · video deleted after the retention period" : "")
   );
   if (page.next_cursor) lines.push(`More: call list_generations with cursor ${page.next_cursor}`);
   return lines.join("\n");

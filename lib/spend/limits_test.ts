@@ -3,7 +3,7 @@ import { BudgetExceeded, KeyLimitExceeded } from "../errors.ts";
 import { createApiKey, setKeyLimit } from "../db/apikeys.ts";
 import { getBalance, listLedger, verifyLedger } from "../db/ledger.ts";
 import { getKeyPeriodUsage, getOrgMonthSpent, setSpendSettings } from "../db/spend.ts";
-import { getGeneration } from "../db/generations.ts";
+import { generationKey, type GenerationRecord, getGeneration } from "../db/generations.ts";
 import { createGeneration } from "../generations/service.ts";
 import { completePlan, failPlan, updateGeneration } from "../generations/transitions.ts";
 import { parseGenerationBody } from "../generations/schema.ts";
@@ -107,6 +107,38 @@ Deno.test("a refund gives the allowance back exactly once", async () => {
     await createGeneration(deps, org.id, body(), ctx); // the given-back allowance
     await assert.rejects(createGeneration(deps, org.id, body(), ctx), KeyLimitExceeded);
     assert.equal((await getKeyPeriodUsage(kv, key.id, "all")).spent_cents, 2 * PRICE);
+    assert.ok((await verifyLedger(kv, org.id)).ok);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a refund of a generation charged before the spend counters gives no allowance", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const { deps, clock } = setup(kv);
+    const org = await fundedOrg(kv, 10_000, clock.now());
+    const key = await createApiKey(kv, org.id, {
+      name: "ci",
+      limit: { limit_cents: PRICE, limit_reset: "never" },
+    });
+    const ctx = { apiKeyId: key.id };
+    const old = await createGeneration(deps, org.id, body(), ctx);
+    assert.equal((await getGeneration(kv, org.id, old.id))?.spend_counted, true);
+    // Make it one charged before the counters existed (in flight at the deploy): no counters,
+    // no stamp.
+    for (const prefix of [["key_spend"], ["org_spend"]]) {
+      for await (const e of kv.list({ prefix })) await kv.delete(e.key);
+    }
+    const entry = await kv.get<GenerationRecord>(generationKey(old.id));
+    const { spend_counted: _, ...legacy } = entry.value!;
+    await kv.set(entry.key, legacy);
+    assert.ok((await updateGeneration(deps, old.id, failPlan("boom", clock.now()))).committed);
+    assert.equal(await getBalance(kv, org.id), 10_000, "the credits are refunded");
+    // The allowance is exactly the limit: one generation, not two.
+    await createGeneration(deps, org.id, body(), ctx);
+    await assert.rejects(createGeneration(deps, org.id, body(), ctx), KeyLimitExceeded);
+    assert.equal((await getKeyPeriodUsage(kv, key.id, "all")).spent_cents, PRICE);
     assert.ok((await verifyLedger(kv, org.id)).ok);
   } finally {
     kv.close();

@@ -46,8 +46,14 @@ export interface RetentionResult {
 export function runRetentionSweep(deps: RetentionDeps): Promise<RetentionResult | null> {
   const nowMs = deps.now();
   return withLease(deps.kv, RETENTION_LEASE_KEY, nowMs, RETENTION_LEASE_MS, async () => {
-    const expired = deps.retentionDays > 0 ? await expireVideos(deps, nowMs) : [];
-    const records = await deleteExpiredRecords(deps.kv, nowMs);
+    let expired: string[] = [];
+    let records: Record<string, number> = {};
+    try {
+      if (deps.retentionDays > 0) expired = await expireVideos(deps, nowMs);
+    } finally {
+      // Sessions, magic links and idempotency records go even when the video walk failed.
+      records = await deleteExpiredRecords(deps.kv, nowMs);
+    }
     if (expired.length || Object.values(records).some((n) => n > 0)) {
       deps.log(
         `retention: ${expired.length} videos expired, records deleted ${JSON.stringify(records)}`,
@@ -66,12 +72,16 @@ async function expireVideos(deps: RetentionDeps, nowMs: number): Promise<string[
   const { kv } = deps;
   const cutoff = nowMs - deps.retentionDays * DAY_MS;
   const cursorKey = retentionCursorKey("videos");
+  const floor = idFloor("gen", cutoff);
   const expired: string[] = [];
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const settled = (await kv.get<string>(cursorKey)).value;
+    // The cursor can be past the floor (retention raised, clock stepped back): nothing is due yet,
+    // and KV refuses a start key after the end key.
+    if (settled && settled >= floor) break;
     const list = kv.list<GenerationRecord>({
       start: settled ? [...generationKey(settled), 0] : ["generations"],
-      end: generationKey(idFloor("gen", cutoff)),
+      end: generationKey(floor),
     }, { limit: BATCH });
     let last: string | null = null;
     let seen = 0;

@@ -59,6 +59,20 @@ const generationSpec = {
   completed_at: nullable(seconds),
 };
 const named = shape({ slug: str, name: str });
+const pricing = shape(
+  { unit: oneOf("second", "video"), currency: oneOf("usd"), cents: record(int) },
+  { audio_cents: record(int) },
+);
+// Additive: each mode's options as the configured routes honour them.
+const modeOptions = shape({
+  durations: arrayOf(num),
+  resolutions: arrayOf(str),
+  aspect_ratios: arrayOf(str),
+  audio: bool,
+  negative_prompt: bool,
+  seed: bool,
+  pricing,
+}, { durations_at: record(arrayOf(num)) });
 const capabilities = shape({
   durations: arrayOf(num),
   resolutions: arrayOf(str),
@@ -70,11 +84,8 @@ const capabilities = shape({
   negative_prompt: bool,
   seed: bool,
   defaults: shape({ duration: num, resolution: str, aspect_ratio: str }, { audio: bool }),
+  modes: shape({}, { text: modeOptions, image: modeOptions }),
 });
-const pricing = shape(
-  { unit: oneOf("second", "video"), currency: oneOf("usd"), cents: record(int) },
-  { audio_cents: record(int) },
-);
 const modelBase = {
   slug: str,
   name: str,
