@@ -10,7 +10,7 @@ export function SessionsList(props: { sessions: SessionView[]; back: "settings" 
   const others = props.sessions.filter((s) => !s.current).length;
   return (
     <>
-      <DataTable caption="Your sessions">
+      <DataTable caption="Where you are signed in">
         <thead>
           <tr>
             <th scope="col">Device</th>
