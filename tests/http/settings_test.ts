@@ -132,6 +132,7 @@ Deno.test("settings: your sessions are listed (device, times, this one); sign ou
     // Signing out "this one" through the one-session form is not how to sign out: nothing ends.
     const self = await post(laptop, { intent: "one", session_id: laptop.sessionId });
     await self.body?.cancel();
+    assert.equal(self.headers.get("Location"), "/settings/account");
     assert.ok(await works(laptop));
   } finally {
     await server.close();

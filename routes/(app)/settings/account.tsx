@@ -50,9 +50,11 @@ export const handler = define.handlers<Data>({
       });
     }
     const back = form.back === "settings" ? "/settings" : "/settings/account";
-    if (form.intent === "one" && form.session_id !== sessionId) {
+    if (form.intent === "one") {
+      // This session is not offered here (signing out is); a stale or forged form changes nothing.
+      if (form.session_id === sessionId) return ctx.redirect(back, 303);
       await deleteUserSession(services.kv, user!.id, form.session_id);
-    } else if (form.intent === "others") {
+    } else {
       await deleteUserSessions(services.kv, user!.id, { except: sessionId });
     }
     return ctx.redirect(`${back}?m=signed_out_${form.intent}#sessions-heading`, 303);
