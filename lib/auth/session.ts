@@ -61,7 +61,8 @@ export async function startSession(
     if (old && old.user_id === userId) orgId = old.org_id;
     await deleteSession(kv, previous);
   }
-  const { token, session } = await createSession(kv, userId, { orgId, nowMs });
+  const userAgent = req.headers.get("user-agent");
+  const { token, session } = await createSession(kv, userId, { orgId, nowMs, userAgent });
   return { token, session, setCookie: sessionCookie(config, token) };
 }
 

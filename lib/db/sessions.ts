@@ -5,8 +5,10 @@ import type { ExpiringRecords } from "./retention.ts";
 /**
  * Dashboard sessions. The cookie carries a random token; KV holds only its SHA-256, so a copy
  * of the database cannot be replayed as cookies. Keys: ["sessions", tokenHash] and
- * ["user_sessions", userId, sessionId] -> tokenHash (for "sign out everywhere").
- * Expiry slides: each use at least SLIDE_EVERY_MS after the last one extends it.
+ * ["user_sessions", userId, sessionId] -> tokenHash (the user's session list, "sign out this one /
+ * the others / everywhere"); both are written together with the same expiry.
+ * Expiry slides: each use at least SLIDE_EVERY_MS after the last one extends it and moves
+ * last_seen_at, so "last seen" is right to the minute at the cost of one write a minute.
  */
 export interface Session {
   id: string;
@@ -16,10 +18,13 @@ export interface Session {
   created_at: number; // ms
   last_seen_at: number; // ms
   expires_at: number; // ms
+  /** The browser's User-Agent at sign-in (truncated), to tell sessions apart; absent if none. */
+  user_agent?: string | null;
 }
 
 export const SESSION_TTL_MS = 30 * 24 * 3600_000;
-const SLIDE_EVERY_MS = 3600_000;
+const SLIDE_EVERY_MS = 60_000;
+const MAX_USER_AGENT = 256;
 
 const sessionKey = (tokenHash: string): Deno.KvKey => ["sessions", tokenHash];
 const userSessionKey = (userId: string, sessionId: string): Deno.KvKey => [
@@ -31,7 +36,7 @@ const userSessionKey = (userId: string, sessionId: string): Deno.KvKey => [
 export async function createSession(
   kv: Deno.Kv,
   userId: string,
-  opts: { orgId?: string | null; nowMs?: number; ttlMs?: number } = {},
+  opts: { orgId?: string | null; nowMs?: number; ttlMs?: number; userAgent?: string | null } = {},
 ): Promise<{ token: string; session: Session }> {
   const nowMs = opts.nowMs ?? Date.now();
   const ttl = opts.ttlMs ?? SESSION_TTL_MS;
@@ -44,6 +49,7 @@ export async function createSession(
     created_at: nowMs,
     last_seen_at: nowMs,
     expires_at: nowMs + ttl,
+    user_agent: opts.userAgent ? opts.userAgent.slice(0, MAX_USER_AGENT) : null,
   };
   const res = await kv.atomic()
     .check({ key: sessionKey(hash), versionstamp: null })
@@ -105,10 +111,54 @@ async function removeSession(kv: Deno.Kv, hash: string, s: Session) {
   await kv.atomic().delete(sessionKey(hash)).delete(userSessionKey(s.user_id, s.id)).commit();
 }
 
-/** Signs the user out on every device. Returns how many sessions ended. */
-export async function deleteUserSessions(kv: Deno.Kv, userId: string): Promise<number> {
+/** The user's live sessions, most recently seen first. */
+export async function listUserSessions(
+  kv: Deno.Kv,
+  userId: string,
+  nowMs = Date.now(),
+): Promise<Session[]> {
+  const hashes: string[] = [];
+  for await (const e of kv.list<string>({ prefix: ["user_sessions", userId] })) {
+    hashes.push(e.value);
+  }
+  const out: Session[] = [];
+  for (let i = 0; i < hashes.length; i += 10) { // getMany reads at most 10 keys
+    const entries = await kv.getMany<Session[]>(hashes.slice(i, i + 10).map(sessionKey));
+    for (const e of entries) {
+      if (e.value && e.value.user_id === userId && e.value.expires_at > nowMs) out.push(e.value);
+    }
+  }
+  return out.sort((a, b) => b.last_seen_at - a.last_seen_at || b.created_at - a.created_at);
+}
+
+/**
+ * Ends one of the user's sessions by its id. Looked up under the user's own index, so an id of
+ * someone else's session ends nothing. Returns whether a session ended.
+ */
+export async function deleteUserSession(
+  kv: Deno.Kv,
+  userId: string,
+  sessionId: string,
+): Promise<boolean> {
+  const index = await kv.get<string>(userSessionKey(userId, sessionId));
+  if (!index.value) return false;
+  const res = await kv.atomic().check(index).delete(sessionKey(index.value)).delete(index.key)
+    .commit();
+  return res.ok;
+}
+
+/**
+ * Signs the user out on every device, or on every other one with `except` (a session id).
+ * Returns how many sessions ended.
+ */
+export async function deleteUserSessions(
+  kv: Deno.Kv,
+  userId: string,
+  opts: { except?: string } = {},
+): Promise<number> {
   let n = 0;
   for await (const e of kv.list<string>({ prefix: ["user_sessions", userId] })) {
+    if (e.key[2] === opts.except) continue;
     await kv.atomic().delete(sessionKey(e.value)).delete(e.key).commit();
     n++;
   }

@@ -3,8 +3,10 @@ import {
   countUserSessions,
   createSession,
   deleteSession,
+  deleteUserSession,
   deleteUserSessions,
   getSession,
+  listUserSessions,
   SESSION_TTL_MS,
   setSessionOrg,
 } from "./sessions.ts";
@@ -47,4 +49,27 @@ Deno.test("sign out ends one session; sign out everywhere ends all of them", asy
   assert.equal(await getSession(kv, b.token), null);
   assert.equal(await countUserSessions(kv, "usr_1"), 0);
   assert.ok(await getSession(kv, other.token));
+});
+
+Deno.test("a user's sessions are listed (last seen to the minute); one or all others end", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const a = await createSession(kv, "usr_1", { nowMs: T0, userAgent: "UA ".repeat(200) });
+  const b = await createSession(kv, "usr_1", { nowMs: T0 + 1000 });
+  const c = await createSession(kv, "usr_1", { nowMs: T0 + 2000 });
+  const other = await createSession(kv, "usr_2", { nowMs: T0 });
+  assert.equal(a.session.user_agent?.length, 256);
+  await getSession(kv, a.token, T0 + 90_000); // used a minute and a half later: last seen moves
+  const listed = await listUserSessions(kv, "usr_1", T0 + 90_000);
+  assert.deepEqual(listed.map((s) => s.id), [a.session.id, c.session.id, b.session.id]);
+  assert.equal(listed[0].last_seen_at, T0 + 90_000);
+  assert.equal(listed[0].expires_at, T0 + 90_000 + SESSION_TTL_MS);
+
+  assert.equal(await deleteUserSession(kv, "usr_1", other.session.id), false);
+  assert.ok(await getSession(kv, other.token, T0));
+  assert.equal(await deleteUserSession(kv, "usr_1", b.session.id), true);
+  assert.equal(await getSession(kv, b.token, T0), null);
+  assert.equal(await deleteUserSessions(kv, "usr_1", { except: a.session.id }), 1);
+  assert.equal(await getSession(kv, c.token, T0), null);
+  assert.deepEqual((await listUserSessions(kv, "usr_1", T0)).map((s) => s.id), [a.session.id]);
+  assert.ok(await getSession(kv, other.token, T0));
 });

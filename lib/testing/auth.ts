@@ -12,8 +12,21 @@ let counter = 0;
  */
 export async function signIn(
   server: TestServer,
-  opts: { email?: string; role?: Role; orgName?: string; orgId?: string } = {},
-): Promise<{ cookie: string; userId: string; orgId: string; headers: Record<string, string> }> {
+  opts: {
+    email?: string;
+    role?: Role;
+    orgName?: string;
+    orgId?: string;
+    /** Recorded on the session, as a browser's sign-in would. */
+    userAgent?: string;
+  } = {},
+): Promise<{
+  cookie: string;
+  userId: string;
+  orgId: string;
+  sessionId: string;
+  headers: Record<string, string>;
+}> {
   const kv = server.services.kv;
   const email = opts.email ?? `user${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
   const user = await findOrCreateUserByEmail(kv, { email });
@@ -31,12 +44,16 @@ export async function signIn(
       await setMemberRole(kv, orgId, user.id, opts.role);
     }
   }
-  const { token } = await createSession(kv, user.id, { orgId });
+  const { token, session } = await createSession(kv, user.id, {
+    orgId,
+    userAgent: opts.userAgent,
+  });
   const cookie = `${SESSION_COOKIE}=${token}`;
   return {
     cookie,
     userId: user.id,
     orgId,
+    sessionId: session.id,
     headers: { Cookie: cookie, "Sec-Fetch-Site": "same-origin" },
   };
 }

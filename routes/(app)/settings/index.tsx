@@ -1,7 +1,13 @@
 import { page } from "fresh";
 import { define, type State } from "../../../utils.ts";
 import { listMembersForPage, type MemberView } from "../../../lib/auth/members.ts";
-import { countUserSessions } from "../../../lib/db/sessions.ts";
+import {
+  loadSessionViews,
+  SESSION_MESSAGES,
+  type SessionView,
+} from "../../../lib/dashboard/sessions.ts";
+import { SessionsList } from "../../../components/sessions.tsx";
+import { noticeFor } from "../../../lib/http/notice.ts";
 import { hasRole } from "../../../lib/auth/roles.ts";
 import { Field, fieldAria, Flash, PageHeader } from "../../../components/ui.tsx";
 import { readFormObject } from "../../../lib/http/form.ts";
@@ -13,9 +19,10 @@ import { OrgNameForm } from "../../../lib/dashboard/org_name.ts";
 interface Data {
   members: MemberView[];
   invites: number;
-  sessions: number;
+  sessions: SessionView[];
   isOwner: boolean;
-  renamed: boolean;
+  /** The notice after a 303 back here (renamed, a session signed out), or null. */
+  message: string | null;
   nameError: string | null;
   name: string;
 }
@@ -23,7 +30,7 @@ interface Data {
 /** Settings in one place: the organization, its members and invitations, your sessions. */
 export const handler = define.handlers<Data>({
   async GET(ctx) {
-    return page(await load(ctx.state, ctx.url.searchParams.get("m") === "renamed"));
+    return page(await load(ctx.state, ctx.url.searchParams.get("m")));
   },
   /** Renames the organization (owners only), then back here: POST → 303 → GET. */
   async POST(ctx) {
@@ -31,7 +38,7 @@ export const handler = define.handlers<Data>({
     const form = await readFormObject(ctx.req);
     const parsed = OrgNameForm.safeParse(form);
     if (!parsed.success) {
-      const d = await load(ctx.state, false);
+      const d = await load(ctx.state, null);
       d.nameError = parsed.error.issues[0].message;
       d.name = String(form.name ?? "");
       return page(d, { status: 400 });
@@ -41,18 +48,23 @@ export const handler = define.handlers<Data>({
   },
 });
 
-async function load(state: State, renamed: boolean): Promise<Data> {
-  const { services, org, user } = state;
+const MESSAGES: Record<string, string> = {
+  renamed: "The organization was renamed.",
+  ...SESSION_MESSAGES,
+};
+
+async function load(state: State, m: string | null): Promise<Data> {
+  const { services, org, user, sessionId } = state;
   const [{ members, invites }, sessions] = await Promise.all([
     listMembersForPage(services, org!.id),
-    countUserSessions(services.kv, user!.id),
+    loadSessionViews(services.kv, user!.id, sessionId!, services.now()),
   ]);
   return {
     members,
     invites: invites.length,
     sessions,
     isOwner: hasRole(state, "owner"),
-    renamed,
+    message: noticeFor(MESSAGES, m),
     nameError: null,
     name: org!.name,
   };
@@ -62,7 +74,7 @@ export default define.page<typeof handler, Data>(function Settings({ data, state
   return (
     <div class="settings-page">
       <PageHeader title="Settings" />
-      {data.renamed && <Flash kind="success">The organization was renamed.</Flash>}
+      {data.message && <Flash kind="success">{data.message}</Flash>}
       <section class="card" aria-labelledby="org-heading">
         <h2 id="org-heading">Organization</h2>
         <dl class="details-list">
@@ -113,10 +125,10 @@ export default define.page<typeof handler, Data>(function Settings({ data, state
       <section class="card" aria-labelledby="sessions-heading">
         <h2 id="sessions-heading">Your sessions</h2>
         <p>
-          {state.user!.email} is signed in on {data.sessions}{" "}
-          {data.sessions === 1 ? "device" : "devices"}.{" "}
-          <a href="/settings/account">Manage sessions</a>
+          Where {state.user!.email} is signed in. To end every session, this one included, use{" "}
+          <a href="/settings/account">sign out everywhere</a>.
         </p>
+        <SessionsList sessions={data.sessions} back="settings" />
       </section>
     </div>
   );
