@@ -180,6 +180,7 @@ for (
     assert.equal(run.recordedA, jobA);
     assert.equal(run.g.provider_job_id, jobB);
     assert.equal(run.route.duplicate_jobs, 0);
+    assert.equal(run.route.orphans_adopted, 1);
     assert.ok(
       run.logs.some((l) => l.includes(`adopted ${provider} job ${jobB}`)),
       run.logs.join("\n"),
@@ -200,5 +201,6 @@ Deno.test("fal (no job listing): a submit cut by a crash is submitted again and 
   // orphan, so it runs unrecorded; the operator sees it as an interrupted submit.
   assert.equal(standin.counts.submit, 3);
   assert.notEqual(run.g.provider_job_id, run.recordedA);
+  assert.equal(run.route.orphans_adopted, 0);
   assert.ok(run.logs.some((l) => /submit to fal the process submitting it stopped/.test(l)));
 });

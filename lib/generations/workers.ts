@@ -331,9 +331,10 @@ async function adoptOrphan(
   }
   for (const jobId of ids) {
     const key = upstreamJobKey(cand.provider, jobId);
-    const taken = await deps.kv.atomic().check({ key, versionstamp: null })
-      .set(key, g.id, { expireIn: UPSTREAM_JOB_TTL_MS }).commit();
-    if (!taken.ok) continue;
+    const a = deps.kv.atomic().check({ key, versionstamp: null })
+      .set(key, g.id, { expireIn: UPSTREAM_JOB_TTL_MS });
+    addRouteFault(a, cand.model, cand.provider, "orphan_adopted");
+    if (!(await a.commit()).ok) continue;
     logOf(deps)(
       `generation ${g.id}: adopted ${cand.provider} job ${jobId} of the interrupted submit`,
     );
