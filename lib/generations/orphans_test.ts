@@ -113,6 +113,7 @@ async function crashDuringSubmit(
   real: ProviderAdapter,
   upstreamModel: string,
   env: Record<string, string>,
+  beforeTakeover?: (kv: Deno.Kv, generationId: string) => Promise<void>,
 ) {
   const kv = await Deno.openKv(":memory:");
   const clock = testClock(Date.now());
@@ -146,6 +147,7 @@ async function crashDuringSubmit(
   assert.equal(g.status, "pending");
   assert.equal(g.attempts.length, 1); // the attempt was recorded before sending
   clock.set(g.next_check_at! + 1_000); // the lease lapsed: the takeover job arrives
+  await beforeTakeover?.(kv, b.id);
   await submitGeneration(deps(real), b.id); // another process (a working adapter) takes over
   g = await getGeneration(kv, org.id, b.id);
   dying.release();
@@ -187,6 +189,22 @@ for (
     );
   });
 }
+
+Deno.test("replicate: a takeover that adopted the orphan and died in turn is succeeded by one that adopts it again", async () => {
+  await using standin = startJobsStandin(() => Date.now());
+  const run = await crashDuringSubmit(
+    "replicate",
+    replicateProvider,
+    "kwaivgi/kling-v2.5-turbo-pro",
+    standin.env,
+    async (kv, id) => {
+      // The first takeover claimed the orphan, then its process died before recording it.
+      await kv.set(["upstream_job", "replicate", standin.jobs[1].id], id);
+    },
+  );
+  assert.equal(standin.jobs.length, 2);
+  assert.equal(run.g.provider_job_id, standin.jobs[1].id);
+});
 
 Deno.test("fal (no job listing): a submit cut by a crash is submitted again and the orphan counted", async () => {
   await using standin = await startFalStandin();

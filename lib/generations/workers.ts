@@ -305,8 +305,9 @@ const UPSTREAM_JOB_TTL_MS = 2 * 24 * 3600_000;
 /**
  * A takeover of a submit whose process died: where the provider lists jobs (Replicate, Luma),
  * looks for the one the dead process may have started (same request, created since the first
- * interrupted attempt began) and adopts the oldest that no generation has recorded, claimed with
- * a checked write so two takeovers never adopt one job. Null: none found, submit again.
+ * interrupted attempt began) and adopts the oldest that no other generation has recorded or
+ * adopted, claimed with a checked write so two takeovers never adopt one job. Null: none found,
+ * submit again.
  */
 async function adoptOrphan(
   deps: GenerationDeps,
@@ -331,9 +332,11 @@ async function adoptOrphan(
   }
   for (const jobId of ids) {
     const key = upstreamJobKey(cand.provider, jobId);
-    const a = deps.kv.atomic().check({ key, versionstamp: null })
-      .set(key, g.id, { expireIn: UPSTREAM_JOB_TTL_MS });
-    addRouteFault(a, cand.model, cand.provider, "orphan_adopted");
+    // Ours already when an earlier takeover of this generation adopted it and died in turn.
+    const held = await deps.kv.get<string>(key);
+    if (held.value !== null && held.value !== g.id) continue;
+    const a = deps.kv.atomic().check(held).set(key, g.id, { expireIn: UPSTREAM_JOB_TTL_MS });
+    if (held.value === null) addRouteFault(a, cand.model, cand.provider, "orphan_adopted");
     if (!(await a.commit()).ok) continue;
     logOf(deps)(
       `generation ${g.id}: adopted ${cand.provider} job ${jobId} of the interrupted submit`,
