@@ -196,6 +196,7 @@ Deno.test("getModelDetail shows each route's breaker: open after failing submits
       duplicate_jobs: 0,
       duplicate_jobs_cancelled: 0,
       interrupted_submits: 0,
+      orphans_adopted: 0,
     }]);
     for (let i = 0; i < BREAKER_MIN_SAMPLES; i++) {
       await recordRouteOutcome(s.kv, "alibaba/wan-2.5", "fal", false, s.now());

@@ -99,6 +99,7 @@ export const modelDetailSchema = z.object({
       duplicate_jobs: z.int().describe("Upstream jobs started twice for one generation"),
       duplicate_jobs_cancelled: z.int(),
       interrupted_submits: z.int().describe("Submits cut by a crash: possible duplicates"),
+      orphans_adopted: z.int().describe("Of those, jobs found upstream and adopted: no duplicate"),
     })).describe("Each route's health now (additive)"),
   }).describe("The last 7 days"),
 });

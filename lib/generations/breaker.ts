@@ -87,8 +87,13 @@ function nextHealth(h: RouteHealth | null, ok: boolean, nowMs: number): RouteHea
   return trips ? { recent: [], open_until: nowMs + BREAKER_OPEN_MS } : { recent, open_until: null };
 }
 
-/** duplicate: a second upstream job was (or may have been) started for one generation. */
-export type RouteFault = "duplicate" | "duplicate_cancelled" | "interrupted_submit";
+/** duplicate: a second upstream job was (or may have been) started for one generation.
+ * orphan_adopted: an interrupted submit's job was found upstream and adopted (no duplicate). */
+export type RouteFault =
+  | "duplicate"
+  | "duplicate_cancelled"
+  | "interrupted_submit"
+  | "orphan_adopted";
 
 export function addRouteFault(
   a: Deno.AtomicOperation,
@@ -120,9 +125,11 @@ export interface RouteStatusJson {
   duplicate_jobs: number;
   /** Of those, the ones cancelled upstream. */
   duplicate_jobs_cancelled: number;
-  /** Submits cut by a crash and taken over: each may have left an orphaned upstream job that no
-   * provider lets us find (no idempotency keys), so each is a possible duplicate. */
+  /** Submits cut by a crash and taken over: each may have left an orphaned upstream job (no
+   * provider has idempotency keys), so each is a possible duplicate. */
   interrupted_submits: number;
+  /** Of those, the ones whose job was found upstream and adopted (Replicate, Luma): no duplicate. */
+  orphans_adopted: number;
 }
 
 export async function routeStatus(
@@ -131,13 +138,14 @@ export async function routeStatus(
   provider: ProviderId,
   nowMs: number,
 ): Promise<RouteStatusJson> {
-  const [h, dup, cancelled, interrupted] = await kv.getMany<
-    [RouteHealth, Deno.KvU64, Deno.KvU64, Deno.KvU64]
+  const [h, dup, cancelled, interrupted, adopted] = await kv.getMany<
+    [RouteHealth, Deno.KvU64, Deno.KvU64, Deno.KvU64, Deno.KvU64]
   >([
     healthKey(model, provider),
     faultCountKey(model, provider, "duplicate"),
     faultCountKey(model, provider, "duplicate_cancelled"),
     faultCountKey(model, provider, "interrupted_submit"),
+    faultCountKey(model, provider, "orphan_adopted"),
   ]);
   const recent = h.value?.recent ?? [];
   const failures = recent.filter((r) => r === 0).length;
@@ -148,5 +156,6 @@ export async function routeStatus(
     duplicate_jobs: Number(dup.value?.value ?? 0n),
     duplicate_jobs_cancelled: Number(cancelled.value?.value ?? 0n),
     interrupted_submits: Number(interrupted.value?.value ?? 0n),
+    orphans_adopted: Number(adopted.value?.value ?? 0n),
   };
 }

@@ -9,6 +9,7 @@ import { enqueueInAtomic, type Job, type JobHandler } from "../jobs.ts";
 import {
   type PollResult,
   type ProviderAdapter,
+  type ProviderDeps,
   ProviderError,
   type ReportedUsage,
   type VideoRequest,
@@ -207,7 +208,8 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
   }
 
   // A claim whose lease lapsed with the submit unfinished: its process died mid-submit, and the
-  // provider may or may not have started that job. Recorded and counted; the submit is retried.
+  // provider may or may not have started that job. Recorded and counted; the job is looked up
+  // where the provider lists jobs (adoptOrphan), else the submit is retried.
   const interrupted = g0.submit_claimed_at !== null;
   const leaseMs = leaseMsOf(deps);
   const claim = await updateGeneration(
@@ -255,7 +257,10 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
       const ended = cancelSignal(deps.kv, id);
       try {
         const pdeps = { ...withTimeouts(deps.providerDeps, cand.provider), signal: ended.signal };
-        return (await adapter.submit(cand.upstream_model, req, pdeps)).jobId;
+        const orphan = interrupted && adapter.findOrphan
+          ? await adoptOrphan(deps, adapter, g0, req, pdeps)
+          : null;
+        return orphan ?? (await adapter.submit(cand.upstream_model, req, pdeps)).jobId;
       } finally {
         ended.stop();
       }
@@ -283,9 +288,62 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
         ),
         updated_at: t,
       },
-      apply: enqueue(POLL_JOB, id, delay),
+      apply: (a) => {
+        enqueue(POLL_JOB, id, delay)(a);
+        // Known as ours, so no orphan search (of this or an identical request) adopts it.
+        a.set(upstreamJobKey(cand.provider, jobId), id, { expireIn: UPSTREAM_JOB_TTL_MS });
+      },
     });
   if (!res.committed && res.current) await cancelUnrecordedJob(deps, claimed, res.current, jobId);
+}
+
+/** Marks an upstream job as recorded by a generation (value: its id). */
+const upstreamJobKey = (provider: string, jobId: string) => ["upstream_job", provider, jobId];
+/** Longer than any generation lives: an orphan search only looks minutes back. */
+const UPSTREAM_JOB_TTL_MS = 2 * 24 * 3600_000;
+
+/**
+ * A takeover of a submit whose process died: where the provider lists jobs (Replicate, Luma),
+ * looks for the one the dead process may have started (same request, created since the first
+ * interrupted attempt began) and adopts the oldest that no other generation has recorded or
+ * adopted, claimed with a checked write so two takeovers never adopt one job. Null: none found,
+ * submit again.
+ */
+async function adoptOrphan(
+  deps: GenerationDeps,
+  adapter: ProviderAdapter,
+  g: GenerationRecord,
+  req: VideoRequest,
+  pdeps: ProviderDeps,
+): Promise<string | null> {
+  const cand = g.candidates[g.attempt];
+  // The interrupted attempts on this route (a job may have been started by any of them).
+  const since = Math.min(
+    ...g.attempts.slice(attemptsBefore(g))
+      .filter((a) => a.ended_at === null || a.error === INTERRUPTED)
+      .map((a) => a.started_at),
+  );
+  let ids: string[];
+  try {
+    ids = await adapter.findOrphan!(cand.upstream_model, req, since, pdeps);
+  } catch (err) {
+    logOf(deps)(`generation ${g.id}: looking up the interrupted submit on ${cand.provider}`, err);
+    return null;
+  }
+  for (const jobId of ids) {
+    const key = upstreamJobKey(cand.provider, jobId);
+    // Ours already when an earlier takeover of this generation adopted it and died in turn.
+    const held = await deps.kv.get<string>(key);
+    if (held.value !== null && held.value !== g.id) continue;
+    const a = deps.kv.atomic().check(held).set(key, g.id, { expireIn: UPSTREAM_JOB_TTL_MS });
+    if (held.value === null) addRouteFault(a, cand.model, cand.provider, "orphan_adopted");
+    if (!(await a.commit()).ok) continue;
+    logOf(deps)(
+      `generation ${g.id}: adopted ${cand.provider} job ${jobId} of the interrupted submit`,
+    );
+    return jobId;
+  }
+  return null;
 }
 
 /**

@@ -4,7 +4,9 @@
  * POST /dream-machine/v1/generations/video {prompt, model, resolution, duration "5s",
  * aspect_ratio, keyframes.frame0 {type:"image", url}} -> generation {id, state} (a plain
  * /generations only lists); GET .../generations/{id} -> queued | dreaming | completed
- * (assets.video) | failed (failure_reason); DELETE removes it. LUMAAI_BASE_URL means what it
+ * (assets.video) | failed (failure_reason); DELETE removes it. GET .../generations?limit&offset
+ * lists the account's generations ({generations, has_more}), each with created_at and its
+ * `request`: how a crashed submit's generation is found. LUMAAI_BASE_URL means what it
  * means to the SDK: the API root including /dream-machine/v1.
  * Luma also runs a newer "Agents API" (agents.lumalabs.ai, ray-3.2); this adapter uses Dream
  * Machine because LUMAAI_BASE_URL/LUMAAI_API_KEY address it and it still serves Ray 2.
@@ -19,9 +21,12 @@ import {
   baseUrl,
   type ClockedDeps,
   envString,
+  ORPHAN_PAGES,
+  orphanTime,
   readJson,
   redact,
   requireKey,
+  sentWith,
   upstreamFetch,
 } from "./upstream.ts";
 
@@ -34,7 +39,11 @@ interface Generation {
   state?: string;
   failure_reason?: string | null;
   assets?: { video?: string | null } | null;
+  created_at?: string;
+  request?: unknown;
 }
+
+const LIST_LIMIT = 100;
 
 /** The generation request body. */
 export function lumaRequestBody(model: string, req: VideoRequest): Record<string, unknown> {
@@ -152,5 +161,32 @@ export const lumaProvider: ProviderAdapter = {
       headers: { authorization: `Bearer ${key}` },
     });
     await res.body?.cancel();
+  },
+
+  /** Generations made with this request body since the attempt, not failed. */
+  async findOrphan(upstreamModel, req, sinceMs, deps: ClockedDeps) {
+    const key = requireKey(deps.env, "LUMAAI_API_KEY", PROVIDER);
+    const base = lumaBase(deps.env);
+    const body = lumaRequestBody(upstreamModel, req);
+    const call = { provider: PROVIDER, action: "listing generations", secret: key };
+    const found: { id: string; at: number }[] = [];
+    for (let page = 0; page < ORPHAN_PAGES; page++) {
+      const url = `${base}/generations?limit=${LIST_LIMIT}&offset=${page * LIST_LIMIT}`;
+      const res = await upstreamFetch(deps, call, url, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      const list = await readJson<{ generations?: Generation[]; has_more?: boolean }>(res, call);
+      const gens = list.generations ?? [];
+      for (const g of gens) {
+        const at = orphanTime(g.created_at, sinceMs);
+        if (
+          at !== null && typeof g.id === "string" && GENERATION_ID.test(g.id) &&
+          g.state !== "failed" && sentWith(g.request, body)
+        ) found.push({ id: g.id, at });
+      }
+      // Newest first: a page that reaches past the window is the last one that can match.
+      if (!list.has_more || gens.some((g) => orphanTime(g.created_at, sinceMs) === null)) break;
+    }
+    return found.sort((a, b) => a.at - b.at).map((f) => f.id);
   },
 };

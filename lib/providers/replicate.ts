@@ -4,6 +4,8 @@
  * POST /v1/models/{owner}/{name}/predictions {input} -> prediction {id, status, urls};
  * GET /v1/predictions/{id}; POST /v1/predictions/{id}/cancel. Statuses: starting, processing,
  * succeeded, failed, canceled, aborted. Errors are problem+json {title, detail, status}.
+ * GET /v1/predictions lists the account's predictions newest first, each with its model, input and
+ * created_at, paged by an absolute `next` URL: how a crashed submit's prediction is found.
  * Image field names differ by model family (Kling start_image, Hailuo first_frame_image).
  */
 import {
@@ -17,9 +19,13 @@ import {
   baseUrl,
   type ClockedDeps,
   envString,
+  ORPHAN_PAGES,
+  orphanTime,
   readJson,
   redact,
   requireKey,
+  sameOrigin,
+  sentWith,
   upstreamFetch,
 } from "./upstream.ts";
 
@@ -31,6 +37,9 @@ const MODEL = /^[\w.-]+\/[\w.-]+$/;
 interface Prediction {
   id?: string;
   status?: string;
+  model?: string;
+  input?: unknown;
+  created_at?: string;
   output?: unknown;
   error?: unknown;
   metrics?: { predict_time?: number; total_time?: number };
@@ -171,4 +180,37 @@ export const replicateProvider: ProviderAdapter = {
     });
     await res.body?.cancel();
   },
+
+  /** Predictions of this model with this input, created since the attempt and not ended. */
+  async findOrphan(upstreamModel, req, sinceMs, deps: ClockedDeps) {
+    const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
+    const base = replicateBase(deps.env);
+    const input = replicateInput(upstreamModel, req);
+    const call = { provider: PROVIDER, action: "listing predictions", secret: token };
+    const found: { id: string; at: number }[] = [];
+    let url: string | null = `${base}/v1/predictions`;
+    for (let page = 0; url && page < ORPHAN_PAGES; page++) {
+      const res = await upstreamFetch(deps, call, url, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const list = await readJson<{ results?: Prediction[]; next?: string | null }>(res, call);
+      const results = list.results ?? [];
+      for (const p of results) {
+        const at = orphanTime(p.created_at, sinceMs);
+        if (
+          at !== null && typeof p.id === "string" && PREDICTION_ID.test(p.id) &&
+          p.model === upstreamModel && !ENDED.has(p.status ?? "") && sentWith(p.input, input)
+        ) found.push({ id: p.id, at });
+      }
+      // Newest first: a page that reaches past the window is the last one that can match.
+      if (results.length === 0 || results.some((p) => orphanTime(p.created_at, sinceMs) === null)) {
+        break;
+      }
+      url = list.next && sameOrigin(list.next, base) ? list.next : null;
+    }
+    return found.sort((a, b) => a.at - b.at).map((f) => f.id);
+  },
 };
+
+/** A prediction in one of these states is no job to adopt (cancelled, perhaps as a duplicate). */
+const ENDED = new Set(["failed", "canceled", "aborted"]);

@@ -167,3 +167,32 @@ Deno.test("replicate: REPLICATE_BASE_URL in the SDK's form (ending in /v1) is no
     "https://api.replicate.com",
   );
 });
+
+Deno.test("replicate: the orphan search follows next pages on Replicate's origin only", async () => {
+  const since = Date.parse("2026-11-29T10:00:00Z");
+  const input = replicateInput(MODEL, req);
+  const p = (id: string, created_at: string) => ({ id, model: MODEL, input, created_at });
+  await using s = replay([
+    {
+      method: "GET",
+      path: "/v1/predictions",
+      json: { results: [p("newer1", "2026-11-29T10:00:09Z")], next: "{base}/v1/predictions?c=2" },
+    },
+    {
+      method: "GET",
+      path: "/v1/predictions?c=2",
+      // A next page elsewhere would be sent our token: not followed.
+      json: {
+        results: [p("older1", "2026-11-29T10:00:01.123456Z")],
+        next: "https://elsewhere.example/v1/predictions?c=3",
+      },
+    },
+  ]);
+  const deps = s.deps(env(s.url));
+  assert.deepEqual(await replicateProvider.findOrphan!(MODEL, req, since, deps), [
+    "older1",
+    "newer1",
+  ]);
+  s.assertDone();
+  assert.ok(s.requests.every((r) => r.headers.get("authorization") === `Bearer ${TOKEN}`));
+});

@@ -69,6 +69,18 @@ export interface ProviderAdapter {
   /** Asks the upstream for the job's state; network faults throw ProviderError(retryable). */
   poll(jobId: string, deps: ProviderDeps): Promise<PollResult>;
   cancel?(jobId: string, deps: ProviderDeps): Promise<void>;
+  /**
+   * Jobs on this account that this request may have started at or after `sinceMs` (ids, oldest
+   * first): where the provider can list jobs with their request (Replicate, Luma), a submit cut
+   * off by a crash is found and adopted instead of started again. No provider lets a job be
+   * tagged without side effects, so a match is by the request's own fields and its time.
+   */
+  findOrphan?(
+    upstreamModel: string,
+    req: VideoRequest,
+    sinceMs: number,
+    deps: ProviderDeps,
+  ): Promise<string[]>;
 }
 
 /**

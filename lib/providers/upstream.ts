@@ -3,6 +3,7 @@
  * non-2xx answers into ProviderError, Retry-After parsing, and keeping keys out of messages.
  */
 import { Buffer } from "node:buffer";
+import { isDeepStrictEqual } from "node:util";
 import { type ProviderDeps, ProviderError } from "./types.ts";
 
 /** Deps may carry a clock (tests pin it); the adapters read it only for Retry-After dates. */
@@ -170,4 +171,25 @@ export function sameOrigin(url: string, base: string): boolean {
 /** Base64 of bytes, for providers that take images inline. */
 export function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("base64");
+}
+
+/** How many pages of a provider's job list an orphan search reads at most (newest first). */
+export const ORPHAN_PAGES = 3;
+/** An orphan may carry a creation time this much before our attempt began (clock skew). */
+export const ORPHAN_SKEW_MS = 60_000;
+
+/**
+ * True when a listed job was started with what we sent: every field we sent is there, equal
+ * (the provider may add defaults of its own). The orphan search's match.
+ */
+export function sentWith(stored: unknown, sent: Record<string, unknown>): boolean {
+  if (typeof stored !== "object" || stored === null) return false;
+  const s = stored as Record<string, unknown>;
+  return Object.entries(sent).every(([k, v]) => isDeepStrictEqual(s[k], v));
+}
+
+/** A listed job's creation time (ms), when it lies in the orphan window from sinceMs; else null. */
+export function orphanTime(createdAt: unknown, sinceMs: number): number | null {
+  const at = typeof createdAt === "string" ? Date.parse(createdAt) : NaN;
+  return Number.isFinite(at) && at >= sinceMs - ORPHAN_SKEW_MS ? at : null;
 }

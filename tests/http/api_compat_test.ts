@@ -224,6 +224,7 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
           duplicate_jobs: int,
           duplicate_jobs_cancelled: int,
           interrupted_submits: int,
+          orphans_adopted: int,
         })),
       }),
     };
