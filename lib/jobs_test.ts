@@ -120,7 +120,8 @@ Deno.test("two runners on one KV file never run the same job at the same time, a
     if (running.has(job.id)) overlaps++;
     running.add(job.id);
     byRunner[runner]++;
-    await new Promise((r) => setTimeout(r, 5));
+    // Long enough that one runner's slots cannot drain all 60 before the other's poll (100 ms).
+    await new Promise((r) => setTimeout(r, 50));
     running.delete(job.id);
     runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
   };
