@@ -274,7 +274,7 @@ async function main() {
       model: "alibaba/wan-2.5",
       prompt: "a lighthouse at dusk, waves crashing",
       duration: 5,
-      resolution: "480p",
+      resolution: "720p",
     });
     console.error(`measuring, ${SECONDS} s each…`);
     const results = {

@@ -189,7 +189,7 @@ async function submitsPerSecond(instances: number): Promise<{ rps: number; error
       model: "alibaba/wan-2.5",
       prompt: "a lighthouse at dusk, waves crashing",
       duration: 5,
-      resolution: "480p",
+      resolution: "720p",
     });
     const headers = { Authorization: `Bearer ${key}`, "Content-Type": "application/json" };
     let ok = 0, errors = 0;
