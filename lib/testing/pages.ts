@@ -1,8 +1,11 @@
-import type { Browser, Page } from "puppeteer-core";
+import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import axe from "axe-core";
 
 /** Gives the browser the session cookie `signIn` made, so its pages are signed in. */
-export async function setSessionCookie(browser: Browser, cookie: string): Promise<void> {
+export async function setSessionCookie(
+  browser: Browser | BrowserContext,
+  cookie: string,
+): Promise<void> {
   const eq = cookie.indexOf("=");
   await browser.setCookie({
     name: cookie.slice(0, eq),
@@ -10,6 +13,19 @@ export async function setSessionCookie(browser: Browser, cookie: string): Promis
     domain: "127.0.0.1",
     path: "/",
   });
+}
+
+/**
+ * Collects the page's uncaught errors and (unless `console` is false) its console errors, for a
+ * test to assert none happened.
+ */
+export function pageErrors(page: Page, opts: { console?: boolean } = {}): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  if (opts.console ?? true) {
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  }
+  return errors;
 }
 
 export interface AxeViolation {

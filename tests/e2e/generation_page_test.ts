@@ -99,13 +99,7 @@ Deno.test({
       assert.equal(await getBalance(idle.services.kv, other.orgId), 300);
       // Its own browser context: the two servers share the host, so cookies would collide.
       const context = await browser.createBrowserContext();
-      const eq = other.cookie.indexOf("=");
-      await context.setCookie({
-        name: other.cookie.slice(0, eq),
-        value: other.cookie.slice(eq + 1),
-        domain: "127.0.0.1",
-        path: "/",
-      });
+      await setSessionCookie(context, other.cookie);
       const page2 = await context.newPage();
       await page2.goto(`${idle.url}/generations/${created.id}`, { waitUntil: "load" });
       const error = await page2.$eval("[data-testid=generation-error]", (e) => e.textContent!);
