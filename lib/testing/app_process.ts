@@ -81,6 +81,14 @@ export async function stopApp(app: AppProcess | undefined) {
   await app.child.status;
 }
 
+/** A loopback port free right now (the OS picks it). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
 export function randomPort() {
   return 20000 + Math.floor(Math.random() * 20000);
 }

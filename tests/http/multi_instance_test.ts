@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { makeTinyMp4 } from "../../lib/testing/video.ts";
 import { falStandIn } from "./fal_standin_fixtures.ts";
-import { ADMIN_TOKEN as ADMIN, spawnApp, waitUp } from "../../lib/testing/app_process.ts";
+import { ADMIN_TOKEN as ADMIN, freePort, spawnApp, waitUp } from "../../lib/testing/app_process.ts";
 
 const LIMIT = 60; // RATE_LIMIT_PER_MINUTE
 const SUBMISSIONS = 300;
@@ -27,9 +27,7 @@ interface Instance {
 
 function startInstance(dir: string, falBase: string): Instance {
   // A port free right now (the OS picks it), so instances never collide.
-  const probe = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
+  const port = freePort();
   const { url, child } = spawnApp(dir, port, {
     RATE_LIMIT_PER_MINUTE: String(LIMIT),
     FAL_KEY: "fal-key-id:fal-key-secret-0123456789",
