@@ -232,7 +232,7 @@ Deno.test("periods reset at UTC boundaries (moved clock), and say when in the 40
 Deno.test("a limit lowered below what is spent blocks the next request and leaves past ones", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const { deps, clock, org, key, ctx } = await limitedKey(kv, {
+    const { deps, org, key, ctx } = await limitedKey(kv, {
       limit_cents: 10 * PRICE,
       limit_reset: "monthly",
     });
