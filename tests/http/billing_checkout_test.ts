@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
+import { postForm, startTestServer, type TestServer } from "../../lib/testing/server.ts";
 import { signIn } from "../../lib/testing/auth.ts";
 import { getBalance, listLedger } from "../../lib/db/ledger.ts";
 import { TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "../../lib/billing/testkit.ts";
@@ -59,20 +59,6 @@ async function withStripe(
     await server.close();
     await stripe.close();
   }
-}
-
-function postForm(
-  server: TestServer,
-  path: string,
-  headers: Record<string, string>,
-  form: Record<string, string>,
-) {
-  return fetch(`${server.url}${path}`, {
-    method: "POST",
-    headers: { ...headers, "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(form),
-    redirect: "manual",
-  });
 }
 
 Deno.test("Add funds creates a payment-mode Checkout Session with the org and our URLs, then 303s to Stripe", async () => {
