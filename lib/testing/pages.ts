@@ -1,5 +1,7 @@
 import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import axe from "axe-core";
+import { signIn } from "./auth.ts";
+import type { TestServer } from "./server.ts";
 
 /** Gives the browser the session cookie `signIn` made, so its pages are signed in. */
 export async function setSessionCookie(
@@ -13,6 +15,17 @@ export async function setSessionCookie(
     domain: "127.0.0.1",
     path: "/",
   });
+}
+
+/** Signs a user in (`signIn`'s options), gives `browser` their session cookie and opens a page. */
+export async function signedInPage(
+  server: TestServer,
+  browser: Browser,
+  opts?: Parameters<typeof signIn>[1],
+) {
+  const user = await signIn(server, opts);
+  await setSessionCookie(browser, user.cookie);
+  return { ...user, page: await browser.newPage() };
 }
 
 /**

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser, screenshotDir } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { pageErrors, setSessionCookie } from "../../lib/testing/pages.ts";
+import { pageErrors, signedInPage } from "../../lib/testing/pages.ts";
 import { getBalance } from "../../lib/db/ledger.ts";
 
 Deno.test({
@@ -13,10 +12,8 @@ Deno.test({
     const server = await startTestServer();
     const browser = await launchBrowser();
     try {
-      const { cookie, orgId } = await signIn(server);
-      const page = await browser.newPage();
+      const { page, orgId } = await signedInPage(server, browser);
       const errors = pageErrors(page);
-      await setSessionCookie(browser, cookie);
       const text = (sel: string) => page.$eval(sel, (e) => e.textContent?.trim());
 
       await page.goto(server.url + "/billing", { waitUntil: "load" });

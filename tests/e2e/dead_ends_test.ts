@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { setSessionCookie } from "../../lib/testing/pages.ts";
+import { signedInPage } from "../../lib/testing/pages.ts";
 import { TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "../../lib/billing/testkit.ts";
 import { getMembership } from "../../lib/db/memberships.ts";
 
@@ -15,9 +14,7 @@ Deno.test({
     const server = await startTestServer();
     const browser = await launchBrowser();
     try {
-      const { cookie, orgId, userId } = await signIn(server, { orgName: "Solo" });
-      await setSessionCookie(browser, cookie);
-      const page = await browser.newPage();
+      const { page, orgId, userId } = await signedInPage(server, browser, { orgName: "Solo" });
       const go = async (path: string) => {
         const res = await page.goto(server.url + path, { waitUntil: "load" });
         return { status: res!.status(), path: new URL(page.url()).pathname };
@@ -118,9 +115,7 @@ Deno.test({
     });
     const browser = await launchBrowser();
     try {
-      const { cookie } = await signIn(server);
-      await setSessionCookie(browser, cookie);
-      const page = await browser.newPage();
+      const { page } = await signedInPage(server, browser);
       await page.goto(server.url + "/billing", { waitUntil: "load" });
       await Promise.all([
         page.waitForNavigation({ waitUntil: "load" }),

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser } from "../../lib/testing/browser.ts";
 import { signIn } from "../../lib/testing/auth.ts";
-import { setSessionCookie } from "../../lib/testing/pages.ts";
+import { setSessionCookie, signedInPage } from "../../lib/testing/pages.ts";
 import { creditOrg, getBalance } from "../../lib/db/ledger.ts";
 import { createGeneration } from "../../lib/generations/service.ts";
 import { parseGenerationBody } from "../../lib/generations/schema.ts";
@@ -21,10 +21,8 @@ Deno.test({
     const idle = await startTestServer();
     const browser = await launchBrowser();
     try {
-      const { cookie, orgId } = await signIn(server);
+      const { page, orgId } = await signedInPage(server, browser);
       await creditOrg(server.services.kv, orgId, 500, { kind: "topup", reason: "test" });
-      await setSessionCookie(browser, cookie);
-      const page = await browser.newPage();
       const text = () => page.evaluate(() => document.body.innerText);
 
       // Completed: from the Playground result to its page.
