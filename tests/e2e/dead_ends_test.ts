@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser } from "../../lib/testing/browser.ts";
 import { signedInPage } from "../../lib/testing/pages.ts";
-import { TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "../../lib/billing/testkit.ts";
+import { stripeTestEnv } from "../../lib/billing/testkit.ts";
 import { getMembership } from "../../lib/db/memberships.ts";
 
 Deno.test({
@@ -106,13 +106,7 @@ Deno.test({
       });
     });
     port = stripe.addr.port;
-    const server = await startTestServer({
-      STRIPE_SECRET_KEY: TEST_STRIPE_KEY,
-      STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-      STRIPE_API_HOST: "127.0.0.1",
-      STRIPE_API_PORT: String(port),
-      STRIPE_API_PROTOCOL: "http",
-    });
+    const server = await startTestServer(stripeTestEnv(port));
     const browser = await launchBrowser();
     try {
       const { page } = await signedInPage(server, browser);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
 import { startSmtp } from "../../lib/testing/smtp.ts";
-import { signed, TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "../../lib/billing/testkit.ts";
+import { signed, stripeTestEnv } from "../../lib/billing/testkit.ts";
 import { autoTopupDeps, createCardSetup, runAutoTopupJob } from "../../lib/billing/autotopup.ts";
 import { createUser } from "../../lib/db/users.ts";
 import { createOrgWithOwner } from "../../lib/db/memberships.ts";
@@ -159,11 +159,7 @@ async function setup(
   const smtp = await startSmtp();
   const clock = testClock();
   const server = await startTestServer({
-    STRIPE_SECRET_KEY: TEST_STRIPE_KEY,
-    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-    STRIPE_API_HOST: "127.0.0.1",
-    STRIPE_API_PORT: String(stripe.port),
-    STRIPE_API_PROTOCOL: "http",
+    ...stripeTestEnv(stripe.port),
     SMTP_URL: smtp.url,
     MAIL_FROM: "pv@example.com",
   }, { now: clock.now });
@@ -317,11 +313,7 @@ Deno.test("auto top-up through the real job queue: racing POSTs cross once, one 
   const fal = startFalStub();
   const server = await startTestServer(
     {
-      STRIPE_SECRET_KEY: TEST_STRIPE_KEY,
-      STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-      STRIPE_API_HOST: "127.0.0.1",
-      STRIPE_API_PORT: String(stripe.port),
-      STRIPE_API_PROTOCOL: "http",
+      ...stripeTestEnv(stripe.port),
       RATE_LIMIT_PER_MINUTE: "10000",
       FAL_KEY: "test-key",
       FAL_QUEUE_URL: fal.url,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { postForm, startTestServer, type TestServer } from "../../lib/testing/server.ts";
 import { signIn } from "../../lib/testing/auth.ts";
 import { getBalance, listLedger } from "../../lib/db/ledger.ts";
-import { TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "../../lib/billing/testkit.ts";
+import { stripeTestEnv, TEST_STRIPE_KEY } from "../../lib/billing/testkit.ts";
 
 interface SeenRequest {
   path: string;
@@ -46,11 +46,7 @@ async function withStripe(
 ) {
   const stripe = fakeStripe();
   const server = await startTestServer({
-    STRIPE_SECRET_KEY: TEST_STRIPE_KEY,
-    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-    STRIPE_API_HOST: "127.0.0.1",
-    STRIPE_API_PORT: String(stripe.port),
-    STRIPE_API_PROTOCOL: "http",
+    ...stripeTestEnv(stripe.port),
     PUBLIC_URL: "https://pipevideo.example",
   });
   try {
