@@ -18,6 +18,8 @@ import { benchSpendSection } from "./bench_spend.ts";
 import { benchStorage } from "./bench_storage.ts";
 import { benchFaults, faultsSection } from "./bench_faults.ts";
 import { benchJobs, jobRowsMarkdown } from "./bench_jobs.ts";
+import { startFalStub } from "../lib/testing/fal_stub.ts";
+import { freePort } from "../lib/testing/app_process.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const CONNECTIONS = 50;
@@ -45,13 +47,6 @@ async function serveBaseline(kind: string, port: number, kvPath: string) {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function waitUntilUp(url: string, child: Server, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
@@ -165,24 +160,6 @@ function luaGet(key: string): string {
   return file;
 }
 
-/** A stand-in for fal.ai's queue API: accepts every job and reports it queued forever. */
-function startFalStub(port: number) {
-  let n = 0;
-  return Deno.serve({ port, hostname: "127.0.0.1", onListen() {} }, (req) => {
-    const base = `http://127.0.0.1:${port}`;
-    if (req.method === "POST") {
-      const id = `req_${n++}`;
-      return Response.json({
-        request_id: id,
-        status_url: `${base}/requests/${id}/status`,
-        response_url: `${base}/requests/${id}`,
-        cancel_url: `${base}/requests/${id}/cancel`,
-      });
-    }
-    return Response.json({ status: "IN_QUEUE", queue_position: 1 });
-  });
-}
-
 async function machine(): Promise<string> {
   const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
     .match(/model name\s*:\s*(.+)/)?.[1] ?? "unknown CPU";
@@ -202,7 +179,7 @@ async function machine(): Promise<string> {
 async function main() {
   const dir = await Deno.makeTempDir({ prefix: "pipevideo-bench-" });
   const children: Server[] = [];
-  let stub: Deno.HttpServer | null = null;
+  let stub: ReturnType<typeof startFalStub> | null = null;
   try {
     // Seed one org, key and a large balance before the app opens the same database.
     const kvPath = `${dir}/app.sqlite`;
@@ -212,8 +189,7 @@ async function main() {
     await creditOrg(kv, org.id, 100_000_000_000, { kind: "topup", reason: "benchmark" });
     kv.close();
 
-    const stubPort = freePort();
-    stub = startFalStub(stubPort);
+    stub = startFalStub();
     const appPort = freePort();
     const app = spawn(["run", "-A", "main.ts"], {
       PATH: Deno.env.get("PATH") ?? "",
@@ -224,7 +200,7 @@ async function main() {
       APP_ENV: "development",
       RATE_LIMIT_PER_MINUTE: "1000000000",
       FAL_KEY: "bench-key",
-      FAL_QUEUE_URL: `http://127.0.0.1:${stubPort}`,
+      FAL_QUEUE_URL: stub.url,
     });
     children.push(app);
     const appUrl = `http://127.0.0.1:${appPort}`;
@@ -300,7 +276,7 @@ async function main() {
     console.error("wrote BENCHMARKS.md");
   } finally {
     for (const c of children) await stop(c);
-    await stub?.shutdown();
+    await stub?.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }

@@ -15,6 +15,8 @@ import { openKv } from "../lib/db/kv.ts";
 import { createOrg } from "../lib/db/orgs.ts";
 import { createApiKey } from "../lib/db/apikeys.ts";
 import { creditOrg } from "../lib/db/ledger.ts";
+import { startFalStub } from "../lib/testing/fal_stub.ts";
+import { freePort, waitUp } from "../lib/testing/app_process.ts";
 
 export interface BenchRow {
   measurement: string;
@@ -125,13 +127,6 @@ function pickupLatencies(samples: number, busy: boolean): Promise<number[]> {
   });
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 /** Accepted submissions per second from 50 callers spread over `instances` app processes. */
 async function submitsPerSecond(instances: number): Promise<{ rps: number; errors: number }> {
   const dir = await Deno.makeTempDir({ prefix: "pv-bench-multi-" });
@@ -141,19 +136,7 @@ async function submitsPerSecond(instances: number): Promise<{ rps: number; error
   const { key } = await createApiKey(kv, org.id, { name: "bench" });
   await creditOrg(kv, org.id, 100_000_000_000, { kind: "topup", reason: "benchmark" });
   kv.close();
-  let n = 0;
-  const stubPort = freePort();
-  const stub = Deno.serve({ port: stubPort, hostname: "127.0.0.1", onListen() {} }, (req) => {
-    const base = `http://127.0.0.1:${stubPort}`;
-    if (req.method !== "POST") return Response.json({ status: "IN_QUEUE", queue_position: 1 });
-    const id = `req_${n++}`;
-    return Response.json({
-      request_id: id,
-      status_url: `${base}/requests/${id}/status`,
-      response_url: `${base}/requests/${id}`,
-      cancel_url: `${base}/requests/${id}/cancel`,
-    });
-  });
+  const stub = startFalStub();
   const apps = Array.from({ length: instances }, () => {
     const port = freePort();
     const child = new Deno.Command(Deno.execPath(), {
@@ -165,7 +148,7 @@ async function submitsPerSecond(instances: number): Promise<{ rps: number; error
         APP_ENV: "development",
         RATE_LIMIT_PER_MINUTE: "1000000000",
         FAL_KEY: "bench-key",
-        FAL_QUEUE_URL: `http://127.0.0.1:${stubPort}`,
+        FAL_QUEUE_URL: stub.url,
       },
       stdout: "null",
       stderr: "null",
@@ -173,18 +156,7 @@ async function submitsPerSecond(instances: number): Promise<{ rps: number; error
     return { url: `http://127.0.0.1:${port}`, child };
   });
   try {
-    for (const app of apps) {
-      const end = Date.now() + 60_000;
-      for (;;) {
-        try {
-          await (await fetch(`${app.url}/healthz`)).body?.cancel();
-          break;
-        } catch (err) {
-          if (Date.now() > end) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    }
+    for (const app of apps) await waitUp(app);
     const body = JSON.stringify({
       model: "alibaba/wan-2.5",
       prompt: "a lighthouse at dusk, waves crashing",
@@ -212,7 +184,7 @@ async function submitsPerSecond(instances: number): Promise<{ rps: number; error
       app.child.kill("SIGKILL");
       await app.child.status;
     }
-    await stub.shutdown();
+    await stub.close();
     await Deno.remove(dir, { recursive: true });
   }
 }

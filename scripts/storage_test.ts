@@ -4,7 +4,13 @@ import { localBackend, videosDir } from "../lib/storage.ts";
 import { migrateVideos } from "../lib/storage/migrate.ts";
 import { s3Backend } from "../lib/storage/s3.ts";
 import type { VideoBackend } from "../lib/storage/types.ts";
-import { createBucket, s3Env, startSwiftS3, swiftClient } from "../lib/testing/swift.ts";
+import {
+  createBucket,
+  s3Env,
+  s3Settings,
+  startSwiftS3,
+  swiftClient,
+} from "../lib/testing/swift.ts";
 
 function fakeMp4(size: number, seed = 7): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
@@ -31,15 +37,7 @@ Deno.test("storage migrate: resumable copy to the bucket, progress, sizes verifi
       await local.write(id, MP4, new Blob([videos[i]]).stream());
     }
     await Deno.writeFile(`${videosDir(dataDir)}/.${IDS[0]}.x.part`, new Uint8Array(10)); // ignored
-    const bucket = s3Backend({
-      endpoint: swift.endpoint,
-      region: swift.region,
-      bucket: "videos",
-      accessKeyId: swift.accessKeyId,
-      secretAccessKey: swift.secretAccessKey,
-      forcePathStyle: true,
-      prefix: "",
-    });
+    const bucket = s3Backend(s3Settings(swift, "videos"));
 
     // A first run dies on the second video (the network went away, say).
     let writes = 0;

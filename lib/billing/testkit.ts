@@ -5,6 +5,17 @@ import { stripeCrypto } from "./stripe.ts";
 export const TEST_WEBHOOK_SECRET = "whsec_test_0123456789abcdef";
 export const TEST_STRIPE_KEY = "sk_test_pipevideo_0123456789";
 
+/** The config that points the app's Stripe client at a stand-in on 127.0.0.1:`port`. */
+export function stripeTestEnv(port: number): Record<string, string> {
+  return {
+    STRIPE_SECRET_KEY: TEST_STRIPE_KEY,
+    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    STRIPE_API_HOST: "127.0.0.1",
+    STRIPE_API_PORT: String(port),
+    STRIPE_API_PROTOCOL: "http",
+  };
+}
+
 let n = 0;
 const uniq = () => `${Date.now().toString(36)}${(++n).toString(36)}`;
 

@@ -45,6 +45,21 @@ function falModel() {
 /** The real fal adapter, polling often so tests stay fast. */
 const fal = { ...falProvider, pollIntervalMs: 20 };
 
+/** An org holding 20 cents and one t/one generation of it, created at `now`. */
+async function tOneGeneration(
+  kv: Deno.Kv,
+  deps: Parameters<typeof createGeneration>[0],
+  now: number,
+) {
+  const org = await fundedOrg(kv, 20, now);
+  const { id } = await createGeneration(
+    deps,
+    org.id,
+    parseGenerationBody({ model: "t/one", prompt: "p" }),
+  );
+  return { org, id };
+}
+
 Deno.test("the fault table: 429/5xx/resets are transient, 400/401/422 permanent, 402 reroutes on Replicate", () => {
   const e = (status?: number, retryable = true) => new ProviderError("x", retryable, status);
   for (const s of [429, 500, 502, 503, 504]) assert.equal(classifyFault("fal", e(s)), "transient");
@@ -78,12 +93,7 @@ Deno.test("a single-route model whose provider answers 503 twice then accepts co
     providerDeps: { fetch, env: standin.env, workDir: dir },
     models: [falModel()],
   });
-  const org = await fundedOrg(kv, 20, clock.now());
-  const { id } = await createGeneration(
-    deps,
-    org.id,
-    parseGenerationBody({ model: "t/one", prompt: "p" }),
-  );
+  const { org, id } = await tOneGeneration(kv, deps, clock.now());
   assert.equal(await submitWhenDue(deps, clock, id), 3);
   assert.equal(standin.counts.submit, 3);
   clock.advance(1000);
@@ -111,12 +121,7 @@ Deno.test("429 with Retry-After: 2 holds the retry at least 2 s, however small t
     providerDeps: { fetch, env: standin.env, workDir: "/x" },
     models: [falModel()],
   });
-  const org = await fundedOrg(kv, 20, clock.now());
-  const { id } = await createGeneration(
-    deps,
-    org.id,
-    parseGenerationBody({ model: "t/one", prompt: "p" }),
-  );
+  const { org, id } = await tOneGeneration(kv, deps, clock.now());
   const t0 = clock.now();
   await submitGeneration(deps, id);
   let g = await getGeneration(kv, org.id, id);
@@ -199,12 +204,7 @@ Deno.test("a submit whose lease lapsed mid-call is taken over; the late original
     models: [falModel()],
     log: (m) => logs.push(m),
   });
-  const org = await fundedOrg(kv, 20, clock.now());
-  const { id } = await createGeneration(
-    deps,
-    org.id,
-    parseGenerationBody({ model: "t/one", prompt: "p" }),
-  );
+  const { org, id } = await tOneGeneration(kv, deps, clock.now());
   const original = submitGeneration(deps, id);
   await new Promise((r) => setTimeout(r, 0)); // let the first submit reach the adapter
   while (scripted.calls.submit === 0) await new Promise((r) => setTimeout(r, 1));

@@ -11,6 +11,45 @@ import { replay } from "./testing/replay.ts";
 
 const ID = "17f20503-6c24-4c16-946b-35dbbce2af2f";
 
+/**
+ * A funded org's 5 s runway/gen4-turbo image-to-video run against the Runway replay at `url`:
+ * submitted, polled after a minute, then polled again (a duplicate delivery that must change
+ * nothing). Returns the generation after both polls and what was logged.
+ */
+async function runRunwayTask(kv: Deno.Kv, dir: string, url: string) {
+  const clock = testClock();
+  const logs: string[] = [];
+  const deps = testDeps(kv, dir, {
+    now: clock.now,
+    adapters: { runway: runwayProvider },
+    providerDeps: {
+      fetch,
+      env: { RUNWAYML_API_SECRET: "key_0123456789", RUNWAYML_BASE_URL: url },
+      workDir: dir,
+    },
+    fetchImage: () =>
+      Promise.resolve({ bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47]), mimeType: "image/png" }),
+    log: (m) => logs.push(m),
+  });
+  const org = await fundedOrg(kv, 1000, clock.now());
+  const { id } = await createGeneration(
+    deps,
+    org.id,
+    parseGenerationBody({
+      model: "runway/gen4-turbo",
+      prompt: "a fox",
+      duration: 5,
+      image_url: "https://example.com/a.png",
+    }),
+  );
+  await submitGeneration(deps, id);
+  clock.advance(60_000);
+  await pollGeneration(deps, id);
+  await pollGeneration(deps, id);
+  const g = (await kv.get<GenerationRecord>(generationKey(id))).value!;
+  return { g, logs };
+}
+
 Deno.test("reconcile: Runway's reported cost is recorded once; above our price it is logged and the route's margin goes negative", async () => {
   const kv = await Deno.openKv(":memory:");
   const dir = await Deno.makeTempDir();
@@ -27,37 +66,8 @@ Deno.test("reconcile: Runway's reported cost is recorded once; above our price i
     { method: "GET", path: `/v1/tasks/${ID}`, json: done(50) },
     { method: "GET", path: "/media/out.mp4", bytes: video },
   ]);
-  const clock = testClock();
-  const logs: string[] = [];
-  const deps = testDeps(kv, dir, {
-    now: clock.now,
-    adapters: { runway: runwayProvider },
-    providerDeps: {
-      fetch,
-      env: { RUNWAYML_API_SECRET: "key_0123456789", RUNWAYML_BASE_URL: s.url },
-      workDir: dir,
-    },
-    fetchImage: () =>
-      Promise.resolve({ bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47]), mimeType: "image/png" }),
-    log: (m) => logs.push(m),
-  });
   try {
-    const org = await fundedOrg(kv, 1000, clock.now());
-    const { id } = await createGeneration(
-      deps,
-      org.id,
-      parseGenerationBody({
-        model: "runway/gen4-turbo",
-        prompt: "a fox",
-        duration: 5,
-        image_url: "https://example.com/a.png",
-      }),
-    );
-    await submitGeneration(deps, id);
-    clock.advance(60_000);
-    await pollGeneration(deps, id);
-    await pollGeneration(deps, id); // a duplicate delivery changes nothing
-    const g = (await kv.get<GenerationRecord>(generationKey(id))).value!;
+    const { g, logs } = await runRunwayTask(kv, dir, s.url);
     assert.equal(g.status, "completed");
     assert.equal(g.cost_cents, 35); // 5 c/s x 1.25 = 7 c/s x 5 s
     assert.deepEqual(g.upstream_reported, { credits: 50, costCents: 50, cost_cents: 50 });
@@ -98,37 +108,8 @@ Deno.test("reconcile: a failed Runway task it billed anyway is refunded to the u
       },
     },
   ]);
-  const clock = testClock();
-  const logs: string[] = [];
-  const deps = testDeps(kv, dir, {
-    now: clock.now,
-    adapters: { runway: runwayProvider },
-    providerDeps: {
-      fetch,
-      env: { RUNWAYML_API_SECRET: "key_0123456789", RUNWAYML_BASE_URL: s.url },
-      workDir: dir,
-    },
-    fetchImage: () =>
-      Promise.resolve({ bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47]), mimeType: "image/png" }),
-    log: (m) => logs.push(m),
-  });
   try {
-    const org = await fundedOrg(kv, 1000, clock.now());
-    const { id } = await createGeneration(
-      deps,
-      org.id,
-      parseGenerationBody({
-        model: "runway/gen4-turbo",
-        prompt: "a fox",
-        duration: 5,
-        image_url: "https://example.com/a.png",
-      }),
-    );
-    await submitGeneration(deps, id);
-    clock.advance(60_000);
-    await pollGeneration(deps, id);
-    await pollGeneration(deps, id);
-    const g = (await kv.get<GenerationRecord>(generationKey(id))).value!;
+    const { g, logs } = await runRunwayTask(kv, dir, s.url);
     assert.equal(g.status, "failed");
     assert.equal(g.cost_cents, 0);
     assert.equal(logs.filter((l) => /20 cents.*failed attempt/.test(l)).length, 1);

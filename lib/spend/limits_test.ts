@@ -32,6 +32,17 @@ function setup(kv: Deno.Kv, clock = testClock()) {
   return { deps, clock };
 }
 
+/** `setup`'s deps, an org holding 10,000 cents and a key "ci" with `limit`. */
+async function limitedKey(
+  kv: Deno.Kv,
+  limit: { limit_cents: number; limit_reset: "never" | "daily" | "weekly" | "monthly" },
+) {
+  const { deps, clock } = setup(kv);
+  const org = await fundedOrg(kv, 10_000, clock.now());
+  const key = await createApiKey(kv, org.id, { name: "ci", limit });
+  return { deps, clock, org, key, ctx: { apiKeyId: key.id } };
+}
+
 const body = (model = "t/seven") => parseGenerationBody({ model, prompt: "p" });
 const bodyModels = (models: string[]) => parseGenerationBody({ models, prompt: "p" });
 
@@ -85,13 +96,10 @@ Deno.test("key limit of exactly N generations: 4N racing submissions, N accepted
 Deno.test("a refund gives the allowance back exactly once", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const { deps, clock } = setup(kv);
-    const org = await fundedOrg(kv, 10_000, clock.now());
-    const key = await createApiKey(kv, org.id, {
-      name: "ci",
-      limit: { limit_cents: 2 * PRICE, limit_reset: "never" },
+    const { deps, clock, org, key, ctx } = await limitedKey(kv, {
+      limit_cents: 2 * PRICE,
+      limit_reset: "never",
     });
-    const ctx = { apiKeyId: key.id };
     const [a] = await Promise.all([
       createGeneration(deps, org.id, body(), ctx),
       createGeneration(deps, org.id, body(), ctx),
@@ -116,13 +124,10 @@ Deno.test("a refund gives the allowance back exactly once", async () => {
 Deno.test("a refund of a generation charged before the spend counters gives no allowance", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const { deps, clock } = setup(kv);
-    const org = await fundedOrg(kv, 10_000, clock.now());
-    const key = await createApiKey(kv, org.id, {
-      name: "ci",
-      limit: { limit_cents: PRICE, limit_reset: "never" },
+    const { deps, clock, org, key, ctx } = await limitedKey(kv, {
+      limit_cents: PRICE,
+      limit_reset: "never",
     });
-    const ctx = { apiKeyId: key.id };
     const old = await createGeneration(deps, org.id, body(), ctx);
     assert.equal((await getGeneration(kv, org.id, old.id))?.spend_counted, true);
     // Make it one charged before the counters existed (in flight at the deploy): no counters,
@@ -148,13 +153,10 @@ Deno.test("a refund of a generation charged before the spend counters gives no a
 Deno.test("models[]: the most expensive candidate is checked and charged, the one that ran is kept", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const { deps, clock } = setup(kv);
-    const org = await fundedOrg(kv, 10_000, clock.now());
-    const key = await createApiKey(kv, org.id, {
-      name: "ci",
-      limit: { limit_cents: PRICE + 3, limit_reset: "daily" },
+    const { deps, clock, org, key, ctx } = await limitedKey(kv, {
+      limit_cents: PRICE + 3,
+      limit_reset: "daily",
     });
-    const ctx = { apiKeyId: key.id };
     const g = await createGeneration(deps, org.id, bodyModels(["t/one", "t/seven"]), ctx);
     const day = periodId("daily", clock.now());
     assert.equal((await getKeyPeriodUsage(kv, key.id, day)).spent_cents, PRICE);
@@ -230,13 +232,10 @@ Deno.test("periods reset at UTC boundaries (moved clock), and say when in the 40
 Deno.test("a limit lowered below what is spent blocks the next request and leaves past ones", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const { deps, clock } = setup(kv);
-    const org = await fundedOrg(kv, 10_000, clock.now());
-    const key = await createApiKey(kv, org.id, {
-      name: "ci",
-      limit: { limit_cents: 10 * PRICE, limit_reset: "monthly" },
+    const { deps, org, key, ctx } = await limitedKey(kv, {
+      limit_cents: 10 * PRICE,
+      limit_reset: "monthly",
     });
-    const ctx = { apiKeyId: key.id };
     const made = await Promise.all(
       [1, 2, 3].map(() => createGeneration(deps, org.id, body(), ctx)),
     );

@@ -7,7 +7,13 @@ import { localBackend, storeVideoFromUrl, type VideoBackend } from "../storage.t
 import { s3Backend, type S3Settings } from "./s3.ts";
 import { StorageError } from "./types.ts";
 import { ProviderError } from "../providers/types.ts";
-import { bucketState, createBucket, startSwiftS3, swiftClient } from "../testing/swift.ts";
+import {
+  bucketState,
+  createBucket,
+  s3Settings,
+  startSwiftS3,
+  swiftClient,
+} from "../testing/swift.ts";
 
 const GEN = "gen_01JD0000000000000000000000";
 const MiB = 1024 * 1024;
@@ -142,16 +148,7 @@ Deno.test("storage contract: local", async (t) => {
 Deno.test("storage contract: s3 (Swift with s3api)", async (t) => {
   const swift = await startSwiftS3();
   try {
-    const settings: S3Settings = {
-      endpoint: swift.endpoint,
-      region: swift.region,
-      bucket: "videos",
-      accessKeyId: swift.accessKeyId,
-      secretAccessKey: swift.secretAccessKey,
-      forcePathStyle: true,
-      prefix: "pv/",
-      partBytes: PART,
-    };
+    const settings: S3Settings = { ...s3Settings(swift, "videos"), prefix: "pv/", partBytes: PART };
     await createBucket(swift, "videos");
     const b = s3Backend(settings);
     await contract(t, b, () => bucketState(swift, "videos"));

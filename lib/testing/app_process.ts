@@ -17,6 +17,21 @@ export async function startApp(
   port: number,
   env: Record<string, string> = {},
 ): Promise<AppProcess> {
+  const app = spawnApp(dir, port, env);
+  await waitUp(app);
+  return app;
+}
+
+/**
+ * Spawns main.ts without waiting for it; `output` "piped" hands its stdout and stderr to the
+ * caller (who must read or cancel them).
+ */
+export function spawnApp(
+  dir: string,
+  port: number,
+  env: Record<string, string> = {},
+  output: "inherit" | "piped" = "inherit",
+): AppProcess {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname],
     env: {
@@ -28,18 +43,22 @@ export async function startApp(
       RATE_LIMIT_PER_MINUTE: "100000",
       ...env,
     },
-    stdout: "null",
-    stderr: "inherit",
+    stdout: output === "piped" ? "piped" : "null",
+    stderr: output,
   }).spawn();
-  const url = `http://127.0.0.1:${port}`;
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+/** Resolves once the app's /healthz answers; fails if it exits first or takes over 60 s. */
+export async function waitUp(app: AppProcess) {
   let exited = false;
-  child.status.then(() => exited = true);
+  app.child.status.then(() => exited = true);
   const deadline = Date.now() + 60_000;
   for (;;) {
     assert.ok(!exited, "the server exited during start-up");
     try {
-      await (await fetch(url + "/healthz")).body?.cancel();
-      return { url, child };
+      await (await fetch(app.url + "/healthz")).body?.cancel();
+      return;
     } catch (err) {
       if (Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 100));
@@ -60,6 +79,14 @@ export async function stopApp(app: AppProcess | undefined) {
     app.child.kill("SIGTERM");
   } catch { /* already gone */ }
   await app.child.status;
+}
+
+/** A loopback port free right now (the OS picks it). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
 }
 
 export function randomPort() {

@@ -1,8 +1,13 @@
-import type { Browser, Page } from "puppeteer-core";
+import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import axe from "axe-core";
+import { signIn } from "./auth.ts";
+import type { TestServer } from "./server.ts";
 
 /** Gives the browser the session cookie `signIn` made, so its pages are signed in. */
-export async function setSessionCookie(browser: Browser, cookie: string): Promise<void> {
+export async function setSessionCookie(
+  browser: Browser | BrowserContext,
+  cookie: string,
+): Promise<void> {
   const eq = cookie.indexOf("=");
   await browser.setCookie({
     name: cookie.slice(0, eq),
@@ -10,6 +15,30 @@ export async function setSessionCookie(browser: Browser, cookie: string): Promis
     domain: "127.0.0.1",
     path: "/",
   });
+}
+
+/** Signs a user in (`signIn`'s options), gives `browser` their session cookie and opens a page. */
+export async function signedInPage(
+  server: TestServer,
+  browser: Browser,
+  opts?: Parameters<typeof signIn>[1],
+) {
+  const user = await signIn(server, opts);
+  await setSessionCookie(browser, user.cookie);
+  return { ...user, page: await browser.newPage() };
+}
+
+/**
+ * Collects the page's uncaught errors and (unless `console` is false) its console errors, for a
+ * test to assert none happened.
+ */
+export function pageErrors(page: Page, opts: { console?: boolean } = {}): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  if (opts.console ?? true) {
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  }
+  return errors;
 }
 
 export interface AxeViolation {

@@ -41,3 +41,18 @@ export async function startTestServer(
     },
   };
 }
+
+/** POSTs `form` urlencoded to `path` as a browser form would, not following redirects. */
+export function postForm(
+  server: TestServer,
+  path: string,
+  headers: Record<string, string>,
+  form: Record<string, string>,
+) {
+  return fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { ...headers, "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form),
+    redirect: "manual",
+  });
+}

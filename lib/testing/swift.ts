@@ -5,6 +5,7 @@
  * loopback ports the kernel picks, with data in a temp dir that close() removes.
  */
 import { AwsClient } from "aws4fetch";
+import type { S3Settings } from "../storage/s3.ts";
 
 export interface SwiftS3 {
   /** `http://127.0.0.1:<port>`: the S3 endpoint (path-style). */
@@ -140,5 +141,18 @@ export function s3Env(s3: SwiftS3, bucket: string): Record<string, string> {
     S3_ACCESS_KEY_ID: s3.accessKeyId,
     S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
     S3_FORCE_PATH_STYLE: "true",
+  };
+}
+
+/** s3Backend's settings for `bucket` on this server, with no key prefix. */
+export function s3Settings(s3: SwiftS3, bucket: string): S3Settings {
+  return {
+    endpoint: s3.endpoint,
+    region: s3.region,
+    bucket,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    forcePathStyle: true,
+    prefix: "",
   };
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser, screenshotDir } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { pageErrors, signedInPage } from "../../lib/testing/pages.ts";
 import { getBalance } from "../../lib/db/ledger.ts";
 
 Deno.test({
@@ -12,18 +12,8 @@ Deno.test({
     const server = await startTestServer();
     const browser = await launchBrowser();
     try {
-      const { cookie, orgId } = await signIn(server);
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-      const eq = cookie.indexOf("=");
-      await browser.setCookie({
-        name: cookie.slice(0, eq),
-        value: cookie.slice(eq + 1),
-        domain: "127.0.0.1",
-        path: "/",
-      });
+      const { page, orgId } = await signedInPage(server, browser);
+      const errors = pageErrors(page);
       const text = (sel: string) => page.$eval(sel, (e) => e.textContent?.trim());
 
       await page.goto(server.url + "/billing", { waitUntil: "load" });

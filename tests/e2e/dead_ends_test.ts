@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { setSessionCookie } from "../../lib/testing/pages.ts";
-import { TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "../../lib/billing/testkit.ts";
+import { signedInPage } from "../../lib/testing/pages.ts";
+import { stripeTestEnv } from "../../lib/billing/testkit.ts";
 import { getMembership } from "../../lib/db/memberships.ts";
 
 Deno.test({
@@ -15,9 +14,7 @@ Deno.test({
     const server = await startTestServer();
     const browser = await launchBrowser();
     try {
-      const { cookie, orgId, userId } = await signIn(server, { orgName: "Solo" });
-      await setSessionCookie(browser, cookie);
-      const page = await browser.newPage();
+      const { page, orgId, userId } = await signedInPage(server, browser, { orgName: "Solo" });
       const go = async (path: string) => {
         const res = await page.goto(server.url + path, { waitUntil: "load" });
         return { status: res!.status(), path: new URL(page.url()).pathname };
@@ -109,18 +106,10 @@ Deno.test({
       });
     });
     port = stripe.addr.port;
-    const server = await startTestServer({
-      STRIPE_SECRET_KEY: TEST_STRIPE_KEY,
-      STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-      STRIPE_API_HOST: "127.0.0.1",
-      STRIPE_API_PORT: String(port),
-      STRIPE_API_PROTOCOL: "http",
-    });
+    const server = await startTestServer(stripeTestEnv(port));
     const browser = await launchBrowser();
     try {
-      const { cookie } = await signIn(server);
-      await setSessionCookie(browser, cookie);
-      const page = await browser.newPage();
+      const { page } = await signedInPage(server, browser);
       await page.goto(server.url + "/billing", { waitUntil: "load" });
       await Promise.all([
         page.waitForNavigation({ waitUntil: "load" }),

@@ -88,13 +88,7 @@ Deno.test({
         /invited to join Firstlight as member/,
       );
       const invitee = await signIn(server, { orgName: "Own place" });
-      const eq = invitee.cookie.indexOf("=");
-      await guest.setCookie({
-        name: invitee.cookie.slice(0, eq),
-        value: invitee.cookie.slice(eq + 1),
-        domain: "127.0.0.1",
-        path: "/",
-      });
+      await setSessionCookie(guest, invitee.cookie);
       await gp.goto(new URL(new URL(link).pathname, server.url).href, { waitUntil: "load" });
       await submit(gp, "form[method=post] button[type=submit]");
       assert.equal(new URL(gp.url()).pathname, "/playground");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser } from "../../lib/testing/browser.ts";
 import { signIn } from "../../lib/testing/auth.ts";
-import { setSessionCookie } from "../../lib/testing/pages.ts";
+import { setSessionCookie, signedInPage } from "../../lib/testing/pages.ts";
 import { creditOrg, getBalance } from "../../lib/db/ledger.ts";
 import { createGeneration } from "../../lib/generations/service.ts";
 import { parseGenerationBody } from "../../lib/generations/schema.ts";
@@ -21,10 +21,8 @@ Deno.test({
     const idle = await startTestServer();
     const browser = await launchBrowser();
     try {
-      const { cookie, orgId } = await signIn(server);
+      const { page, orgId } = await signedInPage(server, browser);
       await creditOrg(server.services.kv, orgId, 500, { kind: "topup", reason: "test" });
-      await setSessionCookie(browser, cookie);
-      const page = await browser.newPage();
       const text = () => page.evaluate(() => document.body.innerText);
 
       // Completed: from the Playground result to its page.
@@ -99,13 +97,7 @@ Deno.test({
       assert.equal(await getBalance(idle.services.kv, other.orgId), 300);
       // Its own browser context: the two servers share the host, so cookies would collide.
       const context = await browser.createBrowserContext();
-      const eq = other.cookie.indexOf("=");
-      await context.setCookie({
-        name: other.cookie.slice(0, eq),
-        value: other.cookie.slice(eq + 1),
-        domain: "127.0.0.1",
-        path: "/",
-      });
+      await setSessionCookie(context, other.cookie);
       const page2 = await context.newPage();
       await page2.goto(`${idle.url}/generations/${created.id}`, { waitUntil: "load" });
       const error = await page2.$eval("[data-testid=generation-error]", (e) => e.textContent!);

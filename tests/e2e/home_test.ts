@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser, screenshotDir } from "../../lib/testing/browser.ts";
+import { pageErrors } from "../../lib/testing/pages.ts";
 
 Deno.test({
   name: "browser: the home page island hydrates and reacts to clicks",
@@ -11,9 +12,7 @@ Deno.test({
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      const errors = pageErrors(page);
       await page.goto(server.url + "/", { waitUntil: "load" });
       await page.waitForSelector("pv-island[data-hydrated]", { timeout: 10_000 });
       const text = (sel: string) => page.$eval(sel, (e) => e.textContent);

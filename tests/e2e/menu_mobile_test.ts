@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser } from "../../lib/testing/browser.ts";
 import { signIn } from "../../lib/testing/auth.ts";
-import { setSessionCookie } from "../../lib/testing/pages.ts";
+import { setSessionCookie, signedInPage } from "../../lib/testing/pages.ts";
 import { creditOrg } from "../../lib/db/ledger.ts";
 
 Deno.test({
@@ -14,10 +14,8 @@ Deno.test({
     const server = await startTestServer();
     const browser = await launchBrowser();
     try {
-      const { cookie, orgId } = await signIn(server);
+      const { page, orgId } = await signedInPage(server, browser);
       await creditOrg(server.services.kv, orgId, 500, { kind: "topup", reason: "test" });
-      await setSessionCookie(browser, cookie);
-      const page = await browser.newPage();
       await page.setViewport({ width: 390, height: 844 });
       await page.goto(server.url + "/playground", { waitUntil: "load" });
       await page.waitForFunction(() =>

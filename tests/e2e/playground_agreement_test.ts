@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { setSessionCookie } from "../../lib/testing/pages.ts";
+import { signedInPage } from "../../lib/testing/pages.ts";
 import { creditOrg } from "../../lib/db/ledger.ts";
 import { listGenerations } from "../../lib/db/generations.ts";
 import { listModels } from "../../lib/models.ts";
@@ -42,10 +41,8 @@ Deno.test({
     const server = await startTestServer();
     const browser = await launchBrowser();
     try {
-      const { cookie, orgId } = await signIn(server);
+      const { page, orgId } = await signedInPage(server, browser);
       await creditOrg(server.services.kv, orgId, 1000, { kind: "topup", reason: "test" });
-      await setSessionCookie(browser, cookie);
-      const page = await browser.newPage();
 
       // Without JavaScript: the server's HTML alone.
       await page.setJavaScriptEnabled(false);

@@ -3,6 +3,7 @@ import type { Page } from "puppeteer-core";
 import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
 import { launchBrowser } from "../../lib/testing/browser.ts";
 import { signIn } from "../../lib/testing/auth.ts";
+import { pageErrors, setSessionCookie } from "../../lib/testing/pages.ts";
 import { creditOrg, getBalance } from "../../lib/db/ledger.ts";
 import { deleteSession } from "../../lib/db/sessions.ts";
 
@@ -10,11 +11,8 @@ import { deleteSession } from "../../lib/db/sessions.ts";
 async function openPlayground(server: TestServer, page: Page, cents: number) {
   const { cookie, orgId } = await signIn(server, { role: "member" });
   await creditOrg(server.services.kv, orgId, cents, { kind: "topup", reason: "test" });
-  const [name, token] = [
-    cookie.slice(0, cookie.indexOf("=")),
-    cookie.slice(cookie.indexOf("=") + 1),
-  ];
-  await page.browser().setCookie({ name, value: token, domain: "127.0.0.1", path: "/" });
+  await setSessionCookie(page.browser(), cookie);
+  const token = cookie.slice(cookie.indexOf("=") + 1);
   await page.goto(server.url + "/playground", { waitUntil: "load" });
   await page.waitForSelector("pv-island[data-hydrated]", { timeout: 10_000 });
   await page.select("select[name=duration]", "3");
@@ -62,9 +60,7 @@ Deno.test({
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      const errors = pageErrors(page);
       const { orgId } = await openPlayground(server, page, 1_234_56);
       const balance = () => page.$eval("[data-testid=balance]", (e) => e.textContent);
       assert.equal(await balance(), "$1,234.56");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser, screenshotDir } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { pageErrors, signedInPage } from "../../lib/testing/pages.ts";
 import { creditOrg, getBalance } from "../../lib/db/ledger.ts";
 
 Deno.test({
@@ -13,17 +13,9 @@ Deno.test({
     const server = await startTestServer({}, {}, { background: true });
     const browser = await launchBrowser();
     try {
-      const { cookie, orgId } = await signIn(server, { role: "member" });
+      const { page, orgId } = await signedInPage(server, browser, { role: "member" });
       await creditOrg(server.services.kv, orgId, 500, { kind: "topup", reason: "test" });
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-      const [name, value] = [
-        cookie.slice(0, cookie.indexOf("=")),
-        cookie.slice(cookie.indexOf("=") + 1),
-      ];
-      await browser.setCookie({ name, value, domain: "127.0.0.1", path: "/" });
+      const errors = pageErrors(page);
 
       await page.goto(server.url + "/playground", { waitUntil: "load" });
       await page.waitForSelector("pv-island[data-hydrated]", { timeout: 10_000 });

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { setSessionCookie } from "../../lib/testing/pages.ts";
+import { signedInPage } from "../../lib/testing/pages.ts";
 import { listApiKeys } from "../../lib/db/apikeys.ts";
 import { listEndpoints } from "../../lib/db/webhooks.ts";
 import { listInvites } from "../../lib/db/memberships.ts";
@@ -18,9 +17,7 @@ Deno.test({
     const browser = await launchBrowser();
     try {
       const kv = server.services.kv;
-      const { cookie, orgId } = await signIn(server, { orgName: "Refresh Co" });
-      await setSessionCookie(browser, cookie);
-      const page = await browser.newPage();
+      const { page, orgId } = await signedInPage(server, browser, { orgName: "Refresh Co" });
       const submit = (selector: string) =>
         Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(selector)]);
 

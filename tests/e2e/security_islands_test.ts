@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser } from "../../lib/testing/browser.ts";
 import { signIn } from "../../lib/testing/auth.ts";
+import { pageErrors, setSessionCookie } from "../../lib/testing/pages.ts";
 
 Deno.test({
   name:
@@ -30,15 +31,8 @@ Deno.test({
       assert.ok(islands.some((i) => i.props.initial?.prompt === model), "prompt kept as given");
 
       const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
-      const eq = cookie.indexOf("=");
-      await browser.setCookie({
-        name: cookie.slice(0, eq),
-        value: cookie.slice(eq + 1),
-        domain: "127.0.0.1",
-        path: "/",
-      });
+      const errors = pageErrors(page, { console: false });
+      await setSessionCookie(browser, cookie);
       await page.goto(url, { waitUntil: "load" });
       await page.waitForSelector("pv-island[data-hydrated]", { timeout: 15_000 });
       assert.deepEqual(errors, []);

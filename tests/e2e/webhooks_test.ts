@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { startTestServer } from "../../lib/testing/server.ts";
 import { launchBrowser, screenshotDir } from "../../lib/testing/browser.ts";
 import { signIn } from "../../lib/testing/auth.ts";
+import { pageErrors } from "../../lib/testing/pages.ts";
 import { verifyWebhook } from "../../lib/webhooks/sign.ts";
 import { startReceiver } from "../http/webhooks_fixtures.ts";
 import { sendTestEvent } from "../../lib/webhooks/manage.ts";
@@ -20,9 +21,7 @@ Deno.test({
       const [name, value] = admin.cookie.split("=", 2);
       const page = await browser.newPage();
       await page.setCookie({ name, value, url: server.url });
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      const errors = pageErrors(page);
       const dir = await screenshotDir();
       const shoot = async (label: string) => {
         for (const width of [1280, 375]) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
 import { startSmtp } from "../../lib/testing/smtp.ts";
-import { signed, TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "../../lib/billing/testkit.ts";
+import { signed, stripeTestEnv } from "../../lib/billing/testkit.ts";
 import { autoTopupDeps, createCardSetup, runAutoTopupJob } from "../../lib/billing/autotopup.ts";
 import { createUser } from "../../lib/db/users.ts";
 import { createOrgWithOwner } from "../../lib/db/memberships.ts";
@@ -115,6 +115,26 @@ function succeededEvent(pi: Record<string, unknown>) {
   };
 }
 
+/** Stripe's word that the setup-mode Checkout Session cs_setup_1 saved a card for `orgId`. */
+function cardSavedEvent(id: string, orgId: string) {
+  return {
+    id,
+    object: "event",
+    type: "checkout.session.completed",
+    created: Math.floor(Date.now() / 1000),
+    data: {
+      object: {
+        id: "cs_setup_1",
+        object: "checkout.session",
+        mode: "setup",
+        customer: "cus_1",
+        setup_intent: "seti_1",
+        metadata: { org_id: orgId },
+      },
+    },
+  };
+}
+
 async function postEvent(server: TestServer, event: unknown) {
   const { body, signature } = await signed(event);
   const res = await fetch(`${server.url}/api/stripe/webhook`, {
@@ -139,11 +159,7 @@ async function setup(
   const smtp = await startSmtp();
   const clock = testClock();
   const server = await startTestServer({
-    STRIPE_SECRET_KEY: TEST_STRIPE_KEY,
-    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-    STRIPE_API_HOST: "127.0.0.1",
-    STRIPE_API_PORT: String(stripe.port),
-    STRIPE_API_PROTOCOL: "http",
+    ...stripeTestEnv(stripe.port),
     SMTP_URL: smtp.url,
     MAIL_FROM: "pv@example.com",
   }, { now: clock.now });
@@ -158,22 +174,7 @@ async function setup(
     const sessionCall = stripe.calls.find((c) => c.path === "/v1/checkout/sessions")!;
     assert.equal(sessionCall.form.get("mode"), "setup");
     assert.equal(sessionCall.form.get("customer"), "cus_1");
-    const saved = await postEvent(server, {
-      id: "evt_setup",
-      object: "event",
-      type: "checkout.session.completed",
-      created: Math.floor(Date.now() / 1000),
-      data: {
-        object: {
-          id: "cs_setup_1",
-          object: "checkout.session",
-          mode: "setup",
-          customer: "cus_1",
-          setup_intent: "seti_1",
-          metadata: { org_id: org.id },
-        },
-      },
-    });
+    const saved = await postEvent(server, cardSavedEvent("evt_setup", org.id));
     assert.equal(saved.body.action, "card_saved");
     assert.equal((await getSavedCard(kv, org.id))?.last4, "4242");
     await setSpendSettings(kv, org.id, {
@@ -312,11 +313,7 @@ Deno.test("auto top-up through the real job queue: racing POSTs cross once, one 
   const fal = startFalStub();
   const server = await startTestServer(
     {
-      STRIPE_SECRET_KEY: TEST_STRIPE_KEY,
-      STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-      STRIPE_API_HOST: "127.0.0.1",
-      STRIPE_API_PORT: String(stripe.port),
-      STRIPE_API_PROTOCOL: "http",
+      ...stripeTestEnv(stripe.port),
       RATE_LIMIT_PER_MINUTE: "10000",
       FAL_KEY: "test-key",
       FAL_QUEUE_URL: fal.url,
@@ -331,22 +328,7 @@ Deno.test("auto top-up through the real job queue: racing POSTs cross once, one 
     const { key } = await createApiKey(kv, org.id, { name: "k" });
     await creditOrg(kv, org.id, 100_000, { kind: "topup", reason: "test" });
     await createCardSetup(server.services, { orgId: org.id, userId: owner.id });
-    await postEvent(server, {
-      id: "evt_setup_q",
-      object: "event",
-      type: "checkout.session.completed",
-      created: Math.floor(Date.now() / 1000),
-      data: {
-        object: {
-          id: "cs_setup_1",
-          object: "checkout.session",
-          mode: "setup",
-          customer: "cus_1",
-          setup_intent: "seti_1",
-          metadata: { org_id: org.id },
-        },
-      },
-    });
+    await postEvent(server, cardSavedEvent("evt_setup_q", org.id));
     const clip = { model: "alibaba/wan-2.5", prompt: "p", duration: 5, resolution: "720p" };
     assert.equal(
       (await call(server.url, "POST", "/v1/video/generations", { key, body: clip })).status,

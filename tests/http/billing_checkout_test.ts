@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
+import { postForm, startTestServer, type TestServer } from "../../lib/testing/server.ts";
 import { signIn } from "../../lib/testing/auth.ts";
 import { getBalance, listLedger } from "../../lib/db/ledger.ts";
-import { TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "../../lib/billing/testkit.ts";
+import { stripeTestEnv, TEST_STRIPE_KEY } from "../../lib/billing/testkit.ts";
 
 interface SeenRequest {
   path: string;
@@ -46,11 +46,7 @@ async function withStripe(
 ) {
   const stripe = fakeStripe();
   const server = await startTestServer({
-    STRIPE_SECRET_KEY: TEST_STRIPE_KEY,
-    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-    STRIPE_API_HOST: "127.0.0.1",
-    STRIPE_API_PORT: String(stripe.port),
-    STRIPE_API_PROTOCOL: "http",
+    ...stripeTestEnv(stripe.port),
     PUBLIC_URL: "https://pipevideo.example",
   });
   try {
@@ -59,20 +55,6 @@ async function withStripe(
     await server.close();
     await stripe.close();
   }
-}
-
-function postForm(
-  server: TestServer,
-  path: string,
-  headers: Record<string, string>,
-  form: Record<string, string>,
-) {
-  return fetch(`${server.url}${path}`, {
-    method: "POST",
-    headers: { ...headers, "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(form),
-    redirect: "manual",
-  });
 }
 
 Deno.test("Add funds creates a payment-mode Checkout Session with the org and our URLs, then 303s to Stripe", async () => {

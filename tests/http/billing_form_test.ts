@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
 import { signIn } from "../../lib/testing/auth.ts";
 import { getBalance, listLedger } from "../../lib/db/ledger.ts";
-import { TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "../../lib/billing/testkit.ts";
+import { stripeTestEnv } from "../../lib/billing/testkit.ts";
 
 /** Bodies that are not forms: each must be a 400 that changes nothing, never a 500. */
 const NOT_FORMS: { name: string; init: RequestInit }[] = [
@@ -50,13 +50,7 @@ Deno.test("POST /billing with a body that is not a form is 400 and never reaches
     await req.body?.cancel();
     return Response.json({ error: { type: "api_error" } }, { status: 500 });
   });
-  const server = await startTestServer({
-    STRIPE_SECRET_KEY: TEST_STRIPE_KEY,
-    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-    STRIPE_API_HOST: "127.0.0.1",
-    STRIPE_API_PORT: String(stripe.addr.port),
-    STRIPE_API_PROTOCOL: "http",
-  });
+  const server = await startTestServer(stripeTestEnv(stripe.addr.port));
   try {
     const user = await signIn(server);
     await assertRefused(server, "/billing", user.headers);

@@ -10,8 +10,8 @@
 import assert from "node:assert/strict";
 import { makeTinyMp4 } from "../../lib/testing/video.ts";
 import { falStandIn } from "./fal_standin_fixtures.ts";
+import { ADMIN_TOKEN as ADMIN, freePort, spawnApp, waitUp } from "../../lib/testing/app_process.ts";
 
-const ADMIN = "admin-token-0123456789abcdef";
 const LIMIT = 60; // RATE_LIMIT_PER_MINUTE
 const SUBMISSIONS = 300;
 const KEYS_PER_ORG = 10; // so no main-flow key comes near LIMIT
@@ -27,24 +27,12 @@ interface Instance {
 
 function startInstance(dir: string, falBase: string): Instance {
   // A port free right now (the OS picks it), so instances never collide.
-  const probe = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname],
-    env: {
-      PORT: String(port),
-      DATA_DIR: dir,
-      DENO_KV_PATH: `${dir}/kv.sqlite`,
-      APP_ENV: "test",
-      ADMIN_TOKEN: ADMIN,
-      RATE_LIMIT_PER_MINUTE: String(LIMIT),
-      FAL_KEY: "fal-key-id:fal-key-secret-0123456789",
-      FAL_QUEUE_URL: falBase,
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const port = freePort();
+  const { url, child } = spawnApp(dir, port, {
+    RATE_LIMIT_PER_MINUTE: String(LIMIT),
+    FAL_KEY: "fal-key-id:fal-key-secret-0123456789",
+    FAL_QUEUE_URL: falBase,
+  }, "piped");
   // PV_MULTI_LOGS=dir keeps each instance's log lines there (for a failing run).
   const logs = Deno.env.get("PV_MULTI_LOGS");
   const file = logs ? Deno.openSync(`${logs}/${port}.log`, { create: true, append: true }) : null;
@@ -63,23 +51,7 @@ function startInstance(dir: string, falBase: string): Instance {
     file?.close();
   })();
   child.stderr.cancel();
-  return { url: `http://127.0.0.1:${port}`, child, alive: true, runner: runner.promise };
-}
-
-async function waitUp(inst: Instance) {
-  let exited = false;
-  inst.child.status.then(() => exited = true);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    assert.ok(!exited, "an instance exited during start-up");
-    try {
-      await (await fetch(inst.url + "/healthz")).body?.cancel();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  return { url, child, alive: true, runner: runner.promise };
 }
 
 async function call(

@@ -1,22 +1,8 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
+import { postForm, startTestServer, type TestServer } from "../../lib/testing/server.ts";
 import { signIn } from "../../lib/testing/auth.ts";
 import { getKeyLimit, listApiKeys } from "../../lib/db/apikeys.ts";
 import { getSpendSettings } from "../../lib/db/spend.ts";
-
-function post(
-  server: TestServer,
-  path: string,
-  headers: Record<string, string>,
-  form: Record<string, string>,
-) {
-  return fetch(`${server.url}${path}`, {
-    method: "POST",
-    headers: { ...headers, "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(form),
-    redirect: "manual",
-  });
-}
 
 async function get(server: TestServer, path: string, headers: Record<string, string>) {
   const res = await fetch(`${server.url}${path}`, { headers });
@@ -27,12 +13,12 @@ Deno.test("dashboard: a key created with a limit, edited on its page, shown on /
   const server = await startTestServer();
   try {
     const { headers, orgId } = await signIn(server);
-    const bad = await post(server, "/keys", headers, { name: "ci", limit_dollars: "ten" });
+    const bad = await postForm(server, "/keys", headers, { name: "ci", limit_dollars: "ten" });
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /Enter dollars/);
     assert.equal((await listApiKeys(server.services.kv, orgId)).length, 0, "nothing created");
 
-    const created = await post(server, "/keys", headers, {
+    const created = await postForm(server, "/keys", headers, {
       name: "ci",
       limit_dollars: "12.50",
       limit_reset: "weekly",
@@ -47,7 +33,7 @@ Deno.test("dashboard: a key created with a limit, edited on its page, shown on /
     assert.match(list.html, /\$0\.00 of \$12\.50 a week/);
     assert.match(list.html, new RegExp(`href="/keys/${key.id}"`));
 
-    const edited = await post(server, `/keys/${key.id}`, headers, {
+    const edited = await postForm(server, `/keys/${key.id}`, headers, {
       limit_dollars: "3",
       limit_reset: "daily",
     });
@@ -60,7 +46,9 @@ Deno.test("dashboard: a key created with a limit, edited on its page, shown on /
 
     // A member sees the page but cannot change the limit; another org's key is 404.
     const member = await signIn(server, { orgId, role: "member" });
-    const refused = await post(server, `/keys/${key.id}`, member.headers, { limit_dollars: "" });
+    const refused = await postForm(server, `/keys/${key.id}`, member.headers, {
+      limit_dollars: "",
+    });
     assert.equal(refused.status, 403);
     await refused.body?.cancel();
     const stranger = await signIn(server);
@@ -74,7 +62,7 @@ Deno.test("dashboard: budget and alert settings on /billing/spend, summary on /b
   const server = await startTestServer();
   try {
     const { headers, orgId } = await signIn(server);
-    const saved = await post(server, "/billing/spend", headers, {
+    const saved = await postForm(server, "/billing/spend", headers, {
       monthly_budget_dollars: "200",
       low_balance_dollars: "5.25",
       auto_topup_below_dollars: "",
@@ -86,7 +74,7 @@ Deno.test("dashboard: budget and alert settings on /billing/spend, summary on /b
     assert.deepEqual([s.monthly_budget_cents, s.low_balance_cents], [20000, 525]);
 
     // Auto top-up needs a saved card (and Stripe): refused with the field named, nothing saved.
-    const noCard = await post(server, "/billing/spend", headers, {
+    const noCard = await postForm(server, "/billing/spend", headers, {
       monthly_budget_dollars: "1",
       auto_topup_below_dollars: "10",
       auto_topup_amount_dollars: "25",

@@ -14,6 +14,7 @@ import type { LedgerRow } from "../../../lib/billing/ledger.ts";
 import { formatCents, formatDateTime } from "../../../components/format.ts";
 import { SpendSummary } from "../../../components/spend/SpendSummary.tsx";
 import { spendPanel, type SpendPanelData } from "../../../lib/spend/forms.ts";
+import type { Services } from "../../../lib/services.ts";
 
 interface Data extends BillingOverview {
   spend: SpendPanelData;
@@ -25,18 +26,27 @@ interface Data extends BillingOverview {
   retry?: { amount_cents: string; custom_amount: string; attempt: string };
 }
 
+/** What the page shows for `orgId`, with a fresh attempt token for its top-up form. */
+async function pageData(
+  services: Services,
+  orgId: string,
+  cursor: string | null,
+  canManage: boolean,
+): Promise<Data> {
+  return {
+    ...await billingOverview(services, orgId, cursor),
+    spend: await spendPanel(services, orgId),
+    canManage,
+    attempt: newAttemptToken(),
+    cursor,
+  };
+}
+
 export const handler = define.handlers({
   async GET(ctx) {
     const { services, org } = ctx.state;
     const cursor = ctx.url.searchParams.get("cursor");
-    const overview = await billingOverview(services, org!.id, cursor);
-    return page<Data>({
-      ...overview,
-      spend: await spendPanel(services, org!.id),
-      canManage: hasRole(ctx.state, "admin"),
-      attempt: newAttemptToken(),
-      cursor,
-    });
+    return page<Data>(await pageData(services, org!.id, cursor, hasRole(ctx.state, "admin")));
   },
   /** Add funds: a Stripe Checkout Session for the chosen amount, then 303 to Stripe. */
   async POST(ctx) {
@@ -55,13 +65,8 @@ export const handler = define.handlers({
     } catch (err) {
       if (err instanceof PaymentProviderError) {
         // Where the user is, with a retry: the same attempt token, so no second checkout.
-        const overview = await billingOverview(services, org!.id, null);
         return page<Data>({
-          ...overview,
-          spend: await spendPanel(services, org!.id),
-          canManage: true,
-          attempt: newAttemptToken(),
-          cursor: null,
+          ...await pageData(services, org!.id, null, true),
           retry: {
             amount_cents: String(form.get("amount_cents") ?? ""),
             custom_amount: String(form.get("custom_amount") ?? ""),
@@ -70,13 +75,8 @@ export const handler = define.handlers({
         }, { status: 502 });
       }
       if (!(err instanceof BadRequest)) throw err;
-      const overview = await billingOverview(services, org!.id, null);
       return page<Data>({
-        ...overview,
-        spend: await spendPanel(services, org!.id),
-        canManage: true,
-        attempt: newAttemptToken(),
-        cursor: null,
+        ...await pageData(services, org!.id, null, true),
         error: {
           param: err.param,
           message: err.message,
