@@ -58,7 +58,7 @@ const RESPONSE_BYTES = 4096;
 /** A job that arrives this early (queue delay rounding) still counts as due. */
 const EARLY_TOLERANCE_MS = 2 * SECOND;
 /** How long another copy of the job keeps off while one is sending: the timeout plus margin. */
-const IN_FLIGHT_MS = TIMEOUT_MS + 20 * SECOND;
+export const IN_FLIGHT_MS = TIMEOUT_MS + 20 * SECOND;
 
 export interface DeliveryDeps {
   nowMs: () => number;
@@ -76,7 +76,7 @@ export interface DeliveryDeps {
 
 /**
  * `done` true: nothing more to do. `retryInMs`: enqueue another attempt after that delay.
- * Neither: another copy of the job owns the next attempt (or the sweep will pick it up).
+ * Neither: another copy of the job owns the next attempt (it lost the claim race to it).
  */
 export interface DeliveryResult {
   done: boolean;
@@ -178,10 +178,15 @@ export async function attemptDelivery(
   const d = entry.value;
   if (!d || d.status !== "pending") return { done: true };
   const now = deps.nowMs();
+  // Run early or while marked in flight, the job comes back then rather than ending: the job is
+  // one per delivery, so this copy is its only one (a takeover after its runner died mid-send
+  // comes at the lease's end, before the mark's), and re-enqueueing it merges.
   if (d.next_attempt_at !== null && d.next_attempt_at - now > EARLY_TOLERANCE_MS) {
-    return { done: false };
+    return { done: false, retryInMs: d.next_attempt_at - now };
   }
-  if (d.in_flight_until !== null && d.in_flight_until > now) return { done: false };
+  if (d.in_flight_until !== null && d.in_flight_until > now) {
+    return { done: false, retryInMs: d.in_flight_until - now };
+  }
   const claimed = await claimDeliveryAttempt(
     kv,
     entry as Deno.KvEntry<WebhookDelivery>,

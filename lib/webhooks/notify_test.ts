@@ -4,7 +4,12 @@ import { createKvJobQueue, enqueueMinuteJob, type Job, type JobQueue } from "../
 import { listJobs } from "../db/jobs.ts";
 import { createGeneration, toApiGeneration } from "../generations/service.ts";
 import { loadGeneration } from "../db/generations.ts";
-import { completePlan, failPlan, updateGeneration } from "../generations/transitions.ts";
+import {
+  cancelPlan,
+  completePlan,
+  failPlan,
+  updateGeneration,
+} from "../generations/transitions.ts";
 import { parseGenerationBody } from "../generations/schema.ts";
 import { fundedOrg, scriptedAdapter, testDeps, testModel } from "../generations/testkit.ts";
 import {
@@ -21,7 +26,7 @@ import {
 } from "../db/webhooks.ts";
 import { verifyVideoSignature } from "../storage.ts";
 import { verifyWebhook } from "./sign.ts";
-import { RETRY_SCHEDULE_MS } from "./deliver.ts";
+import { IN_FLIGHT_MS, RETRY_SCHEDULE_MS } from "./deliver.ts";
 import {
   ATTEMPT_JOB,
   enqueueGenerationEvent,
@@ -194,10 +199,12 @@ Deno.test("a receiver answering 500 twice then 200 gets three attempts with one 
       job: { type: ATTEMPT_JOB, id: deliveryId },
       delayMs: RETRY_SCHEDULE_MS[0],
     }]);
-    // A copy of the job that arrives before the retry is due sends nothing and schedules nothing.
+    // A copy of the job that runs before the retry is due sends nothing and asks for the same
+    // due time again (in KV the two enqueues are one job: same type and id).
     await runDeliveryAttempt(s.deps, deliveryId);
     assert.equal(rx.received.length, 1);
-    assert.equal(s.jobs.sent.length, 1);
+    assert.deepEqual(s.jobs.sent[1], s.jobs.sent[0]);
+    s.jobs.sent.pop();
 
     s.clock.advance(RETRY_SCHEDULE_MS[0]);
     await runDeliveryAttempt(s.deps, deliveryId);
@@ -425,5 +432,68 @@ Deno.test("an owed event already recorded (e.g. by a racing job) is dropped by t
     assert.deepEqual(await listOwedEvents(s.kv, s.clock.now(), 10), []);
   } finally {
     s.kv.close();
+  }
+});
+
+Deno.test("an attempt whose runner died mid-send is retried when its in-flight mark runs out, not dropped by the takeover", async () => {
+  const rx = receiver();
+  const s = await setup();
+  try {
+    await createEndpoint(s.kv, s.org.id, { url: rx.url }, s.clock.now());
+    await updateGeneration(s.gen, s.id, cancelPlan(s.clock.now()));
+    const [deliveryId] = await notifyGeneration(s.deps, s.id);
+    // The runner that claimed the attempt job (lease 30 s from its claim) marked the delivery
+    // in flight a moment later, as attemptDelivery does before its POST, then was SIGKILLed.
+    const jobLeaseEnd = s.clock.now() + 30_000;
+    s.clock.advance(50);
+    const entry = await getDeliveryEntry(s.kv, deliveryId);
+    const claimed = await claimDeliveryAttempt(
+      s.kv,
+      entry as Deno.KvEntry<WebhookDelivery>,
+      s.clock.now() + IN_FLIGHT_MS,
+    );
+    assert.ok(claimed);
+    // The lease lapses first: a live runner takes the job over while the mark still holds.
+    s.clock.advance(jobLeaseEnd - s.clock.now());
+    await runDeliveryAttempt(s.deps, deliveryId);
+    assert.equal(rx.received.length, 0, "the mark keeps a second POST off");
+    // Its job comes back when the mark runs out, instead of ending with nothing queued (which
+    // left the event to the minute sweep, past the grace: a minute and more late).
+    assert.deepEqual(s.jobs.sent, [{ job: { type: ATTEMPT_JOB, id: deliveryId }, delayMs: 50 }]);
+    s.clock.advance(50);
+    await runDeliveryAttempt(s.deps, deliveryId);
+    assert.equal(rx.received.length, 1);
+    assert.equal((await getDelivery(s.kv, s.org.id, deliveryId))!.status, "succeeded");
+  } finally {
+    s.kv.close();
+    await rx.close();
+  }
+});
+
+Deno.test("an attempt job that runs before its delivery is due comes back when it is due", async () => {
+  const rx = receiver([500, 500, 200]);
+  const s = await setup();
+  try {
+    await createEndpoint(s.kv, s.org.id, { url: rx.url }, s.clock.now());
+    await updateGeneration(s.gen, s.id, failPlan("x", s.clock.now()));
+    const [deliveryId] = await notifyGeneration(s.deps, s.id);
+    await runDeliveryAttempt(s.deps, deliveryId);
+    s.clock.advance(RETRY_SCHEDULE_MS[0]);
+    await runDeliveryAttempt(s.deps, deliveryId);
+    assert.equal(rx.received.length, 2);
+    // The runner died after recording the second 500 but before enqueueing its retry (due in a
+    // minute): the job's lapsed lease brings it back 30 s later, before the retry is due.
+    s.jobs.sent.length = 0;
+    s.clock.advance(30_000);
+    await runDeliveryAttempt(s.deps, deliveryId);
+    assert.equal(rx.received.length, 2, "not sent early");
+    const wait = RETRY_SCHEDULE_MS[1] - 30_000;
+    assert.deepEqual(s.jobs.sent, [{ job: { type: ATTEMPT_JOB, id: deliveryId }, delayMs: wait }]);
+    s.clock.advance(wait);
+    await runDeliveryAttempt(s.deps, deliveryId);
+    assert.equal((await getDelivery(s.kv, s.org.id, deliveryId))!.status, "succeeded");
+  } finally {
+    s.kv.close();
+    await rx.close();
   }
 });
