@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { BudgetExceeded, KeyLimitExceeded } from "../errors.ts";
 import { createApiKey, setKeyLimit } from "../db/apikeys.ts";
+import { openKv } from "../db/kv.ts";
 import { getBalance, listLedger, verifyLedger } from "../db/ledger.ts";
 import { getKeyPeriodUsage, getOrgMonthSpent, setSpendSettings } from "../db/spend.ts";
 import { generationKey, type GenerationRecord, getGeneration } from "../db/generations.ts";
@@ -316,9 +317,10 @@ Deno.test("monthly budget: 4N racing submissions over several keys, exactly N ac
 Deno.test("two instances on one KV file: a key limit and the budget hold across them", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pv-spend-" });
   // Two handles on one file act like two instances: each has its own group-commit queues and
-  // per-org chains, so only KV's checks keep them apart.
-  const kvA = await Deno.openKv(`${dir}/kv.sqlite`);
-  const kvB = await Deno.openKv(`${dir}/kv.sqlite`);
+  // per-org chains, so only KV's checks keep them apart. Opened as the app opens its KV, whose
+  // commits ride out SQLite's "database is locked" between the two handles.
+  const kvA = await openKv(`${dir}/kv.sqlite`);
+  const kvB = await openKv(`${dir}/kv.sqlite`);
   try {
     const a = setup(kvA).deps;
     const b = setup(kvB).deps;
