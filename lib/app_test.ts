@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "./testing/server.ts";
+import { startTestServer } from "../tests/support/server.ts";
 import { generateManifest } from "./fresh/manifest.ts";
 import { limitBody } from "./http/security.ts";
 import { PayloadTooLarge } from "./errors.ts";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { findModel, type Model, MODELS, priceOn, type RouteMode } from "./catalog.ts";
 import { BadRequest } from "./errors.ts";
 import { planCandidates } from "./generations/service.ts";
-import { scriptedAdapter, testDeps, testModel } from "./generations/testkit.ts";
+import { scriptedAdapter, testDeps, testModel } from "../tests/support/generations.ts";
 import { parseGenerationBody } from "./generations/schema.ts";
 import type { ProviderId } from "./providers/types.ts";
 

@@ -10,7 +10,7 @@ import {
   storeVideoFromUrl,
   verifyVideoSignature,
 } from "./storage.ts";
-import { makeTinyMp4, probeVideo } from "./testing/video.ts";
+import { makeTinyMp4, probeVideo } from "../tests/support/video.ts";
 
 const GEN = "gen_01JD0000000000000000000000";
 

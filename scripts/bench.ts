@@ -18,8 +18,8 @@ import { benchSpendSection } from "./bench_spend.ts";
 import { benchStorage } from "./bench_storage.ts";
 import { benchFaults, faultsSection } from "./bench_faults.ts";
 import { benchJobs, jobRowsMarkdown } from "./bench_jobs.ts";
-import { startFalStub } from "../lib/testing/fal_stub.ts";
-import { freePort } from "../lib/testing/app_process.ts";
+import { startFalStub } from "../tests/support/fal_stub.ts";
+import { freePort } from "../tests/support/app_process.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const CONNECTIONS = 50;

@@ -4,7 +4,7 @@
  * and cut downloads, with one SIGKILL and restart of the server. Run alone with
  * `deno run -A scripts/bench_faults.ts`; `deno task bench` appends its section.
  */
-import { runStorm, type StormResult } from "../lib/testing/storm.ts";
+import { runStorm, type StormResult } from "../tests/support/storm.ts";
 
 const GENERATIONS = Number(Deno.env.get("BENCH_STORM_GENERATIONS") ?? 400);
 

@@ -15,8 +15,8 @@ import { openKv } from "../lib/db/kv.ts";
 import { createOrg } from "../lib/db/orgs.ts";
 import { createApiKey } from "../lib/db/apikeys.ts";
 import { creditOrg } from "../lib/db/ledger.ts";
-import { startFalStub } from "../lib/testing/fal_stub.ts";
-import { freePort, waitUp } from "../lib/testing/app_process.ts";
+import { startFalStub } from "../tests/support/fal_stub.ts";
+import { freePort, waitUp } from "../tests/support/app_process.ts";
 
 export interface BenchRow {
   measurement: string;

@@ -8,7 +8,7 @@ import { createApiKey } from "../lib/db/apikeys.ts";
 import { setSpendSettings } from "../lib/db/spend.ts";
 import { createGeneration } from "../lib/generations/service.ts";
 import { parseGenerationBody } from "../lib/generations/schema.ts";
-import { fundedOrg, scriptedAdapter, testDeps, testModel } from "../lib/generations/testkit.ts";
+import { fundedOrg, scriptedAdapter, testDeps, testModel } from "../tests/support/generations.ts";
 
 const CALLERS = 50;
 const PER_CALLER = Number(Deno.env.get("BENCH_SPEND_PER_CALLER") ?? 40);

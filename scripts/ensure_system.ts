@@ -6,7 +6,7 @@ const NEEDED: [string, string][] = [
   ["/usr/bin/chromium", "chromium"],
   ["/usr/bin/ffprobe", "ffmpeg"],
   ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "fonts-dejavu-core"],
-  // OpenStack Swift with s3api: the S3-protocol server of the storage tests (lib/testing/swift.ts).
+  // OpenStack Swift with s3api: the S3-protocol server of the storage tests (tests/support/swift.ts).
   ["/usr/bin/swift-proxy-server", "swift-proxy"],
   ["/usr/bin/swift-object-server", "swift-object"],
   ["/usr/bin/swift-container-server", "swift-container"],

@@ -3,16 +3,16 @@
  * little real data, written to docs/screenshots/ (see README) for a reviewer to look at the
  * product without running it. Uses the test server (in-memory KV, local model) and Chromium.
  */
-import { startTestServer } from "../lib/testing/server.ts";
-import { launchBrowser } from "../lib/testing/browser.ts";
-import { signIn } from "../lib/testing/auth.ts";
-import { setSessionCookie } from "../lib/testing/pages.ts";
+import { startTestServer } from "../tests/support/server.ts";
+import { launchBrowser } from "../tests/support/browser.ts";
+import { signIn } from "../tests/support/auth.ts";
+import { setSessionCookie } from "../tests/support/pages.ts";
 import { creditOrg } from "../lib/db/ledger.ts";
 import { createApiKey } from "../lib/db/apikeys.ts";
 import { createEndpoint } from "../lib/db/webhooks.ts";
 import { createGeneration } from "../lib/generations/service.ts";
 import { parseGenerationBody } from "../lib/generations/schema.ts";
-import { waitForTerminal } from "../lib/generations/testkit.ts";
+import { waitForTerminal } from "../tests/support/generations.ts";
 
 const OUT = new URL("../docs/screenshots/", import.meta.url).pathname;
 const WIDTHS = [1440, 390];

@@ -10,7 +10,7 @@ import {
   s3Settings,
   startSwiftS3,
   swiftClient,
-} from "../lib/testing/swift.ts";
+} from "../tests/support/swift.ts";
 
 function fakeMp4(size: number, seed = 7): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);

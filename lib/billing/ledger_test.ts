@@ -8,7 +8,12 @@ import { createGeneration } from "../generations/service.ts";
 import { parseGenerationBody } from "../generations/schema.ts";
 import { ledgerPage, verifyAllLedgers } from "./ledger.ts";
 import { handleStripeWebhook } from "./webhook.ts";
-import { sessionEvent, signed, TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "./testkit.ts";
+import {
+  sessionEvent,
+  signed,
+  TEST_STRIPE_KEY,
+  TEST_WEBHOOK_SECRET,
+} from "../../tests/support/stripe.ts";
 
 Deno.test("ledger pages carry the running balance across pages", async () => {
   const kv = await Deno.openKv(":memory:");

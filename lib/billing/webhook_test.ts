@@ -14,7 +14,7 @@ import {
   signed,
   TEST_STRIPE_KEY,
   TEST_WEBHOOK_SECRET,
-} from "./testkit.ts";
+} from "../../tests/support/stripe.ts";
 
 async function setup(): Promise<{ services: Services; orgId: string }> {
   const services = await createServices(

@@ -5,7 +5,12 @@ import { getGeneration, listGenerations } from "../db/generations.ts";
 import { createGeneration } from "./service.ts";
 import { type BatchTuning, ChargeUnavailable, MAX_BATCH, waitingFor } from "./batch.ts";
 import { parseGenerationBody } from "./schema.ts";
-import { fundedOrg, scriptedAdapter, testDeps, testModel } from "./testkit.ts";
+import {
+  fundedOrg,
+  scriptedAdapter,
+  testDeps,
+  testModel,
+} from "../../tests/support/generations.ts";
 
 /**
  * Deps whose org commits can be held: the first commit waits on `release()`, so everything

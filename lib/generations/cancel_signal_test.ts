@@ -5,7 +5,7 @@ import { cancelGeneration, createGeneration } from "./service.ts";
 import { parseGenerationBody } from "./schema.ts";
 import { sweepGenerations } from "./sweep.ts";
 import { submitGeneration } from "./workers.ts";
-import { fundedOrg, testClock, testDeps } from "./testkit.ts";
+import { fundedOrg, testClock, testDeps } from "../../tests/support/generations.ts";
 
 const preview = parseGenerationBody({
   model: "local/preview",

@@ -16,7 +16,7 @@ import {
   testClock,
   testDeps,
   testModel,
-} from "./testkit.ts";
+} from "../../tests/support/generations.ts";
 
 const done = { status: "succeeded" as const, output: { url: "https://cdn.example/v.mp4" } };
 const noStore = {

@@ -12,7 +12,7 @@ import { falProvider } from "../providers/fal.ts";
 import { classifyFault, providerTimeouts, retryDelayMs } from "../providers/faults.ts";
 import { parseEnv } from "../config.ts";
 import { ProviderError } from "../providers/types.ts";
-import { startFalStandin } from "../testing/fal_standin.ts";
+import { startFalStandin } from "../../tests/support/fal_standin.ts";
 import {
   BREAKER_MIN_SAMPLES,
   BREAKER_OPEN_MS,
@@ -32,7 +32,7 @@ import {
   testDeps,
   testModel,
   waitForTerminal,
-} from "./testkit.ts";
+} from "../../tests/support/generations.ts";
 import { generationJobHandlers, pollGeneration, submitGeneration } from "./workers.ts";
 
 /** A one-route model on a real fal endpoint (the adapter builds each endpoint's own input). */

@@ -14,7 +14,7 @@ import {
   testClock,
   testDeps,
   tinyImage,
-} from "./testkit.ts";
+} from "../../tests/support/generations.ts";
 
 /** A local image host: each path answers as the table says; every hit is counted. */
 function imageServer(routes: Record<string, () => Response>) {

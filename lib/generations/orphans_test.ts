@@ -12,11 +12,17 @@ import { falProvider } from "../providers/fal.ts";
 import { lumaProvider } from "../providers/luma.ts";
 import { replicateProvider } from "../providers/replicate.ts";
 import type { ProviderAdapter, ProviderId } from "../providers/types.ts";
-import { startFalStandin } from "../testing/fal_standin.ts";
+import { startFalStandin } from "../../tests/support/fal_standin.ts";
 import { routeStatus } from "./breaker.ts";
 import { parseGenerationBody } from "./schema.ts";
 import { createGeneration } from "./service.ts";
-import { fundedOrg, manualTimer, testClock, testDeps, testModel } from "./testkit.ts";
+import {
+  fundedOrg,
+  manualTimer,
+  testClock,
+  testDeps,
+  testModel,
+} from "../../tests/support/generations.ts";
 import { submitGeneration } from "./workers.ts";
 
 interface HeldJob {

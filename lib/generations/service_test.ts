@@ -17,7 +17,7 @@ import {
   testDeps,
   testModel,
   waitForTerminal,
-} from "./testkit.ts";
+} from "../../tests/support/generations.ts";
 
 const preview = (prompt = "a red fox") =>
   parseGenerationBody({ model: "local/preview", prompt, duration: 1, resolution: "360p" });

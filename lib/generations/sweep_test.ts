@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { kvFailingOnce } from "../testing/kv.ts";
+import { kvFailingOnce } from "../../tests/support/kv.ts";
 import { getBalance, listLedger, verifyLedger } from "../db/ledger.ts";
 import { generationKey, type GenerationRecord, getGeneration, listDue } from "../db/generations.ts";
 import { createKvJobQueue, type Job } from "../jobs.ts";
@@ -24,7 +24,7 @@ import {
   testDeps,
   testModel,
   waitForTerminal,
-} from "./testkit.ts";
+} from "../../tests/support/generations.ts";
 
 const preview = parseGenerationBody({
   model: "local/preview",

@@ -13,7 +13,7 @@ import {
   testClock,
   testDeps,
   testModel,
-} from "./testkit.ts";
+} from "../../tests/support/generations.ts";
 import { ProviderError } from "../providers/types.ts";
 
 Deno.test("poll delay backs off, is capped, and honours Retry-After", () => {

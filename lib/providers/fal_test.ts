@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { falEndpoint, falInput, falProvider } from "./fal.ts";
 import { findModel, priceOn } from "../catalog.ts";
-import { fixture, replay } from "./testing/replay.ts";
+import { fixture, replay } from "../../tests/support/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 
 const KEY = "fal-key-id:fal-key-secret-0123456789";

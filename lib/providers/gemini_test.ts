@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { geminiProvider } from "./gemini.ts";
 import { findModel, routeRefusal } from "../catalog.ts";
-import { fixture, replay, TEST_NOW } from "./testing/replay.ts";
+import { fixture, replay, TEST_NOW } from "../../tests/support/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 
 const KEY = "AIzaTestGeminiKey0123456789";

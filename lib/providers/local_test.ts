@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { findFfmpeg, runFfmpeg } from "../ffmpeg.ts";
-import { isFastStart, probeVideo } from "../testing/video.ts";
+import { isFastStart, probeVideo } from "../../tests/support/video.ts";
 import {
   createLocalProvider,
   DEJAVU_SANS,

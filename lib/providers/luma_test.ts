@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { LUMA_DEFAULT_BASE, lumaBaseIsOldForm, lumaProvider } from "./luma.ts";
-import { fixture, replay } from "./testing/replay.ts";
+import { fixture, replay } from "../../tests/support/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 import { ConfigError, parseEnv } from "../config.ts";
 

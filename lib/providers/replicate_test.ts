@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { replicateBase, replicateInput, replicateProvider } from "./replicate.ts";
-import { fixture, replay } from "./testing/replay.ts";
+import { fixture, replay } from "../../tests/support/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 
 const TOKEN = "r8_TestReplicateToken0123456789";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { runwayImage, runwayProvider, runwayTask } from "./runway.ts";
-import { fixture, replay, TEST_NOW } from "./testing/replay.ts";
+import { fixture, replay, TEST_NOW } from "../../tests/support/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 
 const SECRET = "key_TestRunwaySecret0123456789abcdef";

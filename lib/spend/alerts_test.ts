@@ -11,8 +11,13 @@ import { attemptDelivery } from "../webhooks/deliver.ts";
 import { verifyWebhook } from "../webhooks/sign.ts";
 import { createGeneration } from "../generations/service.ts";
 import { parseGenerationBody } from "../generations/schema.ts";
-import { scriptedAdapter, testClock, testDeps, testModel } from "../generations/testkit.ts";
-import { startSmtp } from "../testing/smtp.ts";
+import {
+  scriptedAdapter,
+  testClock,
+  testDeps,
+  testModel,
+} from "../../tests/support/generations.ts";
+import { startSmtp } from "../../tests/support/smtp.ts";
 import { type AlertDeps, runBalanceLowJob } from "./alerts.ts";
 import { balanceLowEventSchema } from "../openapi.ts";
 

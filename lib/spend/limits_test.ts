@@ -14,7 +14,7 @@ import {
   testClock,
   testDeps,
   testModel,
-} from "../generations/testkit.ts";
+} from "../../tests/support/generations.ts";
 import { periodId } from "./period.ts";
 
 const PRICE = 7; // cents per generation of t/seven
@@ -322,13 +322,15 @@ Deno.test("two instances on one KV file: a key limit and the budget hold across 
   const kvA = await openKv(`${dir}/kv.sqlite`);
   const kvB = await openKv(`${dir}/kv.sqlite`);
   try {
-    const a = setup(kvA).deps;
-    const b = setup(kvB).deps;
-    const org = await fundedOrg(kvA, 10_000);
+    // One injected clock for both instances and for every period read back below.
+    const clock = testClock();
+    const a = setup(kvA, clock).deps;
+    const b = setup(kvB, clock).deps;
+    const org = await fundedOrg(kvA, 10_000, clock.now());
     const key = await createApiKey(kvA, org.id, {
       name: "ci",
       limit: { limit_cents: N * PRICE, limit_reset: "monthly" },
-    });
+    }, { nowMs: clock.now() });
     const results = await Promise.allSettled(
       Array.from(
         { length: 4 * N },
@@ -338,12 +340,18 @@ Deno.test("two instances on one KV file: a key limit and the budget hold across 
     const { ok, errors } = outcomes(results);
     assert.equal(ok, N);
     assert.ok(errors.every((e) => e instanceof KeyLimitExceeded), String(errors));
-    const month = periodId("monthly", Date.now());
+    const month = periodId("monthly", clock.now());
     assert.equal((await getKeyPeriodUsage(kvB, key.id, month)).spent_cents, N * PRICE);
 
     // The same for the budget, with the key's limit lifted.
-    await setKeyLimit(kvA, org.id, key.id, { limit_cents: null, limit_reset: "never" }, 0);
-    await setSpendSettings(kvA, org.id, { monthly_budget_cents: 2 * N * PRICE }, 0);
+    await setKeyLimit(
+      kvA,
+      org.id,
+      key.id,
+      { limit_cents: null, limit_reset: "never" },
+      clock.now(),
+    );
+    await setSpendSettings(kvA, org.id, { monthly_budget_cents: 2 * N * PRICE }, clock.now());
     const more = await Promise.allSettled(
       Array.from({ length: 4 * N }, (_, i) => createGeneration(i % 2 ? a : b, org.id, body())),
     );

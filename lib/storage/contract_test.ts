@@ -1,6 +1,6 @@
 /**
  * The storage contract, run against both backends: `local` on a temp dir and `s3` against
- * OpenStack Swift's s3api (lib/testing/swift.ts), a real server that checks SigV4.
+ * OpenStack Swift's s3api (tests/support/swift.ts), a real server that checks SigV4.
  */
 import assert from "node:assert/strict";
 import { localBackend, storeVideoFromUrl, type VideoBackend } from "../storage.ts";
@@ -13,7 +13,7 @@ import {
   s3Settings,
   startSwiftS3,
   swiftClient,
-} from "../testing/swift.ts";
+} from "../../tests/support/swift.ts";
 
 const GEN = "gen_01JD0000000000000000000000";
 const MiB = 1024 * 1024;

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { createGeneration } from "../generations/service.ts";
 import { completePlan, updateGeneration } from "../generations/transitions.ts";
 import { parseGenerationBody } from "../generations/schema.ts";
-import { fundedOrg, scriptedAdapter, testDeps, testModel } from "../generations/testkit.ts";
+import {
+  fundedOrg,
+  scriptedAdapter,
+  testDeps,
+  testModel,
+} from "../../tests/support/generations.ts";
 import { createEndpoint, listOwedEvents } from "../db/webhooks.ts";
 import {
   enqueueGenerationEvent,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { kvFailingOnce } from "../testing/kv.ts";
+import { kvFailingOnce } from "../../tests/support/kv.ts";
 import { createKvJobQueue, enqueueMinuteJob, type Job, type JobQueue } from "../jobs.ts";
 import { listJobs } from "../db/jobs.ts";
 import { createGeneration, toApiGeneration } from "../generations/service.ts";
@@ -11,7 +11,12 @@ import {
   updateGeneration,
 } from "../generations/transitions.ts";
 import { parseGenerationBody } from "../generations/schema.ts";
-import { fundedOrg, scriptedAdapter, testDeps, testModel } from "../generations/testkit.ts";
+import {
+  fundedOrg,
+  scriptedAdapter,
+  testDeps,
+  testModel,
+} from "../../tests/support/generations.ts";
 import {
   addOwedEventMutations,
   claimDeliveryAttempt,

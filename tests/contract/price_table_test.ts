@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { audioOn, priceOn, routePrice } from "../../lib/catalog.ts";
-import { askedOfUpstream, catalogCases } from "./cases.ts";
+import { askedOfUpstream, catalogCases } from "../support/contract_cases.ts";
 
 const MARGIN = 1.25;
 

@@ -17,7 +17,7 @@ import { replicateProvider } from "../../lib/providers/replicate.ts";
 import { runwayProvider } from "../../lib/providers/runway.ts";
 import { type ProviderDeps, ProviderError } from "../../lib/providers/types.ts";
 import { toBase64 } from "../../lib/providers/upstream.ts";
-import { catalogCases } from "./cases.ts";
+import { catalogCases } from "../support/contract_cases.ts";
 import { type Captured, essentials, recorder, redirectTo } from "./recorder.ts";
 
 const deps = (env: ProviderDeps["env"]): ProviderDeps => ({ fetch, env, workDir: "/nonexistent" });

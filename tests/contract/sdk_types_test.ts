@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type Case, catalogCases, upstreamCall } from "./cases.ts";
+import { type Case, catalogCases, upstreamCall } from "../support/contract_cases.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {

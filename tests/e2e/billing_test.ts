@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { launchBrowser, screenshotDir } from "../../lib/testing/browser.ts";
-import { pageErrors, signedInPage } from "../../lib/testing/pages.ts";
+import { startTestServer } from "../support/server.ts";
+import { launchBrowser, screenshotDir } from "../support/browser.ts";
+import { pageErrors, signedInPage } from "../support/pages.ts";
 import { getBalance } from "../../lib/db/ledger.ts";
 
 Deno.test({

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { launchBrowser, screenshotDir } from "../../lib/testing/browser.ts";
-import { startSmtp } from "../../lib/testing/smtp.ts";
+import { startTestServer } from "../support/server.ts";
+import { launchBrowser, screenshotDir } from "../support/browser.ts";
+import { startSmtp } from "../support/smtp.ts";
 import { listApiKeys } from "../../lib/db/apikeys.ts";
 import { getUserByEmail } from "../../lib/db/users.ts";
 import { listUserOrgs } from "../../lib/db/memberships.ts";

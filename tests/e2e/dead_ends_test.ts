@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { launchBrowser } from "../../lib/testing/browser.ts";
-import { signedInPage } from "../../lib/testing/pages.ts";
-import { stripeTestEnv } from "../../lib/billing/testkit.ts";
+import { startTestServer } from "../support/server.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { signedInPage } from "../support/pages.ts";
+import { stripeTestEnv } from "../support/stripe.ts";
 import { getMembership } from "../../lib/db/memberships.ts";
 
 Deno.test({

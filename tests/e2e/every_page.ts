@@ -6,17 +6,17 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { launchBrowser } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { axeViolations, horizontalOverflow, setSessionCookie } from "../../lib/testing/pages.ts";
+import { startTestServer } from "../support/server.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { signIn } from "../support/auth.ts";
+import { axeViolations, horizontalOverflow, setSessionCookie } from "../support/pages.ts";
 import { creditOrg } from "../../lib/db/ledger.ts";
 import { createApiKey } from "../../lib/db/apikeys.ts";
 import { createSession } from "../../lib/db/sessions.ts";
 import { createEndpoint } from "../../lib/db/webhooks.ts";
 import { createGeneration } from "../../lib/generations/service.ts";
 import { parseGenerationBody } from "../../lib/generations/schema.ts";
-import { waitForTerminal } from "../../lib/generations/testkit.ts";
+import { waitForTerminal } from "../support/generations.ts";
 
 export const WIDTHS = [1440, 390];
 

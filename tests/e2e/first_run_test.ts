@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { launchBrowser } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { setSessionCookie } from "../../lib/testing/pages.ts";
+import { startTestServer } from "../support/server.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { signIn } from "../support/auth.ts";
+import { setSessionCookie } from "../support/pages.ts";
 import { findOrCreateUserByEmail } from "../../lib/db/users.ts";
 import { createSession } from "../../lib/db/sessions.ts";
 import { SESSION_COOKIE } from "../../lib/auth/session.ts";

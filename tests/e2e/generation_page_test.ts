@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { launchBrowser } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { setSessionCookie, signedInPage } from "../../lib/testing/pages.ts";
+import { startTestServer } from "../support/server.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { signIn } from "../support/auth.ts";
+import { setSessionCookie, signedInPage } from "../support/pages.ts";
 import { creditOrg, getBalance } from "../../lib/db/ledger.ts";
 import { createGeneration } from "../../lib/generations/service.ts";
 import { parseGenerationBody } from "../../lib/generations/schema.ts";

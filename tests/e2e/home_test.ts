@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { launchBrowser, screenshotDir } from "../../lib/testing/browser.ts";
-import { pageErrors } from "../../lib/testing/pages.ts";
+import { startTestServer } from "../support/server.ts";
+import { launchBrowser, screenshotDir } from "../support/browser.ts";
+import { pageErrors } from "../support/pages.ts";
 
 Deno.test({
   name: "browser: the home page island hydrates and reacts to clicks",

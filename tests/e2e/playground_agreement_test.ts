@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { launchBrowser } from "../../lib/testing/browser.ts";
-import { signedInPage } from "../../lib/testing/pages.ts";
+import { startTestServer } from "../support/server.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { signedInPage } from "../support/pages.ts";
 import { creditOrg } from "../../lib/db/ledger.ts";
 import { listGenerations } from "../../lib/db/generations.ts";
 import { listModels } from "../../lib/models.ts";

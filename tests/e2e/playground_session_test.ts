@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { launchBrowser } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { pageErrors, setSessionCookie } from "../../lib/testing/pages.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { signIn } from "../support/auth.ts";
+import { pageErrors, setSessionCookie } from "../support/pages.ts";
 import { creditOrg, getBalance } from "../../lib/db/ledger.ts";
 import { deleteSession } from "../../lib/db/sessions.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { launchBrowser } from "../../lib/testing/browser.ts";
-import { signedInPage } from "../../lib/testing/pages.ts";
+import { startTestServer } from "../support/server.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { signedInPage } from "../support/pages.ts";
 import { listApiKeys } from "../../lib/db/apikeys.ts";
 import { listEndpoints } from "../../lib/db/webhooks.ts";
 import { listInvites } from "../../lib/db/memberships.ts";

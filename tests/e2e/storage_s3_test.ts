@@ -4,10 +4,10 @@
  * the browser's Range requests; the page's CSP allows that origin.
  */
 import assert from "node:assert/strict";
-import { createBucket, s3Env, startSwiftS3 } from "../../lib/testing/swift.ts";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { launchBrowser } from "../../lib/testing/browser.ts";
-import { call, fundedOrg, waitFor } from "../http/api_fixtures.ts";
+import { createBucket, s3Env, startSwiftS3 } from "../support/swift.ts";
+import { startTestServer } from "../support/server.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { call, fundedOrg, waitFor } from "../support/api.ts";
 
 Deno.test({
   name: "browser: a video stored in s3 plays and seeks from its output_url",

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { launchBrowser, screenshotDir } from "../../lib/testing/browser.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { pageErrors } from "../../lib/testing/pages.ts";
+import { startTestServer } from "../support/server.ts";
+import { launchBrowser, screenshotDir } from "../support/browser.ts";
+import { signIn } from "../support/auth.ts";
+import { pageErrors } from "../support/pages.ts";
 import { verifyWebhook } from "../../lib/webhooks/sign.ts";
-import { startReceiver } from "../http/webhooks_fixtures.ts";
+import { startReceiver } from "../support/webhook_receiver.ts";
 import { sendTestEvent } from "../../lib/webhooks/manage.ts";
 import { webhookDeps } from "../../lib/webhooks/notify.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { createKvJobQueue } from "../../lib/jobs.ts";
-import { call } from "./api_fixtures.ts";
+import { call } from "../support/api.ts";
 
 const TOKEN = "admin-token-0123456789";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { verifyLedger } from "../../lib/db/ledger.ts";
-import { allLedger, call } from "./api_fixtures.ts";
+import { allLedger, call } from "../support/api.ts";
 
 const TOKEN = "admin-token-0123456789";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { createApiKey, revokeApiKey } from "../../lib/db/apikeys.ts";
-import { call, fundedOrg } from "./api_fixtures.ts";
+import { call, fundedOrg } from "../support/api.ts";
 
 const T0 = Date.UTC(2026, 10, 27, 12, 0, 30);
 

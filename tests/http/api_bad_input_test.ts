@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { getBalance, verifyLedger } from "../../lib/db/ledger.ts";
 import { getUsageTotals } from "../../lib/db/usage.ts";
-import { allLedger, call, fundedOrg } from "./api_fixtures.ts";
+import { allLedger, call, fundedOrg } from "../support/api.ts";
 
 const ok = { model: "local/preview", prompt: "a lighthouse", duration: 1, resolution: "360p" };
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { call, fundedOrg, waitFor } from "./api_fixtures.ts";
+import { startTestServer } from "../support/server.ts";
+import { call, fundedOrg, waitFor } from "../support/api.ts";
 
 /**
  * API.md's (compat) shapes, field for field: existing clients read exactly these names and types,

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { probeVideo } from "../../lib/testing/video.ts";
+import { startTestServer } from "../support/server.ts";
+import { probeVideo } from "../support/video.ts";
 import { localProvider } from "../../lib/providers/local.ts";
 import { verifyLedger } from "../../lib/db/ledger.ts";
-import { allLedger, call, fundedOrg, waitFor } from "./api_fixtures.ts";
+import { allLedger, call, fundedOrg, waitFor } from "../support/api.ts";
 
 Deno.test({
   name: "full flow on the local model: pending -> processing -> completed, video downloads by URL",

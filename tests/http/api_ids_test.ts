@@ -4,10 +4,10 @@
  * 500 from KV (key too large, invalid cursor).
  */
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { startTestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
 import { getBalance } from "../../lib/db/ledger.ts";
-import { call, fundedOrg } from "./api_fixtures.ts";
+import { call, fundedOrg } from "../support/api.ts";
 
 const TOKEN = "admin-token-0123456789";
 const long = "a".repeat(3000);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { getBalance, verifyLedger } from "../../lib/db/ledger.ts";
 import { listGenerations } from "../../lib/db/generations.ts";
-import { allLedger, call, fundedOrg } from "./api_fixtures.ts";
+import { allLedger, call, fundedOrg } from "../support/api.ts";
 
 Deno.test("200 concurrent POSTs on credit for exactly 100: 100 accepted, 100 x 402, balance 0", async () => {
   const server = await startTestServer({ RATE_LIMIT_PER_MINUTE: "10000" });

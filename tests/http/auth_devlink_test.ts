@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { createServices } from "../../lib/services.ts";
 import { testConfig } from "../../lib/config.ts";
 import { requestMagicLink } from "../../lib/auth/signin.ts";

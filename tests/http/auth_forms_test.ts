@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { startTestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
 import { createApiKey, listApiKeys } from "../../lib/db/apikeys.ts";
 import {
   createInvite,

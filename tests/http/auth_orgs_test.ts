@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { followSeeOther, signIn } from "../../lib/testing/auth.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { followSeeOther, signIn } from "../support/auth.ts";
 import { getMembership } from "../../lib/db/memberships.ts";
 
 async function post(server: TestServer, path: string, body: Record<string, string>, h = {}) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
 import { SIGNIN_LIMITS } from "../../lib/auth/signin.ts";
 
 const T0 = Date.UTC(2026, 10, 27, 12, 3, 7);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { createOrg } from "../../lib/db/orgs.ts";
 import { balanceKey, creditOrg, debitOrg } from "../../lib/db/ledger.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { startSmtp } from "../../lib/testing/smtp.ts";
-import { signed, stripeTestEnv } from "../../lib/billing/testkit.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { startSmtp } from "../support/smtp.ts";
+import { signed, stripeTestEnv } from "../support/stripe.ts";
 import { autoTopupDeps, createCardSetup, runAutoTopupJob } from "../../lib/billing/autotopup.ts";
 import { createUser } from "../../lib/db/users.ts";
 import { createOrgWithOwner } from "../../lib/db/memberships.ts";
@@ -14,11 +14,11 @@ import {
 } from "../../lib/db/spend.ts";
 import { createGeneration } from "../../lib/generations/service.ts";
 import { parseGenerationBody } from "../../lib/generations/schema.ts";
-import { testClock } from "../../lib/generations/testkit.ts";
-import { startFalStub } from "../../lib/testing/fal_stub.ts";
+import { testClock } from "../support/generations.ts";
+import { startFalStub } from "../support/fal_stub.ts";
 import { createApiKey } from "../../lib/db/apikeys.ts";
 import { listLedger } from "../../lib/db/ledger.ts";
-import { call } from "./api_fixtures.ts";
+import { call } from "../support/api.ts";
 
 /**
  * Plays the parts of Stripe's API that automatic top-up uses, on 127.0.0.1. PaymentIntents honour

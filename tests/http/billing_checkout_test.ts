@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { postForm, startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { postForm, startTestServer, type TestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
 import { getBalance, listLedger } from "../../lib/db/ledger.ts";
-import { stripeTestEnv, TEST_STRIPE_KEY } from "../../lib/billing/testkit.ts";
+import { stripeTestEnv, TEST_STRIPE_KEY } from "../support/stripe.ts";
 
 interface SeenRequest {
   path: string;

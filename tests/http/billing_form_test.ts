@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
 import { getBalance, listLedger } from "../../lib/db/ledger.ts";
-import { stripeTestEnv } from "../../lib/billing/testkit.ts";
+import { stripeTestEnv } from "../support/stripe.ts";
 
 /** Bodies that are not forms: each must be a 400 that changes nothing, never a 500. */
 const NOT_FORMS: { name: string; init: RequestInit }[] = [

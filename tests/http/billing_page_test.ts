@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { startTestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
 import { debitOrg } from "../../lib/db/ledger.ts";
 import { applyStripeEvent } from "../../lib/billing/webhook.ts";
-import { chargeRefundedEvent, sessionEvent } from "../../lib/billing/testkit.ts";
+import { chargeRefundedEvent, sessionEvent } from "../support/stripe.ts";
 import type Stripe from "stripe";
 
 const apply = (server: Awaited<ReturnType<typeof startTestServer>>, ev: unknown) =>

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
 import { createOrg } from "../../lib/db/orgs.ts";
 import { createApiKey } from "../../lib/db/apikeys.ts";
 import { creditOrg, getBalance, listLedger, verifyLedger } from "../../lib/db/ledger.ts";
@@ -10,7 +10,7 @@ import {
   signed,
   TEST_STRIPE_KEY,
   TEST_WEBHOOK_SECRET,
-} from "../../lib/billing/testkit.ts";
+} from "../support/stripe.ts";
 
 const ENV = { STRIPE_SECRET_KEY: TEST_STRIPE_KEY, STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET };
 

@@ -5,10 +5,10 @@
  * within a few seconds of its time on an idle server, not behind the flood.
  */
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { makeTinyMp4 } from "../../lib/testing/video.ts";
-import { call, fundedOrg, waitFor } from "./api_fixtures.ts";
-import { falStandIn } from "./fal_standin_fixtures.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { makeTinyMp4 } from "../support/video.ts";
+import { call, fundedOrg, waitFor } from "../support/api.ts";
+import { falStandIn } from "../support/fal_instant.ts";
 
 /** From submit to the generation's event at the webhook receiver (the whole path). */
 async function localGenerationMs(

@@ -8,13 +8,13 @@ import type {
   Resource,
   Tool,
 } from "@modelcontextprotocol/sdk/types.js";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
 import { localProvider } from "../../lib/providers/local.ts";
 import type { ProviderAdapter } from "../../lib/providers/types.ts";
 import { revokeApiKey } from "../../lib/db/apikeys.ts";
 import { verifyLedger } from "../../lib/db/ledger.ts";
 import { mcpClientSnippets } from "../../lib/mcp/docs.ts";
-import { allLedger, call, fundedOrg, waitFor } from "./api_fixtures.ts";
+import { allLedger, call, fundedOrg, waitFor } from "../support/api.ts";
 
 /** The SDK's own client over real HTTP, authenticated with an API key like any MCP host. */
 async function connect(server: TestServer, key: string): Promise<Client> {

@@ -1,7 +1,7 @@
 /** /models shows a route whose breaker opened (docs/faults.md): the route is marked paused. */
 import assert from "node:assert/strict";
 import { BREAKER_MIN_SAMPLES, recordRouteOutcome } from "../../lib/generations/breaker.ts";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 
 Deno.test("/models marks a route whose breaker is open as paused", async () => {
   const server = await startTestServer({ FAL_KEY: "fal-test" });

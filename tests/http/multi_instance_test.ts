@@ -8,9 +8,9 @@
  * the instances, and any instance serves any output_url.
  */
 import assert from "node:assert/strict";
-import { makeTinyMp4 } from "../../lib/testing/video.ts";
-import { falStandIn } from "./fal_standin_fixtures.ts";
-import { ADMIN_TOKEN as ADMIN, freePort, spawnApp, waitUp } from "../../lib/testing/app_process.ts";
+import { makeTinyMp4 } from "../support/video.ts";
+import { falStandIn } from "../support/fal_instant.ts";
+import { ADMIN_TOKEN as ADMIN, freePort, spawnApp, waitUp } from "../support/app_process.ts";
 
 const LIMIT = 60; // RATE_LIMIT_PER_MINUTE
 const SUBMISSIONS = 300;

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { generationBodySchema } from "../../lib/generations/schema.ts";
 import { MODELS } from "../../lib/catalog.ts";
 import { addModelOutcome } from "../../lib/db/usage.ts";
-import { call, fundedOrg } from "./api_fixtures.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { call, fundedOrg } from "../support/api.ts";
+import { signIn } from "../support/auth.ts";
 import { get as httpGet } from "node:http";
 
 const PUBLIC_URL = "https://video.example.com";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
 import { creditOrg, getBalance } from "../../lib/db/ledger.ts";
 
 async function post(

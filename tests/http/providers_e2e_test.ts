@@ -10,16 +10,11 @@ import { findModel, priceOn } from "../../lib/catalog.ts";
 import { verifyLedger } from "../../lib/db/ledger.ts";
 import { ADAPTERS } from "../../lib/providers/registry.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";
-import {
-  type Exchange,
-  fixture,
-  type Recorded,
-  replay,
-} from "../../lib/providers/testing/replay.ts";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { makeTinyMp4 } from "../../lib/testing/video.ts";
-import { tinyImage } from "../../lib/generations/testkit.ts";
-import { call, fundedOrg, waitFor } from "./api_fixtures.ts";
+import { type Exchange, fixture, type Recorded, replay } from "../support/replay.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { makeTinyMp4 } from "../support/video.ts";
+import { tinyImage } from "../support/generations.ts";
+import { call, fundedOrg, waitFor } from "../support/api.ts";
 
 type F = Record<string, Record<string, unknown>>;
 

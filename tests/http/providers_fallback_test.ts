@@ -8,10 +8,10 @@ import { findModel, priceOn } from "../../lib/catalog.ts";
 import { verifyLedger } from "../../lib/db/ledger.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";
 import { MAX_SUBMIT_RETRIES } from "../../lib/providers/faults.ts";
-import { fixture, replay } from "../../lib/providers/testing/replay.ts";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { makeTinyMp4 } from "../../lib/testing/video.ts";
-import { allLedger, call, fundedOrg, waitFor } from "./api_fixtures.ts";
+import { fixture, replay } from "../support/replay.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { makeTinyMp4 } from "../support/video.ts";
+import { allLedger, call, fundedOrg, waitFor } from "../support/api.ts";
 
 type F = Record<string, Record<string, unknown>>;
 

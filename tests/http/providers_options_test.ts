@@ -3,10 +3,10 @@
  * nothing; the admin ledger lists per-route margins from what providers reported.
  */
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { getBalance } from "../../lib/db/ledger.ts";
 import { addRouteCosts } from "../../lib/db/route_costs.ts";
-import { call, fundedOrg } from "./api_fixtures.ts";
+import { call, fundedOrg } from "../support/api.ts";
 
 const TOKEN = "admin-token-0123456789";
 

@@ -5,7 +5,7 @@
  * minute of the restart, charged once.
  */
 import assert from "node:assert/strict";
-import { startFalStandin } from "../../lib/testing/fal_standin.ts";
+import { startFalStandin } from "../support/fal_standin.ts";
 import {
   ADMIN_TOKEN,
   adminOrg,
@@ -15,7 +15,7 @@ import {
   randomPort,
   startApp,
   stopApp,
-} from "../../lib/testing/app_process.ts";
+} from "../support/app_process.ts";
 
 Deno.test("a download cut by SIGKILL completes within a minute of the restart", async () => {
   // The first download hangs mid-flight (the crash happens during it); later ones succeed.

@@ -13,7 +13,7 @@ import {
   randomPort,
   startApp,
   stopApp,
-} from "../../lib/testing/app_process.ts";
+} from "../support/app_process.ts";
 
 Deno.test("killing the server mid-flight and starting it again loses no generation and no cent", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pv-restart-" });

@@ -15,9 +15,9 @@ import {
   retentionDeps,
   runRetentionSweep,
 } from "../../lib/storage/retention.ts";
-import { createBucket, s3Env, startSwiftS3, type SwiftS3 } from "../../lib/testing/swift.ts";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { call, fundedOrg, waitFor } from "./api_fixtures.ts";
+import { createBucket, s3Env, startSwiftS3, type SwiftS3 } from "../support/swift.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { call, fundedOrg, waitFor } from "../support/api.ts";
 
 const DAY = 24 * 3600_000;
 // The moved clock: real time plus this. Shared by the tests of this file and only ever moved

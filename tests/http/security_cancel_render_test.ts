@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { call, fundedOrg } from "./api_fixtures.ts";
+import { startTestServer } from "../support/server.ts";
+import { call, fundedOrg } from "../support/api.ts";
 
 /** Pids of processes whose command line mentions `needle` (Linux /proc). */
 async function processesMentioning(needle: string): Promise<number[]> {

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import manifest from "../../manifest.gen.ts";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { fundedOrg } from "./api_fixtures.ts";
+import { startTestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
+import { fundedOrg } from "../support/api.ts";
 
 const REQUESTS = 300;
 const ADMIN = "admin-token-0123456789abcdef";

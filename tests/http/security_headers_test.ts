@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { signed, TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "../../lib/billing/testkit.ts";
+import { startTestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
+import { signed, TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET } from "../support/stripe.ts";
 
 Deno.test("island bundles under /_build/ carry the security headers", async () => {
   const server = await startTestServer();

@@ -1,7 +1,7 @@
 /** Every id from a URL is checked before KV: an over-long one is a 404, never a 500 with a stack. */
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { startTestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
 
 const TOKEN = "admin-token-0123456789";
 const long = "a".repeat(3000);

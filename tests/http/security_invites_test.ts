@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { startSmtp } from "../../lib/testing/smtp.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
+import { startSmtp } from "../support/smtp.ts";
 import { listUserOrgs } from "../../lib/db/memberships.ts";
 import { INVITE_LIMITS } from "../../lib/auth/members.ts";
 

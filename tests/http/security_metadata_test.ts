@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { getBalance } from "../../lib/db/ledger.ts";
-import { call, fundedOrg } from "./api_fixtures.ts";
+import { call, fundedOrg } from "../support/api.ts";
 
 const ok = { model: "local/preview", prompt: "a lighthouse", duration: 1, resolution: "360p" };
 

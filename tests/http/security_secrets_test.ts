@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
-import { call, fundedOrg } from "./api_fixtures.ts";
+import { startTestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
+import { call, fundedOrg } from "../support/api.ts";
 import { webhookDeps } from "../../lib/webhooks/notify.ts";
 import { registerEndpoint, rotateSecret } from "../../lib/webhooks/manage.ts";
 import {
@@ -11,7 +11,7 @@ import {
   signingSecrets,
 } from "../../lib/db/webhooks.ts";
 import { secretBox } from "../../lib/secret_box.ts";
-import { kvDump } from "../../lib/testing/kv.ts";
+import { kvDump } from "../support/kv.ts";
 
 Deno.test("a KV dump holds no token or signing secret in clear", async () => {
   const server = await startTestServer({ GITHUB_CLIENT_ID: "cid", GITHUB_CLIENT_SECRET: "cs" });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { kvDump } from "../../lib/testing/kv.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { kvDump } from "../support/kv.ts";
 
 const GITHUB = { GITHUB_CLIENT_ID: "cid", GITHUB_CLIENT_SECRET: "csecret" };
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { followSeeOther, signIn } from "../../lib/testing/auth.ts";
+import { startTestServer } from "../support/server.ts";
+import { followSeeOther, signIn } from "../support/auth.ts";
 import { getOrg } from "../../lib/db/orgs.ts";
 
 Deno.test("settings: owners rename the organization (303 back); others cannot; bad names explained", async () => {

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { startSmtp } from "../../lib/testing/smtp.ts";
+import { startTestServer } from "../support/server.ts";
+import { startSmtp } from "../support/smtp.ts";
 import { createUser } from "../../lib/db/users.ts";
 import { createOrgWithOwner } from "../../lib/db/memberships.ts";
 import { createApiKey } from "../../lib/db/apikeys.ts";
 import { creditOrg, getBalance, listLedger, verifyLedger } from "../../lib/db/ledger.ts";
 import { crossingKey, listCrossings, setSpendSettings } from "../../lib/db/spend.ts";
 import { createEndpoint, listDeliveries } from "../../lib/db/webhooks.ts";
-import { call } from "./api_fixtures.ts";
-import { startFalStub } from "../../lib/testing/fal_stub.ts";
+import { call } from "../support/api.ts";
+import { startFalStub } from "../support/fal_stub.ts";
 
 /** Polls `done` every 20 ms for at most `ms`. */
 async function until(done: () => Promise<boolean> | boolean, what: string, ms = 20_000) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { postForm, startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { postForm, startTestServer, type TestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
 import { getKeyLimit, listApiKeys } from "../../lib/db/apikeys.ts";
 import { getSpendSettings } from "../../lib/db/spend.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { getBalance, verifyLedger } from "../../lib/db/ledger.ts";
-import { call } from "./api_fixtures.ts";
+import { call } from "../support/api.ts";
 import { keyInfoSchema, usageSchema } from "../../lib/openapi.ts";
 
 const ADMIN = "admin-token-for-spend-tests-0123456789";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { verifyLedger } from "../../lib/db/ledger.ts";
-import { fixture, replay } from "../../lib/providers/testing/replay.ts";
+import { fixture, replay } from "../support/replay.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";
 import {
   bucketState,
@@ -14,10 +14,10 @@ import {
   startSwiftS3,
   swiftClient,
   type SwiftS3,
-} from "../../lib/testing/swift.ts";
-import { startTestServer, type TestServer } from "../../lib/testing/server.ts";
-import { makeTinyMp4, probeVideo } from "../../lib/testing/video.ts";
-import { call, fundedOrg, waitFor } from "./api_fixtures.ts";
+} from "../support/swift.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { makeTinyMp4, probeVideo } from "../support/video.ts";
+import { call, fundedOrg, waitFor } from "../support/api.ts";
 
 const FAL_REQ = "/fal-ai/kling-video/requests/764cabcf-b745-4b3e-ae38-1200304cf45b";
 

@@ -5,7 +5,7 @@
  * faults alone must fail no generation.
  */
 import assert from "node:assert/strict";
-import { runStorm } from "../../lib/testing/storm.ts";
+import { runStorm } from "../support/storm.ts";
 
 Deno.test("storm: 240 generations, provider faults and one SIGKILL: all terminal, money exact", async () => {
   const r = await runStorm({

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { startTestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
 import { creditOrg } from "../../lib/db/ledger.ts";
 import { createApiKey } from "../../lib/db/apikeys.ts";
 import { cancelGeneration, createGeneration } from "../../lib/generations/service.ts";

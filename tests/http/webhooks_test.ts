@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { startTestServer } from "../../lib/testing/server.ts";
-import { signIn } from "../../lib/testing/auth.ts";
+import { startTestServer } from "../support/server.ts";
+import { signIn } from "../support/auth.ts";
 import { createApiKey } from "../../lib/db/apikeys.ts";
 import { creditOrg } from "../../lib/db/ledger.ts";
 import { createOrg } from "../../lib/db/orgs.ts";
@@ -18,7 +18,13 @@ import { parseGenerationBody } from "../../lib/generations/schema.ts";
 import { startBackground } from "../../lib/background.ts";
 import { sweepDueDeliveries, webhookDeps } from "../../lib/webhooks/notify.ts";
 import { verifyWebhook } from "../../lib/webhooks/sign.ts";
-import { eventually, getPage, postForm, shownSecret, startReceiver } from "./webhooks_fixtures.ts";
+import {
+  eventually,
+  getPage,
+  postForm,
+  shownSecret,
+  startReceiver,
+} from "../support/webhook_receiver.ts";
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 

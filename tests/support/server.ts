@@ -1,7 +1,7 @@
-import { testConfig } from "../config.ts";
-import { createServices, type Services } from "../services.ts";
-import { createPipevideoApp } from "../app.ts";
-import { startBackground } from "../background.ts";
+import { testConfig } from "../../lib/config.ts";
+import { createServices, type Services } from "../../lib/services.ts";
+import { createPipevideoApp } from "../../lib/app.ts";
+import { startBackground } from "../../lib/background.ts";
 
 export interface TestServer {
   url: string;

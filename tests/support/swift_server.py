@@ -3,7 +3,7 @@ OpenStack Swift (Debian's python3-swift) as an S3-protocol server for tests: pro
 and tempauth middlewares in front of one account, container and object server, one replica, all
 on 127.0.0.1 ports the kernel picks, data under the directory given as argv[1].
 
-Started by lib/testing/swift.ts. The four servers run as green threads of this one process, the
+Started by tests/support/swift.ts. The four servers run as green threads of this one process, the
 way Swift's own in-process functional tests run them: four Python interpreters importing Swift
 cost four times the start-up on a busy CI machine. Rings are built with Swift's RingBuilder (the
 library behind swift-ring-builder) in this process for the same reason.

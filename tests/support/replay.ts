@@ -4,7 +4,7 @@
  * both directions of the conversation.
  */
 import assert from "node:assert/strict";
-import type { ProviderDeps } from "../types.ts";
+import type { ProviderDeps } from "../../lib/providers/types.ts";
 
 export interface Recorded {
   method: string;
@@ -104,6 +104,6 @@ export function replay(script: Exchange[]): ReplayServer {
 
 /** Loads a fixture from ./fixtures by name (recorded provider responses). */
 export async function fixture<T = Record<string, unknown>>(name: string): Promise<T> {
-  const url = new URL(`./fixtures/${name}.json`, import.meta.url);
+  const url = new URL(`./recorded/${name}.json`, import.meta.url);
   return JSON.parse(await Deno.readTextFile(url)) as T;
 }

@@ -1,11 +1,11 @@
 /**
  * A real S3-protocol server for tests: Debian's OpenStack Swift with its s3api and tempauth
- * middlewares (SigV4 is verified: a wrong secret is refused). lib/testing/swift_server.py builds
+ * middlewares (SigV4 is verified: a wrong secret is refused). tests/support/swift_server.py builds
  * the rings, writes the configs and serves proxy, account, container and object servers on
  * loopback ports the kernel picks, with data in a temp dir that close() removes.
  */
 import { AwsClient } from "aws4fetch";
-import type { S3Settings } from "../storage/s3.ts";
+import type { S3Settings } from "../../lib/storage/s3.ts";
 
 export interface SwiftS3 {
   /** `http://127.0.0.1:<port>`: the S3 endpoint (path-style). */

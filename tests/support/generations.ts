@@ -2,19 +2,19 @@
  * Real parts for generation tests: a file-copying video store, a scripted adapter that fails on
  * demand (going through the same code paths as the real ones), a small catalog and a clock.
  */
-import type { Model } from "../catalog.ts";
-import { createOrg } from "../db/orgs.ts";
-import { creditOrg } from "../db/ledger.ts";
-import { generationKey, type GenerationRecord, isTerminal } from "../db/generations.ts";
+import type { Model } from "../../lib/catalog.ts";
+import { createOrg } from "../../lib/db/orgs.ts";
+import { creditOrg } from "../../lib/db/ledger.ts";
+import { generationKey, type GenerationRecord, isTerminal } from "../../lib/db/generations.ts";
 import {
   type PollResult,
   type ProviderAdapter,
   ProviderError,
   type ProviderId,
   type VideoRequest,
-} from "../providers/types.ts";
-import type { GenerationDeps, VideoStore } from "./deps.ts";
-import { submitGeneration as submitWorker } from "./workers.ts";
+} from "../../lib/providers/types.ts";
+import type { GenerationDeps, VideoStore } from "../../lib/generations/deps.ts";
+import { submitGeneration as submitWorker } from "../../lib/generations/workers.ts";
 
 export function fileStore(dir: string): VideoStore & { stored: string[] } {
   const stored: string[] = [];

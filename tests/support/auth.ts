@@ -1,8 +1,13 @@
 import type { TestServer } from "./server.ts";
-import { findOrCreateUserByEmail } from "../db/users.ts";
-import { addMembership, createOrgWithOwner, type Role, setMemberRole } from "../db/memberships.ts";
-import { createSession } from "../db/sessions.ts";
-import { SESSION_COOKIE } from "../auth/session.ts";
+import { findOrCreateUserByEmail } from "../../lib/db/users.ts";
+import {
+  addMembership,
+  createOrgWithOwner,
+  type Role,
+  setMemberRole,
+} from "../../lib/db/memberships.ts";
+import { createSession } from "../../lib/db/sessions.ts";
+import { SESSION_COOKIE } from "../../lib/auth/session.ts";
 
 let counter = 0;
 

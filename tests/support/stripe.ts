@@ -1,6 +1,6 @@
 /** Small factories for billing tests: Stripe-shaped events and signed webhook deliveries. */
 import Stripe from "stripe";
-import { stripeCrypto } from "./stripe.ts";
+import { stripeCrypto } from "../../lib/billing/stripe.ts";
 
 export const TEST_WEBHOOK_SECRET = "whsec_test_0123456789abcdef";
 export const TEST_STRIPE_KEY = "sk_test_pipevideo_0123456789";

@@ -1,5 +1,5 @@
 /** Helpers for the webhook HTTP and browser tests: a real receiver and dashboard form posts. */
-import type { TestServer } from "../../lib/testing/server.ts";
+import type { TestServer } from "./server.ts";
 
 export interface Received {
   path: string;
