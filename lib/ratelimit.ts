@@ -3,13 +3,16 @@ import type { Services } from "./services.ts";
 import { randomToken } from "./crypto.ts";
 
 /**
- * Per-key request limits with no KV round trip on the request path: a sliding window estimated
+ * Per-key request limits with no KV round trip on the request path in the steady state: a sliding window estimated
  * from the current and previous fixed windows, as Cloudflare and others do. With `shared`, the
  * limit holds across every process on one KV (docs/scale-out.md, "Rate limits"): about once a
  * second each process publishes its count per key and window together with an allowance (its
  * part of the headroom, reserved until its next sync), reads the others' rows, and admits at
  * most its allowance until the next sync. A process's rows bound what it can have admitted, so
- * the allowances never add up to more than the limit.
+ * the allowances never add up to more than the limit. A request that only this process's
+ * allowance would refuse (a key new to it, an allowance lapsed or spent) waits for a sync instead
+ * (at most one per key every quarter second), so a burst the limit allows is not refused because
+ * the process had not yet been granted its part.
  */
 
 export interface RateLimitResult {
@@ -23,7 +26,7 @@ export interface RateLimitResult {
 }
 
 export interface RateLimiter {
-  check(key: string): RateLimitResult;
+  check(key: string): Promise<RateLimitResult>;
   /** How many keys are tracked (memory use). */
   size(): number;
   /** Shares this process's counts and reads the others' now (normally done in the background). */
@@ -43,6 +46,8 @@ interface Counter {
   share: number;
   /** The allowance lapses then (sync clock): a process that stops syncing falls back to cold. */
   shareUntil: number;
+  /** When a refused request last asked for a sync (sync clock). */
+  askedAt: number;
 }
 
 /** One process's row for one key and window. */
@@ -176,74 +181,101 @@ export function createRateLimiter(opts: {
     lastSync = at;
   }
 
+  function runSync(): Promise<void> {
+    const run: Promise<void> = sync()
+      .catch((err) => shared?.log?.("rate limit sync failed; counting locally until the next", err))
+      .finally(() => {
+        if (syncing === run) syncing = null;
+      });
+    return run;
+  }
+
   function maybeSync() {
     if (!shared || syncing || syncClock() - lastSync < syncMs) return;
     lastSync = syncClock();
-    syncing = sync()
-      .catch((err) => shared.log?.("rate limit sync failed; counting locally until the next", err))
-      .finally(() => syncing = null);
+    syncing = runSync();
   }
 
   return {
     size: () => counters.size,
     sync: () => syncing ?? sync(),
-    check(key) {
-      const t = now();
-      const windowStart = t - (t % windowMs);
-      let c = counters.get(key);
-      if (!c) {
-        if (counters.size >= maxKeys) evictIdle(windowStart);
-        c = {
-          windowStart,
-          mine: 0,
-          minePrevious: 0,
-          others: 0,
-          othersPrevious: 0,
-          sinceSync: 0,
-          share: 0,
-          shareUntil: -Infinity,
-        };
-        counters.set(key, c);
+    async check(key) {
+      const first = evaluate(key);
+      if (first.allowed || !shared || first.overLimit) return first.result;
+      // Refused by this process's allowance alone: a fresh sync decides, not a stale share.
+      if (syncing) {
+        await syncing;
+        const again = evaluate(key);
+        if (again.allowed || again.overLimit) return again.result;
       }
-      roll(c, windowStart);
-      if (shared) {
-        touched.add(key);
-        maybeSync();
-      }
-      const budget = syncClock() < c.shareUntil ? c.share : coldShare();
-      const elapsed = (t - windowStart) / windowMs;
-      const previous = c.minePrevious + c.othersPrevious;
-      const current = c.mine + c.others;
-      const weighted = previous * (1 - elapsed) + current;
-      const resetAt = Math.ceil((windowStart + windowMs) / 1000);
-      if (weighted + 1 > limit || c.sinceSync + 1 > budget) {
-        // When will the weighted count drop below the limit? Solve previous·(1−x) + current < limit.
-        let waitMs = windowStart + windowMs - t;
-        if (current + 1 <= limit && previous > 0) {
-          const x = 1 - (limit - 1 - current) / previous;
-          waitMs = Math.max(0, windowStart + x * windowMs - t);
-        }
-        // Over this process's allowance only: the next sync (a second) brings a fresh one.
-        if (weighted + 1 <= limit) waitMs = syncMs;
-        return {
-          allowed: false,
-          limit,
-          remaining: 0,
-          resetAt,
-          retryAfter: Math.max(1, Math.ceil(waitMs / 1000)),
-        };
-      }
-      c.mine++;
-      c.sinceSync++;
-      return {
-        allowed: true,
-        limit,
-        remaining: Math.max(0, Math.floor(limit - weighted - 1)),
-        resetAt,
-        retryAfter: 0,
-      };
+      const c = counters.get(key)!;
+      if (syncClock() - c.askedAt < syncMs / 4) return first.result;
+      c.askedAt = syncClock();
+      touched.add(key);
+      lastSync = syncClock();
+      await (syncing = runSync());
+      return evaluate(key).result;
     },
   };
+
+  function evaluate(
+    key: string,
+  ): { allowed: boolean; overLimit: boolean; result: RateLimitResult } {
+    const t = now();
+    const windowStart = t - (t % windowMs);
+    let c = counters.get(key);
+    if (!c) {
+      if (counters.size >= maxKeys) evictIdle(windowStart);
+      c = {
+        windowStart,
+        mine: 0,
+        minePrevious: 0,
+        others: 0,
+        othersPrevious: 0,
+        sinceSync: 0,
+        share: 0,
+        shareUntil: -Infinity,
+        askedAt: -Infinity,
+      };
+      counters.set(key, c);
+    }
+    roll(c, windowStart);
+    if (shared) {
+      touched.add(key);
+      maybeSync();
+    }
+    const budget = syncClock() < c.shareUntil ? c.share : coldShare();
+    const elapsed = (t - windowStart) / windowMs;
+    const previous = c.minePrevious + c.othersPrevious;
+    const current = c.mine + c.others;
+    const weighted = previous * (1 - elapsed) + current;
+    const resetAt = Math.ceil((windowStart + windowMs) / 1000);
+    const overLimit = weighted + 1 > limit;
+    if (overLimit || c.sinceSync + 1 > budget) {
+      // When will the weighted count drop below the limit? Solve previous·(1−x) + current < limit.
+      let waitMs = windowStart + windowMs - t;
+      if (current + 1 <= limit && previous > 0) {
+        const x = 1 - (limit - 1 - current) / previous;
+        waitMs = Math.max(0, windowStart + x * windowMs - t);
+      }
+      // Over this process's allowance only: the next sync (a second) brings a fresh one.
+      if (!overLimit) waitMs = syncMs;
+      const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+      return {
+        allowed: false,
+        overLimit,
+        result: { allowed: false, limit, remaining: 0, resetAt, retryAfter },
+      };
+    }
+    c.mine++;
+    c.sinceSync++;
+    const remaining = Math.max(0, Math.floor(limit - weighted - 1));
+    return {
+      allowed: true,
+      overLimit,
+      result: { allowed: true, limit, remaining, resetAt, retryAfter: 0 },
+    };
+  }
 }
 
 /** The X-RateLimit-* headers of a result (Retry-After is added by RateLimited). */
@@ -264,7 +296,10 @@ const requestLimiters = new WeakMap<Services, RateLimiter>();
  * (counts are shared in the background about once a second). Over the limit it throws
  * RateLimited (429 with Retry-After); otherwise it returns the X-RateLimit-* headers.
  */
-export function enforceRequestLimit(services: Services, subject: string): Record<string, string> {
+export async function enforceRequestLimit(
+  services: Services,
+  subject: string,
+): Promise<Record<string, string>> {
   let limiter = requestLimiters.get(services);
   if (!limiter) {
     limiter = createRateLimiter({
@@ -277,7 +312,7 @@ export function enforceRequestLimit(services: Services, subject: string): Record
     });
     requestLimiters.set(services, limiter);
   }
-  const result = limiter.check(subject);
+  const result = await limiter.check(subject);
   const headers = rateLimitHeaders(result);
   if (!result.allowed) throw new RateLimited(result.retryAfter, headers);
   return headers;

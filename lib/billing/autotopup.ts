@@ -18,9 +18,8 @@ import {
 } from "../db/spend.ts";
 import { AUTO_TOPUP_JOB } from "../spend/crossing.ts";
 import { adminEmails } from "../spend/alerts.ts";
-import { PaymentProviderError, stripeClient } from "./stripe.ts";
+import { BILLING_CURRENCY, PaymentProviderError, stripeClient } from "./stripe.ts";
 import { creditPaidSession } from "./store.ts";
-import { BILLING_CURRENCY } from "./webhook.ts";
 
 /**
  * Automatic top-up: a debit that takes the balance below the org's threshold owes one top-up

@@ -8,6 +8,9 @@ import { AppError } from "../errors.ts";
  * never create a second Checkout Session. Two retries keep a page submit under a few seconds.
  */
 export const STRIPE_MAX_NETWORK_RETRIES = 2;
+
+/** Credits are in US cents; a session in any other currency is logged and never credited. */
+export const BILLING_CURRENCY = "usd";
 const STRIPE_TIMEOUT_MS = 20_000;
 
 export type BillingMode = "stripe" | "development" | "off";

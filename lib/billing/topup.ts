@@ -4,8 +4,7 @@ import type { Config } from "../config.ts";
 import { BadRequest, NotFound } from "../errors.ts";
 import { randomToken } from "../crypto.ts";
 import { creditOrg } from "../db/ledger.ts";
-import { billingMode, PaymentProviderError, stripeClient } from "./stripe.ts";
-import { BILLING_CURRENCY } from "./webhook.ts";
+import { BILLING_CURRENCY, billingMode, PaymentProviderError, stripeClient } from "./stripe.ts";
 
 /** Preset top-ups offered on the billing page, in cents (filtered to the configured limits). */
 const PRESETS = [1_000, 2_500, 5_000, 10_000];

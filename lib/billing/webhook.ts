@@ -2,7 +2,7 @@ import type Stripe from "stripe";
 import type { Services } from "../services.ts";
 import { BadRequest } from "../errors.ts";
 import { getOrg } from "../db/orgs.ts";
-import { stripeClient, stripeCrypto } from "./stripe.ts";
+import { BILLING_CURRENCY, stripeClient, stripeCrypto } from "./stripe.ts";
 import { orgOfPaymentIntent } from "../db/billing.ts";
 import {
   applyChargeRefund,
@@ -12,9 +12,6 @@ import {
   saveChargeInfo,
 } from "./store.ts";
 import { creditAutoTopup, saveCardFromSetup } from "./autotopup.ts";
-
-/** Credits are in US cents; a session in any other currency is logged and never credited. */
-export const BILLING_CURRENCY = "usd";
 
 export type WebhookOutcome =
   | { action: "credited"; orgId: string; cents: number }

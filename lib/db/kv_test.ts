@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { retryBusy } from "./kv.ts";
+import { openKv, retryBusy } from "./kv.ts";
 import { toApiError } from "../http/errors.ts";
 import { BadRequest } from "../errors.ts";
 import { listLedger } from "./ledger.ts";
@@ -74,7 +74,7 @@ Deno.test("commits from several processes on one KV file are retried while it is
     assert.ok(bare.some((n) => n > 0), `bare handles threw ${bare}`);
     const path = `${dir}/kv.sqlite`;
     assert.deepEqual(await contend(path, 120, false), [0, 0, 0]);
-    const kv = await Deno.openKv(path);
+    const kv = await openKv(path);
     assert.equal((await kv.get(["counter"])).value, 360, "every increment landed exactly once");
     kv.close();
   } finally {

@@ -1,3 +1,4 @@
+import { openKv } from "../db/kv.ts";
 import assert from "node:assert/strict";
 import { kvFailingOnce } from "../../tests/support/kv.ts";
 import { getBalance, listLedger, verifyLedger } from "../db/ledger.ts";
@@ -73,7 +74,7 @@ Deno.test("a lost submit message is picked up by the sweep and the generation co
 Deno.test("closing and reopening the KV file mid-flight loses nothing", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/kv.sqlite`;
-  let kv = await Deno.openKv(path);
+  let kv = await openKv(path);
   try {
     const org = await fundedOrg(kv, 10);
     const { id } = await createGeneration(
@@ -82,7 +83,7 @@ Deno.test("closing and reopening the KV file mid-flight loses nothing", async ()
       preview,
     );
     kv.close(); // the process dies before any worker ran
-    kv = await Deno.openKv(path);
+    kv = await openKv(path);
     const deps = testDeps(kv, dir, { adapters: { local: localProvider } });
     const listening = createKvJobQueue(kv).listen(generationJobHandlers(deps));
     try {

@@ -106,7 +106,7 @@ export function buildMcpServer(services: Services, caller: McpCaller): McpServer
     <A>(name: string, run: (args: A, extra: Extra) => Promise<CallToolResult>) =>
     async (args: A, extra: Extra): Promise<CallToolResult> => {
       try {
-        enforceRequestLimit(services, caller.keyId);
+        await enforceRequestLimit(services, caller.keyId);
         return await run(args, extra);
       } catch (err) {
         logIfUnexpected(services.log, err, { path: "/mcp", tool: name, org_id: caller.orgId });
@@ -250,8 +250,8 @@ export function buildMcpServer(services: Services, caller: McpCaller): McpServer
     title: "Model catalog",
     description: "Every model this gateway offers, as GET /v1/models returns it.",
     mimeType: "application/json",
-  }, (uri: URL) => {
-    enforceRequestLimit(services, caller.keyId);
+  }, async (uri: URL) => {
+    await enforceRequestLimit(services, caller.keyId);
     return {
       contents: [{
         uri: uri.href,

@@ -26,7 +26,7 @@ export const handler = define.middleware(async (ctx) => {
   ctx.state.apiKey = { id: key.id, orgId: key.org_id };
   ctx.state.prefetched = also;
 
-  const headers = enforceRequestLimit(services, key.id);
+  const headers = await enforceRequestLimit(services, key.id);
   // Error responses come back here too (each level renders its own errors), so all carry them.
   return withHeaders(await ctx.next(), (h) => {
     for (const k in headers) h.set(k, headers[k]);

@@ -3,6 +3,7 @@
  * kill it (SIGKILL, no shutdown) and start it again as an operator would.
  */
 import assert from "node:assert/strict";
+import { notInUnitLane } from "./lane.ts";
 
 export const ADMIN_TOKEN = "admin-token-0123456789abcdef";
 
@@ -32,6 +33,7 @@ export function spawnApp(
   env: Record<string, string> = {},
   output: "inherit" | "piped" = "inherit",
 ): AppProcess {
+  notInUnitLane("a second app process");
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname],
     env: {

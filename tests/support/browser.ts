@@ -1,9 +1,11 @@
 import puppeteer, { type Browser } from "puppeteer-core";
+import { notInUnitLane } from "./lane.ts";
 
 /** Debian's Chromium, headless; never a browser download of puppeteer's own. */
 export const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 
 export async function launchBrowser(): Promise<Browser> {
+  notInUnitLane("Chromium");
   return await puppeteer.launch({
     executablePath: CHROMIUM,
     userDataDir: await Deno.makeTempDir({ prefix: "pv-chromium-" }),

@@ -6,6 +6,7 @@
  */
 import { AwsClient } from "aws4fetch";
 import type { S3Settings } from "../../lib/storage/s3.ts";
+import { notInUnitLane } from "./lane.ts";
 
 export interface SwiftS3 {
   /** `http://127.0.0.1:<port>`: the S3 endpoint (path-style). */
@@ -23,6 +24,7 @@ const SCRIPT = new URL("./swift_server.py", import.meta.url).pathname;
 const STARTUP_TIMEOUT_MS = 120_000;
 
 export async function startSwiftS3(): Promise<SwiftS3> {
+  notInUnitLane("OpenStack Swift");
   const started = performance.now();
   const dir = await Deno.makeTempDir({ prefix: "pipevideo-swift-" });
   const child = new Deno.Command("/usr/bin/python3", {

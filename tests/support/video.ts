@@ -1,3 +1,4 @@
+import { notInUnitLane } from "./lane.ts";
 /** Test helpers: what ffprobe (Debian's ffmpeg ships it) says about a video file. */
 
 export interface ProbedVideo {
@@ -56,6 +57,7 @@ export async function isFastStart(path: string): Promise<boolean> {
 
 /** A small real MP4 (H.264) made with ffmpeg, for storage tests. */
 export async function makeTinyMp4(path: string, seconds = 1): Promise<void> {
+  notInUnitLane("ffmpeg");
   const { code, stderr } = await new Deno.Command("ffmpeg", {
     args: [
       "-nostdin",

@@ -49,7 +49,7 @@ export const handler = define.handlers<Data>({
       audio: form.audio === undefined ? "false" : "true",
     };
     try {
-      enforceRequestLimit(services, `org:${org!.id}`);
+      await enforceRequestLimit(services, `org:${org!.id}`);
       const body: Record<string, unknown> = {
         model: want.model,
         prompt: want.prompt,

@@ -15,7 +15,7 @@ import { enforceRequestLimit } from "../../../../lib/ratelimit.ts";
 export const handler = define.handlers({
   async POST(ctx) {
     const { services, org } = ctx.state;
-    const limitHeaders = enforceRequestLimit(services, `org:${org!.id}`);
+    const limitHeaders = await enforceRequestLimit(services, `org:${org!.id}`);
     const input = parseGenerationBody(await readJson(ctx.req, z.unknown()));
     const created = await createGeneration(services.generation, org!.id, input, {
       applicationName: "playground",
