@@ -1,6 +1,7 @@
 import { RateLimited } from "./errors.ts";
 import type { Services } from "./services.ts";
 import { randomToken } from "./crypto.ts";
+import { countKey, countPrefix, type CountRow, PEERS } from "./db/ratelimit.ts";
 
 /**
  * Per-key request limits with no KV round trip on the request path in the steady state: a sliding window estimated
@@ -49,21 +50,6 @@ interface Counter {
   /** When a refused request last asked for a sync (sync clock). */
   askedAt: number;
 }
-
-/** One process's row for one key and window. */
-interface CountRow {
-  n: number;
-  allow: number;
-  at: number;
-}
-
-const countKey = (key: string, windowStart: number, instance: string): Deno.KvKey => [
-  "ratelimit",
-  key,
-  windowStart,
-  instance,
-];
-const PEERS: Deno.KvKey = ["ratelimit_peers"];
 
 export function createRateLimiter(opts: {
   limit?: number;
@@ -142,7 +128,7 @@ export function createRateLimiter(opts: {
       if (!c) return;
       roll(c, windowStart);
       let others = 0, othersPrevious = 0, reserved = 0, fresh = 0;
-      for await (const e of shared.kv.list<CountRow>({ prefix: ["ratelimit", key] })) {
+      for await (const e of shared.kv.list<CountRow>({ prefix: countPrefix(key) })) {
         const [, , w, who] = e.key;
         if (who === instance) continue;
         if (w === windowStart - windowMs) othersPrevious += e.value.n;

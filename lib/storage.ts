@@ -9,7 +9,6 @@ import { ProviderError } from "./providers/types.ts";
 import { hmacSha256 } from "./crypto.ts";
 import { fetchCheckingRedirects, OutboundRequestError, type Resolver } from "./net/ssrf.ts";
 import type { Config } from "./config.ts";
-import { SECURITY_HEADERS } from "./http/security.ts";
 import { s3Backend, type S3Settings } from "./storage/s3.ts";
 import { StorageError, type VideoBackend, type VideoContainer } from "./storage/types.ts";
 
@@ -162,22 +161,6 @@ export function s3SettingsFrom(config: Config): S3Settings {
   };
 }
 const backends = new WeakMap<Config, VideoBackend>();
-
-/**
- * The pages' Content-Security-Policy: with s3, a video's link redirects to the bucket, which
- * media-src must then allow.
- */
-export function pageCsp(config: Config): string {
-  let csp = csps.get(config);
-  if (!csp) {
-    csp = SECURITY_HEADERS["Content-Security-Policy"];
-    const bucket = backendFor(config).mediaOrigin;
-    if (bucket) csp = csp.replace(/media-src ([^;]*)/, `media-src $1 ${bucket}`);
-    csps.set(config, csp);
-  }
-  return csp;
-}
-const csps = new WeakMap<Config, string>();
 
 /** A DATA_DIR path stands for the local backend (what callers before backends passed). */
 const asBackend = (to: VideoBackend | string) => typeof to === "string" ? localBackend(to) : to;

@@ -1,7 +1,12 @@
 import { define } from "../utils.ts";
-import { applySecurityHeaders, checkCsrf, limitBody, usesHsts } from "../lib/http/security.ts";
+import {
+  applySecurityHeaders,
+  checkCsrf,
+  limitBody,
+  pageCsp,
+  usesHsts,
+} from "../lib/http/security.ts";
 import { newId } from "../lib/ids.ts";
-import { pageCsp } from "../lib/storage.ts";
 
 // Bearer-token APIs and signed webhooks cannot be forged by a cross-site form.
 const CSRF_EXEMPT = /^\/(v1|admin\/v1)\/|^\/api\/stripe\/webhook$/;

@@ -1,4 +1,6 @@
 import { Forbidden, PayloadTooLarge } from "../errors.ts";
+import type { Config } from "../config.ts";
+import { backendFor } from "../storage.ts";
 
 /** Headers every response carries. Scripts only from this origin (islands are external files). */
 export const SECURITY_HEADERS: Record<string, string> = {
@@ -22,6 +24,22 @@ export const SECURITY_HEADERS: Record<string, string> = {
 };
 
 const SECURITY_ENTRIES = Object.entries(SECURITY_HEADERS);
+
+/**
+ * The pages' Content-Security-Policy: with s3, a video's link redirects to the bucket, which
+ * media-src must then allow.
+ */
+export function pageCsp(config: Config): string {
+  let csp = csps.get(config);
+  if (!csp) {
+    csp = SECURITY_HEADERS["Content-Security-Policy"];
+    const bucket = backendFor(config).mediaOrigin;
+    if (bucket) csp = csp.replace(/media-src ([^;]*)/, `media-src $1 ${bucket}`);
+    csps.set(config, csp);
+  }
+  return csp;
+}
+const csps = new WeakMap<Config, string>();
 
 /** Browsers keep to https for a year once they have seen this over https. */
 export const HSTS = "max-age=31536000";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { testConfig } from "../config.ts";
-import { backendFor, pageCsp } from "../storage.ts";
+import { backendFor } from "../storage.ts";
+import { pageCsp } from "../http/security.ts";
 
 const GEN = "gen_01JD0000000000000000000000";
 
