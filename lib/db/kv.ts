@@ -12,8 +12,16 @@ export async function openKv(path: string | undefined): Promise<Deno.Kv> {
     const dir = path.replace(/\/[^/]*$/, "");
     if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
   }
-  return guardKv(await Deno.openKv(path));
+  return guardKv(await Deno.openKv(path), { deadlineMs: remote ? REMOTE_DEADLINE_MS : undefined });
 }
+
+/**
+ * How long a call to a KV server may take before the request that made it gets a 503. Deno's KV
+ * Connect client retries network errors and 5xx answers itself, without end, so a KV server that
+ * is away shows as a call that does not return; the call goes on in the background (a commit may
+ * still land: see KvUnavailable).
+ */
+export const REMOTE_DEADLINE_MS = 10_000;
 
 /**
  * denokv's limits (denoland/denokv 0.12, proto/limits.rs), the strictest engine the app runs on.
@@ -62,9 +70,12 @@ function asLimitError(err: unknown): unknown {
  * - a commit with more than 10 checks, a getMany of more than 10 keys, a watch of more than 10
  *   keys throw KvLimitExceeded before anything is sent (SQLite would take them, denokv refuses
  *   them); Deno's own errors for keys, values and mutations are thrown as KvLimitExceeded too;
- * - reads, commits and plain set/delete go through retryTransient.
+ * - reads, commits and plain set/delete go through retryTransient, and with `deadlineMs` (a
+ *   remote KV) fail with KvUnavailable when they have not returned by then.
  */
-export function guardKv(kv: Deno.Kv): Deno.Kv {
+export function guardKv(kv: Deno.Kv, opts: { deadlineMs?: number } = {}): Deno.Kv {
+  const retry = <T>(op: () => Promise<T>) =>
+    retryTransient(() => withDeadline(op(), opts.deadlineMs));
   // Methods are bound once: the poll path calls getMany on every request.
   const methods = new Map<PropertyKey, unknown>();
   return new Proxy(kv, {
@@ -74,7 +85,7 @@ export function guardKv(kv: Deno.Kv): Deno.Kv {
       if (typeof value !== "function") return value;
       const call = (args: unknown[]) => value.apply(target, args);
       let method;
-      if (prop === "atomic") method = () => guardedAtomic(target.atomic());
+      if (prop === "atomic") method = () => guardedAtomic(target.atomic(), retry);
       else if (prop === "getMany") {
         method = (keys: Deno.KvKey[], ...rest: unknown[]) => {
           if (keys.length > KV_LIMITS.getManyKeys) {
@@ -82,7 +93,7 @@ export function guardKv(kv: Deno.Kv): Deno.Kv {
               new KvLimitExceeded("getManyKeys", `getMany of ${keys.length} keys`),
             );
           }
-          return retryTransient(() => call([keys, ...rest]));
+          return retry(() => call([keys, ...rest]));
         };
       } else if (prop === "watch") {
         method = (keys: Deno.KvKey[], ...rest: unknown[]) => {
@@ -92,7 +103,7 @@ export function guardKv(kv: Deno.Kv): Deno.Kv {
           return call([keys, ...rest]);
         };
       } else if (prop === "get" || prop === "set" || prop === "delete") {
-        method = (...args: unknown[]) => retryTransient(() => call(args));
+        method = (...args: unknown[]) => retry(() => call(args));
       } else method = value.bind(target);
       methods.set(prop, method);
       return method;
@@ -100,8 +111,11 @@ export function guardKv(kv: Deno.Kv): Deno.Kv {
   });
 }
 
-/** An atomic op that counts its checks and commits through retryTransient. */
-function guardedAtomic(op: Deno.AtomicOperation): Deno.AtomicOperation {
+/** An atomic op that counts its checks and commits through `retry`. */
+function guardedAtomic(
+  op: Deno.AtomicOperation,
+  retry: <T>(op: () => Promise<T>) => Promise<T>,
+): Deno.AtomicOperation {
   let checks = 0;
   const proxy: Deno.AtomicOperation = new Proxy(op, {
     get(target, prop) {
@@ -114,7 +128,7 @@ function guardedAtomic(op: Deno.AtomicOperation): Deno.AtomicOperation {
               new KvLimitExceeded("checks", `an atomic commit with ${checks} checks`),
             );
           }
-          return retryTransient(() => value.call(target));
+          return retry(() => value.call(target));
         };
       }
       // Chained calls (op.check(..).set(..)) must keep returning the guarded op.
@@ -251,6 +265,33 @@ export class KvBusy extends AppError {
       "Retry-After": "1",
     });
   }
+}
+
+/**
+ * A KV server that has not answered within the deadline (it is restarting, or unreachable). The
+ * call may still complete: a commit that timed out may land later, so callers that must know
+ * (the group commit) read its effect before answering; the client may retry (503).
+ */
+export class KvUnavailable extends AppError {
+  constructor(ms: number) {
+    super(
+      503,
+      "api_error",
+      "service_unavailable",
+      `The database did not answer within ${ms / 1000} s; retry shortly`,
+      null,
+      { "Retry-After": "5" },
+    );
+  }
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return p;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new KvUnavailable(ms)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /**

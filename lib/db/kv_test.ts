@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { KV_LIMITS, KvLimitExceeded, openKv, retryTransient } from "./kv.ts";
+import {
+  guardKv,
+  KV_LIMITS,
+  KvLimitExceeded,
+  KvUnavailable,
+  openKv,
+  retryTransient,
+} from "./kv.ts";
 import { toApiError } from "../http/errors.ts";
 import { BadRequest } from "../errors.ts";
 import { listLedger } from "./ledger.ts";
@@ -151,5 +158,36 @@ Deno.test("the app's KV handle refuses what denokv refuses, on SQLite too, namin
   } finally {
     kv.close();
     bare.close();
+  }
+});
+
+Deno.test("a KV server that does not answer is a 503 with Retry-After once the deadline passes", async () => {
+  const real = await Deno.openKv(":memory:");
+  try {
+    // Deno's KV Connect client retries an unreachable server without end: calls never return.
+    const never = () => new Promise<never>(() => {});
+    const away = new Proxy(real, {
+      get(target, prop) {
+        if (prop === "get" || prop === "getMany") return never;
+        if (prop === "atomic") {
+          return () => {
+            const op = { set: () => op, commit: never };
+            return op;
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const kv = guardKv(away, { deadlineMs: 50 });
+    for (const call of [() => kv.get(["a"]), () => kv.atomic().set(["a"], 1).commit()]) {
+      const err = await call().catch((e) => e);
+      assert.ok(err instanceof KvUnavailable, String(err));
+      const { status, headers } = toApiError(err);
+      assert.equal(status, 503);
+      assert.equal(headers.get("Retry-After"), "5");
+    }
+  } finally {
+    real.close();
   }
 });
