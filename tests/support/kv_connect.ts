@@ -143,7 +143,7 @@ export interface KvConnectServer {
   url: string;
   /** The access token (DENO_KV_ACCESS_TOKEN). */
   token: string;
-  /** Data-path requests refused (beyond a limit, or unsupported), with why. */
+  /** Data-path requests refused (beyond a limit, unsupported, or failed here), with why. */
   refused: string[];
   /** Atomic writes that landed, and that failed a check. */
   stats: { writes: number; checkFailures: number; reads: number };
@@ -242,7 +242,7 @@ export async function startKvConnect(
     const ranges = [];
     for (const r of read.ranges) {
       const values = [];
-      const it = kv.list({ start: [r.start], end: [r.end] }, {
+      const it = kv.list({ start: [r.start.slice()], end: [r.end.slice()] }, {
         limit: r.limit,
         reverse: r.reverse,
       });
@@ -269,7 +269,10 @@ export async function startKvConnect(
         throw new Refused("Invalid versionstamp.");
       }
       bytes += c.key.length;
-      a.check({ key: [c.key], versionstamp: c.versionstamp.length ? hex(c.versionstamp) : null });
+      a.check({
+        key: [c.key.slice()],
+        versionstamp: c.versionstamp.length ? hex(c.versionstamp) : null,
+      });
     }
     for (const m of w.mutations) {
       if (m.key.length > DENOKV_LIMITS.writeKeyBytes) throw new Refused("Key too long.");
@@ -279,7 +282,7 @@ export async function startKvConnect(
       if (m.sum_min?.length || m.sum_max?.length || m.sum_clamp) {
         throw new Refused("Clamped sums are not served by this stand-in.");
       }
-      const key = [m.key];
+      const key = [m.key.slice()];
       const expireAt = Number(m.expire_at_ms ?? 0);
       const expireIn = expireAt > 0 ? Math.max(1, expireAt - Date.now()) : undefined;
       switch (m.mutation_type) {
@@ -333,7 +336,7 @@ export async function startKvConnect(
       out.set(bytes, 4);
       return out;
     };
-    const source = kv.watch(w.keys.map((k) => [k.key]));
+    const source = kv.watch(w.keys.map((k) => [k.key.slice()]));
     const seen: (string | null | undefined)[] = w.keys.map(() => undefined);
     const stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
       async start(controller) {
@@ -373,7 +376,12 @@ export async function startKvConnect(
     const ready = new Promise<Deno.NetAddr>((r) => listening = r);
     server = Deno.serve(
       { hostname: "127.0.0.1", port, onListen: listening },
-      (req, info) => handle(req, info.completed).catch((err) => text(500, String(err))),
+      (req, info) =>
+        handle(req, info.completed).catch((err) => {
+          // A fault of the stand-in itself: counted, so a test sees it.
+          refused.push(`internal error: ${err}`);
+          return text(500, String(err));
+        }),
     );
     return ready;
   };
@@ -430,8 +438,9 @@ function proto(type: protobuf.Type, obj: Record<string, unknown>): Response {
 /** A wire value as the backing KV stores it (see the module comment). */
 function storedValue(v: WireValue | undefined): unknown {
   if (!v) throw new Refused("A set needs a value.");
-  if (v.encoding === VE_BYTES) return v.data;
-  if (v.encoding === VE_V8) return { v8: v.data } satisfies V8Value;
+  // Copies: a decoded field is a view of the whole request, which the store would keep entire.
+  if (v.encoding === VE_BYTES) return v.data.slice();
+  if (v.encoding === VE_V8) return { v8: v.data.slice() } satisfies V8Value;
   if (v.encoding === VE_LE64) {
     if (v.data.length !== 8) throw new Refused("A u64 value must be 8 bytes.");
     return new Deno.KvU64(new DataView(v.data.buffer, v.data.byteOffset, 8).getBigUint64(0, true));
