@@ -3,7 +3,8 @@
  * (`DENO_KV_PATH=http://…`, `DENO_KV_ACCESS_TOKEN`), the way several instances share `denokv` or
  * Deno Deploy's KV (docs/scale-out.md); the server is tests/support/kv_connect.ts, which refuses
  * what denokv refuses. One org is hammered through all three with Idempotency-Keys, part of it
- * with a spend-limited key; one instance is SIGKILLed mid-run. Then every generation has ended,
+ * with a spend-limited key; one instance is SIGKILLed mid-run, and the KV server is stopped for a
+ * second and started again (Deno's client waits it out). Then every generation has ended,
  * the org paid exactly for what completed, the ledger verifies, nothing answered 5xx, the key
  * limit held, and the KV server refused no request.
  */
@@ -57,13 +58,24 @@ Deno.test("three instances over KV Connect: every generation ends, money exact, 
   const kvServer = await startKvConnect({ path: `${dir}/kv-server.sqlite` });
   await makeTinyMp4(`${dir}/stand-in.mp4`);
   const stand = falStandIn(new Uint8Array(await Deno.readFile(`${dir}/stand-in.mp4`)));
+  // The instances' logs, shown if the test fails; Deno's client logs each retry while the KV
+  // server is away, so they are not passed through.
+  const logs: string[] = [];
   const instances = [0, 1, 2].map(() => {
     const { url, child } = spawnApp(dir, freePort(), {
       DENO_KV_PATH: kvServer.url,
       DENO_KV_ACCESS_TOKEN: kvServer.token,
       FAL_KEY: "fal-key-id:fal-key-secret-0123456789",
       FAL_QUEUE_URL: `${stand.base()}/fal`,
-    });
+    }, "piped");
+    for (const stream of [child.stdout, child.stderr]) {
+      (async () => {
+        for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+          logs.push(chunk);
+          if (logs.length > 200) logs.shift();
+        }
+      })();
+    }
     return { url, child, alive: true };
   });
   try {
@@ -99,6 +111,11 @@ Deno.test("three instances over KV Connect: every generation ends, money exact, 
       if (++sent === Math.floor(SUBMISSIONS * 0.4)) {
         instances[2].child.kill("SIGKILL"); // mid-run, no shutdown
         instances[2].alive = false;
+      }
+      if (sent === Math.floor(SUBMISSIONS * 0.6)) {
+        // The KV server restarts: calls in flight meanwhile wait for it, nothing is lost.
+        await kvServer.stop();
+        setTimeout(() => kvServer.start(), 1000);
       }
       const body = {
         model: FAL_MODEL,
@@ -157,6 +174,9 @@ Deno.test("three instances over KV Connect: every generation ends, money exact, 
     assert.equal(verify.body.ok, true, JSON.stringify(verify.body));
     assert.deepEqual(kvServer.refused, [], "the KV server refused nothing");
     assert.ok(kvServer.stats.writes > SUBMISSIONS / 25, "writes went through the KV server");
+  } catch (err) {
+    console.error(logs.join(""));
+    throw err;
   } finally {
     for (const inst of instances) {
       try {

@@ -340,7 +340,11 @@ export async function startKvConnect(
     const seen: (string | null | undefined)[] = w.keys.map(() => undefined);
     const stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
       async start(controller) {
-        const ping = setInterval(() => controller.enqueue(frame(new Uint8Array())), 5000);
+        const ping = setInterval(() => {
+          try {
+            controller.enqueue(frame(new Uint8Array()));
+          } catch { /* the client went away; the loop below ends */ }
+        }, 5000);
         const reader = source.getReader();
         stop.signal.addEventListener("abort", () => reader.cancel().catch(() => {}));
         try {
