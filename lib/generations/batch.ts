@@ -223,15 +223,34 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
     w.s.idempotencyKey === null ? [] : [idempotencyKey(orgId, w.s.idempotencyKey)]
   );
   const apiKeyIds = batch.map((w) => w.s.apiKeyId);
+  // The last attempt, when its commit did not say it landed: see `unconfirmed` below.
+  let previous: Unconfirmed | null = null;
   for (let attempt = 0;; attempt++) {
     const now = clock();
     const spendKeys = spendGuardKeys(orgId, apiKeyIds, now);
-    const read = await readAnchored<Deno.KvU64>(kv, balanceKey(orgId), [...idemKeys, ...spendKeys]);
+    const probe = previous ? [generationKey(previous.firstId)] : [];
+    const read = await readAnchored<Deno.KvU64>(kv, balanceKey(orgId), [
+      ...probe,
+      ...idemKeys,
+      ...spendKeys,
+    ]).catch((err) => {
+      if (previous?.error === undefined) throw err;
+      // Neither the commit's answer nor a read of its effect: it may have landed.
+      console.error(`group commit: outcome unknown for ${previous.firstId}`, previous.error, err);
+      throw new ChargeUnavailable(
+        "Could not confirm the charge; retry with the same Idempotency-Key",
+      );
+    });
+    const entries = read.entries.slice(probe.length);
+    if (previous) {
+      if (read.entries[0].versionstamp) return previous.outcomes; // it did land
+      if (previous.error !== undefined) throw previous.error; // it threw and wrote nothing
+    }
     const balance = read.anchor;
-    const idemEntries = read.entries.slice(0, idemKeys.length) as Deno.KvEntryMaybe<
+    const idemEntries = entries.slice(0, idemKeys.length) as Deno.KvEntryMaybe<
       IdempotencyRecord<CreatedGeneration>
     >[];
-    const spend = spendGuardFrom(orgId, apiKeyIds, now, read.entries.slice(idemKeys.length));
+    const spend = spendGuardFrom(orgId, apiKeyIds, now, entries.slice(idemKeys.length));
     let running = balanceOf(balance);
     let nextIdem = 0;
     const outcomes: Outcome[] = [];
@@ -304,8 +323,10 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
     }
     spend.addMutations(a);
     await submitBatch?.beforeCommit?.({ attempt, size: batch.length });
-    if (await landed(kv, a, firstId!)) return outcomes;
+    previous = await unconfirmed(a, firstId!, outcomes);
+    if (!previous) return outcomes;
     if (attempt >= MAX_TRIES) {
+      if ((await kv.get(generationKey(firstId!))).versionstamp) return outcomes;
       throw new ChargeUnavailable("The organization's balance is busy; retry in a moment");
     }
     // Another process changed the balance: back off a little, with jitter, before re-reading.
@@ -313,35 +334,36 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
   }
 }
 
+/** An attempt whose commit did not say it landed, to be settled by the next attempt's read. */
+interface Unconfirmed {
+  firstId: string;
+  outcomes: Outcome[];
+  /** What the commit threw, if it threw. */
+  error?: unknown;
+}
+
 function backOff(attempt: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
 }
 
 /**
- * Commits; false when it did not land. Whether a commit landed is settled by its effect, the
- * batch's first new generation, whenever its answer is in doubt: a commit that threw may have
- * been applied (a lost answer from a remote KV), and a failed check may be the second send of
- * one that was (Deno's KV Connect client sends a write again after a network error or a 5xx,
- * and the repeat finds the balance it changed). Retrying either would charge twice.
+ * Commits; null when it landed. Otherwise whether it landed is settled by its effect, the batch's
+ * first new generation, which the next attempt reads with the rest (no extra round trip): a
+ * commit that threw may have been applied (a lost answer from a remote KV, or one past its
+ * deadline), and a failed check may be the second send of one that was (Deno's KV Connect client
+ * sends a write again after a network error or a 5xx, and the repeat finds the balance it
+ * changed). Retrying either blindly would charge twice.
  */
-async function landed(kv: Deno.Kv, a: Deno.AtomicOperation, firstId: string): Promise<boolean> {
-  let failed: unknown;
+async function unconfirmed(
+  a: Deno.AtomicOperation,
+  firstId: string,
+  outcomes: Outcome[],
+): Promise<Unconfirmed | null> {
   try {
-    if ((await a.commit()).ok) return true;
-  } catch (err) {
+    return (await a.commit()).ok ? null : { firstId, outcomes };
+  } catch (error) {
     // Refused before it was applied: nothing written.
-    if (err instanceof KvBusy || err instanceof KvLimitExceeded) throw err;
-    failed = err;
+    if (error instanceof KvBusy || error instanceof KvLimitExceeded) throw error;
+    return { firstId, outcomes, error };
   }
-  const written = await kv.get(generationKey(firstId)).catch(() => undefined);
-  if (written?.versionstamp) return true;
-  if (failed === undefined) return false; // a plain failed check: retry
-  if (written === undefined) {
-    // Neither the commit's answer nor a read of its effect: it may have landed.
-    console.error(`group commit: outcome unknown for ${firstId}`, failed);
-    throw new ChargeUnavailable(
-      "Could not confirm the charge; retry with the same Idempotency-Key",
-    );
-  }
-  throw failed;
 }

@@ -345,13 +345,13 @@ function losingKv(kv: Deno.Kv) {
   const proxy = new Proxy(kv, {
     get(target, prop) {
       if (prop === "atomic") return () => wrapAtomic(target.atomic());
-      if (prop === "get" && state.failNextGet) {
-        return (key: Deno.KvKey) => {
+      if ((prop === "get" || prop === "getMany") && state.failNextGet) {
+        return (key: Deno.KvKey & Deno.KvKey[]) => {
           if (!state.loseNext) {
             state.failNextGet = false;
             return Promise.reject(new Error("connection reset while reading"));
           }
-          return target.get(key);
+          return prop === "get" ? target.get(key) : target.getMany(key);
         };
       }
       const v = Reflect.get(target, prop, target);
