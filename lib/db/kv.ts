@@ -220,7 +220,9 @@ export async function readAnchored<A>(
   const per = KV_LIMITS.getManyKeys - 1;
   const chunks: Deno.KvKey[][] = [];
   for (let i = 0; i < keys.length || i === 0; i += per) chunks.push(keys.slice(i, i + per));
-  for (;;) {
+  // One chunk needs one read; several are read again only while writes land between them.
+  for (let tries = 0;; tries++) {
+    if (tries === 50) throw new KvBusy();
     const read = await Promise.all(chunks.map((c) => kv.getMany([anchor, ...c])));
     const stamp = read[0][0].versionstamp;
     if (read.every((r) => r[0].versionstamp === stamp)) {

@@ -5,6 +5,7 @@ import {
   KvLimitExceeded,
   KvUnavailable,
   openKv,
+  readAnchored,
   retryTransient,
 } from "./kv.ts";
 import { toApiError } from "../http/errors.ts";
@@ -189,5 +190,50 @@ Deno.test("a KV server that does not answer is a 503 with Retry-After once the d
     }
   } finally {
     real.close();
+  }
+});
+
+Deno.test("readAnchored: chunks that saw different versions of the anchor are read again", async () => {
+  const kv = await openKv(":memory:");
+  try {
+    const keys = Array.from({ length: 25 }, (_, i) => ["k", i]);
+    for (const k of keys) await kv.set(k, 0);
+    await kv.set(["anchor"], 0);
+    // A writer that moves the anchor and every key together, between the chunks' reads.
+    let moves = 2;
+    // The other chunks of a round are read once the first chunk's read (and write) is done.
+    let firstDone = Promise.resolve();
+    const racing = new Proxy(kv, {
+      get(target, prop) {
+        if (prop === "getMany") {
+          return async (ks: Deno.KvKey[]) => {
+            if (ks[1]?.[1] !== 0) {
+              await firstDone;
+              return target.getMany(ks);
+            }
+            const done = Promise.withResolvers<void>();
+            firstDone = done.promise;
+            const out = await target.getMany(ks);
+            if (moves > 0) {
+              moves--;
+              const a = target.atomic().set(["anchor"], moves);
+              for (const k of keys) a.set(k, moves);
+              await a.commit();
+            }
+            done.resolve();
+            return out;
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const read = await readAnchored<number>(racing, ["anchor"], keys);
+    assert.equal(read.entries.length, 25);
+    // However the writes interleaved, what came back is one moment's view.
+    assert.ok(read.entries.every((e) => e.value === read.anchor.value), JSON.stringify(read));
+    assert.equal(moves, 0, "the writer did race the reads");
+  } finally {
+    kv.close();
   }
 });
