@@ -57,15 +57,18 @@ export function judgeIdempotency<T>(
   return { kind: "fresh", entry };
 }
 
-/** Claims the key in an atomic op: checked against what was read (absent or expired). */
+/**
+ * Claims the key in an atomic op, over what was read (absent or expired: judgeIdempotency). Unchecked: only group
+ * commits claim keys, and each checks the org's balance entry it writes, which serializes them
+ * (lib/generations/batch.ts).
+ */
 export function addIdempotencyRecord<T>(
   a: Deno.AtomicOperation,
   orgId: string,
   key: string,
-  read: Deno.KvEntryMaybe<IdempotencyRecord<T>>,
   rec: IdempotencyRecord<T>,
 ) {
-  a.check(read).set(idempotencyKey(orgId, key), rec, { expireIn: IDEMPOTENCY_TTL_MS });
+  a.set(idempotencyKey(orgId, key), rec, { expireIn: IDEMPOTENCY_TTL_MS });
 }
 
 /** What the retention sweep (lib/db/retention.ts) deletes here: records past their 24 h. */

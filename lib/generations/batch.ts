@@ -17,7 +17,8 @@ import {
 } from "../db/idempotency.ts";
 import { addRequestUsage } from "../db/usage.ts";
 import { enqueueInAtomic } from "../jobs.ts";
-import { readSpendGuard } from "../spend/guard.ts";
+import { spendGuardFrom, spendGuardKeys } from "../spend/guard.ts";
+import { KvBusy, KvLimitExceeded, readAnchored } from "../db/kv.ts";
 import { addBalanceCrossings } from "../spend/crossing.ts";
 
 /**
@@ -34,9 +35,15 @@ import { addBalanceCrossings } from "../spend/crossing.ts";
  * not fit is refused (KeyLimitExceeded, BudgetExceeded, InsufficientCredits) and writes nothing,
  * and a later, cheaper one may still fit. The spend counters, and the records of a balance
  * threshold crossed (lib/spend/crossing.ts), move in the same commit. A conflicting commit
- * (another process moved the balance or a limited counter, or claimed an idempotency key)
- * re-reads and retries the whole batch. Each promise settles only once its batch's commit has
- * landed (or it was refused or replayed).
+ * (another process moved the balance) re-reads and retries the whole batch. Each promise settles
+ * only once its batch's commit has landed (or it was refused or replayed).
+ *
+ * A batch commit has ONE check, whatever its size (denokv allows 10 per commit): the org's
+ * balance entry, which every batch commit writes (even one that charges nothing). The other
+ * records it writes need none: generation ids are fresh ULIDs and crossing ids derive from the
+ * checked balance versionstamp, so neither can collide; idempotency records and the limited
+ * spend counters are written only by batch commits, which all write the balance, and they are
+ * read together with it (readAnchored), so the balance check covers them.
  */
 
 /** The submission answer, as createGeneration returns it. */
@@ -76,17 +83,14 @@ export interface BatchDeps {
 }
 
 /**
- * Deno KV allows 100 checks per atomic op; a submission needs up to two (its new generation key
- * and its idempotency key), a distinct API key one (its limited spend counter) and the batch four
- * (the balance, the monthly budget, two crossing records): takeBatch counts them, so 48 is the
- * hard ceiling. 25 keeps a batch near 250 of the 1000 mutations allowed and the commit short.
+ * A submission writes about ten records (generation and indexes, ledger entry, usage, spend
+ * counters, idempotency record, job and its due entry): 25 keeps a batch near 250 of the 1000
+ * mutations denokv allows and the commit short. 48 is the ceiling a tuning may ask for.
  */
 export const MAX_BATCH = 25;
-/** Deno KV allows 800 KiB of keys and values per atomic op; stay well inside it. */
+/** denokv allows 800 KiB of keys and values per atomic op; stay well inside it. */
 export const MAX_BATCH_BYTES = 512 * 1024;
 const MAX_TRIES = 50;
-/** Deno KV's checks per atomic op. */
-const MAX_CHECKS = 100;
 
 /** A generous bound of what a submission writes: every string may take 2 bytes a character. */
 export function submissionBytes(record: GenerationRecord): number {
@@ -151,23 +155,15 @@ async function drain(kv: Deno.Kv, orgId: string, q: OrgQueue, byOrg: Map<string,
 function takeBatch(waiting: Waiting[]): Waiting[] {
   const max = Math.max(1, Math.min(waiting[0].deps.submitBatch?.maxBatch ?? MAX_BATCH, 48));
   const keys = new Set<string>();
-  const apiKeys = new Set<string>();
   let bytes = 0;
-  let checks = 4; // the balance, the monthly budget, and two crossing records (spend/crossing.ts)
   let n = 0;
   for (; n < waiting.length && n < max; n++) {
     const s = waiting[n].s;
     if (n > 0 && bytes + s.bytes > MAX_BATCH_BYTES) break;
-    // Its generation key, its Idempotency-Key, its API key's limited spend counter.
-    const more = 1 + (s.idempotencyKey === null ? 0 : 1) +
-      (s.apiKeyId === null || apiKeys.has(s.apiKeyId) ? 0 : 1);
-    if (checks + more > MAX_CHECKS) break;
     if (s.idempotencyKey !== null) {
       if (keys.has(s.idempotencyKey)) break;
       keys.add(s.idempotencyKey);
     }
-    if (s.apiKeyId !== null) apiKeys.add(s.apiKeyId);
-    checks += more;
     bytes += s.bytes;
   }
   return waiting.splice(0, n);
@@ -184,17 +180,19 @@ export class ChargeUnavailable extends AppError {
 }
 
 /**
- * Commits a batch; if the commit itself throws (e.g. a KV limit the size estimate missed), each
- * submission is retried on its own. Not on contention or an unknown outcome: splitting would
- * hold the org longer, or could charge a batch that did land a second time.
+ * Commits a batch; if KV refuses the commit as beyond a limit (the size estimate missed), each
+ * submission is retried on its own, and the log says so: batching is off for it. Not on
+ * contention or an unknown outcome: splitting would hold the org longer, or could charge a batch
+ * that did land a second time.
  */
 async function commitOrSplit(orgId: string, batch: Waiting[]) {
   try {
     settle(batch, await commitBatch(orgId, batch));
   } catch (err) {
-    if (batch.length === 1 || err instanceof ChargeUnavailable) {
+    if (batch.length === 1 || !(err instanceof KvLimitExceeded)) {
       return batch.forEach((w) => w.reject(err));
     }
+    console.error(`group commit: ${batch.length} submissions of ${orgId} split up`, err);
     for (const w of batch) {
       try {
         settle([w], await commitBatch(orgId, [w]));
@@ -224,21 +222,35 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
   const idemKeys = batch.flatMap((w) =>
     w.s.idempotencyKey === null ? [] : [idempotencyKey(orgId, w.s.idempotencyKey)]
   );
+  const apiKeyIds = batch.map((w) => w.s.apiKeyId);
+  // The last attempt, when its commit did not say it landed: see `unconfirmed` below.
+  let previous: Unconfirmed | null = null;
   for (let attempt = 0;; attempt++) {
     const now = clock();
-    const read = await Promise.all([
-      kv.get<Deno.KvU64>(balanceKey(orgId)),
-      getManyChunked<IdempotencyRecord<CreatedGeneration>>(kv, idemKeys),
-      readSpendGuard(kv, orgId, batch.map((w) => w.s.apiKeyId), now),
+    const spendKeys = spendGuardKeys(orgId, apiKeyIds, now);
+    const probe = previous ? [generationKey(previous.firstId)] : [];
+    const read = await readAnchored<Deno.KvU64>(kv, balanceKey(orgId), [
+      ...probe,
+      ...idemKeys,
+      ...spendKeys,
     ]).catch((err) => {
-      if (!isBusy(err) || attempt >= MAX_TRIES) throw err;
-      return null;
+      if (previous?.error === undefined) throw err;
+      // Neither the commit's answer nor a read of its effect: it may have landed.
+      console.error(`group commit: outcome unknown for ${previous.firstId}`, previous.error, err);
+      throw new ChargeUnavailable(
+        "Could not confirm the charge; retry with the same Idempotency-Key",
+      );
     });
-    if (!read) {
-      await backOff(attempt);
-      continue;
+    const entries = read.entries.slice(probe.length);
+    if (previous) {
+      if (read.entries[0].versionstamp) return previous.outcomes; // it did land
+      if (previous.error !== undefined) throw previous.error; // it threw and wrote nothing
     }
-    const [balance, idemEntries, spend] = read;
+    const balance = read.anchor;
+    const idemEntries = entries.slice(0, idemKeys.length) as Deno.KvEntryMaybe<
+      IdempotencyRecord<CreatedGeneration>
+    >[];
+    const spend = spendGuardFrom(orgId, apiKeyIds, now, entries.slice(idemKeys.length));
     let running = balanceOf(balance);
     let nextIdem = 0;
     const outcomes: Outcome[] = [];
@@ -285,7 +297,7 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
       addNewGeneration(a, g);
       addRequestUsage(a, orgId, now);
       if (fresh) {
-        addIdempotencyRecord(a, orgId, s.idempotencyKey!, fresh, {
+        addIdempotencyRecord(a, orgId, s.idempotencyKey!, {
           body_hash: s.bodyHash,
           response,
           created_at: now,
@@ -295,7 +307,10 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
       outcomes.push({ ok: true, value: response });
     }
     if (created === 0) return outcomes; // all refused or replayed: nothing to write
-    if (debits.length > 0) {
+    if (debits.length === 0) {
+      // Free submissions still write the balance: it is what serializes the org's batches.
+      a.check(balance).set(balanceKey(orgId), new Deno.KvU64(BigInt(running)));
+    } else {
       addDebitsMutations(a, orgId, balance, debits, now);
       addBalanceCrossings(a, {
         orgId,
@@ -308,8 +323,10 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
     }
     spend.addMutations(a);
     await submitBatch?.beforeCommit?.({ attempt, size: batch.length });
-    if (await landed(kv, a, firstId!)) return outcomes;
+    previous = await unconfirmed(a, firstId!, outcomes);
+    if (!previous) return outcomes;
     if (attempt >= MAX_TRIES) {
+      if ((await kv.get(generationKey(firstId!))).versionstamp) return outcomes;
       throw new ChargeUnavailable("The organization's balance is busy; retry in a moment");
     }
     // Another process changed the balance: back off a little, with jitter, before re-reading.
@@ -317,45 +334,36 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
   }
 }
 
+/** An attempt whose commit did not say it landed, to be settled by the next attempt's read. */
+interface Unconfirmed {
+  firstId: string;
+  outcomes: Outcome[];
+  /** What the commit threw, if it threw. */
+  error?: unknown;
+}
+
 function backOff(attempt: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
 }
 
 /**
- * SQLite's "database is locked": another process sharing the KV file held it. The statement was
- * not applied (SQLite rolls the transaction back), so the attempt can simply be made again.
+ * Commits; null when it landed. Otherwise whether it landed is settled by its effect, the batch's
+ * first new generation, which the next attempt reads with the rest (no extra round trip): a
+ * commit that threw may have been applied (a lost answer from a remote KV, or one past its
+ * deadline), and a failed check may be the second send of one that was (Deno's KV Connect client
+ * sends a write again after a network error or a 5xx, and the repeat finds the balance it
+ * changed). Retrying either blindly would charge twice.
  */
-function isBusy(err: unknown): boolean {
-  return err instanceof Error && /database is locked/i.test(err.message);
-}
-
-/**
- * Commits; false on a failed check. A commit that throws may still have been applied (a lost
- * answer from a remote KV): then the batch's first new generation exists, and retrying would
- * charge twice, so it counts as landed.
- */
-async function landed(kv: Deno.Kv, a: Deno.AtomicOperation, firstId: string): Promise<boolean> {
+async function unconfirmed(
+  a: Deno.AtomicOperation,
+  firstId: string,
+  outcomes: Outcome[],
+): Promise<Unconfirmed | null> {
   try {
-    return (await a.commit()).ok;
-  } catch (err) {
-    if (isBusy(err)) return false; // not applied: retried like a failed check
-    const written = await kv.get(generationKey(firstId)).catch(() => undefined);
-    if (written?.versionstamp) return true;
-    if (written === undefined) {
-      // Neither the commit's answer nor a read of its effect: it may have landed.
-      console.error(`group commit: outcome unknown for ${firstId}`, err);
-      throw new ChargeUnavailable(
-        "Could not confirm the charge; retry with the same Idempotency-Key",
-      );
-    }
-    throw err;
+    return (await a.commit()).ok ? null : { firstId, outcomes };
+  } catch (error) {
+    // Refused before it was applied: nothing written.
+    if (error instanceof KvBusy || error instanceof KvLimitExceeded) throw error;
+    return { firstId, outcomes, error };
   }
-}
-
-/** getMany allows 10 keys a call; larger lists are read in parallel chunks. */
-async function getManyChunked<T>(kv: Deno.Kv, keys: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<T>[]> {
-  if (keys.length === 0) return [];
-  const chunks: Deno.KvKey[][] = [];
-  for (let i = 0; i < keys.length; i += 10) chunks.push(keys.slice(i, i + 10));
-  return (await Promise.all(chunks.map((c) => kv.getMany<T[]>(c)))).flat();
 }

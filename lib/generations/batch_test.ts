@@ -5,6 +5,7 @@ import { getGeneration, listGenerations } from "../db/generations.ts";
 import { createGeneration } from "./service.ts";
 import { type BatchTuning, ChargeUnavailable, MAX_BATCH, waitingFor } from "./batch.ts";
 import { parseGenerationBody } from "./schema.ts";
+import { guardKv, KV_LIMITS, KvLimitExceeded, openKv } from "../db/kv.ts";
 import {
   fundedOrg,
   scriptedAdapter,
@@ -71,7 +72,7 @@ const charges = async (kv: Deno.Kv, orgId: string) =>
   (await listLedger(kv, orgId, { limit: 200 })).data.filter((e) => e.kind === "charge").reverse();
 
 Deno.test("one batch: arrival order against the running balance, refusals write nothing", async () => {
-  const kv = await Deno.openKv(":memory:");
+  const kv = await openKv(":memory:");
   try {
     const { deps, release, batches, holding } = heldDeps(kv);
     const org = await fundedOrg(kv, 11);
@@ -115,7 +116,7 @@ Deno.test("one batch: arrival order against the running balance, refusals write 
 });
 
 Deno.test("a credit landing between a batch's read and commit: the batch retries, each charged once", async () => {
-  const kv = await Deno.openKv(":memory:");
+  const kv = await openKv(":memory:");
   try {
     const org = await fundedOrg(kv, 5);
     const { deps, release, batches, holding } = heldDeps(kv, {
@@ -152,7 +153,7 @@ Deno.test("a credit landing between a batch's read and commit: the batch retries
 });
 
 Deno.test("one Idempotency-Key used several times in one batch creates one generation", async () => {
-  const kv = await Deno.openKv(":memory:");
+  const kv = await openKv(":memory:");
   try {
     const { deps, release, batches, holding } = heldDeps(kv);
     const org = await fundedOrg(kv, 100);
@@ -195,10 +196,9 @@ Deno.test("one Idempotency-Key used several times in one batch creates one gener
 });
 
 Deno.test("batches at the maximum size, with an Idempotency-Key each, stay within KV's limits", async () => {
-  const kv = await Deno.openKv(":memory:");
+  const kv = await openKv(":memory:");
   try {
-    // 48 submissions with a key each is the most one commit's 100 checks can hold, beside the
-    // balance, the budget and two crossing records.
+    // The handle refuses a commit beyond denokv's limits: 48 submissions with a key each fit.
     for (const maxBatch of [MAX_BATCH, 48]) {
       const { deps, release, batches, holding } = heldDeps(kv, { maxBatch });
       const org = await fundedOrg(kv, 1000);
@@ -227,7 +227,7 @@ Deno.test("batches at the maximum size, with an Idempotency-Key each, stay withi
 });
 
 Deno.test("large submissions split batches by size, never past KV's 800 KiB per commit", async () => {
-  const kv = await Deno.openKv(":memory:");
+  const kv = await openKv(":memory:");
   try {
     const { deps, release, batches, holding } = heldDeps(kv);
     const org = await fundedOrg(kv, 1000);
@@ -260,12 +260,12 @@ Deno.test("large submissions split batches by size, never past KV's 800 KiB per 
   }
 });
 
-Deno.test("a batch whose commit throws is retried one submission at a time", async () => {
-  const kv = await Deno.openKv(":memory:");
+Deno.test("a batch refused as beyond a KV limit is retried one submission at a time", async () => {
+  const kv = await openKv(":memory:");
   try {
     const { deps, release, batches, holding } = heldDeps(kv, {
       beforeCommit(b) {
-        if (b.size > 1) throw new Error("commit refused");
+        if (b.size > 1) throw new KvLimitExceeded("mutationBytes", "a commit the estimate missed");
       },
     });
     const org = await fundedOrg(kv, 2);
@@ -287,7 +287,7 @@ Deno.test("a batch whose commit throws is retried one submission at a time", asy
 });
 
 Deno.test("50 creates racing 50 sum() credits keep balance == sum(ledger)", async () => {
-  const kv = await Deno.openKv(":memory:");
+  const kv = await openKv(":memory:");
   try {
     const deps = testDeps(kv, "/nonexistent", {
       adapters: { fal: scriptedAdapter("fal", {}).adapter },
@@ -345,13 +345,13 @@ function losingKv(kv: Deno.Kv) {
   const proxy = new Proxy(kv, {
     get(target, prop) {
       if (prop === "atomic") return () => wrapAtomic(target.atomic());
-      if (prop === "get" && state.failNextGet) {
-        return (key: Deno.KvKey) => {
+      if ((prop === "get" || prop === "getMany") && state.failNextGet) {
+        return (key: Deno.KvKey & Deno.KvKey[]) => {
           if (!state.loseNext) {
             state.failNextGet = false;
             return Promise.reject(new Error("connection reset while reading"));
           }
-          return target.get(key);
+          return prop === "get" ? target.get(key) : target.getMany(key);
         };
       }
       const v = Reflect.get(target, prop, target);
@@ -362,7 +362,7 @@ function losingKv(kv: Deno.Kv) {
 }
 
 Deno.test("a batch commit whose answer is lost but which landed is not retried (no double charge)", async () => {
-  const real = await Deno.openKv(":memory:");
+  const real = await openKv(":memory:");
   try {
     const { kv, state } = losingKv(real);
     const { deps, release, batches, holding } = heldDeps(kv, {
@@ -388,7 +388,7 @@ Deno.test("a batch commit whose answer is lost but which landed is not retried (
 });
 
 Deno.test("a batch whose commit outcome cannot be learned is refused whole, never split and re-charged", async () => {
-  const real = await Deno.openKv(":memory:");
+  const real = await openKv(":memory:");
   try {
     const { kv, state } = losingKv(real);
     const { deps, release, holding } = heldDeps(kv, {
@@ -412,6 +412,127 @@ Deno.test("a batch whose commit outcome cannot be learned is refused whole, neve
       assert.ok((o as PromiseRejectedResult).reason instanceof ChargeUnavailable);
     }
     // The commit did land: the three are charged once each, and nothing was charged again.
+    assert.equal(await countGenerations(kv, org.id), 4);
+    assert.deepEqual(await verifyLedger(kv, org.id), { balance: 6, sum: 6, ok: true });
+  } finally {
+    real.close();
+  }
+});
+
+/** The app's handle on `raw`, recording the number of checks of every commit it is given. */
+function countingChecks(raw: Deno.Kv) {
+  const checks: number[] = [];
+  const kv = new Proxy(guardKv(raw), {
+    get(target, prop) {
+      if (prop === "atomic") {
+        return () => {
+          const op = target.atomic();
+          let n = 0;
+          const proxy: Deno.AtomicOperation = new Proxy(op, {
+            get(t, p) {
+              const v = Reflect.get(t, p, t);
+              if (typeof v !== "function") return v;
+              if (p === "commit") return () => (checks.push(n), v.call(t));
+              return (...args: unknown[]) => {
+                if (p === "check") n += args.length;
+                const out = v.apply(t, args);
+                return out === t ? proxy : out;
+              };
+            },
+          });
+          return proxy;
+        };
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  return { kv, checks };
+}
+
+Deno.test("200 concurrent submissions with keys, API keys and a budget: every commit within 10 checks, still batched", async () => {
+  const raw = await Deno.openKv(":memory:");
+  try {
+    const { kv, checks } = countingChecks(raw);
+    const batches: number[] = [];
+    const deps = {
+      ...testDeps(kv, "/nonexistent", {
+        adapters: { fal: scriptedAdapter("fal", {}).adapter },
+        models: [testModel("t/one", "fal", 1)],
+      }),
+      submitBatch: { beforeCommit: (b: { size: number }) => void batches.push(b.size) },
+    };
+    const org = await fundedOrg(kv, 150);
+    // Twelve API keys (each one's spend counters are read and written), a monthly budget, a
+    // low-balance threshold and an auto top-up (their crossing records), an Idempotency-Key each.
+    const apiKeys = Array.from({ length: 12 }, (_, i) => `key_${i}`);
+    await kv.set(["spend_settings", org.id], {
+      monthly_budget_cents: 1000,
+      low_balance_cents: 100,
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) =>
+        createGeneration(deps, org.id, body("t/one", `p${i}`), {
+          idempotencyKey: `k${i}`,
+          apiKeyId: apiKeys[i % apiKeys.length],
+        })),
+    );
+    const created = results.filter((r) => r.status === "fulfilled").length;
+    for (const r of results) {
+      if (r.status === "rejected") assert.ok(r.reason instanceof InsufficientCredits, r.reason);
+    }
+    assert.equal(created, 150, "the balance bought exactly 150");
+    assert.ok(checks.length > 0 && Math.max(...checks) <= KV_LIMITS.checks, String(checks));
+    assert.ok(Math.max(...batches) >= 10, `submissions still share commits: ${batches}`);
+    assert.deepEqual(await verifyLedger(kv, org.id), { balance: 0, sum: 0, ok: true });
+    assert.equal(await countGenerations(kv, org.id), 150);
+  } finally {
+    raw.close();
+  }
+});
+
+Deno.test("a commit sent twice (KV Connect resends after a lost answer) is not charged again", async () => {
+  const real = await openKv(":memory:");
+  try {
+    // The first send lands; its answer is lost; the resend fails the check the first one moved.
+    let resend = false;
+    const kv = new Proxy(real, {
+      get(target, prop) {
+        if (prop === "atomic") {
+          return () =>
+            new Proxy(target.atomic(), {
+              get(op, p) {
+                const v = Reflect.get(op, p, op);
+                if (typeof v !== "function") return v;
+                if (p === "commit") {
+                  return async () => {
+                    const res = await v.call(op);
+                    if (!resend) return res;
+                    resend = false;
+                    return { ok: false };
+                  };
+                }
+                return v.bind(op);
+              },
+            });
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const { deps, release, holding } = heldDeps(kv, {
+      beforeCommit(b) {
+        if (b.size === 3) resend = true;
+      },
+    });
+    const org = await fundedOrg(kv, 10);
+    const first = createGeneration(deps, org.id, body("t/one"));
+    await holding();
+    const rest = Array.from({ length: 3 }, () => createGeneration(deps, org.id, body("t/one")));
+    await untilWaiting(kv, org.id, 3);
+    release();
+    const created = await Promise.all([first, ...rest]);
+    assert.equal(new Set(created.map((g) => g.id)).size, 4);
     assert.equal(await countGenerations(kv, org.id), 4);
     assert.deepEqual(await verifyLedger(kv, org.id), { balance: 6, sum: 6, ok: true });
   } finally {

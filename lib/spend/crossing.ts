@@ -39,7 +39,8 @@ const crosses = (d: DebitCrossing, t: Cents | null): t is Cents =>
 /**
  * Adds to the debit's commit what its crossings owe: the low-balance alert and the automatic
  * top-up, each a record and a job. Their ids are derived from the balance state the debit was
- * checked against, so a crossing has one id (the top-up's Stripe idempotency key comes from it).
+ * checked against, so a crossing has one id (the top-up's Stripe idempotency key comes from it),
+ * and no two commits can write one: only one commit checked against that balance state lands.
  */
 export function addBalanceCrossings(a: Deno.AtomicOperation, d: DebitCrossing): void {
   const base = `${d.orgId}.${d.versionstamp ?? "0"}`;
@@ -58,7 +59,7 @@ export function addBalanceCrossings(a: Deno.AtomicOperation, d: DebitCrossing): 
       created_at: d.nowMs,
       updated_at: d.nowMs,
     };
-    a.check({ key: autoTopupKey(base), versionstamp: null }).set(autoTopupKey(base), topup)
+    a.set(autoTopupKey(base), topup)
       .set(orgAutoTopupKey(d.orgId, sortable), base);
     enqueueInAtomic(a, { type: AUTO_TOPUP_JOB, id: base });
   }
@@ -74,7 +75,7 @@ export function addBalanceCrossings(a: Deno.AtomicOperation, d: DebitCrossing): 
     created_at: d.nowMs,
     mailed_at: null,
   };
-  a.check({ key: crossingKey(id), versionstamp: null }).set(crossingKey(id), crossing)
+  a.set(crossingKey(id), crossing)
     .set(orgCrossingKey(d.orgId, sortable), id);
   enqueueInAtomic(a, { type: BALANCE_LOW_JOB, id });
 }

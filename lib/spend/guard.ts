@@ -15,8 +15,10 @@ import { periodEnd, periodId, periodsOf } from "./period.ts";
 /**
  * The spend checks of one group commit (lib/generations/batch.ts): per-key limits and the org's
  * monthly budget, judged against counters read in the same attempt as the balance, and written
- * in the same commit as the debit. A limited counter is written with check + set, so a commit
- * that raced another charge of the same key retries with fresh numbers; the others only sum().
+ * in the same commit as the debit. A limited counter is set to what was read plus the batch's
+ * charges, with no check of its own: only group commits write it, and each checks and writes the
+ * org's balance entry, so a commit that raced another charge of the org retries with fresh
+ * numbers (denokv allows 10 checks per commit; one per key would not fit). The others only sum().
  */
 
 interface KeyState {
@@ -32,7 +34,7 @@ export interface SpendGuard {
   refusal(keyId: string | null, cost: Cents): AppError | null;
   /** Counts an accepted submission. */
   take(keyId: string | null, cost: Cents): void;
-  /** Adds the counters' checks and writes to the batch's commit. */
+  /** Adds the counters' writes to the batch's commit. */
   addMutations(a: Deno.AtomicOperation): void;
   settings: SpendSettings;
 }
@@ -51,21 +53,30 @@ function keysToRead(orgId: string, keyIds: string[], periods: string[]): Deno.Kv
   ];
 }
 
-/** Reads what the batch's spend checks need: one round of reads, in parallel chunks of 10. */
-export async function readSpendGuard(
-  kv: Deno.Kv,
+/** The keys the spend checks of a batch read (the batch reads them with its other keys). */
+export function spendGuardKeys(
   orgId: string,
   keyIds: (string | null)[],
   nowMs: number,
-): Promise<SpendGuard> {
+): Deno.KvKey[] {
+  return keysToRead(orgId, distinctKeys(keyIds), periodsOf(nowMs));
+}
+
+const distinctKeys = (keyIds: (string | null)[]) => [
+  ...new Set(keyIds.filter((k): k is string => k !== null)),
+];
+
+/** The spend checks of a batch from the entries of spendGuardKeys, read in that order. */
+export function spendGuardFrom(
+  orgId: string,
+  keyIds: (string | null)[],
+  nowMs: number,
+  // deno-lint-ignore no-explicit-any
+  e: Deno.KvEntryMaybe<any>[],
+): SpendGuard {
   const periods = periodsOf(nowMs);
   const month = monthOf(periods);
-  const ids = [...new Set(keyIds.filter((k): k is string => k !== null))];
-  const keys = keysToRead(orgId, ids, periods);
-  const chunks: Deno.KvKey[][] = [];
-  for (let i = 0; i < keys.length; i += 10) chunks.push(keys.slice(i, i + 10));
-  // deno-lint-ignore no-explicit-any
-  const e: Deno.KvEntryMaybe<any>[] = (await Promise.all(chunks.map((c) => kv.getMany(c)))).flat();
+  const ids = distinctKeys(keyIds);
   const settings: SpendSettings = { ...NO_SETTINGS, ...e[0].value };
   const orgCharged = e[1] as Deno.KvEntryMaybe<Deno.KvU64>;
   const orgSpent = Math.max(0, u64(orgCharged) - u64(e[2]));
@@ -120,16 +131,13 @@ export async function readSpendGuard(
           if (s.added === 0) continue;
           const charged = s.periods.get(p)!.charged;
           if (p === limited) {
-            a.check(charged).set(charged.key, new Deno.KvU64(BigInt(u64(charged) + s.added)));
+            a.set(charged.key, new Deno.KvU64(BigInt(u64(charged) + s.added)));
           } else a.sum(charged.key, BigInt(s.added));
         }
       }
       if (orgAdded === 0) return;
       if (budget !== null) {
-        a.check(orgCharged).set(
-          orgCharged.key,
-          new Deno.KvU64(BigInt(u64(orgCharged) + orgAdded)),
-        );
+        a.set(orgCharged.key, new Deno.KvU64(BigInt(u64(orgCharged) + orgAdded)));
       } else a.sum(orgSpendKey(orgId, month, "charged"), BigInt(orgAdded));
     },
   };
