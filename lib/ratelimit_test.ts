@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createRateLimiter, rateLimitHeaders } from "./ratelimit.ts";
+import { openKv } from "./db/kv.ts";
 
 /** Runs `f` n times one after another and collects the results. */
 async function seq<T>(n: number, f: () => Promise<T>): Promise<T[]> {
@@ -112,6 +113,28 @@ Deno.test("a burst the limit allows on a key new to two live instances is admitt
     const admitted = flood.filter((r) => r.allowed).length;
     assert.ok(admitted <= 100 && admitted >= 40, `${admitted} admitted`);
     assert.ok(flood.filter((r) => !r.allowed).every((r) => r.retryAfter >= 1));
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a sync of more keys than one denokv write takes is split, not refused", async () => {
+  const kv = await openKv(":memory:");
+  const errors: unknown[] = [];
+  const t = 1_800_000_000_000 + 5_000;
+  const rl = createRateLimiter({
+    limit: 100,
+    now: () => t,
+    shared: { kv, syncClock: () => t, log: (_m, err) => errors.push(err) },
+  });
+  try {
+    for (let i = 0; i < 1_200; i++) await rl.check(`key_${i}`);
+    await rl.sync(); // the one the first check started
+    await rl.sync(); // the other 1,199 keys
+    assert.deepEqual(errors, []);
+    let rows = 0;
+    for await (const _ of kv.list({ prefix: ["ratelimit"] })) rows++;
+    assert.equal(rows, 1_200);
   } finally {
     kv.close();
   }
