@@ -19,6 +19,7 @@ import { addRequestUsage } from "../db/usage.ts";
 import { enqueueInAtomic } from "../jobs.ts";
 import { readSpendGuard } from "../spend/guard.ts";
 import { addBalanceCrossings } from "../spend/crossing.ts";
+import { recordCreditsCharged } from "../telemetry/metrics.ts";
 
 /**
  * Group commit of submissions per organization (DESIGN.md, "Money"). Debits of one org must not
@@ -308,7 +309,10 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
     }
     spend.addMutations(a);
     await submitBatch?.beforeCommit?.({ attempt, size: batch.length });
-    if (await landed(kv, a, firstId!)) return outcomes;
+    if (await landed(kv, a, firstId!)) {
+      recordCreditsCharged(debits.reduce((sum, d) => sum + d.cents, 0));
+      return outcomes;
+    }
     if (attempt >= MAX_TRIES) {
       throw new ChargeUnavailable("The organization's balance is busy; retry in a moment");
     }
