@@ -55,16 +55,17 @@ import * as $51 from "./routes/mcp.ts";
 import * as $52 from "./routes/metrics.ts";
 import * as $53 from "./routes/models/index.tsx";
 import * as $54 from "./routes/openapi.json.ts";
-import * as $55 from "./routes/v1/_error.ts";
-import * as $56 from "./routes/v1/_middleware.ts";
-import * as $57 from "./routes/v1/key.ts";
-import * as $58 from "./routes/v1/models/[...slug].ts";
-import * as $59 from "./routes/v1/models/index.ts";
-import * as $60 from "./routes/v1/usage.ts";
-import * as $61 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $62 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $63 from "./routes/v1/video/generations/index.ts";
-import * as $64 from "./routes/v1/webhooks/secret.ts";
+import * as $55 from "./routes/readyz.ts";
+import * as $56 from "./routes/v1/_error.ts";
+import * as $57 from "./routes/v1/_middleware.ts";
+import * as $58 from "./routes/v1/key.ts";
+import * as $59 from "./routes/v1/models/[...slug].ts";
+import * as $60 from "./routes/v1/models/index.ts";
+import * as $61 from "./routes/v1/usage.ts";
+import * as $62 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $63 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $64 from "./routes/v1/video/generations/index.ts";
+import * as $65 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CodeTabs.tsx";
 import * as $i1 from "./islands/CopyButton.tsx";
 import * as $i2 from "./islands/LiveSection.tsx";
@@ -133,16 +134,17 @@ const manifest: Manifest = {
     "./routes/metrics.ts": $52,
     "./routes/models/index.tsx": $53,
     "./routes/openapi.json.ts": $54,
-    "./routes/v1/_error.ts": $55,
-    "./routes/v1/_middleware.ts": $56,
-    "./routes/v1/key.ts": $57,
-    "./routes/v1/models/[...slug].ts": $58,
-    "./routes/v1/models/index.ts": $59,
-    "./routes/v1/usage.ts": $60,
-    "./routes/v1/video/generations/[id]/cancel.ts": $61,
-    "./routes/v1/video/generations/[id]/index.ts": $62,
-    "./routes/v1/video/generations/index.ts": $63,
-    "./routes/v1/webhooks/secret.ts": $64,
+    "./routes/readyz.ts": $55,
+    "./routes/v1/_error.ts": $56,
+    "./routes/v1/_middleware.ts": $57,
+    "./routes/v1/key.ts": $58,
+    "./routes/v1/models/[...slug].ts": $59,
+    "./routes/v1/models/index.ts": $60,
+    "./routes/v1/usage.ts": $61,
+    "./routes/v1/video/generations/[id]/cancel.ts": $62,
+    "./routes/v1/video/generations/[id]/index.ts": $63,
+    "./routes/v1/video/generations/index.ts": $64,
+    "./routes/v1/webhooks/secret.ts": $65,
   },
   islands: {
     "./islands/CodeTabs.tsx": $i0,
