@@ -16,19 +16,71 @@ const GENERATION_BUCKETS = [5, 15, 30, 60, 90, 120, 180, 240, 300, 420, 600, 900
 const PROVIDER_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const PICKUP_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
-const httpRequests = new client.Counter({
+/**
+ * HTTP requests are counted in plain numbers per route (a Map lookup and an increment, nothing
+ * allocated once a route/method/status has been seen); prom-client's label hashing and
+ * histogram closures would allocate on every request. The scrape hands the totals over.
+ */
+interface RouteStats {
+  /** method -> status -> requests */
+  requests: Map<string, Map<number, number>>;
+  /** Per bucket (HTTP_BUCKETS, then +Inf), not cumulative. */
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+const routeStats = new Map<string, RouteStats>();
+let rateLimited = 0;
+
+new client.Counter({
   name: "pipevideo_http_requests_total",
   help: "HTTP requests answered, by route pattern, method and status.",
   labelNames: ["route", "method", "status"] as const,
   registers,
+  collect() {
+    this.reset();
+    for (const [route, r] of routeStats) {
+      for (const [method, byStatus] of r.requests) {
+        for (const [status, n] of byStatus) this.labels(route, method, String(status)).inc(n);
+      }
+    }
+  },
 });
-const httpDuration = new client.Histogram({
-  name: "pipevideo_http_request_duration_seconds",
-  help: "Time to answer an HTTP request, by route pattern.",
-  labelNames: ["route"] as const,
-  buckets: HTTP_BUCKETS,
-  registers,
-});
+
+const HTTP_DURATION = "pipevideo_http_request_duration_seconds";
+const HTTP_DURATION_HELP = "Time to answer an HTTP request, by route pattern.";
+// A histogram prom-client formats from the per-route buckets above (its own Histogram would
+// observe each request through label hashing).
+registry.registerMetric({
+  name: HTTP_DURATION,
+  help: HTTP_DURATION_HELP,
+  type: "histogram",
+  get() {
+    const values = [];
+    for (const [route, r] of routeStats) {
+      let cumulative = 0;
+      for (let i = 0; i <= HTTP_BUCKETS.length; i++) {
+        cumulative += r.buckets[i];
+        const le = i < HTTP_BUCKETS.length ? String(HTTP_BUCKETS[i]) : "+Inf";
+        values.push({
+          metricName: `${HTTP_DURATION}_bucket`,
+          labels: { le, route },
+          value: cumulative,
+        });
+      }
+      values.push({ metricName: `${HTTP_DURATION}_sum`, labels: { route }, value: r.sum });
+      values.push({ metricName: `${HTTP_DURATION}_count`, labels: { route }, value: r.count });
+    }
+    return {
+      name: HTTP_DURATION,
+      help: HTTP_DURATION_HELP,
+      type: "histogram",
+      values,
+      aggregator: "sum",
+    };
+  },
+} as unknown as client.Metric);
+
 const generations = new client.Counter({
   name: "pipevideo_generations_total",
   help: "Generations that reached a terminal status, by model, provider and status.",
@@ -88,20 +140,20 @@ export const breakerOpen = new client.Gauge({
   labelNames: ["provider", "route"] as const,
   registers,
 });
-const rateLimitRejections = new client.Counter({
+new client.Counter({
   name: "pipevideo_ratelimit_rejections_total",
   help: "Requests refused with 429 by a rate limit.",
   registers,
+  collect() {
+    this.reset();
+    this.inc(rateLimited);
+  },
 });
 const upstreamDuplicates = new client.Counter({
   name: "pipevideo_upstream_duplicates_total",
   help: "Duplicate paid upstream jobs found after a submit was taken over.",
   registers,
 });
-
-/** route -> method -> status -> counter child; built once per combination. */
-const requestChildren = new Map<string, Map<string, Map<number, client.Counter.Internal>>>();
-const durationChildren = new Map<string, client.Histogram.Internal<string>>();
 
 /** One answered HTTP request; `route` is the matched pattern (null: no route matched). */
 export function recordHttpRequest(
@@ -110,18 +162,26 @@ export function recordHttpRequest(
   status: number,
   seconds: number,
 ) {
-  const r = route ?? "unmatched";
-  let byMethod = requestChildren.get(r);
-  if (!byMethod) requestChildren.set(r, byMethod = new Map());
-  let byStatus = byMethod.get(method);
-  if (!byStatus) byMethod.set(method, byStatus = new Map());
-  let child = byStatus.get(status);
-  if (!child) byStatus.set(status, child = httpRequests.labels(r, method, String(status)));
-  child.inc();
-  let hist = durationChildren.get(r);
-  if (!hist) durationChildren.set(r, hist = httpDuration.labels(r));
-  hist.observe(seconds);
-  if (status === 429) rateLimitRejections.inc();
+  const key = route ?? "unmatched";
+  let r = routeStats.get(key);
+  if (!r) {
+    r = {
+      requests: new Map(),
+      buckets: new Float64Array(HTTP_BUCKETS.length + 1),
+      sum: 0,
+      count: 0,
+    };
+    routeStats.set(key, r);
+  }
+  let byStatus = r.requests.get(method);
+  if (!byStatus) r.requests.set(method, byStatus = new Map());
+  byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+  let b = 0;
+  while (b < HTTP_BUCKETS.length && seconds > HTTP_BUCKETS[b]) b++;
+  r.buckets[b]++;
+  r.sum += seconds;
+  r.count++;
+  if (status === 429) rateLimited++;
 }
 
 /** A generation reached a terminal status (counted once: only the committing process sees it). */

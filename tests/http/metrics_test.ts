@@ -106,6 +106,17 @@ Deno.test("/metrics: the documented names, with route patterns rather than paths
       /^pipevideo_http_requests_total\{route="\/v1\/video\/generations\/:id",method="GET",status="200"\} [1-9]/m,
     );
     assert.doesNotMatch(text, /route="[^"]*gen_/);
+    const polls =
+      /^pipevideo_http_request_duration_seconds_count\{route="\/v1\/video\/generations\/:id"\} (\d+)$/m
+        .exec(text)?.[1];
+    assert.ok(Number(polls) >= 1, "the histogram counts the polls");
+    assert.match(
+      text,
+      new RegExp(
+        `^pipevideo_http_request_duration_seconds_bucket\\{le="\\+Inf",route="/v1/video/generations/:id"\\} ${polls}$`,
+        "m",
+      ),
+    );
   } finally {
     await server.close();
   }
