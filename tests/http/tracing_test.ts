@@ -13,6 +13,10 @@ interface OtlpSpan {
   links: { traceId: string; spanId: string }[];
 }
 
+/** Waits for a synchronous condition over what has arrived so far. */
+const until = <T>(f: () => T | undefined, what: string, timeoutMs?: number) =>
+  waitFor(() => Promise.resolve(f()), what, timeoutMs);
+
 const SERVER = 2; // OTLP SpanKind SPAN_KIND_SERVER
 const attr = (s: OtlpSpan, key: string) =>
   s.attributes.find((a) => a.key === key)?.value.stringValue;
@@ -62,8 +66,8 @@ Deno.test("tracing on: the provider call's span carries the GenAI attributes and
     const { id } = await res.json();
     assert.equal(res.status, 200);
 
-    const submit = await waitFor(
-      async () =>
+    const submit = await until(
+      () =>
         receiver.spans.find((s) =>
           attr(s, "pipevideo.generation_id") === id &&
           attr(s, "gen_ai.operation.name") === "video.submit"
@@ -75,16 +79,16 @@ Deno.test("tracing on: the provider call's span carries the GenAI attributes and
     assert.equal(attr(submit, "gen_ai.request.model"), "preview");
 
     // The provider call runs inside its job's span, which links to the request that enqueued it.
-    const job = await waitFor(
-      async () => receiver.spans.find((s) => s.spanId === submit.parentSpanId),
+    const job = await until(
+      () => receiver.spans.find((s) => s.spanId === submit.parentSpanId),
       "the job span",
       30_000,
     );
     assert.equal(job.name, "job generation.submit");
     assert.equal(attr(job, "pipevideo.generation_id"), id);
     assert.equal(job.links.length, 1);
-    const request = await waitFor(
-      async () => receiver.spans.find((s) => s.spanId === job.links[0].spanId),
+    const request = await until(
+      () => receiver.spans.find((s) => s.spanId === job.links[0].spanId),
       "the request span",
       30_000,
     );
@@ -93,8 +97,8 @@ Deno.test("tracing on: the provider call's span carries the GenAI attributes and
     assert.notEqual(request.traceId, job.traceId);
 
     // The request's JSON log line names its trace.
-    const line = await waitFor(
-      async () =>
+    const line = await until(
+      () =>
         stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((l) =>
           l.msg === "request" && l.method === "POST" && l.path === "/v1/video/generations"
         ),
@@ -121,8 +125,8 @@ Deno.test("tracing off (the default): log lines carry no trace id", async () => 
   try {
     await waitUp(app);
     await (await fetch(`${app.url}/healthz`)).body?.cancel();
-    const line = await waitFor(
-      async () =>
+    const line = await until(
+      () =>
         stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((l) =>
           l.msg === "request" && l.path === "/healthz"
         ),
