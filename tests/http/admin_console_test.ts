@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { postForm, startTestServer, type TestServer } from "../support/server.ts";
 import { call } from "../support/api.ts";
+import { kvFileWithDeadJob } from "../support/dead_job.ts";
+import { openKv } from "../../lib/db/kv.ts";
 
 const ADMIN_TOKEN = "admin-token-0123456789abcdef";
 
@@ -185,5 +187,41 @@ Deno.test("operator console: a credit grant shows in the org's ledger and balanc
     assert.equal(after.status, 303);
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("operator console: a dead job is listed with its error and Retry puts it back to run", async () => {
+  const path = await kvFileWithDeadJob();
+  const server = await startTestServer({ ADMIN_TOKEN }, { kv: await openKv(path) });
+  try {
+    const cookie = await signIn(server);
+    const html = await (await get(server, "/admin/jobs", cookie)).text();
+    assert.match(html, /<span class="badge badge-revoked">dead<\/span>/);
+    assert.match(html, /no handler for job type report\.render/);
+    const retry = await postForm(server, "/admin/jobs", { Cookie: cookie }, {
+      csrf: csrfOf(html),
+      type: "report.render",
+      id: "r1",
+    });
+    await retry.body?.cancel();
+    assert.equal(retry.status, 303);
+    // What /admin/v1 sees: no dead job, one pending with its attempts reset.
+    assert.deepEqual((await admin(server, "GET", "/admin/v1/jobs?state=dead")).body.data, []);
+    const [pending] = (await admin(server, "GET", "/admin/v1/jobs?state=pending")).body.data;
+    assert.equal(pending.id, "r1");
+    assert.equal(pending.attempts, 0);
+    const after = await (await get(server, "/admin/jobs?m=retried", cookie)).text();
+    assert.match(after, /<span class="badge badge-active">due<\/span>/);
+    // Retrying again finds no dead job.
+    const again = await postForm(server, "/admin/jobs", { Cookie: cookie }, {
+      csrf: csrfOf(html),
+      type: "report.render",
+      id: "r1",
+    });
+    assert.equal(again.status, 404);
+    await again.body?.cancel();
+  } finally {
+    await server.close();
+    await Deno.remove(path.replace(/\/kv\.sqlite$/, ""), { recursive: true }).catch(() => {});
   }
 });

@@ -3,6 +3,10 @@ import { startTestServer, type TestServer } from "../support/server.ts";
 import { call, fundedOrg, waitFor } from "../support/api.ts";
 import { freePort } from "../support/app_process.ts";
 import { ignoreWithout, requireTool } from "../support/tools.ts";
+import { kvFileWithDeadJob } from "../support/dead_job.ts";
+import { openKv } from "../../lib/db/kv.ts";
+import { retryDeadJob } from "../../lib/db/jobs.ts";
+import { BREAKER_MIN_SAMPLES, recordRouteOutcome } from "../../lib/generations/breaker.ts";
 
 const METRICS_TOKEN = "metrics-token-0123456789";
 const ADMIN_TOKEN = "admin-token-0123456789abcdef";
@@ -212,3 +216,32 @@ async function scrapedByPrometheus() {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
+
+Deno.test("/metrics: dead and due jobs and open breakers are read from the shared KV at scrape time", async () => {
+  const path = await kvFileWithDeadJob();
+  const server = await startTestServer({ METRICS_TOKEN }, { kv: await openKv(path) });
+  try {
+    const gauge = async (series: string) => {
+      const text = await (await scrape(server, METRICS_TOKEN)).text();
+      const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.split(" ")[1]);
+    };
+    assert.equal(await gauge("pipevideo_jobs_dead"), 1);
+    assert.equal(await gauge('pipevideo_jobs_due{lane="work"}'), 0);
+    assert.equal(await retryDeadJob(server.services.kv, "report.render", "r1", Date.now()), true);
+    assert.equal(await gauge("pipevideo_jobs_dead"), 0);
+    assert.equal(await gauge('pipevideo_jobs_due{lane="work"}'), 1);
+
+    // Transient failures open the route's breaker (as another instance would record them).
+    const now = Date.now();
+    for (let i = 0; i < BREAKER_MIN_SAMPLES; i++) {
+      await recordRouteOutcome(server.services.kv, "kling/v2.1", "fal", false, now);
+    }
+    await recordRouteOutcome(server.services.kv, "veo/3", "gemini", true, now);
+    assert.equal(await gauge('pipevideo_breaker_open{provider="fal",route="kling/v2.1"}'), 1);
+    assert.equal(await gauge('pipevideo_breaker_open{provider="gemini",route="veo/3"}'), 0);
+  } finally {
+    await server.close();
+    await Deno.remove(path.replace(/\/kv\.sqlite$/, ""), { recursive: true }).catch(() => {});
+  }
+});
