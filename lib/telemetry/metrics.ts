@@ -4,7 +4,9 @@ import client from "prom-client";
  * The process's Prometheus metrics (names are a contract: docs/operations.md). prom-client
  * writes the exposition format; counters and histograms count this process only (Prometheus
  * sums instances), the shared-state gauges are filled from KV at scrape time (shared_state.ts).
- * Recording is a counter bump: label children are cached, so a hot path allocates nothing.
+ * On the request path (HTTP requests, charges, 429s) recording bumps plain numbers that the
+ * scrape hands to prom-client, so a request allocates nothing; per job and per provider call
+ * (each already several KV round trips) prom-client's own metrics record directly.
  */
 
 export const registry = new client.Registry();
@@ -94,10 +96,16 @@ const generationDuration = new client.Histogram({
   buckets: GENERATION_BUCKETS,
   registers,
 });
-const creditsCharged = new client.Counter({
+// Bumped on the submit path (once per group commit): a plain number, handed over at scrape time.
+let chargedCents = 0;
+new client.Counter({
   name: "pipevideo_credits_charged_cents_total",
   help: "Credits charged for generations at submission, in cents.",
   registers,
+  collect() {
+    this.reset();
+    this.inc(chargedCents);
+  },
 });
 const creditsRefunded = new client.Counter({
   name: "pipevideo_credits_refunded_cents_total",
@@ -200,7 +208,7 @@ export function recordGenerationEnded(g: {
 }
 
 export function recordCreditsCharged(cents: number) {
-  if (cents > 0) creditsCharged.inc(cents);
+  chargedCents += cents;
 }
 
 export function recordProviderCall(
