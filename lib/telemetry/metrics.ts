@@ -127,7 +127,7 @@ const providerDuration = new client.Histogram({
 });
 export const jobsDue = new client.Gauge({
   name: "pipevideo_jobs_due",
-  help: "Background jobs whose due time has passed, waiting for a slot or running, by lane.",
+  help: "Background jobs past their due time that no worker holds (waiting for a slot), by lane.",
   labelNames: ["lane"] as const,
   registers,
 });

@@ -1,6 +1,8 @@
 import { page } from "fresh";
 import { define } from "../../utils.ts";
-import { NotFound } from "../../lib/errors.ts";
+import { NotFound, RateLimited } from "../../lib/errors.ts";
+import { clientAddress, rateLimitSubject } from "../../lib/http/client.ts";
+import { countSignInAttempt } from "../../lib/db/sessions.ts";
 import { readFormObject } from "../../lib/http/form.ts";
 import { sameSecret } from "../../lib/http/bearer.ts";
 import { createOperatorSession } from "../../lib/db/operator_sessions.ts";
@@ -10,6 +12,9 @@ import { Field, fieldAria } from "../../components/ui.tsx";
 interface Data {
   error: string | null;
 }
+
+/** Sign-in attempts per client address. */
+const OPERATOR_SIGNIN_LIMIT = { limit: 10, windowMs: 15 * 60_000 };
 
 /**
  * Operator sign-in: the ADMIN_TOKEN, posted once in the `token` field, opens a short session
@@ -23,6 +28,16 @@ export const handler = define.handlers<Data>({
   async POST(ctx) {
     const { config, kv, now, log } = ctx.state.services;
     if (!config.ADMIN_TOKEN) throw new NotFound();
+    // Guessing the token is hopeless at 16+ random characters; a weak one still gets no volley.
+    const { ip } = clientAddress(ctx.req, ctx.info, config.TRUSTED_PROXY);
+    const attempt = await countSignInAttempt(kv, "ip", `operator ${rateLimitSubject(ip)}`, {
+      ...OPERATOR_SIGNIN_LIMIT,
+      nowMs: now(),
+    });
+    if (!attempt.allowed) {
+      log("warn", "operator sign-in rate limited", { ip });
+      throw new RateLimited(attempt.retryAfterSeconds, {});
+    }
     const { token } = await readFormObject(ctx.req);
     if (!sameSecret(typeof token === "string" ? token.trim() : null, config.ADMIN_TOKEN)) {
       log("warn", "operator sign-in refused", { request_id: ctx.state.requestId });

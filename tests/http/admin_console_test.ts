@@ -225,3 +225,22 @@ Deno.test("operator console: a dead job is listed with its error and Retry puts 
     await Deno.remove(path.replace(/\/kv\.sqlite$/, ""), { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("operator console: sign-in attempts from one address are limited", async () => {
+  const server = await startTestServer({ ADMIN_TOKEN });
+  try {
+    for (let i = 0; i < 10; i++) {
+      const res = await postForm(server, "/admin/login", {}, { token: `wrong-token-${i}-padding` });
+      await res.body?.cancel();
+      assert.equal(res.status, 401);
+    }
+    // Past the limit even the right token waits: the limiter does not say what it would have been.
+    const limited = await postForm(server, "/admin/login", {}, { token: ADMIN_TOKEN });
+    await limited.body?.cancel();
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get("Retry-After")) > 0);
+    assert.equal(limited.headers.get("Set-Cookie"), null);
+  } finally {
+    await server.close();
+  }
+});
