@@ -64,7 +64,7 @@ export default define.page<unknown, Data>(function Generations({ data }) {
       {data.generations.length === 0
         ? <EmptyState title="No generations match" />
         : (
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0} role="region" aria-label="Generations">
             <table class="data-table" data-testid="generations">
               <thead>
                 <tr>

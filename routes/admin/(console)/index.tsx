@@ -30,7 +30,7 @@ export default define.page<unknown, Data>(function Orgs({ data }) {
       {data.orgs.length === 0
         ? <EmptyState title={data.q ? `No organization matches “${data.q}”` : "No organizations"} />
         : (
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0} role="region" aria-label="Organizations">
             <table class="data-table" data-testid="orgs">
               <thead>
                 <tr>

@@ -59,7 +59,7 @@ export default define.page<unknown, Data>(function Jobs({ data }) {
       {data.jobs.length === 0
         ? <EmptyState title="No background jobs" />
         : (
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0} role="region" aria-label="Background jobs">
             <table class="data-table" data-testid="jobs">
               <thead>
                 <tr>

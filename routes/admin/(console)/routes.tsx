@@ -25,7 +25,7 @@ export default define.page<unknown, Data>(function Routes({ data }) {
         title="Routes"
         description="Each model's providers with their circuit breaker, margin and sunset date."
       />
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0} role="region" aria-label="Routes">
         <table class="data-table" data-testid="routes">
           <thead>
             <tr>

@@ -165,7 +165,7 @@ export default define.page<unknown, Data>(function OrgPage({ data }) {
         )}
 
       <h2>Ledger</h2>
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0} role="region" aria-label="Ledger">
         <table class="data-table" data-testid="ledger">
           <thead>
             <tr>
