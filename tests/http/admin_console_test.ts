@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { postForm, startTestServer, type TestServer } from "../support/server.ts";
-import { call } from "../support/api.ts";
+import { call, fundedOrg } from "../support/api.ts";
 import { kvFileWithDeadJob } from "../support/dead_job.ts";
 import { openKv } from "../../lib/db/kv.ts";
 
@@ -240,6 +240,35 @@ Deno.test("operator console: sign-in attempts from one address are limited", asy
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.headers.get("Retry-After")) > 0);
     assert.equal(limited.headers.get("Set-Cookie"), null);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("operator console: generations across organizations, filtered by status, model and provider", async () => {
+  const server = await startTestServer({ ADMIN_TOKEN });
+  try {
+    const ids: string[] = [];
+    for (const name of ["First", "Second"]) {
+      const { key } = await fundedOrg(server.services, 500, name);
+      const created = await call(server.url, "POST", "/v1/video/generations", {
+        key,
+        body: { model: "local/preview", prompt: "a lighthouse", duration: 1, resolution: "360p" },
+      });
+      assert.equal(created.status, 200);
+      ids.push(created.body.id);
+    }
+    const cookie = await signIn(server);
+    const shown = async (query: string) => {
+      const html = await (await get(server, `/admin/generations${query}`, cookie)).text();
+      return ids.filter((id) => html.includes(id)).length;
+    };
+    assert.equal(await shown(""), 2);
+    assert.equal(await shown("?status=pending"), 2);
+    assert.equal(await shown("?status=completed"), 0);
+    assert.equal(await shown("?model=local%2Fpreview&provider=local"), 2);
+    assert.equal(await shown("?provider=fal"), 0);
+    assert.equal(await shown("?model=google%2Fveo-3.1"), 0);
   } finally {
     await server.close();
   }
