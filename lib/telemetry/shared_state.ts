@@ -6,7 +6,7 @@ import { breakerOpen, jobsDead, jobsDue, registry } from "./metrics.ts";
  * The gauges that describe state every instance shares (jobs due and dead, breakers) are read
  * from KV when Prometheus scrapes, never kept up to date on the request path. Each read is
  * capped, so a scrape costs a few bounded list calls however large a backlog grows; past the cap
- * a gauge reads the cap (a backlog that size is the alert anyway).
+ * a gauge is a lower bound (a backlog that size is the alert anyway).
  */
 export const SCRAPE_SCAN_LIMIT = 5000;
 const LANES: JobLane[] = ["work", "webhooks"];
