@@ -21,4 +21,7 @@ ENV PORT=8000 \
   APP_ENV=production
 VOLUME /data
 EXPOSE 8000
+# Liveness: the process answers. Orchestrators route traffic on /readyz (compose.yaml does).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["deno", "run", "--allow-net=127.0.0.1", "--allow-env=PORT", "scripts/healthcheck.ts", "/healthz"]
 CMD ["task", "start"]

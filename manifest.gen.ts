@@ -29,41 +29,52 @@ import * as $25 from "./routes/.well-known/oauth-protected-resource/mcp.ts";
 import * as $26 from "./routes/_app.tsx";
 import * as $27 from "./routes/_error.tsx";
 import * as $28 from "./routes/_middleware.ts";
-import * as $29 from "./routes/admin/v1/_middleware.ts";
-import * as $30 from "./routes/admin/v1/jobs/index.ts";
-import * as $31 from "./routes/admin/v1/jobs/retry.ts";
-import * as $32 from "./routes/admin/v1/ledger/margins.ts";
-import * as $33 from "./routes/admin/v1/ledger/verify.ts";
-import * as $34 from "./routes/admin/v1/orgs/[org]/credits.ts";
-import * as $35 from "./routes/admin/v1/orgs/[org]/keys.ts";
-import * as $36 from "./routes/admin/v1/orgs/[org]/keys/[key].ts";
-import * as $37 from "./routes/admin/v1/orgs/[org]/ledger.ts";
-import * as $38 from "./routes/admin/v1/orgs/index.ts";
-import * as $39 from "./routes/api/stripe/webhook.ts";
-import * as $40 from "./routes/auth/[provider]/callback.ts";
-import * as $41 from "./routes/auth/[provider]/index.ts";
-import * as $42 from "./routes/auth/magic.tsx";
-import * as $43 from "./routes/docs/index.tsx";
-import * as $44 from "./routes/docs/mcp.tsx";
-import * as $45 from "./routes/files/videos/[file].ts";
-import * as $46 from "./routes/healthz.ts";
-import * as $47 from "./routes/index.tsx";
-import * as $48 from "./routes/invites/[token].tsx";
-import * as $49 from "./routes/login.tsx";
-import * as $50 from "./routes/logout.tsx";
-import * as $51 from "./routes/mcp.ts";
-import * as $52 from "./routes/models/index.tsx";
-import * as $53 from "./routes/openapi.json.ts";
-import * as $54 from "./routes/v1/_error.ts";
-import * as $55 from "./routes/v1/_middleware.ts";
-import * as $56 from "./routes/v1/key.ts";
-import * as $57 from "./routes/v1/models/[...slug].ts";
-import * as $58 from "./routes/v1/models/index.ts";
-import * as $59 from "./routes/v1/usage.ts";
-import * as $60 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $61 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $62 from "./routes/v1/video/generations/index.ts";
-import * as $63 from "./routes/v1/webhooks/secret.ts";
+import * as $29 from "./routes/admin/(console)/_layout.tsx";
+import * as $30 from "./routes/admin/(console)/_middleware.ts";
+import * as $31 from "./routes/admin/(console)/generations.tsx";
+import * as $32 from "./routes/admin/(console)/index.tsx";
+import * as $33 from "./routes/admin/(console)/jobs.tsx";
+import * as $34 from "./routes/admin/(console)/logout.ts";
+import * as $35 from "./routes/admin/(console)/orgs/[org].tsx";
+import * as $36 from "./routes/admin/(console)/routes.tsx";
+import * as $37 from "./routes/admin/login.tsx";
+import * as $38 from "./routes/admin/v1/_middleware.ts";
+import * as $39 from "./routes/admin/v1/jobs/index.ts";
+import * as $40 from "./routes/admin/v1/jobs/retry.ts";
+import * as $41 from "./routes/admin/v1/ledger/margins.ts";
+import * as $42 from "./routes/admin/v1/ledger/verify.ts";
+import * as $43 from "./routes/admin/v1/orgs/[org]/credits.ts";
+import * as $44 from "./routes/admin/v1/orgs/[org]/keys.ts";
+import * as $45 from "./routes/admin/v1/orgs/[org]/keys/[key].ts";
+import * as $46 from "./routes/admin/v1/orgs/[org]/ledger.ts";
+import * as $47 from "./routes/admin/v1/orgs/index.ts";
+import * as $48 from "./routes/api/stripe/webhook.ts";
+import * as $49 from "./routes/auth/[provider]/callback.ts";
+import * as $50 from "./routes/auth/[provider]/index.ts";
+import * as $51 from "./routes/auth/magic.tsx";
+import * as $52 from "./routes/docs/index.tsx";
+import * as $53 from "./routes/docs/mcp.tsx";
+import * as $54 from "./routes/files/videos/[file].ts";
+import * as $55 from "./routes/healthz.ts";
+import * as $56 from "./routes/index.tsx";
+import * as $57 from "./routes/invites/[token].tsx";
+import * as $58 from "./routes/login.tsx";
+import * as $59 from "./routes/logout.tsx";
+import * as $60 from "./routes/mcp.ts";
+import * as $61 from "./routes/metrics.ts";
+import * as $62 from "./routes/models/index.tsx";
+import * as $63 from "./routes/openapi.json.ts";
+import * as $64 from "./routes/readyz.ts";
+import * as $65 from "./routes/v1/_error.ts";
+import * as $66 from "./routes/v1/_middleware.ts";
+import * as $67 from "./routes/v1/key.ts";
+import * as $68 from "./routes/v1/models/[...slug].ts";
+import * as $69 from "./routes/v1/models/index.ts";
+import * as $70 from "./routes/v1/usage.ts";
+import * as $71 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $72 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $73 from "./routes/v1/video/generations/index.ts";
+import * as $74 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CodeTabs.tsx";
 import * as $i1 from "./islands/CopyButton.tsx";
 import * as $i2 from "./islands/LiveSection.tsx";
@@ -106,41 +117,52 @@ const manifest: Manifest = {
     "./routes/_app.tsx": $26,
     "./routes/_error.tsx": $27,
     "./routes/_middleware.ts": $28,
-    "./routes/admin/v1/_middleware.ts": $29,
-    "./routes/admin/v1/jobs/index.ts": $30,
-    "./routes/admin/v1/jobs/retry.ts": $31,
-    "./routes/admin/v1/ledger/margins.ts": $32,
-    "./routes/admin/v1/ledger/verify.ts": $33,
-    "./routes/admin/v1/orgs/[org]/credits.ts": $34,
-    "./routes/admin/v1/orgs/[org]/keys.ts": $35,
-    "./routes/admin/v1/orgs/[org]/keys/[key].ts": $36,
-    "./routes/admin/v1/orgs/[org]/ledger.ts": $37,
-    "./routes/admin/v1/orgs/index.ts": $38,
-    "./routes/api/stripe/webhook.ts": $39,
-    "./routes/auth/[provider]/callback.ts": $40,
-    "./routes/auth/[provider]/index.ts": $41,
-    "./routes/auth/magic.tsx": $42,
-    "./routes/docs/index.tsx": $43,
-    "./routes/docs/mcp.tsx": $44,
-    "./routes/files/videos/[file].ts": $45,
-    "./routes/healthz.ts": $46,
-    "./routes/index.tsx": $47,
-    "./routes/invites/[token].tsx": $48,
-    "./routes/login.tsx": $49,
-    "./routes/logout.tsx": $50,
-    "./routes/mcp.ts": $51,
-    "./routes/models/index.tsx": $52,
-    "./routes/openapi.json.ts": $53,
-    "./routes/v1/_error.ts": $54,
-    "./routes/v1/_middleware.ts": $55,
-    "./routes/v1/key.ts": $56,
-    "./routes/v1/models/[...slug].ts": $57,
-    "./routes/v1/models/index.ts": $58,
-    "./routes/v1/usage.ts": $59,
-    "./routes/v1/video/generations/[id]/cancel.ts": $60,
-    "./routes/v1/video/generations/[id]/index.ts": $61,
-    "./routes/v1/video/generations/index.ts": $62,
-    "./routes/v1/webhooks/secret.ts": $63,
+    "./routes/admin/(console)/_layout.tsx": $29,
+    "./routes/admin/(console)/_middleware.ts": $30,
+    "./routes/admin/(console)/generations.tsx": $31,
+    "./routes/admin/(console)/index.tsx": $32,
+    "./routes/admin/(console)/jobs.tsx": $33,
+    "./routes/admin/(console)/logout.ts": $34,
+    "./routes/admin/(console)/orgs/[org].tsx": $35,
+    "./routes/admin/(console)/routes.tsx": $36,
+    "./routes/admin/login.tsx": $37,
+    "./routes/admin/v1/_middleware.ts": $38,
+    "./routes/admin/v1/jobs/index.ts": $39,
+    "./routes/admin/v1/jobs/retry.ts": $40,
+    "./routes/admin/v1/ledger/margins.ts": $41,
+    "./routes/admin/v1/ledger/verify.ts": $42,
+    "./routes/admin/v1/orgs/[org]/credits.ts": $43,
+    "./routes/admin/v1/orgs/[org]/keys.ts": $44,
+    "./routes/admin/v1/orgs/[org]/keys/[key].ts": $45,
+    "./routes/admin/v1/orgs/[org]/ledger.ts": $46,
+    "./routes/admin/v1/orgs/index.ts": $47,
+    "./routes/api/stripe/webhook.ts": $48,
+    "./routes/auth/[provider]/callback.ts": $49,
+    "./routes/auth/[provider]/index.ts": $50,
+    "./routes/auth/magic.tsx": $51,
+    "./routes/docs/index.tsx": $52,
+    "./routes/docs/mcp.tsx": $53,
+    "./routes/files/videos/[file].ts": $54,
+    "./routes/healthz.ts": $55,
+    "./routes/index.tsx": $56,
+    "./routes/invites/[token].tsx": $57,
+    "./routes/login.tsx": $58,
+    "./routes/logout.tsx": $59,
+    "./routes/mcp.ts": $60,
+    "./routes/metrics.ts": $61,
+    "./routes/models/index.tsx": $62,
+    "./routes/openapi.json.ts": $63,
+    "./routes/readyz.ts": $64,
+    "./routes/v1/_error.ts": $65,
+    "./routes/v1/_middleware.ts": $66,
+    "./routes/v1/key.ts": $67,
+    "./routes/v1/models/[...slug].ts": $68,
+    "./routes/v1/models/index.ts": $69,
+    "./routes/v1/usage.ts": $70,
+    "./routes/v1/video/generations/[id]/cancel.ts": $71,
+    "./routes/v1/video/generations/[id]/index.ts": $72,
+    "./routes/v1/video/generations/index.ts": $73,
+    "./routes/v1/webhooks/secret.ts": $74,
   },
   islands: {
     "./islands/CodeTabs.tsx": $i0,

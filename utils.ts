@@ -15,6 +15,8 @@ export interface State {
   role?: Role;
   /** Dashboard: what the shell shows on every page (set by routes/(app)/_middleware.ts). */
   dashboard?: { orgs: { id: string; name: string; role: Role }[]; balanceCents: number };
+  /** Operator console (/admin): the operator session, set by routes/admin/(console)/_middleware.ts. */
+  operator?: { sessionId: string; csrf: string };
   /** API: the key that authenticated this /v1 request and its organization id. */
   apiKey?: { id: string; orgId: string };
   /** API: records read together with the key (see routes/v1/_middleware.ts), in request order. */

@@ -20,6 +20,8 @@ const schema = z.object({
   APP_ENV: z.enum(["development", "test", "production"]).default("development"),
   SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  // Bearer token for GET /metrics (ADMIN_TOKEN when unset; /metrics is off without either).
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(100),
   TRUSTED_PROXY: z.coerce.number().int().min(0).max(9).default(0), // X-Forwarded-For hops to trust
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),

@@ -12,6 +12,7 @@ export type IdPrefix =
   | "whd"
   | "inv"
   | "ses"
+  | "ops"
   | "req";
 
 const ulid = monotonicFactory();

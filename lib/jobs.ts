@@ -16,6 +16,8 @@ import {
 import { isKvClosed, retryBusy } from "./db/kv.ts";
 import { randomToken } from "./crypto.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
+import { recordJobPickup } from "./telemetry/metrics.ts";
+import { activeTraceParent, traceJobRun, tracingOn } from "./telemetry/traces.ts";
 
 /**
  * Background jobs (DESIGN.md, "Generation lifecycle" and "Scale-out") on plain KV reads and
@@ -92,6 +94,7 @@ export function enqueueInAtomic(
     attempts: 0,
     last_error: null,
     enqueued_at: now,
+    ...(tracingOn && { trace: activeTraceParent() }),
   });
 }
 
@@ -273,7 +276,9 @@ function runJobs(
     const next: JobRecord = { ...r, attempts: r.attempts + 1, due_at: until };
     const res = await a.delete(e.key).set(rec.key, next).set(dueJobKey(next), null)
       .set(lease.key, { owner, until } satisfies JobLease).commit();
-    return res.ok ? { record: next, recordVs: res.versionstamp, leaseVs: res.versionstamp } : null;
+    if (!res.ok) return null;
+    recordJobPickup((now - r.due_at) / 1000);
+    return { record: next, recordVs: res.versionstamp, leaseVs: res.versionstamp };
   }
 
   function park(a: Deno.AtomicOperation, r: JobRecord, error: string, now: number) {
@@ -323,7 +328,7 @@ function runJobs(
       const handler = handlers[type];
       if (!handler) throw new Error(`no handler for job type ${type}`);
       const job = { type, id, ...(org ? { org } : {}) };
-      await currentJob.run(job, () => handler(job));
+      await traceJobRun(job, c.record.trace, () => currentJob.run(job, () => handler(job)));
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
       if (!closed && !isKvClosed(err)) {

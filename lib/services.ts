@@ -6,6 +6,7 @@ import type { GenerationDeps } from "./generations/deps.ts";
 import { ADAPTERS, configuredProviders } from "./providers/registry.ts";
 import { backendFor, storeVideoFromFile, storeVideoFromUrl } from "./storage.ts";
 import { enqueueGenerationEvent } from "./webhooks/notify.ts";
+import { instrumentAdapter } from "./telemetry/provider_calls.ts";
 
 /** Everything with an effect that request handlers and workers use, built once per process. */
 export interface Services {
@@ -38,7 +39,9 @@ export async function createServices(
   if (config.DENO_DEPLOYMENT_ID) configured.delete("local");
   const generation: GenerationDeps = overrides.generation ?? {
     kv,
-    adapters: Object.fromEntries([...configured].map((id) => [id, ADAPTERS[id]])),
+    adapters: Object.fromEntries(
+      [...configured].map((id) => [id, instrumentAdapter(ADAPTERS[id])]),
+    ),
     providerDeps: { fetch: fetchFn, env: config, workDir: `${config.DATA_DIR}/work` },
     storage: {
       storeFromFile: (genId, path) => storeVideoFromFile(backendFor(config), genId, path),

@@ -16,8 +16,8 @@ export default define.page(function App({ Component, state }) {
       </head>
       <body>
         <a class="skip-link" href="#main">Skip to content</a>
-        {/* Dashboard pages bring their own header (routes/(app)/_layout.tsx). */}
-        {!state.dashboard && (
+        {/* Dashboard and console pages bring their own header (their _layout.tsx). */}
+        {!state.dashboard && !state.operator && (
           <header class="site-header">
             <div class="container header-row">
               <a class="brand" href="/">

@@ -6,7 +6,7 @@ import { getCookie } from "../lib/auth/cookies.ts";
 import { SESSION_COOKIE } from "../lib/auth/session.ts";
 
 // Machine endpoints outside /v1 (which has its own _error) also answer errors in JSON.
-const JSON_PATHS = /^\/(admin|api)\//;
+const JSON_PATHS = /^\/(admin\/v1|api)\//;
 // Links that programs and browsers both open (signed video URLs): a page only for a browser.
 const SHARED_PATHS = /^\/files\//;
 

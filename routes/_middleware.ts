@@ -7,9 +7,13 @@ import {
   usesHsts,
 } from "../lib/http/security.ts";
 import { newId } from "../lib/ids.ts";
+import { recordHttpRequest } from "../lib/telemetry/metrics.ts";
 
 // Bearer-token APIs and signed webhooks cannot be forged by a cross-site form.
 const CSRF_EXEMPT = /^\/(v1|admin\/v1)\/|^\/api\/stripe\/webhook$/;
+
+// Metric labels take the standard methods only, so odd method names cannot grow the series.
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 /** Outermost: request id, security headers and one log line for every response. */
 const observe = define.middleware(async (ctx) => {
@@ -22,12 +26,19 @@ const observe = define.middleware(async (ctx) => {
     usesHsts(ctx.state.services.config),
     pageCsp(ctx.state.services.config),
   );
+  const seconds = (performance.now() - started) / 1000;
+  recordHttpRequest(
+    ctx.route,
+    METHODS.has(ctx.req.method) ? ctx.req.method : "other",
+    out.status,
+    seconds,
+  );
   ctx.state.services.log("info", "request", {
     request_id: ctx.state.requestId,
     method: ctx.req.method,
     path: loggedPath(ctx.url.pathname, ctx.params),
     status: out.status,
-    duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    duration_ms: Math.round(seconds * 10_000) / 10,
   });
   return out;
 });

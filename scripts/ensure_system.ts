@@ -11,6 +11,8 @@ const NEEDED: [string, string][] = [
   ["/usr/bin/swift-object-server", "swift-object"],
   ["/usr/bin/swift-container-server", "swift-container"],
   ["/usr/bin/swift-account-server", "swift-account"],
+  // promtool and a real Prometheus server for the /metrics tests (tests/http/metrics_test.ts).
+  ["/usr/bin/promtool", "prometheus"],
 ];
 
 export async function ensureSystemPackages(): Promise<void> {

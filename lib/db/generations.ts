@@ -218,6 +218,29 @@ export async function listGenerations(
   return { data, next_cursor: ahead.length > 0 ? lastCursor : null };
 }
 
+/**
+ * The newest generations of every organization (the operator console), filtered by status, model
+ * and provider (the route that served it or is serving it), scanning at most LIST_SCAN_CAP.
+ */
+export async function listRecentGenerations(
+  kv: Deno.Kv,
+  opts: { limit: number; status?: GenerationStatus; model?: string; provider?: string },
+): Promise<GenerationRecord[]> {
+  const out: GenerationRecord[] = [];
+  const it = kv.list<GenerationRecord>({ prefix: ["generations"] }, {
+    reverse: true,
+    limit: LIST_SCAN_CAP,
+  });
+  for await (const { value: g } of it) {
+    if (opts.status && g.status !== opts.status) continue;
+    if (opts.model && g.model !== opts.model) continue;
+    if (opts.provider && g.candidates[g.attempt]?.provider !== opts.provider) continue;
+    out.push(g);
+    if (out.length >= opts.limit) break;
+  }
+  return out;
+}
+
 /** KV's list cursors are base64; anything else would reach KV as a decoding error. */
 
 /** Generations whose next check is at or before `untilMs`, oldest first. */

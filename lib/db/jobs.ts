@@ -24,6 +24,8 @@ export interface JobRecord {
   attempts: number;
   last_error: string | null;
   enqueued_at: number;
+  /** The enqueuing span as a W3C traceparent, when tracing is on: the run's span links to it. */
+  trace?: string;
   /** Set on a dead job: when it was parked. */
   failed_at?: number;
 }

@@ -21,6 +21,8 @@ export interface LedgerEntry {
   generation_id?: string;
   reference?: string;
   reason?: string;
+  /** Who made a manual adjustment: `admin_api`, or `operator:<session id>` from /admin. */
+  actor?: string;
   created_at: number; // ms
 }
 
@@ -41,6 +43,7 @@ export interface CreditOptions {
   reference?: string;
   reason?: string;
   generationId?: string;
+  actor?: string;
 }
 
 /** Adds a credit and its ledger entry to an atomic op; sum() never conflicts with other credits. */
@@ -60,6 +63,7 @@ export function addCreditMutations(
     ...(opts.generationId ? { generation_id: opts.generationId } : {}),
     ...(opts.reference ? { reference: opts.reference } : {}),
     ...(opts.reason ? { reason: opts.reason } : {}),
+    ...(opts.actor ? { actor: opts.actor } : {}),
     created_at: nowMs,
   };
   atomic.sum(balanceKey(orgId), BigInt(cents)).set(ledgerKey(orgId, entry.id), entry);
@@ -95,7 +99,7 @@ export async function debitOrg(
   kv: Deno.Kv,
   orgId: string,
   cents: Cents,
-  opts: { reason?: string; reference?: string } = {},
+  opts: { reason?: string; reference?: string; actor?: string } = {},
   nowMs = Date.now(),
 ): Promise<LedgerEntry> {
   assertCents(cents);
@@ -123,6 +127,7 @@ export interface Debit {
   reason?: string;
   reference?: string;
   generationId?: string;
+  actor?: string;
 }
 
 /**
@@ -167,6 +172,7 @@ export function addDebitsMutations(
       ...(d.generationId ? { generation_id: d.generationId } : {}),
       ...(d.reference ? { reference: d.reference } : {}),
       ...(d.reason ? { reason: d.reason } : {}),
+      ...(d.actor ? { actor: d.actor } : {}),
       created_at: nowMs,
     };
   });

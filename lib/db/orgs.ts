@@ -50,6 +50,15 @@ export async function listOrgIds(kv: Deno.Kv): Promise<string[]> {
   return ids;
 }
 
+/** Organizations, newest first, up to `limit` (the operator console's list and search). */
+export async function listOrgs(kv: Deno.Kv, limit: number): Promise<Org[]> {
+  const out: Org[] = [];
+  for await (const e of kv.list<Org>({ prefix: ["orgs"] }, { reverse: true, limit })) {
+    out.push(e.value);
+  }
+  return out;
+}
+
 /** Renames an organization (its name is shown to members and in invitations). */
 export async function renameOrg(kv: Deno.Kv, orgId: string, name: string): Promise<Org> {
   for (;;) {

@@ -20,6 +20,7 @@ import { enqueueInAtomic } from "../jobs.ts";
 import { spendGuardFrom, spendGuardKeys } from "../spend/guard.ts";
 import { KvBusy, KvLimitExceeded, readAnchored } from "../db/kv.ts";
 import { addBalanceCrossings } from "../spend/crossing.ts";
+import { recordCreditsCharged } from "../telemetry/metrics.ts";
 
 /**
  * Group commit of submissions per organization (DESIGN.md, "Money"). Debits of one org must not
@@ -225,6 +226,12 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
   const apiKeyIds = batch.map((w) => w.s.apiKeyId);
   // The last attempt, when its commit did not say it landed: see `unconfirmed` below.
   let previous: Unconfirmed | null = null;
+  // What the last attempt charged, counted (metrics) once its commit is known to have landed.
+  let charged = 0;
+  const landed = (outcomes: Outcome[]) => {
+    recordCreditsCharged(charged);
+    return outcomes;
+  };
   for (let attempt = 0;; attempt++) {
     const now = clock();
     const spendKeys = spendGuardKeys(orgId, apiKeyIds, now);
@@ -243,7 +250,7 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
     });
     const entries = read.entries.slice(probe.length);
     if (previous) {
-      if (read.entries[0].versionstamp) return previous.outcomes; // it did land
+      if (read.entries[0].versionstamp) return landed(previous.outcomes); // it did land
       if (previous.error !== undefined) throw previous.error; // it threw and wrote nothing
     }
     const balance = read.anchor;
@@ -323,10 +330,11 @@ async function commitBatch(orgId: string, batch: Waiting[]): Promise<Outcome[]> 
     }
     spend.addMutations(a);
     await submitBatch?.beforeCommit?.({ attempt, size: batch.length });
+    charged = debits.reduce((sum, d) => sum + d.cents, 0);
     previous = await unconfirmed(a, firstId!, outcomes);
-    if (!previous) return outcomes;
+    if (!previous) return landed(outcomes);
     if (attempt >= MAX_TRIES) {
-      if ((await kv.get(generationKey(firstId!))).versionstamp) return outcomes;
+      if ((await kv.get(generationKey(firstId!))).versionstamp) return landed(outcomes);
       throw new ChargeUnavailable("The organization's balance is busy; retry in a moment");
     }
     // Another process changed the balance: back off a little, with jitter, before re-reading.

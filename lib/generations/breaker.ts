@@ -1,4 +1,5 @@
 import type { ProviderId } from "../providers/types.ts";
+import { recordUpstreamDuplicate } from "../telemetry/metrics.ts";
 
 /**
  * A circuit breaker per route (model + provider), kept in KV so every instance sees it: when most
@@ -113,6 +114,21 @@ export async function countRouteFault(
   const a = kv.atomic();
   addRouteFault(a, model, provider, what);
   await a.commit();
+  if (what === "duplicate") recordUpstreamDuplicate();
+}
+
+/** Every route the breaker has seen, with its state: /metrics and the operator console. */
+export async function listRouteBreakers(
+  kv: Deno.Kv,
+  nowMs: number,
+  limit = 1000,
+): Promise<{ model: string; provider: ProviderId; breaker: BreakerState }[]> {
+  const out = [];
+  for await (const e of kv.list<RouteHealth>({ prefix: ["route_health"] }, { limit })) {
+    const [, model, provider] = e.key as [string, string, ProviderId];
+    out.push({ model, provider, breaker: stateOf(e.value, nowMs) });
+  }
+  return out;
 }
 
 /** What /v1/models/{slug} metrics and the /models page show per route. */

@@ -8,6 +8,7 @@ import {
 import { addModelOutcome, addTerminalUsage } from "../db/usage.ts";
 import { addSpendRefundMutations } from "../db/spend.ts";
 import type { GenerationDeps } from "./deps.ts";
+import { recordGenerationEnded } from "../telemetry/metrics.ts";
 
 /**
  * State changes of a generation. Each is a plan computed from the current record and committed
@@ -49,9 +50,22 @@ export async function updateGeneration(
     addGenerationUpdate(a, entry, p.next);
     if (!isTerminal(entry.value) && isTerminal(p.next)) addTerminalMutations(a, deps, p.next);
     p.apply?.(a);
-    if ((await a.commit()).ok) return { committed: p.next, current: p.next };
+    if (!(await a.commit()).ok) continue;
+    if (!isTerminal(entry.value) && isTerminal(p.next)) recordGenerationEnded(endedMetric(p.next));
+    return { committed: p.next, current: p.next };
   }
   return { committed: null, current };
+}
+
+/** What /metrics counts of a generation that just ended (generation time: completed only). */
+function endedMetric(g: GenerationRecord) {
+  return {
+    model: g.model,
+    provider: g.candidates[g.attempt]?.provider ?? "none",
+    status: g.status,
+    refundedCents: g.refunded_cents,
+    seconds: g.completed_at ? (g.completed_at - g.created_at) / 1000 : null,
+  };
 }
 
 function addTerminalMutations(a: Deno.AtomicOperation, deps: GenerationDeps, g: GenerationRecord) {

@@ -1,3 +1,5 @@
+import { activeTraceId, tracingOn } from "../telemetry/traces.ts";
+
 /** One JSON line per event. Never given secrets: callers pass paths without query strings. */
 export type Logger = (
   level: "info" | "warn" | "error",
@@ -7,7 +9,10 @@ export type Logger = (
 
 export function jsonLogger(write: (line: string) => void = bufferedStdout()): Logger {
   return (level, msg, fields = {}) => {
-    write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+    const line: Record<string, unknown> = { time: new Date().toISOString(), level, msg, ...fields };
+    // With tracing on, each line names its trace, so a log search leads to the trace.
+    if (tracingOn) line.trace_id ??= activeTraceId();
+    write(JSON.stringify(line));
   };
 }
 

@@ -1,16 +1,6 @@
-import { z } from "zod";
 import { define } from "../../../../../utils.ts";
 import { json, readJson } from "../../../../../lib/http/json.ts";
-import { requireOrg } from "../../../../../lib/db/orgs.ts";
-import { creditOrg, debitOrg, getBalance } from "../../../../../lib/db/ledger.ts";
-
-const body = z.object({
-  amount_cents: z.number().int().refine((n) => n !== 0, "must not be zero")
-    .refine((n) => Math.abs(n) <= 100_000_000, "must be at most 100000000 in size"),
-  reason: z.string().trim().min(1).max(500),
-  /** A positive amount is an `adjustment` unless told it is a `topup` (money received). */
-  kind: z.enum(["adjustment", "topup"]).default("adjustment"),
-});
+import { adjustOrgCredits, CreditAdjustment } from "../../../../../lib/admin/credits.ts";
 
 /**
  * Adds (positive) or takes (negative) credits with a ledger entry: `{amount_cents, reason}` ->
@@ -20,10 +10,8 @@ const body = z.object({
 export const handler = define.handlers({
   async POST(ctx) {
     const { kv, now } = ctx.state.services;
-    const { amount_cents, reason, kind } = await readJson(ctx.req, body);
-    const org = await requireOrg(kv, ctx.params.org);
-    if (amount_cents > 0) await creditOrg(kv, org.id, amount_cents, { kind, reason }, now());
-    else await debitOrg(kv, org.id, -amount_cents, { reason }, now());
-    return json({ balance_cents: await getBalance(kv, org.id) });
+    const change = await readJson(ctx.req, CreditAdjustment);
+    const balance = await adjustOrgCredits(kv, ctx.params.org, change, "admin_api", now());
+    return json({ balance_cents: balance });
   },
 });
