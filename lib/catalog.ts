@@ -231,17 +231,21 @@ export const MODELS: Model[] = [
     routes: [
       {
         // Gemini API: $0.40/s at 720p and 1080p, audio always included (fairly sure).
-        // Deprecation watch: Veo is served here as preview models only, and @google/genai 3.x
-        // no longer offers Veo on the Gemini Developer API, only on Vertex AI (the SDK's
-        // enterprise mode): expect these routes to become "deprecated" with a sunset date. A
-        // Vertex route would need a GCP project and region, service-account OAuth (no API key),
-        // POST {region}-aiplatform.googleapis.com/v1/projects/{p}/locations/{r}/publishers/google/
-        // models/{model}:predictLongRunning polled with :fetchPredictOperation, and a gs://
-        // bucket or inline bytes for the output; it would take seed and generateAudio.
-        // Google serves 1080p only for 8-second clips; other lengths fail upstream and are refunded.
+        // Retired: the veo-3.1-*-preview ids on the Gemini Developer API were shut down on
+        // 2026-10-22 (third-party notice quoted in issue 22; Google answers 404 NOT_FOUND), so
+        // this route is never ranked; a 404 from it would fail over (faults.ts). Where Veo is
+        // reached now (@google/genai 2.32 ApiClient / Models.generateVideosInternal, read
+        // 2026-12-08): Vertex AI, `new GoogleGenAI({vertexai: true, ...})`, POST
+        // {base}/v1beta1/{model}:predictLongRunning, polled with POST {model}:fetchPredictOperation
+        // {operationName}. Credentials: an API key alone (Vertex express mode, base
+        // https://aiplatform.googleapis.com/, model "publishers/google/models/veo-3.1-generate-001",
+        // header x-goog-api-key), or a GCP project + location with OAuth (service account; base
+        // https://{location}-aiplatform.googleapis.com/, model "projects/{p}/locations/{l}/
+        // publishers/google/models/…"). Vertex takes seed and generateAudio. See docs/providers.md.
         provider: "gemini",
         upstreamModel: "veo-3.1-generate-preview",
-        status: "preview",
+        status: "deprecated",
+        sunset: "2026-10-22",
         modes: { text: GEMINI_VEO, image: GEMINI_VEO },
         cost: {
           unit: "second",
@@ -284,10 +288,12 @@ export const MODELS: Model[] = [
     routes: [
       {
         // Gemini API after the April 2026 cut: $0.10/s 720p, $0.12/s 1080p, audio included
-        // (from secondary sources; before the cut it was $0.15/s).
+        // (from secondary sources; before the cut it was $0.15/s). Retired on 2026-10-22 like
+        // veo-3.1-generate-preview above: never ranked, fal serves the model.
         provider: "gemini",
         upstreamModel: "veo-3.1-fast-generate-preview",
-        status: "preview",
+        status: "deprecated",
+        sunset: "2026-10-22",
         modes: { text: GEMINI_VEO, image: GEMINI_VEO },
         cost: {
           unit: "second",

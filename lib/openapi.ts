@@ -27,6 +27,13 @@ export const generationSchema = z.object({
   cost_cents: z.int().nullable().describe("Final charge in integer cents once terminal"),
   latency_ms: z.int().nullable().describe("From creation to completion"),
   error_message: z.string().nullable(),
+  error: z.object({
+    code: z.string().describe(
+      "content_moderated, model_unavailable, provider_error, timeout, invalid_input or " +
+        "cancelled; treat an unknown code as provider_error",
+    ),
+    message: z.string(),
+  }).nullable().describe("Why a failed or cancelled generation ended; null otherwise"),
   created_at: seconds,
   completed_at: seconds.nullable(),
   metadata: z.record(z.string(), z.string()).optional(),

@@ -1,6 +1,6 @@
 import { badCursor, kvCursor } from "./kv.ts";
 import type { Cents } from "../catalog.ts";
-import type { ProviderId } from "../providers/types.ts";
+import type { FailureCode, ProviderId } from "../providers/types.ts";
 import { NotFound } from "../errors.ts";
 import { isId } from "../ids.ts";
 import type { Page } from "./ledger.ts";
@@ -78,6 +78,8 @@ export interface GenerationRecord {
   output_expired_at?: number;
   latency_ms: number | null;
   error_message: string | null;
+  /** Why it failed or was cancelled, machine-readable (API.md, "Failure reasons"). */
+  error_code?: FailureCode;
   application_name: string | null;
   metadata: Record<string, string> | null;
   webhook_url: string | null;

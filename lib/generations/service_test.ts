@@ -64,6 +64,7 @@ Deno.test("full flow on a real KV queue with the local ffmpeg model: pending →
       "completed_at",
       "cost_cents",
       "created_at",
+      "error",
       "error_message",
       "id",
       "latency_ms",
@@ -71,6 +72,7 @@ Deno.test("full flow on a real KV queue with the local ffmpeg model: pending →
       "output_url",
       "status",
     ]);
+    assert.equal(api.error, null); // a completed generation has no failure reason
     assert.equal(api.created_at, Math.floor(done.created_at / 1000));
     // The rendered work file is removed once stored (right after the completing commit).
     const renders = async () => {
@@ -231,7 +233,8 @@ Deno.test("cancel refunds once; a second cancel is a Conflict; another org gets 
   assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
   const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
   assert.ok(rejected.reason instanceof Conflict);
-  assert.equal(calls.cancel, 1);
+  // Each cancel asks the provider to stop the job before it refunds; only one refunds.
+  assert.ok(calls.cancel >= 1 && calls.cancel <= 2, `${calls.cancel} upstream cancels`);
   assert.equal(await getBalance(kv, org.id), 10);
   assert.ok((await verifyLedger(kv, org.id)).ok);
   await pollGeneration(deps, id); // a poll arriving after cancel changes nothing

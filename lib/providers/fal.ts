@@ -145,7 +145,12 @@ async function failedResult(res: Response, key: string, now: number): Promise<Po
     };
   }
   const retryable = moderated || res.status >= 500 || retryHeader === "true";
-  return { status: "failed", message: err.message, retryable };
+  return {
+    status: "failed",
+    message: err.message,
+    retryable,
+    ...(moderated ? { code: "content_moderated" as const } : {}),
+  };
 }
 
 export const falProvider: ProviderAdapter = {
@@ -196,6 +201,7 @@ export const falProvider: ProviderAdapter = {
         status: "failed",
         message: redact(`fal.ai generation failed: ${st.error}`, [key]),
         retryable: moderated || st.error_type === "internal_server_error",
+        ...(moderated ? { code: "content_moderated" as const } : {}),
       };
     }
     let res: Response;
@@ -226,10 +232,12 @@ export const falProvider: ProviderAdapter = {
         method: "PUT",
         headers: { authorization: `Key ${key}` },
       });
+      // 202 CANCELLATION_REQUESTED: the job was still queued, and leaves the queue unrun.
       await res.body?.cancel();
+      return true;
     } catch (err) {
-      // 400 ALREADY_COMPLETED: nothing left to stop.
-      if (err instanceof ProviderError && err.status === 400) return;
+      // 400 ALREADY_COMPLETED: started or finished; fal only cancels queued requests.
+      if (err instanceof ProviderError && err.status === 400) return false;
       throw err;
     }
   },

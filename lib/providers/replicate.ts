@@ -179,6 +179,7 @@ export const replicateProvider: ProviderAdapter = {
       headers: { authorization: `Bearer ${token}` },
     });
     await res.body?.cancel();
+    return true; // a 2xx: the task or prediction is cancelled
   },
 
   /** Predictions of this model with this input, created since the attempt and not ended. */

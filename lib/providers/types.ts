@@ -37,7 +37,26 @@ export type VideoOutput =
 export type PollResult =
   | { status: "running"; progress?: number; retryAfterMs?: number }
   | { status: "succeeded"; output: VideoOutput; reported?: ReportedUsage }
-  | { status: "failed"; message: string; retryable: boolean; reported?: ReportedUsage };
+  | {
+    status: "failed";
+    message: string;
+    retryable: boolean;
+    reported?: ReportedUsage;
+    /** The reason, where the adapter knows it (else read from the message: faults.ts). */
+    code?: FailureCode;
+  };
+
+/**
+ * Why a generation failed, machine-readable (API.md, "Failure reasons"); stored on the record.
+ * Clients treat a code they do not know as provider_error.
+ */
+export type FailureCode =
+  | "content_moderated"
+  | "model_unavailable"
+  | "provider_error"
+  | "timeout"
+  | "invalid_input"
+  | "cancelled";
 
 /**
  * What the provider says it charged or ran for a job, where it says so (cost reconciliation):
@@ -68,7 +87,18 @@ export interface ProviderAdapter {
   submit(upstreamModel: string, req: VideoRequest, deps: ProviderDeps): Promise<{ jobId: string }>;
   /** Asks the upstream for the job's state; network faults throw ProviderError(retryable). */
   poll(jobId: string, deps: ProviderDeps): Promise<PollResult>;
-  cancel?(jobId: string, deps: ProviderDeps): Promise<void>;
+  /**
+   * Asks the upstream to stop the job. True only when it confirms the job stopped (fal: still
+   * queued; Runway, Replicate: cancelled), so the generation may be refunded; false when it
+   * runs on (fal: already started) and will be paid for.
+   */
+  cancel?(jobId: string, deps: ProviderDeps): Promise<boolean>;
+  /**
+   * True when `cancel` deletes the job and its output rather than stopping it (Luma's DELETE,
+   * which says nothing of the charge): used only on jobs whose video nobody will take (a
+   * deadline, a duplicate), never for a user's cancel.
+   */
+  cancelDeletes?: boolean;
   /**
    * Jobs on this account that this request may have started at or after `sinceMs` (ids, oldest
    * first): where the provider can list jobs with their request (Replicate, Luma), a submit cut
@@ -93,6 +123,8 @@ export class ProviderError extends Error {
     readonly retryable: boolean,
     readonly status?: number,
     readonly retryAfterMs?: number,
+    /** The failure's reason when the adapter knows it better than status and message say. */
+    readonly code?: FailureCode,
   ) {
     super(message);
   }

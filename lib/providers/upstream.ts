@@ -120,7 +120,9 @@ export async function errorFromResponse(
     [call.secret],
   );
   const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), now);
-  return new ProviderError(message, isRetryableStatus(res.status), res.status, retryAfterMs);
+  // fal's (and its hosted models') refusal on content grounds says so in the error's type.
+  const code = text.includes("content_policy_violation") ? "content_moderated" : undefined;
+  return new ProviderError(message, isRetryableStatus(res.status), res.status, retryAfterMs, code);
 }
 
 /** Reads a JSON body, turning garbage into a retryable error (a proxy page, a cut stream). */

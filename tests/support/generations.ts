@@ -40,6 +40,8 @@ export interface Script {
   submit?: (ProviderError | null)[];
   /** Poll answers in order; the last repeats. */
   poll?: PollResult[];
+  /** What cancel answers: true (default) when the job is confirmed stopped. */
+  cancel?: boolean;
 }
 
 /** A provider whose answers are scripted; counts calls so tests can assert on them. */
@@ -64,7 +66,7 @@ export function scriptedAdapter(id: ProviderId, script: Script, pollIntervalMs =
     },
     cancel() {
       calls.cancel++;
-      return Promise.resolve();
+      return Promise.resolve(script.cancel ?? true);
     },
   };
   return { adapter, calls, requests };
