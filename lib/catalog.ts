@@ -103,8 +103,10 @@ const silent = { audio: "none" } as const;
 /** Same options, but the endpoint takes no aspect ratio: the video follows the input image. */
 const followsImage = (m: RouteMode): RouteMode => ({ ...m, aspectRatios: [] });
 
-// Veo on fal: veo3Input / Veo3ImageToVideoInput (aspect_ratio, duration "4s", generate_audio,
-// negative_prompt, resolution, seed).
+// Veo on fal: Veo31Input / Veo31ImageToVideoInput (aspect_ratio, duration "4s", generate_audio,
+// negative_prompt, resolution, seed, auto_fix). Image-to-video: aspect_ratio defaults to "auto"
+// (follow the image), sent unless the caller chose one; auto_fix (default true upstream, it
+// rewrites prompts that break the policy) is sent as enhance_prompt says, false by default.
 const FAL_VEO: RouteMode = {
   durations: [4, 6, 8],
   resolutions: ["720p", "1080p"],
@@ -140,15 +142,18 @@ const HAILUO: RouteMode = {
   negativePrompt: false,
   ...silent,
 };
+// Wan25Preview{TextTo,ImageTo}VideoInput: "audio_url … If not provided, the model auto-generates
+// matching background music" (@fal-ai/client 1.10.1, read 2026-12-08): every video has sound.
 const WAN: RouteMode = {
   durations: [5, 10],
   resolutions: ["480p", "720p", "1080p"],
   aspectRatios: ["16:9", "9:16", "1:1"],
   seed: true,
   negativePrompt: true,
-  ...silent,
+  audio: "always",
 };
-// Seedance{TextTo,ImageTo}VideoInput: no negative_prompt.
+// BytedanceSeedanceV1Pro{TextTo,ImageTo}VideoInput: no negative_prompt; image-to-video's
+// aspect_ratio defaults to "auto" (follow the image), sent unless the caller chose one.
 const SEEDANCE: RouteMode = {
   durations: [5, 10],
   resolutions: ["480p", "720p", "1080p"],
@@ -438,8 +443,8 @@ export const MODELS: Model[] = [
     name: "wan-2.5",
     displayName: "Wan 2.5",
     description:
-      "Alibaba's Wan 2.5 (preview): 480p to 1080p clips of 5 or 10 seconds with good motion, " +
-      "text or image to video, negative prompts and seeds.",
+      "Alibaba's Wan 2.5 (preview): 480p to 1080p clips of 5 or 10 seconds with good motion " +
+      "and generated background music, text or image to video, negative prompts and seeds.",
     maker: { slug: "alibaba", name: "Alibaba" },
     family: { slug: "wan", name: "Wan" },
     capabilities: {
@@ -447,10 +452,10 @@ export const MODELS: Model[] = [
       resolutions: ["480p", "720p", "1080p"],
       aspectRatios: ["16:9", "9:16", "1:1"],
       imageInput: true,
-      audio: false,
+      audio: true,
       negativePrompt: true,
       seed: true,
-      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9" },
+      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9", audio: true },
     },
     routes: [{
       // fal.ai fal-ai/wan-25-preview: $0.05/s 480p, $0.10/s 720p, $0.15/s 1080p (fairly sure).
@@ -463,7 +468,12 @@ export const MODELS: Model[] = [
         // Wan25PreviewImageToVideoInput: no aspect_ratio.
         image: followsImage(WAN),
       },
-      cost: { unit: "second", cents: { "480p": 5, "720p": 10, "1080p": 15 } },
+      // The music comes at no extra charge: the same price with sound.
+      cost: {
+        unit: "second",
+        cents: { "480p": 5, "720p": 10, "1080p": 15 },
+        audioCents: { "480p": 5, "720p": 10, "1080p": 15 },
+      },
     }],
   },
   {

@@ -42,6 +42,10 @@ export interface GenerationOptions {
   negative_prompt?: string;
   seed?: number;
   audio?: boolean;
+  /** The caller let the provider rewrite the prompt (enhance_prompt); otherwise it never does. */
+  enhance_prompt?: true;
+  /** The aspect ratio is the model's default, not the caller's: image-to-video follows the image. */
+  aspect_ratio_default?: true;
 }
 
 export interface GenerationRecord {

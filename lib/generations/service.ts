@@ -54,6 +54,8 @@ export function toVideoRequest(o: GenerationOptions): VideoRequest {
     ...(o.negative_prompt !== undefined ? { negativePrompt: o.negative_prompt } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.audio !== undefined ? { audio: o.audio } : {}),
+    ...(o.aspect_ratio_default ? { aspectRatioDefault: true } : {}),
+    ...(o.enhance_prompt ? { enhancePrompt: true } : {}),
   };
 }
 
@@ -65,6 +67,8 @@ export function resolveOptions(input: GenerationInput, models: Model[]): Generat
     duration: input.duration ?? d.duration,
     resolution: input.resolution ?? d.resolution,
     aspect_ratio: input.aspectRatio ?? d.aspectRatio,
+    ...(input.aspectRatio === undefined ? { aspect_ratio_default: true as const } : {}),
+    ...(input.enhancePrompt ? { enhance_prompt: true as const } : {}),
   };
   for (const m of models) {
     const c = m.capabilities;

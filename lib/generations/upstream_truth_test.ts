@@ -193,3 +193,29 @@ Deno.test("fal's 422 content-policy refusal fails the generation with error.code
   assert.equal(await getBalance(t.kv, t.org.id), 10_000);
   f.assertDone();
 });
+
+Deno.test("what the user asked is what fal gets: an image's own shape and no prompt rewriting by default", async () => {
+  const sent = async (extra: Record<string, unknown>) => {
+    await using f = replay([
+      { method: "POST", path: "/fal-ai/veo3.1/image-to-video", json: fal.submitted },
+    ]);
+    using t = await setup({ fal: f.url });
+    t.deps.fetchImage = () =>
+      Promise.resolve({ bytes: new Uint8Array([1]), mimeType: "image/png" });
+    const body = { model: "google/veo-3.1", prompt: "a red fox", ...extra };
+    const { id } = await createGeneration(
+      t.deps,
+      t.org.id,
+      parseGenerationBody({ ...body, image_url: "https://example.com/portrait.png" }),
+    );
+    await submitGeneration(t.deps, id);
+    f.assertDone();
+    return f.requests[0].json as Record<string, unknown>;
+  };
+  const plain = await sent({});
+  assert.equal(plain.aspect_ratio, "auto"); // follow the portrait image, do not crop it to 16:9
+  assert.equal(plain.auto_fix, false); // fal would rewrite a refused prompt otherwise
+  const chosen = await sent({ aspect_ratio: "9:16", enhance_prompt: true });
+  assert.equal(chosen.aspect_ratio, "9:16");
+  assert.equal(chosen.auto_fix, true);
+});

@@ -52,17 +52,31 @@ export function falEndpoint(upstreamModel: string, hasImage: boolean): string {
 }
 
 /**
- * The optional fields each endpoint's input type has (@fal-ai/client's EndpointTypeMap), and the
- * name of its image field. A field an endpoint lacks is never sent: the catalog's route modes
+ * The optional fields each endpoint's input type has (@fal-ai/client 1.10.1's EndpointTypeMap),
+ * the name of its image field, its switch for prompt rewriting (default true upstream, so always
+ * sent: `enhance_prompt` decides) and whether its aspect_ratio takes "auto" (follow the image,
+ * the SDK's default there). A field an endpoint lacks is never sent: the catalog's route modes
  * refuse such requests before they get here.
  */
-const FAL_FIELDS: [RegExp, { fields: string[]; image?: string }][] = [
+interface FalSchema {
+  fields: string[];
+  image?: string;
+  /** Veo31Input.auto_fix, Wan25Preview*.enable_prompt_expansion, Hailuo02*.prompt_optimizer. */
+  rewrite?: "auto_fix" | "enable_prompt_expansion" | "prompt_optimizer";
+  /** aspect_ratio accepts "auto" (Veo31ImageToVideoInput, BytedanceSeedanceV1ProImageToVideo). */
+  autoAspect?: true;
+}
+
+const FAL_FIELDS: [RegExp, FalSchema][] = [
   [/\/veo3[^/]*(\/fast)?\/image-to-video$/, {
     fields: ["aspect_ratio", "resolution", "generate_audio", "negative_prompt", "seed"],
     image: "image_url",
+    rewrite: "auto_fix",
+    autoAspect: true,
   }],
   [/\/veo3/, {
     fields: ["aspect_ratio", "resolution", "generate_audio", "negative_prompt", "seed"],
+    rewrite: "auto_fix",
   }],
   [/kling-video\/v3\/.*\/image-to-video$/, {
     fields: ["generate_audio", "negative_prompt"],
@@ -71,16 +85,25 @@ const FAL_FIELDS: [RegExp, { fields: string[]; image?: string }][] = [
   [/kling-video\/v3\//, { fields: ["aspect_ratio", "generate_audio", "negative_prompt"] }],
   [/kling-video\/.*\/image-to-video$/, { fields: ["negative_prompt"], image: "image_url" }],
   [/kling-video\//, { fields: ["aspect_ratio", "negative_prompt"] }],
-  [/minimax\/.*\/image-to-video$/, { fields: [], image: "image_url" }],
-  [/minimax\//, { fields: [] }],
+  [/minimax\/.*\/image-to-video$/, {
+    fields: [],
+    image: "image_url",
+    rewrite: "prompt_optimizer",
+  }],
+  [/minimax\//, { fields: [], rewrite: "prompt_optimizer" }],
   [/wan-25-preview\/image-to-video$/, {
     fields: ["resolution", "negative_prompt", "seed"],
     image: "image_url",
+    rewrite: "enable_prompt_expansion",
   }],
-  [/wan-25-preview\//, { fields: ["aspect_ratio", "resolution", "negative_prompt", "seed"] }],
+  [/wan-25-preview\//, {
+    fields: ["aspect_ratio", "resolution", "negative_prompt", "seed"],
+    rewrite: "enable_prompt_expansion",
+  }],
   [/seedance\/.*\/image-to-video$/, {
     fields: ["aspect_ratio", "resolution", "seed"],
     image: "image_url",
+    autoAspect: true,
   }],
   [/seedance\//, { fields: ["aspect_ratio", "resolution", "seed"] }],
 ];
@@ -90,8 +113,11 @@ export function falInput(endpoint: string, req: VideoRequest): Record<string, un
   const schema = FAL_FIELDS.find(([re]) => re.test(endpoint))?.[1];
   if (!schema) throw new ProviderError(`No fal.ai input schema for ${endpoint}`, false);
   const veo = endpoint.includes("/veo");
+  // An aspect ratio nobody asked for is not forced on an image: the video follows its shape.
+  const followImage = req.image !== undefined && req.aspectRatioDefault === true &&
+    schema.autoAspect === true;
   const wanted: Record<string, unknown> = {
-    aspect_ratio: req.aspectRatio,
+    aspect_ratio: followImage ? "auto" : req.aspectRatio,
     resolution: req.resolution,
     // Audio changes the bill: said on every endpoint that has it, the same way it is priced.
     generate_audio: req.audio === true,
@@ -103,6 +129,8 @@ export function falInput(endpoint: string, req: VideoRequest): Record<string, un
     duration: veo ? `${req.duration}s` : String(req.duration),
   };
   for (const f of schema.fields) if (wanted[f] !== undefined) input[f] = wanted[f];
+  // The provider rewrites prompts only when the caller said it may.
+  if (schema.rewrite) input[schema.rewrite] = req.enhancePrompt === true;
   if (req.image) {
     if (!schema.image) throw new ProviderError(`${endpoint} takes no image`, false);
     input[schema.image] = req.image.url;

@@ -68,6 +68,8 @@ export function replicateInput(upstreamModel: string, req: VideoRequest): Record
   if (req.negativePrompt) input.negative_prompt = req.negativePrompt;
   if (req.seed !== undefined) input.seed = req.seed;
   if (req.audio !== undefined && owner === "google") input.generate_audio = req.audio;
+  // minimax/hailuo-02's prompt_optimizer defaults to true: the prompt is rewritten only if asked.
+  if (owner === "minimax") input.prompt_optimizer = req.enhancePrompt === true;
   if (req.image) input[IMAGE_FIELD[owner] ?? "image"] = req.image.url;
   return input;
 }

@@ -16,6 +16,14 @@ export interface VideoRequest {
   negativePrompt?: string;
   seed?: number;
   audio?: boolean;
+  /**
+   * The caller left the aspect ratio to the model's default: an image-to-video endpoint that can
+   * follow the image's shape is asked to ("auto"), so a portrait image is not cropped.
+   */
+  aspectRatioDefault?: boolean;
+  /** The provider may rewrite the prompt (its prompt expansion / auto-fix); otherwise it is
+   * told not to, where the endpoint has such a switch. */
+  enhancePrompt?: boolean;
 }
 
 /** What an adapter may use: injected so tests point it at a local replay server. */
