@@ -221,6 +221,9 @@ export const REQUEST_FIELD_DOCS: Record<string, string> = {
   negativePrompt: "Alias of negative_prompt.",
   seed: "Seed for repeatable output, where the model supports it.",
   audio: "Generate sound, where the model supports it (may change the price).",
+  enhance_prompt:
+    "Let the provider rewrite the prompt where it can (prompt expansion, auto-fix); default " +
+    "false: otherwise it never does.",
   webhook_url: "Per-request callback, signed with the organization's default secret.",
   webhookUrl: "Alias of webhook_url.",
   metadata: "Up to 16 string keys/values, returned as given.",

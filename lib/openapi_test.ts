@@ -70,6 +70,7 @@ const SAMPLES: Record<string, unknown> = {
   negativePrompt: "blur",
   seed: 7,
   audio: false,
+  enhance_prompt: true,
   webhook_url: "https://hooks.example.com/pv",
   webhookUrl: "https://hooks.example.com/pv",
   metadata: { user: "u1" },
