@@ -4,7 +4,7 @@
  * provider confirms stopped, a refusal carries its machine-readable reason.
  */
 import assert from "node:assert/strict";
-import { findModel, type Model } from "../catalog.ts";
+import type { Model } from "../catalog.ts";
 import { getBalance, verifyLedger } from "../db/ledger.ts";
 import { getGeneration } from "../db/generations.ts";
 import { Conflict } from "../errors.ts";
@@ -14,7 +14,12 @@ import { parseGenerationBody } from "./schema.ts";
 import { cancelGeneration, createGeneration, planCandidates, toApiGeneration } from "./service.ts";
 import { pollGeneration, submitGeneration } from "./workers.ts";
 import { fixture, replay } from "../../tests/support/replay.ts";
-import { fundedOrg, testClock, testDeps } from "../../tests/support/generations.ts";
+import {
+  fundedOrg,
+  testClock,
+  testDeps,
+  withGeminiVeoLive,
+} from "../../tests/support/generations.ts";
 
 const fal = await fixture("fal");
 const gemini = await fixture("gemini");
@@ -26,15 +31,8 @@ const noStore = {
 };
 
 /** The shipped Veo 3.1 as it was before Google retired its Gemini route (ranked first then). */
-function veoBeforeRetirement(): Model {
-  const veo = findModel("google/veo-3.1")!;
-  return {
-    ...veo,
-    routes: veo.routes.map((r) =>
-      r.provider === "gemini" ? { ...r, status: "preview" as const, sunset: undefined } : r
-    ),
-  };
-}
+const veoBeforeRetirement = (): Model =>
+  withGeminiVeoLive().find((m) => m.slug === "google/veo-3.1")!;
 
 async function setup(servers: { gemini?: string; fal?: string }, models?: Model[]) {
   const kv = await Deno.openKv(":memory:");

@@ -2,7 +2,7 @@
  * Real parts for generation tests: a file-copying video store, a scripted adapter that fails on
  * demand (going through the same code paths as the real ones), a small catalog and a clock.
  */
-import type { Model } from "../../lib/catalog.ts";
+import { type Model, MODELS } from "../../lib/catalog.ts";
 import { createOrg } from "../../lib/db/orgs.ts";
 import { creditOrg } from "../../lib/db/ledger.ts";
 import { generationKey, type GenerationRecord, isTerminal } from "../../lib/db/generations.ts";
@@ -107,6 +107,19 @@ export function testModel(slug: string, provider: ProviderId, cents: number): Mo
       listPrice: { unit: "video", cents: { "360p": cents, "720p": cents * 2 } },
     }],
   };
+}
+
+/**
+ * The shipped catalog with Google's retired Gemini API Veo routes as they were before their
+ * sunset (live, ranked by price): the Gemini adapter's tests still drive them end to end.
+ */
+export function withGeminiVeoLive(models: Model[] = MODELS): Model[] {
+  return models.map((m) => ({
+    ...m,
+    routes: m.routes.map((r) =>
+      r.provider === "gemini" ? { ...r, status: "preview" as const, sunset: undefined } : r
+    ),
+  }));
 }
 
 export function testClock(startMs = Date.UTC(2026, 10, 27, 12)) {
