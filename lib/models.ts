@@ -8,7 +8,7 @@ import {
   type Route,
   routePrice,
   routeRefusal,
-} from "./catalog.ts";
+} from "./catalog/mod.ts";
 import { NotFound } from "./errors.ts";
 import { getModelMetrics, type ModelMetrics } from "./db/usage.ts";
 import { routeStatus, type RouteStatusJson } from "./generations/breaker.ts";

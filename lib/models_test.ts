@@ -6,7 +6,7 @@ import { cheapestPricing, getModelDetail, honouredModes, listModels } from "./mo
 import { planCandidates } from "./generations/service.ts";
 import { parseGenerationBody } from "./generations/schema.ts";
 import { addModelOutcome } from "./db/usage.ts";
-import { findModel, type Route } from "./catalog.ts";
+import { findModel, type Route } from "./catalog/mod.ts";
 import { NotFound } from "./errors.ts";
 
 const NOW = Date.UTC(2026, 10, 27, 12);

@@ -1,10 +1,12 @@
 import { badCursor, kvCursor } from "./kv.ts";
-import type { Cents } from "../catalog.ts";
-import type { FailureCode, ProviderId } from "../providers/types.ts";
+import type { Cents } from "../catalog/money.ts";
+import type { FailureCode, ProviderId, ReportedUsage } from "../providers/types.ts";
 import { NotFound } from "../errors.ts";
 import { isId } from "../ids.ts";
 import type { Page } from "./ledger.ts";
-import type { UpstreamReported } from "../providers/reconcile.ts";
+
+/** What is stored on the generation: the provider's figures and, where priced, their cents. */
+export type UpstreamReported = ReportedUsage & { cost_cents?: number };
 
 /** Generation records and their indexes. Every index is written in the same commit as the record. */
 

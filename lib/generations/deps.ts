@@ -1,4 +1,4 @@
-import type { Model } from "../catalog.ts";
+import type { Model } from "../catalog/mod.ts";
 import type { ProviderAdapter, ProviderDeps, ProviderId } from "../providers/types.ts";
 import type { GenerationRecord } from "../db/generations.ts";
 import type { FetchImage } from "./image.ts";

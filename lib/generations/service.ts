@@ -3,10 +3,9 @@ import {
   type Cents,
   type Model,
   MODELS,
-  priceOn,
-  type Route,
+  rankRoutes,
   routeRefusal,
-} from "../catalog.ts";
+} from "../catalog/mod.ts";
 import { assertWebhookUrlAcceptable } from "../webhooks/url_policy.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import type { FailureCode, ProviderId, VideoRequest } from "../providers/types.ts";
@@ -123,53 +122,6 @@ export function resolveOptions(input: GenerationInput, models: Model[]): Generat
   if (input.audio !== undefined) o.audio = input.audio;
   else if (d.audio !== undefined && models.every((m) => m.capabilities.audio)) o.audio = d.audio;
   return o;
-}
-
-/**
- * The routes a model may run on, in the order they are tried: only the named provider when
- * `provider` is a string; else the providers of `order` first (in that order), then the rest;
- * within each group the cheapest first. Only configured routes that support the options.
- */
-export function rankRoutes(
-  model: Model,
-  req: VideoRequest,
-  provider: GenerationInput["provider"],
-  configured: (p: ProviderId) => boolean,
-  margin: number,
-  asked?: AskedOptions,
-  now?: number,
-): { route: Route; price: Cents }[] {
-  const usable = model.routes.flatMap((route) => {
-    if (!configured(route.provider) || routeRefusal(route, req, asked, now)) return [];
-    try {
-      return [{ route, price: priceOn(route, req, margin) }];
-    } catch {
-      return [];
-    }
-  }).sort((a, b) => deprecated(a.route) - deprecated(b.route) || a.price - b.price);
-  if (typeof provider === "string") return usable.filter((r) => r.route.provider === provider);
-  const order = provider?.order ?? [];
-  const rank = (p: ProviderId) => {
-    const i = order.indexOf(p);
-    return i === -1 ? order.length : i;
-  };
-  return usable.sort((a, b) =>
-    deprecated(a.route) - deprecated(b.route) || rank(a.route.provider) - rank(b.route.provider)
-  );
-}
-
-// A deprecated route runs only when every other route of the model cannot.
-const deprecated = (r: Route) => r.status === "deprecated" ? 1 : 0;
-
-/** The route a model runs on first (see rankRoutes); null when none is available. */
-export function pickRoute(
-  model: Model,
-  req: VideoRequest,
-  provider: GenerationInput["provider"],
-  configured: (p: ProviderId) => boolean,
-  margin: number,
-): { route: Route; price: Cents } | null {
-  return rankRoutes(model, req, provider, configured, margin)[0] ?? null;
 }
 
 /**

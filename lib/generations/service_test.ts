@@ -431,7 +431,8 @@ Deno.test("usage and model metrics after a few generations", async () => {
 });
 
 Deno.test("routing: cheapest configured route, a named provider, or the first of an order", async () => {
-  const { pickRoute, toVideoRequest, resolveOptions } = await import("./service.ts");
+  const { toVideoRequest, resolveOptions } = await import("./service.ts");
+  const { pickRoute } = await import("../catalog/mod.ts");
   const model = testModel("t/multi", "fal", 10);
   model.routes.push({
     ...model.routes[0],

@@ -4,7 +4,7 @@
  * provider confirms stopped, a refusal carries its machine-readable reason.
  */
 import assert from "node:assert/strict";
-import type { Model } from "../catalog.ts";
+import type { Model } from "../catalog/mod.ts";
 import { getBalance, verifyLedger } from "../db/ledger.ts";
 import { getGeneration } from "../db/generations.ts";
 import { Conflict } from "../errors.ts";

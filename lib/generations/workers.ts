@@ -26,7 +26,7 @@ import { type GenerationDeps, logOf } from "./deps.ts";
 import { fetchInputImage, ImageFetchError } from "./image.ts";
 import { cancelSignal, releaseEndedJob } from "./cancel_signal.ts";
 import { toVideoRequest } from "./service.ts";
-import { underchargeMessage, withReportedUsage } from "../providers/reconcile.ts";
+import { underchargeMessage, withReportedUsage } from "./settlement.ts";
 import {
   avoidOpenRoutePlan,
   completePlan,
@@ -580,7 +580,7 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
   }
 }
 
-/** Logs a provider's reported cost above what we charged for the attempt (reconcile.ts). */
+/** Logs a provider's reported cost above what we charged for the attempt (settlement.ts). */
 function logUndercharge(
   deps: GenerationDeps,
   before: GenerationRecord,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { falEndpoint, falInput, falProvider } from "./fal.ts";
-import { findModel, priceOn } from "../catalog.ts";
+import { findModel, priceOn } from "../catalog/mod.ts";
 import { fixture, replay } from "../../tests/support/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { define } from "../../utils.ts";
 import { getModelDetail, listModels, type ModelListItem } from "../../lib/models.ts";
 import type { ModelMetrics } from "../../lib/db/usage.ts";
-import { MODELS } from "../../lib/catalog.ts";
+import { MODELS } from "../../lib/catalog/mod.ts";
 import { parseWith } from "../../lib/http/json.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";
 

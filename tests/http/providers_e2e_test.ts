@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { findModel, priceOn } from "../../lib/catalog.ts";
+import { findModel, priceOn } from "../../lib/catalog/mod.ts";
 import { verifyLedger } from "../../lib/db/ledger.ts";
 import { ADAPTERS } from "../../lib/providers/registry.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";

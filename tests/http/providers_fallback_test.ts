@@ -4,7 +4,7 @@
  * production an image_url aimed at our own network fails without any request being made.
  */
 import assert from "node:assert/strict";
-import { findModel, priceOn } from "../../lib/catalog.ts";
+import { findModel, priceOn } from "../../lib/catalog/mod.ts";
 import { verifyLedger } from "../../lib/db/ledger.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";
 import { MAX_SUBMIT_RETRIES } from "../../lib/providers/faults.ts";

@@ -2,7 +2,7 @@
  * Real parts for generation tests: a file-copying video store, a scripted adapter that fails on
  * demand (going through the same code paths as the real ones), a small catalog and a clock.
  */
-import { type Model, MODELS } from "../../lib/catalog.ts";
+import { type Model, MODELS } from "../../lib/catalog/mod.ts";
 import { createOrg } from "../../lib/db/orgs.ts";
 import { creditOrg } from "../../lib/db/ledger.ts";
 import { generationKey, type GenerationRecord, isTerminal } from "../../lib/db/generations.ts";

@@ -3,12 +3,12 @@
  * refused with 400 naming it; deprecated and sunset routes step aside.
  */
 import assert from "node:assert/strict";
-import { findModel, type Model, MODELS, priceOn, type RouteMode } from "./catalog.ts";
-import { BadRequest } from "./errors.ts";
-import { planCandidates } from "./generations/service.ts";
-import { scriptedAdapter, testDeps, testModel } from "../tests/support/generations.ts";
-import { parseGenerationBody } from "./generations/schema.ts";
-import type { ProviderId } from "./providers/types.ts";
+import { findModel, type Model, MODELS, priceOn, type RouteMode } from "./mod.ts";
+import { BadRequest } from "../errors.ts";
+import { planCandidates } from "../generations/service.ts";
+import { scriptedAdapter, testDeps, testModel } from "../../tests/support/generations.ts";
+import { parseGenerationBody } from "../generations/schema.ts";
+import type { ProviderId } from "../providers/types.ts";
 
 const kv = await Deno.openKv(":memory:");
 // Before the Gemini Veo routes' sunset (2026-10-22), so their route modes are still exercised;
