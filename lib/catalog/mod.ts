@@ -7,3 +7,4 @@ export * from "./types.ts";
 export * from "./shipped.ts";
 export * from "./pricing.ts";
 export * from "./routing.ts";
+export * from "./operator.ts";

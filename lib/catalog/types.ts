@@ -1,5 +1,5 @@
 /** What a model and its routes are: the shape of the shipped catalog and of operator entries. */
-import type { ProviderId } from "../providers/types.ts";
+import type { EndpointFields, ProviderId } from "../providers/types.ts";
 import type { Pricing } from "./money.ts";
 
 export interface Route {
@@ -22,6 +22,8 @@ export interface Route {
   status?: RouteStatus;
   /** The day (YYYY-MM-DD, UTC) the provider turns the endpoint off; from then it is not offered. */
   sunset?: string;
+  /** An operator route's field mapping (CATALOG_FILE): the generic adapter sends these. */
+  endpoint?: EndpointFields;
 }
 
 export type RouteStatus = "preview" | "ga" | "deprecated";

@@ -26,7 +26,7 @@ import { type GenerationDeps, logOf } from "./deps.ts";
 import { fetchInputImage, ImageFetchError } from "./image.ts";
 import { cancelSignal, releaseEndedJob } from "./cancel_signal.ts";
 import { toVideoRequest } from "./service.ts";
-import { underchargeMessage, withReportedUsage } from "./settlement.ts";
+import { candidateRoute, underchargeMessage, withReportedUsage } from "./settlement.ts";
 import {
   avoidOpenRoutePlan,
   completePlan,
@@ -263,7 +263,8 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
         const orphan = interrupted && adapter.findOrphan
           ? await adoptOrphan(deps, adapter, g0, req, pdeps)
           : null;
-        return orphan ?? (await adapter.submit(cand.upstream_model, req, pdeps)).jobId;
+        const endpoint = candidateRoute(g0, deps.models)?.endpoint;
+        return orphan ?? (await adapter.submit(cand.upstream_model, req, pdeps, endpoint)).jobId;
       } finally {
         ended.stop();
       }

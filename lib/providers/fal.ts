@@ -17,6 +17,7 @@ import {
   type ClockedDeps,
   envString,
   errorFromResponse,
+  mappedInput,
   readJson,
   redact,
   requireKey,
@@ -187,15 +188,17 @@ export const falProvider: ProviderAdapter = {
   pollIntervalMs: 5_000,
   isConfigured: (env) => envString(env, "FAL_KEY") !== undefined,
 
-  async submit(upstreamModel, req, deps: ClockedDeps) {
+  async submit(upstreamModel, req, deps: ClockedDeps, mapped) {
     const key = requireKey(deps.env, "FAL_KEY", PROVIDER);
     const base = baseUrl(deps.env, "FAL_QUEUE_URL", DEFAULT_BASE);
     const endpoint = falEndpoint(upstreamModel, req.image !== undefined);
     const call = { provider: PROVIDER, action: "queueing the video", secret: key };
+    // An operator route says its own fields; fal's endpoints mostly type durations as strings.
+    const input = mapped ? mappedInput(req, mapped, "string") : falInput(endpoint, req);
     const res = await upstreamFetch(deps, call, `${base}/${endpoint}`, {
       method: "POST",
       headers: { authorization: `Key ${key}`, "content-type": "application/json" },
-      body: JSON.stringify(falInput(endpoint, req)),
+      body: JSON.stringify(input),
     });
     const q = await readJson<Record<string, unknown>>(res, call);
     const job = {

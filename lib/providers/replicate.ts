@@ -19,6 +19,7 @@ import {
   baseUrl,
   type ClockedDeps,
   envString,
+  mappedInput,
   ORPHAN_PAGES,
   orphanTime,
   readJson,
@@ -141,7 +142,7 @@ export const replicateProvider: ProviderAdapter = {
   pollIntervalMs: 5_000,
   isConfigured: (env) => envString(env, "REPLICATE_API_TOKEN") !== undefined,
 
-  async submit(upstreamModel, req, deps: ClockedDeps) {
+  async submit(upstreamModel, req, deps: ClockedDeps, mapped) {
     const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
     const base = replicateBase(deps.env);
     if (!MODEL.test(upstreamModel)) {
@@ -151,7 +152,10 @@ export const replicateProvider: ProviderAdapter = {
     const res = await upstreamFetch(deps, call, `${base}/v1/models/${upstreamModel}/predictions`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ input: replicateInput(upstreamModel, req) }),
+      // An operator route (CATALOG_FILE) names its own fields; Replicate types durations as numbers.
+      body: JSON.stringify({
+        input: mapped ? mappedInput(req, mapped, "number") : replicateInput(upstreamModel, req),
+      }),
     });
     const p = await readJson<Prediction>(res, call);
     if (typeof p.id !== "string" || !PREDICTION_ID.test(p.id)) {

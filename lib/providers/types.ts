@@ -26,6 +26,15 @@ export interface VideoRequest {
   enhancePrompt?: boolean;
 }
 
+/**
+ * An operator route's request shape (CATALOG_FILE, "fields" and "defaults"): our option → the
+ * provider's field name, and values sent with every request in the provider's own names.
+ */
+export interface EndpointFields {
+  fields: Record<string, string>;
+  defaults?: Record<string, string | number | boolean>;
+}
+
 /** What an adapter may use: injected so tests point it at a local replay server. */
 export interface ProviderDeps {
   fetch: typeof fetch;
@@ -91,8 +100,17 @@ export interface ProviderAdapter {
   /** True when submitting the same job twice costs nothing upstream (the local model), so a
    * submission left by a crashed process may be retried soon rather than after a long claim. */
   resubmitSafe?: boolean;
-  /** Starts an upstream job. Never retried blindly: a retry could start a second paid job. */
-  submit(upstreamModel: string, req: VideoRequest, deps: ProviderDeps): Promise<{ jobId: string }>;
+  /**
+   * Starts an upstream job. Never retried blindly: a retry could start a second paid job.
+   * `endpoint` is an operator route's field mapping (CATALOG_FILE); fal and Replicate build the
+   * body from it instead of their own table.
+   */
+  submit(
+    upstreamModel: string,
+    req: VideoRequest,
+    deps: ProviderDeps,
+    endpoint?: EndpointFields,
+  ): Promise<{ jobId: string }>;
   /** Asks the upstream for the job's state; network faults throw ProviderError(retryable). */
   poll(jobId: string, deps: ProviderDeps): Promise<PollResult>;
   /**
