@@ -47,6 +47,12 @@ const KLING_25: RouteMode = {
   ...silent,
 };
 const KLING_3: RouteMode = { ...KLING_25, durations: range(3, 15), audio: "switch" };
+// KlingVideoV26Pro{TextTo,ImageTo}VideoInput (@fal-ai/client 1.10.1, read 2026-12-08): duration
+// "5" | "10", generate_audio, negative_prompt, no seed; the image twin takes start_image_url and
+// has no aspect_ratio.
+const KLING_26: RouteMode = { ...KLING_25, audio: "switch" };
+// KlingVideoV3Standard{TextTo,ImageTo}VideoInput: as Kling 3.0 Pro, at 720p (Standard).
+const KLING_3_STD: RouteMode = { ...KLING_3, resolutions: ["720p"] };
 const HAILUO: RouteMode = {
   durations: [6, 10],
   resolutions: ["768p"],
@@ -85,6 +91,17 @@ const LUMA_RAY2: RouteMode = {
   ...silent,
 };
 
+// Runway gen4.5 (@runwayml/sdk 4.20.1 TextToVideoCreateParams.Gen4_5 and
+// ImageToVideoCreateParams.Gen4_5, read 2026-12-08): duration 2..10, seed; text-to-video ratios
+// 1280:720 | 720:1280, image-to-video the six Gen-4 ratios. Silent.
+const RUNWAY_GEN45: RouteMode = {
+  durations: range(2, 10),
+  resolutions: ["720p"],
+  aspectRatios: ["16:9", "9:16"],
+  seed: true,
+  negativePrompt: false,
+  ...silent,
+};
 export const MODELS: Model[] = [
   {
     slug: "local/preview",
@@ -234,6 +251,41 @@ export const MODELS: Model[] = [
     ],
   },
   {
+    slug: "google/veo-3.1-lite",
+    name: "veo-3.1-lite",
+    displayName: "Veo 3.1 Lite",
+    description:
+      "Google's budget tier of Veo 3.1: the same controls and native audio at 720p/1080p, " +
+      "4 to 8 seconds, for drafts and volume.",
+    maker: { slug: "google", name: "Google" },
+    family: { slug: "veo", name: "Veo" },
+    capabilities: {
+      durations: [4, 6, 8],
+      resolutions: ["720p", "1080p"],
+      aspectRatios: ["16:9", "9:16"],
+      imageInput: true,
+      audio: true,
+      negativePrompt: true,
+      seed: true,
+      defaults: { duration: 8, resolution: "720p", aspectRatio: "16:9", audio: true },
+    },
+    routes: [{
+      // fal.ai fal-ai/veo3.1/lite (Veo31LiteInput / Veo31LiteImageToVideoInput in
+      // @fal-ai/client 1.10.1: the Veo 3.1 fields, 720p/1080p, image-to-video aspect "auto").
+      // $0.05/s, one price with or without audio (issue 22's review; videopromptkit.com's fal
+      // Veo 3.1 Lite guide, read 2026-12-08). Unsure: a secondary page, not fal's own.
+      provider: "fal",
+      upstreamModel: "fal-ai/veo3.1/lite",
+      status: "ga",
+      modes: { text: FAL_VEO, image: FAL_VEO },
+      cost: {
+        unit: "second",
+        cents: { "720p": 5, "1080p": 5 },
+        audioCents: { "720p": 5, "1080p": 5 },
+      },
+    }],
+  },
+  {
     slug: "kwaivgi/kling-v2.5-turbo-pro",
     name: "kling-v2.5-turbo-pro",
     displayName: "Kling 2.5 Turbo Pro",
@@ -301,6 +353,64 @@ export const MODELS: Model[] = [
       // no aspect_ratio; neither takes a seed.
       modes: { text: KLING_3, image: followsImage(KLING_3) },
       cost: { unit: "second", cents: { "1080p": 11.2 }, audioCents: { "1080p": 16.8 } },
+    }],
+  },
+  {
+    slug: "kwaivgi/kling-v2.6-pro",
+    name: "kling-v2.6-pro",
+    displayName: "Kling 2.6 Pro",
+    description:
+      "Kling 2.6 at pro quality: 1080p clips of 5 or 10 seconds with optional native audio " +
+      "(speech and sound), text or image to video.",
+    maker: { slug: "kwaivgi", name: "Kuaishou" },
+    family: { slug: "kling", name: "Kling" },
+    capabilities: {
+      durations: [5, 10],
+      resolutions: ["1080p"],
+      aspectRatios: ["16:9", "9:16", "1:1"],
+      imageInput: true,
+      audio: true,
+      negativePrompt: true,
+      seed: false,
+      defaults: { duration: 5, resolution: "1080p", aspectRatio: "16:9", audio: false },
+    },
+    routes: [{
+      // fal.ai fal-ai/kling-video/v2.6/pro: $0.07/s without audio, $0.14/s with audio (issue
+      // 22's review of fal's model page, 2026-12-08; fairly sure).
+      provider: "fal",
+      upstreamModel: "fal-ai/kling-video/v2.6/pro/text-to-video",
+      status: "ga",
+      modes: { text: KLING_26, image: followsImage(KLING_26) },
+      cost: { unit: "second", cents: { "1080p": 7 }, audioCents: { "1080p": 14 } },
+    }],
+  },
+  {
+    slug: "kwaivgi/kling-v3-standard",
+    name: "kling-v3-standard",
+    displayName: "Kling 3.0 Standard",
+    description:
+      "Kling 3.0 at standard quality: 720p clips of 3 to 15 seconds with optional native audio, " +
+      "text or image to video, cheaper than Pro.",
+    maker: { slug: "kwaivgi", name: "Kuaishou" },
+    family: { slug: "kling", name: "Kling" },
+    capabilities: {
+      durations: range(3, 15),
+      resolutions: ["720p"],
+      aspectRatios: ["16:9", "9:16", "1:1"],
+      imageInput: true,
+      audio: true,
+      negativePrompt: true,
+      seed: false,
+      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9", audio: false },
+    },
+    routes: [{
+      // fal.ai fal-ai/kling-video/v3/standard: $0.084/s without audio, $0.126/s with audio
+      // (issue 22's review of fal's model page, 2026-12-08; fairly sure).
+      provider: "fal",
+      upstreamModel: "fal-ai/kling-video/v3/standard/text-to-video",
+      status: "ga",
+      modes: { text: KLING_3_STD, image: followsImage(KLING_3_STD) },
+      cost: { unit: "second", cents: { "720p": 8.4 }, audioCents: { "720p": 12.6 } },
     }],
   },
   {
@@ -484,6 +594,38 @@ export const MODELS: Model[] = [
         },
       },
       cost: { unit: "second", cents: { "720p": 5 } },
+    }],
+  },
+  {
+    slug: "runway/gen4.5",
+    name: "gen4.5",
+    displayName: "Runway Gen-4.5",
+    description:
+      "Runway's Gen-4.5: 720p clips of 2 to 10 seconds from a prompt alone or an input image, " +
+      "with strong motion and prompt adherence.",
+    maker: { slug: "runway", name: "Runway" },
+    family: { slug: "gen4", name: "Gen-4" },
+    capabilities: {
+      durations: range(2, 10),
+      resolutions: ["720p"],
+      aspectRatios: ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"],
+      imageInput: true,
+      audio: false,
+      negativePrompt: false,
+      seed: true,
+      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9" },
+    },
+    routes: [{
+      // Runway API: 12 credits per second at $0.01 per credit = 12 cents/s (docs.dev.runwayml.com
+      // pricing, as quoted in issue 22's review, 2026-12-08).
+      provider: "runway",
+      upstreamModel: "gen4.5",
+      status: "ga",
+      modes: {
+        text: RUNWAY_GEN45,
+        image: { ...RUNWAY_GEN45, aspectRatios: ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"] },
+      },
+      cost: { unit: "second", cents: { "720p": 12 } },
     }],
   },
 ];

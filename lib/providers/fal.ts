@@ -69,7 +69,7 @@ interface FalSchema {
 }
 
 const FAL_FIELDS: [RegExp, FalSchema][] = [
-  [/\/veo3[^/]*(\/fast)?\/image-to-video$/, {
+  [/\/veo3[^/]*(\/fast|\/lite)?\/image-to-video$/, {
     fields: ["aspect_ratio", "resolution", "generate_audio", "negative_prompt", "seed"],
     image: "image_url",
     rewrite: "auto_fix",
@@ -79,11 +79,12 @@ const FAL_FIELDS: [RegExp, FalSchema][] = [
     fields: ["aspect_ratio", "resolution", "generate_audio", "negative_prompt", "seed"],
     rewrite: "auto_fix",
   }],
-  [/kling-video\/v3\/.*\/image-to-video$/, {
+  // Kling 2.6 and 3.0: sound, and the image twin's start_image_url without aspect_ratio.
+  [/kling-video\/(v3|v2\.6)\/.*\/image-to-video$/, {
     fields: ["generate_audio", "negative_prompt"],
     image: "start_image_url",
   }],
-  [/kling-video\/v3\//, { fields: ["aspect_ratio", "generate_audio", "negative_prompt"] }],
+  [/kling-video\/(v3|v2\.6)\//, { fields: ["aspect_ratio", "generate_audio", "negative_prompt"] }],
   [/kling-video\/.*\/image-to-video$/, { fields: ["negative_prompt"], image: "image_url" }],
   [/kling-video\//, { fields: ["aspect_ratio", "negative_prompt"] }],
   [/minimax\/.*\/image-to-video$/, {
