@@ -14,7 +14,7 @@ import {
 import { parseGenerationBody } from "./generations/schema.ts";
 import { getUsage, toApiGeneration } from "./generations/service.ts";
 import type { GenerationRecord } from "./db/generations.ts";
-import { getModelDetail, listModels } from "./models.ts";
+import { getModelDetail, listModels } from "./catalog/public.ts";
 import { createServices } from "./services.ts";
 import { testConfig } from "./config.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { testConfig } from "../config.ts";
 import { createServices } from "../services.ts";
-import { listModels } from "../models.ts";
+import { listModels } from "../catalog/public.ts";
 import { getBalance } from "../db/ledger.ts";
 import { getGeneration } from "../db/generations.ts";
 import { createGeneration } from "../generations/service.ts";

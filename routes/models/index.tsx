@@ -1,7 +1,7 @@
 import { page } from "fresh";
 import { z } from "zod";
 import { define } from "../../utils.ts";
-import { getModelDetail, listModels, type ModelListItem } from "../../lib/models.ts";
+import { getModelDetail, listModels, type ModelListItem } from "../../lib/catalog/public.ts";
 import type { ModelMetrics } from "../../lib/db/usage.ts";
 import { MODELS } from "../../lib/catalog/mod.ts";
 import { parseWith } from "../../lib/http/json.ts";

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { BREAKER_MIN_SAMPLES, recordRouteOutcome } from "./generations/breaker.ts";
-import { testConfig } from "./config.ts";
-import { createServices, type Services } from "./services.ts";
-import { cheapestPricing, getModelDetail, honouredModes, listModels } from "./models.ts";
-import { planCandidates } from "./generations/service.ts";
-import { parseGenerationBody } from "./generations/schema.ts";
-import { addModelOutcome } from "./db/usage.ts";
-import { findModel, type Route } from "./catalog/mod.ts";
-import { NotFound } from "./errors.ts";
+import { BREAKER_MIN_SAMPLES, recordRouteOutcome } from "../generations/breaker.ts";
+import { testConfig } from "../config.ts";
+import { createServices, type Services } from "../services.ts";
+import { cheapestPricing, getModelDetail, honouredModes, listModels } from "./public.ts";
+import { planCandidates } from "../generations/service.ts";
+import { parseGenerationBody } from "../generations/schema.ts";
+import { addModelOutcome } from "../db/usage.ts";
+import { findModel, type Route } from "./mod.ts";
+import { NotFound } from "../errors.ts";
 
 const NOW = Date.UTC(2026, 10, 27, 12);
 
