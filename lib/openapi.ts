@@ -373,12 +373,15 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
         post: {
           tags: ["Generations"],
           operationId: "cancelGeneration",
-          summary: "Cancel a pending or processing generation (refunds it)",
+          summary: "Cancel a generation, refunded when its provider confirms the job stopped",
           parameters: [idParam],
           responses: {
-            "200": jsonBody(ref("Generation"), "The cancelled generation"),
+            "200": jsonBody(ref("Generation"), "The cancelled generation (refunded)"),
             "404": errorResponse("Unknown id, or another organization's"),
-            "409": errorResponse("The generation already ended"),
+            "409": errorResponse(
+              "generation_finished: it already ended; not_cancellable: it runs on a provider " +
+                "that cannot stop it now (it completes and is charged)",
+            ),
             ...AUTH_ERRORS,
           },
         },
