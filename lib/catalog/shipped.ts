@@ -462,6 +462,38 @@ export const MODELS: Model[] = [
     ],
   },
   {
+    slug: "minimax/hailuo-2.3",
+    name: "hailuo-2.3",
+    displayName: "MiniMax Hailuo 2.3",
+    description:
+      "MiniMax's Hailuo 2.3: better motion and physics than 02, 6 or 10 seconds at 768p, " +
+      "text or image to video.",
+    maker: { slug: "minimax", name: "MiniMax" },
+    family: { slug: "hailuo", name: "Hailuo" },
+    capabilities: {
+      durations: [6, 10],
+      resolutions: ["768p"],
+      aspectRatios: ["16:9"],
+      imageInput: true,
+      audio: false,
+      negativePrompt: false,
+      seed: false,
+      defaults: { duration: 6, resolution: "768p", aspectRatio: "16:9" },
+    },
+    routes: [{
+      // fal.ai fal-ai/minimax/hailuo-2.3/standard: $0.28 per 6 s video, $0.56 per 10 s
+      // (fal.ai/models/fal-ai/minimax/hailuo-2.3/standard/text-to-video/llms.txt, read
+      // 2026-12-08). Priced per second at the 10 s rate, $0.056/s: a 6 s clip costs us $0.28
+      // and is charged as $0.336 before margin (never under). MinimaxHailuo23Standard*Input
+      // (@fal-ai/client 1.10.1): duration "6" | "10", prompt_optimizer, no aspect ratio.
+      provider: "fal",
+      upstreamModel: "fal-ai/minimax/hailuo-2.3/standard/text-to-video",
+      status: "ga",
+      modes: { text: HAILUO, image: followsImage(HAILUO) },
+      cost: { unit: "second", cents: { "768p": 5.6 } },
+    }],
+  },
+  {
     slug: "alibaba/wan-2.5",
     name: "wan-2.5",
     displayName: "Wan 2.5",

@@ -76,6 +76,12 @@ const PUBLISHED: Record<string, Published> = {
     source: "fal.ai model page",
     checked: "2026-11-27",
   },
+  "fal fal-ai/minimax/hailuo-2.3/standard/text-to-video": {
+    unit: "second",
+    usd: { "768p": 0.056 },
+    source: "fal.ai hailuo-2.3/standard llms.txt: $0.28 per 6 s, $0.56 per 10 s (the 10 s rate)",
+    checked: "2026-12-08",
+  },
   "replicate minimax/hailuo-02": {
     unit: "second",
     usd: { "768p": 0.045, "1080p": 0.08 },
