@@ -81,6 +81,10 @@ const SEEDANCE: RouteMode = {
   negativePrompt: false,
   ...silent,
 };
+// Seedance 1.0 Pro Fast: the same fields, durations 2..12.
+const SEEDANCE_FAST: RouteMode = { ...SEEDANCE, durations: range(2, 12) };
+// Seedance 1.5 Pro: durations 4..12 and a generate_audio switch (default true upstream).
+const SEEDANCE_15: RouteMode = { ...SEEDANCE, durations: range(4, 12), audio: "switch" };
 // lumaai GenerationCreateParams: aspect_ratio, duration "5s"/"9s", resolution, keyframes.
 const LUMA_RAY2: RouteMode = {
   durations: [5, 9],
@@ -558,6 +562,72 @@ export const MODELS: Model[] = [
       status: "ga",
       modes: { text: SEEDANCE, image: SEEDANCE },
       cost: { unit: "second", cents: { "480p": 2.4, "720p": 5.4, "1080p": 12.4 } },
+    }],
+  },
+  {
+    slug: "bytedance/seedance-1-pro-fast",
+    name: "seedance-1-pro-fast",
+    displayName: "Seedance 1.0 Pro Fast",
+    description:
+      "The fast, low-cost Seedance 1.0 Pro: 480p to 1080p clips of 2 to 12 seconds, many aspect " +
+      "ratios, text or image to video.",
+    maker: { slug: "bytedance", name: "ByteDance" },
+    family: { slug: "seedance", name: "Seedance" },
+    capabilities: {
+      durations: range(2, 12),
+      resolutions: ["480p", "720p", "1080p"],
+      aspectRatios: ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
+      imageInput: true,
+      audio: false,
+      negativePrompt: false,
+      seed: true,
+      defaults: { duration: 5, resolution: "1080p", aspectRatio: "16:9" },
+    },
+    routes: [{
+      // fal.ai fal-ai/bytedance/seedance/v1/pro/fast: $1 per million video tokens, tokens =
+      // h × w × fps × s / 1024, "1080p 5 s ≈ $0.245" (fal's llms.txt, read 2026-12-08). At 24 fps
+      // that is 0.97 / 2.16 / 4.86 cents a second at 480p / 720p / 1080p, rounded up.
+      // BytedanceSeedanceV1ProFast{TextTo,ImageTo}VideoInput (@fal-ai/client 1.10.1).
+      provider: "fal",
+      upstreamModel: "fal-ai/bytedance/seedance/v1/pro/fast/text-to-video",
+      status: "ga",
+      modes: { text: SEEDANCE_FAST, image: SEEDANCE_FAST },
+      cost: { unit: "second", cents: { "480p": 1, "720p": 2.2, "1080p": 4.9 } },
+    }],
+  },
+  {
+    slug: "bytedance/seedance-1.5-pro",
+    name: "seedance-1.5-pro",
+    displayName: "Seedance 1.5 Pro",
+    description:
+      "ByteDance's Seedance 1.5 Pro: video and synchronized sound (speech, effects) generated " +
+      "together, 4 to 12 seconds up to 1080p, text or image to video.",
+    maker: { slug: "bytedance", name: "ByteDance" },
+    family: { slug: "seedance", name: "Seedance" },
+    capabilities: {
+      durations: range(4, 12),
+      resolutions: ["480p", "720p", "1080p"],
+      aspectRatios: ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
+      imageInput: true,
+      audio: true,
+      negativePrompt: false,
+      seed: true,
+      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9", audio: true },
+    },
+    routes: [{
+      // fal.ai fal-ai/bytedance/seedance/v1.5/pro: $2.4 per million video tokens with audio,
+      // $1.2 without; "720p 5 s with audio ≈ $0.26" (fal's llms.txt, read 2026-12-08). At 24 fps:
+      // 1.17 / 2.59 / 5.83 cents a second plain, twice that with audio, rounded up.
+      // BytedanceSeedanceV15Pro{TextTo,ImageTo}VideoInput (@fal-ai/client 1.10.1): generate_audio.
+      provider: "fal",
+      upstreamModel: "fal-ai/bytedance/seedance/v1.5/pro/text-to-video",
+      status: "ga",
+      modes: { text: SEEDANCE_15, image: SEEDANCE_15 },
+      cost: {
+        unit: "second",
+        cents: { "480p": 1.2, "720p": 2.6, "1080p": 5.9 },
+        audioCents: { "480p": 2.4, "720p": 5.2, "1080p": 11.7 },
+      },
     }],
   },
   {

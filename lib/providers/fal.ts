@@ -102,6 +102,12 @@ const FAL_FIELDS: [RegExp, FalSchema][] = [
     fields: ["aspect_ratio", "resolution", "negative_prompt", "seed"],
     rewrite: "enable_prompt_expansion",
   }],
+  [/seedance\/v1\.5\/.*\/image-to-video$/, {
+    fields: ["aspect_ratio", "resolution", "seed", "generate_audio"],
+    image: "image_url",
+    autoAspect: true,
+  }],
+  [/seedance\/v1\.5\//, { fields: ["aspect_ratio", "resolution", "seed", "generate_audio"] }],
   [/seedance\/.*\/image-to-video$/, {
     fields: ["aspect_ratio", "resolution", "seed"],
     image: "image_url",

@@ -101,6 +101,19 @@ const PUBLISHED: Record<string, Published> = {
     source: "derived: fal's $2.50 per million video tokens (w×h×fps×s/1024)",
     checked: "2026-11-27",
   },
+  "fal fal-ai/bytedance/seedance/v1/pro/fast/text-to-video": {
+    unit: "second",
+    usd: { "480p": 0.01, "720p": 0.022, "1080p": 0.049 },
+    source: "derived: fal's $1 per million video tokens at 24 fps (llms.txt: 1080p 5 s ≈ $0.245)",
+    checked: "2026-12-08",
+  },
+  "fal fal-ai/bytedance/seedance/v1.5/pro/text-to-video": {
+    unit: "second",
+    usd: { "480p": 0.012, "720p": 0.026, "1080p": 0.059 },
+    audio: { "480p": 0.024, "720p": 0.052, "1080p": 0.117 },
+    source: "derived: fal's $1.2 / $2.4 (audio) per million tokens at 24 fps (720p 5 s ≈ $0.26)",
+    checked: "2026-12-08",
+  },
   "luma ray-2": {
     unit: "second",
     usd: { "540p": 0.08, "720p": 0.142, "1080p": 0.319 },
