@@ -128,7 +128,7 @@ Deno.test("the response schemas match what the service returns", async () => {
   }
 });
 
-Deno.test("the model schemas match lib/models.ts, which /v1/models serves", async () => {
+Deno.test("the model schemas match lib/catalog/public.ts, which /v1/models serves", async () => {
   const config = testConfig();
   const services = await createServices(config, { log: () => {} });
   try {
