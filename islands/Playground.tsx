@@ -49,7 +49,7 @@ const SESSION_ENDED: FormError = {
 };
 const POLL_MS = 1000;
 
-/** The charge for these options, in cents (lib/catalog.ts priceOn on the cheapest route). */
+/** The charge for these options, in cents (lib/catalog/pricing.ts priceOn on the cheapest route). */
 export function priceCents(
   m: PlaygroundModel,
   o: { duration: number; resolution: string; audio: boolean },

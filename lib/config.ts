@@ -26,6 +26,9 @@ const schema = z.object({
   TRUSTED_PROXY: z.coerce.number().int().min(0).max(9).default(0), // X-Forwarded-For hops to trust
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   PRICE_MARGIN: z.coerce.number().min(1).max(10).default(1.25),
+  // A JSON file of models and routes added to or replacing the shipped catalog (API.md,
+  // "Operator catalog"); validated at start-up, a bad entry stops it.
+  CATALOG_FILE: optional,
   STRIPE_SECRET_KEY: optional,
   STRIPE_WEBHOOK_SECRET: optional,
   // Where the Stripe SDK sends API calls; set only to point it at a local stand-in (tests).

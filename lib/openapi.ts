@@ -27,6 +27,13 @@ export const generationSchema = z.object({
   cost_cents: z.int().nullable().describe("Final charge in integer cents once terminal"),
   latency_ms: z.int().nullable().describe("From creation to completion"),
   error_message: z.string().nullable(),
+  error: z.object({
+    code: z.string().describe(
+      "content_moderated, model_unavailable, provider_error, timeout, invalid_input or " +
+        "cancelled; treat an unknown code as provider_error",
+    ),
+    message: z.string(),
+  }).nullable().describe("Why a failed or cancelled generation ended; null otherwise"),
   created_at: seconds,
   completed_at: seconds.nullable(),
   metadata: z.record(z.string(), z.string()).optional(),
@@ -214,6 +221,9 @@ export const REQUEST_FIELD_DOCS: Record<string, string> = {
   negativePrompt: "Alias of negative_prompt.",
   seed: "Seed for repeatable output, where the model supports it.",
   audio: "Generate sound, where the model supports it (may change the price).",
+  enhance_prompt:
+    "Let the provider rewrite the prompt where it can (prompt expansion, auto-fix); default " +
+    "false: otherwise it never does.",
   webhook_url: "Per-request callback, signed with the organization's default secret.",
   webhookUrl: "Alias of webhook_url.",
   metadata: "Up to 16 string keys/values, returned as given.",
@@ -363,12 +373,15 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
         post: {
           tags: ["Generations"],
           operationId: "cancelGeneration",
-          summary: "Cancel a pending or processing generation (refunds it)",
+          summary: "Cancel a generation, refunded when its provider confirms the job stopped",
           parameters: [idParam],
           responses: {
-            "200": jsonBody(ref("Generation"), "The cancelled generation"),
+            "200": jsonBody(ref("Generation"), "The cancelled generation (refunded)"),
             "404": errorResponse("Unknown id, or another organization's"),
-            "409": errorResponse("The generation already ended"),
+            "409": errorResponse(
+              "generation_finished: it already ended; not_cancellable: it runs on a provider " +
+                "that cannot stop it now (it completes and is charged)",
+            ),
             ...AUTH_ERRORS,
           },
         },

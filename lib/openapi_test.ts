@@ -14,7 +14,7 @@ import {
 import { parseGenerationBody } from "./generations/schema.ts";
 import { getUsage, toApiGeneration } from "./generations/service.ts";
 import type { GenerationRecord } from "./db/generations.ts";
-import { getModelDetail, listModels } from "./models.ts";
+import { getModelDetail, listModels } from "./catalog/public.ts";
 import { createServices } from "./services.ts";
 import { testConfig } from "./config.ts";
 
@@ -70,6 +70,7 @@ const SAMPLES: Record<string, unknown> = {
   negativePrompt: "blur",
   seed: 7,
   audio: false,
+  enhance_prompt: true,
   webhook_url: "https://hooks.example.com/pv",
   webhookUrl: "https://hooks.example.com/pv",
   metadata: { user: "u1" },
@@ -127,7 +128,7 @@ Deno.test("the response schemas match what the service returns", async () => {
   }
 });
 
-Deno.test("the model schemas match lib/models.ts, which /v1/models serves", async () => {
+Deno.test("the model schemas match lib/catalog/public.ts, which /v1/models serves", async () => {
   const config = testConfig();
   const services = await createServices(config, { log: () => {} });
   try {

@@ -4,6 +4,7 @@ import { jsonLogger, type Logger } from "./http/log.ts";
 import { createKvJobQueue, type JobQueue } from "./jobs.ts";
 import type { GenerationDeps } from "./generations/deps.ts";
 import { ADAPTERS, configuredProviders } from "./providers/registry.ts";
+import { loadCatalog } from "./catalog/operator.ts";
 import { backendFor, storeVideoFromFile, storeVideoFromUrl } from "./storage.ts";
 import { enqueueGenerationEvent } from "./webhooks/notify.ts";
 import { instrumentAdapter } from "./telemetry/provider_calls.ts";
@@ -55,6 +56,8 @@ export async function createServices(
     },
     now,
     margin: config.PRICE_MARGIN,
+    // The shipped catalog plus CATALOG_FILE's entries: a bad file stops start-up here.
+    models: await loadCatalog(config.CATALOG_FILE),
     leaseMs: config.WORKER_LEASE_MS,
     // image_url fetches may reach local addresses only outside production.
     allowPrivateUrls: !config.production,

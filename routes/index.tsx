@@ -1,7 +1,7 @@
 import { page } from "fresh";
 import { define } from "../utils.ts";
 import PriceEstimator, { type EstimatorModel } from "../islands/PriceEstimator.tsx";
-import { listModels } from "../lib/models.ts";
+import { listModels } from "../lib/catalog/public.ts";
 import { readSession } from "../lib/auth/session.ts";
 
 export const handler = define.handlers({

@@ -8,9 +8,9 @@ import { ledgerPage } from "../billing/ledger.ts";
 import { type JobRecord, leaseKey, listJobs } from "../db/jobs.ts";
 import type { JobLease } from "../db/jobs.ts";
 import { type BreakerState, routeStatus } from "../generations/breaker.ts";
-import { type RouteMargin, routeMargins } from "../providers/reconcile.ts";
-import type { Model } from "../catalog.ts";
-import type { Cents } from "../catalog.ts";
+import { type RouteMargin, routeMargins } from "../generations/settlement.ts";
+import type { Model } from "../catalog/mod.ts";
+import type { Cents } from "../catalog/money.ts";
 
 /**
  * What the operator console (/admin) shows, read from the same modules /admin/v1 reads. Lists

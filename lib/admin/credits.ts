@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { requireOrg } from "../db/orgs.ts";
 import { creditOrg, debitOrg, getBalance } from "../db/ledger.ts";
-import type { Cents } from "../catalog.ts";
+import type { Cents } from "../catalog/money.ts";
 
 /** An operator's manual change of an org's credits: /admin/v1 and the /admin console share it. */
 export const CreditAdjustment = z.object({

@@ -1,4 +1,4 @@
-import type { Cents } from "../catalog.ts";
+import type { Cents } from "../catalog/money.ts";
 import {
   addDebitMutations,
   balanceKey,

@@ -2,7 +2,7 @@ import { NotFound, Unauthorized } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { getOrg } from "./orgs.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
-import type { Cents } from "../catalog.ts";
+import type { Cents } from "../catalog/money.ts";
 import type { LimitReset } from "../spend/period.ts";
 
 /**

@@ -1,10 +1,12 @@
 import { badCursor, kvCursor } from "./kv.ts";
-import type { Cents } from "../catalog.ts";
-import type { ProviderId } from "../providers/types.ts";
+import type { Cents } from "../catalog/money.ts";
+import type { FailureCode, ProviderId, ReportedUsage } from "../providers/types.ts";
 import { NotFound } from "../errors.ts";
 import { isId } from "../ids.ts";
 import type { Page } from "./ledger.ts";
-import type { UpstreamReported } from "../providers/reconcile.ts";
+
+/** What is stored on the generation: the provider's figures and, where priced, their cents. */
+export type UpstreamReported = ReportedUsage & { cost_cents?: number };
 
 /** Generation records and their indexes. Every index is written in the same commit as the record. */
 
@@ -42,6 +44,10 @@ export interface GenerationOptions {
   negative_prompt?: string;
   seed?: number;
   audio?: boolean;
+  /** The caller let the provider rewrite the prompt (enhance_prompt); otherwise it never does. */
+  enhance_prompt?: true;
+  /** The aspect ratio is the model's default, not the caller's: image-to-video follows the image. */
+  aspect_ratio_default?: true;
 }
 
 export interface GenerationRecord {
@@ -78,6 +84,8 @@ export interface GenerationRecord {
   output_expired_at?: number;
   latency_ms: number | null;
   error_message: string | null;
+  /** Why it failed or was cancelled, machine-readable (API.md, "Failure reasons"). */
+  error_code?: FailureCode;
   application_name: string | null;
   metadata: Record<string, string> | null;
   webhook_url: string | null;

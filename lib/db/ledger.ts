@@ -1,5 +1,5 @@
 import { kvCursor, type Page, pagedRead } from "./kv.ts";
-import type { Cents } from "../catalog.ts";
+import type { Cents } from "../catalog/money.ts";
 import { InsufficientCredits } from "../errors.ts";
 import { idAt, newId } from "../ids.ts";
 

@@ -1,4 +1,4 @@
-import type { Cents } from "../catalog.ts";
+import type { Cents } from "../catalog/money.ts";
 
 /**
  * Usage aggregates kept in the same commits as generation transitions, as KvU64 counters moved

@@ -1,4 +1,4 @@
-import type { Cents } from "../catalog.ts";
+import type { Cents } from "../catalog/money.ts";
 import { AppError, InsufficientCredits } from "../errors.ts";
 import { newId } from "../ids.ts";
 import {

@@ -1,4 +1,4 @@
-import type { Model } from "../catalog.ts";
+import type { Model } from "../catalog/mod.ts";
 import type { ProviderAdapter, ProviderDeps, ProviderId } from "../providers/types.ts";
 import type { GenerationRecord } from "../db/generations.ts";
 import type { FetchImage } from "./image.ts";
@@ -22,7 +22,7 @@ export interface GenerationDeps {
   now: () => number;
   /** Price margin over upstream cost (config PRICE_MARGIN). */
   margin: number;
-  /** The catalog; defaults to lib/catalog.ts MODELS. */
+  /** The catalog (shipped plus CATALOG_FILE, lib/catalog/operator.ts); defaults to the shipped MODELS. */
   models?: Model[];
   /** A generation not finished this long after creation fails and is refunded. */
   deadlineMs?: number;

@@ -50,6 +50,8 @@ export const generationBodySchema = z.object({
   negativePrompt: z.string().max(MAX_PROMPT_CHARS).optional(),
   seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
   audio: z.boolean().optional(),
+  /** Lets the provider rewrite the prompt where it can (fal auto_fix, Wan, Hailuo); default false. */
+  enhance_prompt: z.boolean().optional(),
   webhook_url: httpUrl.optional(),
   webhookUrl: httpUrl.optional(),
   metadata: metadata.optional(),
@@ -67,6 +69,7 @@ export interface GenerationInput {
   negativePrompt?: string;
   seed?: number;
   audio?: boolean;
+  enhancePrompt?: boolean;
   webhookUrl?: string;
   metadata?: Record<string, string>;
 }
@@ -108,6 +111,7 @@ export function parseGenerationBody(body: unknown): GenerationInput {
     negativePrompt: b.negative_prompt ?? b.negativePrompt,
     seed: b.seed,
     audio: b.audio,
+    enhancePrompt: b.enhance_prompt,
     webhookUrl: b.webhook_url ?? b.webhookUrl,
     metadata: b.metadata,
   });

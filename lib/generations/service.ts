@@ -3,21 +3,22 @@ import {
   type Cents,
   type Model,
   MODELS,
-  priceOn,
-  type Route,
+  rankRoutes,
   routeRefusal,
-} from "../catalog.ts";
+} from "../catalog/mod.ts";
 import { assertWebhookUrlAcceptable } from "../webhooks/url_policy.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
-import type { ProviderId, VideoRequest } from "../providers/types.ts";
+import type { FailureCode, ProviderId, VideoRequest } from "../providers/types.ts";
 import { getBalance } from "../db/ledger.ts";
 import {
   type Candidate,
   type GenerationOptions,
   type GenerationRecord,
   getGeneration,
+  isTerminal,
   listGenerations,
 } from "../db/generations.ts";
+import { withTimeouts } from "../providers/faults.ts";
 import { hashBody } from "../db/idempotency.ts";
 import { getDailyUsage, getUsageTotals } from "../db/usage.ts";
 import { signVideoUrl } from "../storage.ts";
@@ -52,6 +53,8 @@ export function toVideoRequest(o: GenerationOptions): VideoRequest {
     ...(o.negative_prompt !== undefined ? { negativePrompt: o.negative_prompt } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.audio !== undefined ? { audio: o.audio } : {}),
+    ...(o.aspect_ratio_default ? { aspectRatioDefault: true } : {}),
+    ...(o.enhance_prompt ? { enhancePrompt: true } : {}),
   };
 }
 
@@ -63,6 +66,8 @@ export function resolveOptions(input: GenerationInput, models: Model[]): Generat
     duration: input.duration ?? d.duration,
     resolution: input.resolution ?? d.resolution,
     aspect_ratio: input.aspectRatio ?? d.aspectRatio,
+    ...(input.aspectRatio === undefined ? { aspect_ratio_default: true as const } : {}),
+    ...(input.enhancePrompt ? { enhance_prompt: true as const } : {}),
   };
   for (const m of models) {
     const c = m.capabilities;
@@ -117,53 +122,6 @@ export function resolveOptions(input: GenerationInput, models: Model[]): Generat
   if (input.audio !== undefined) o.audio = input.audio;
   else if (d.audio !== undefined && models.every((m) => m.capabilities.audio)) o.audio = d.audio;
   return o;
-}
-
-/**
- * The routes a model may run on, in the order they are tried: only the named provider when
- * `provider` is a string; else the providers of `order` first (in that order), then the rest;
- * within each group the cheapest first. Only configured routes that support the options.
- */
-export function rankRoutes(
-  model: Model,
-  req: VideoRequest,
-  provider: GenerationInput["provider"],
-  configured: (p: ProviderId) => boolean,
-  margin: number,
-  asked?: AskedOptions,
-  now?: number,
-): { route: Route; price: Cents }[] {
-  const usable = model.routes.flatMap((route) => {
-    if (!configured(route.provider) || routeRefusal(route, req, asked, now)) return [];
-    try {
-      return [{ route, price: priceOn(route, req, margin) }];
-    } catch {
-      return [];
-    }
-  }).sort((a, b) => deprecated(a.route) - deprecated(b.route) || a.price - b.price);
-  if (typeof provider === "string") return usable.filter((r) => r.route.provider === provider);
-  const order = provider?.order ?? [];
-  const rank = (p: ProviderId) => {
-    const i = order.indexOf(p);
-    return i === -1 ? order.length : i;
-  };
-  return usable.sort((a, b) =>
-    deprecated(a.route) - deprecated(b.route) || rank(a.route.provider) - rank(b.route.provider)
-  );
-}
-
-// A deprecated route runs only when every other route of the model cannot.
-const deprecated = (r: Route) => r.status === "deprecated" ? 1 : 0;
-
-/** The route a model runs on first (see rankRoutes); null when none is available. */
-export function pickRoute(
-  model: Model,
-  req: VideoRequest,
-  provider: GenerationInput["provider"],
-  configured: (p: ProviderId) => boolean,
-  margin: number,
-): { route: Route; price: Cents } | null {
-  return rankRoutes(model, req, provider, configured, margin)[0] ?? null;
 }
 
 /**
@@ -294,29 +252,61 @@ export async function createGeneration(
 }
 
 /**
- * Cancels a pending or processing generation, refunding it in the same commit; Conflict when it
- * already ended. The upstream job is cancelled afterwards, best effort.
+ * Cancels a generation, refunding it in the same commit, when nothing runs upstream that the
+ * operator would pay for (API.md, "Cancel"): a pending one (never sent, or its submit still in
+ * flight, which the submit worker then stops), or a processing one whose provider confirms the
+ * job stopped. A running job its provider cannot stop is a Conflict `not_cancellable` (it
+ * completes and is paid for); an ended one is a Conflict `generation_finished`.
  */
 export async function cancelGeneration(
   deps: GenerationDeps,
   orgId: string,
   id: string,
 ): Promise<GenerationRecord> {
-  await getGeneration(deps.kv, orgId, id);
-  const res = await updateGeneration(deps, id, cancelPlan(deps.now()), 20);
-  if (!res.committed) {
+  // A submit may land between the read and the commit: then the new job is stopped in turn.
+  for (let round = 0; round < 3; round++) {
+    const g0 = await getGeneration(deps.kv, orgId, id);
+    if (isTerminal(g0)) {
+      throw new Conflict(`Generation ${id} is already ${g0.status}`, "generation_finished");
+    }
+    const stoppedJob = g0.status === "processing" ? await stopUpstreamJob(deps, g0) : null;
+    const res = await updateGeneration(
+      deps,
+      id,
+      (g) =>
+        g.status === "pending" || (g.status === "processing" && g.provider_job_id === stoppedJob)
+          ? cancelPlan(deps.now())(g)
+          : null,
+      20,
+    );
+    if (res.committed) return res.committed;
     if (!res.current) throw new NotFound(`No generation ${id}`, "id");
-    throw new Conflict(`Generation ${id} is already ${res.current.status}`, "generation_finished");
   }
-  const g = res.committed;
-  const cand = g.candidates[g.attempt];
-  const adapter = deps.adapters[cand.provider];
-  if (g.provider_job_id && adapter?.cancel) {
-    await adapter.cancel(g.provider_job_id, deps.providerDeps).catch((err) =>
-      logOf(deps)(`generation ${id}: upstream cancel failed`, err)
+  throw new Conflict(`Generation ${id} changed while cancelling; try again`, "conflict");
+}
+
+/** Asks the provider to stop a running job; its id once confirmed stopped, else not_cancellable. */
+async function stopUpstreamJob(deps: GenerationDeps, g: GenerationRecord): Promise<string> {
+  const { provider } = g.candidates[g.attempt];
+  const adapter = deps.adapters[provider];
+  const jobId = g.provider_job_id;
+  let stopped = false;
+  if (jobId && adapter?.cancel && !adapter.cancelDeletes) {
+    stopped = await adapter.cancel(jobId, withTimeouts(deps.providerDeps, provider)).catch(
+      (err) => {
+        logOf(deps)(`generation ${g.id}: upstream cancel failed`, err);
+        return false;
+      },
     );
   }
-  return g;
+  if (!stopped || !jobId) {
+    throw new Conflict(
+      `Generation ${g.id} is already running on ${provider}, which cannot stop it now; ` +
+        "it will complete and is charged",
+      "not_cancellable",
+    );
+  }
+  return jobId;
 }
 
 /** The compat JSON of GET /v1/video/generations/{id}. */
@@ -328,6 +318,8 @@ export interface ApiGeneration {
   cost_cents: Cents | null;
   latency_ms: number | null;
   error_message: string | null;
+  /** Why it failed or was cancelled (API.md, "Failure reasons"); null otherwise. */
+  error: { code: FailureCode; message: string } | null;
   created_at: number;
   completed_at: number | null;
   metadata?: Record<string, string>;
@@ -358,12 +350,22 @@ export async function toApiGeneration(
     cost_cents: g.cost_cents,
     latency_ms: g.latency_ms,
     error_message: g.error_message,
+    error: apiError(g),
     created_at: toSec(g.created_at),
     completed_at: g.completed_at === null ? null : toSec(g.completed_at),
     ...(g.metadata ? { metadata: g.metadata } : {}),
     // The retention sweep deleted the video (VIDEO_RETENTION_DAYS): additive to the compat shape.
     ...(g.output_expired_at ? { output_expired: true } : {}),
   };
+}
+
+/** The failure reason of a failed or cancelled generation (records before codes read by status). */
+function apiError(g: GenerationRecord): ApiGeneration["error"] {
+  if (g.status === "cancelled") {
+    return { code: "cancelled", message: g.error_message ?? "The generation was cancelled" };
+  }
+  if (g.status !== "failed") return null;
+  return { code: g.error_code ?? "provider_error", message: g.error_message ?? "It failed" };
 }
 
 /** The compat /v1/usage object, plus the additive `by_key` (spend and requests per key). */

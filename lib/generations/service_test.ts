@@ -65,6 +65,7 @@ Deno.test("full flow on a real KV queue with the local ffmpeg model: pending →
       "completed_at",
       "cost_cents",
       "created_at",
+      "error",
       "error_message",
       "id",
       "latency_ms",
@@ -72,6 +73,7 @@ Deno.test("full flow on a real KV queue with the local ffmpeg model: pending →
       "output_url",
       "status",
     ]);
+    assert.equal(api.error, null); // a completed generation has no failure reason
     assert.equal(api.created_at, Math.floor(done.created_at / 1000));
     // The rendered work file is removed once stored (right after the completing commit).
     const renders = async () => {
@@ -233,7 +235,8 @@ Deno.test("cancel refunds once; a second cancel is a Conflict; another org gets 
   assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
   const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
   assert.ok(rejected.reason instanceof Conflict);
-  assert.equal(calls.cancel, 1);
+  // Each cancel asks the provider to stop the job before it refunds; only one refunds.
+  assert.ok(calls.cancel >= 1 && calls.cancel <= 2, `${calls.cancel} upstream cancels`);
   assert.equal(await getBalance(kv, org.id), 10);
   assert.ok((await verifyLedger(kv, org.id)).ok);
   await pollGeneration(deps, id); // a poll arriving after cancel changes nothing
@@ -430,7 +433,8 @@ Deno.test("usage and model metrics after a few generations", async () => {
 });
 
 Deno.test("routing: cheapest configured route, a named provider, or the first of an order", async () => {
-  const { pickRoute, toVideoRequest, resolveOptions } = await import("./service.ts");
+  const { toVideoRequest, resolveOptions } = await import("./service.ts");
+  const { pickRoute } = await import("../catalog/mod.ts");
   const model = testModel("t/multi", "fal", 10);
   model.routes.push({
     ...model.routes[0],

@@ -9,6 +9,7 @@ import { addModelOutcome, addTerminalUsage } from "../db/usage.ts";
 import { addSpendRefundMutations } from "../db/spend.ts";
 import type { GenerationDeps } from "./deps.ts";
 import { recordGenerationEnded } from "../telemetry/metrics.ts";
+import type { FailureCode } from "../providers/types.ts";
 
 /**
  * State changes of a generation. Each is a plan computed from the current record and committed
@@ -96,14 +97,15 @@ function closeAttempt(g: GenerationRecord, nowMs: number, error: string | null) 
   );
 }
 
-/** Fails and fully refunds a non-terminal generation. */
-export function failPlan(message: string, nowMs: number) {
+/** Fails and fully refunds a non-terminal generation, with the reason's code (API.md). */
+export function failPlan(message: string, nowMs: number, code: FailureCode = "provider_error") {
   return (g: GenerationRecord): Plan | null =>
     isTerminal(g) ? null : {
       next: {
         ...g,
         status: "failed",
         error_message: message,
+        error_code: code,
         cost_cents: 0,
         refunded_cents: g.charged_cents,
         attempts: closeAttempt(g, nowMs, message),
@@ -120,7 +122,7 @@ export function deadlinePlan(nowMs: number) {
   return (g: GenerationRecord): Plan | null => {
     const minutes = Math.round((g.deadline_at - g.created_at) / 60_000);
     const message = `Generation timed out: no result from ${g.model} within ${minutes} minutes`;
-    return failPlan(message, nowMs)(g);
+    return failPlan(message, nowMs, "timeout")(g);
   };
 }
 
@@ -131,6 +133,7 @@ export function cancelPlan(nowMs: number) {
       next: {
         ...g,
         status: "cancelled",
+        error_code: "cancelled",
         cost_cents: 0,
         refunded_cents: g.charged_cents,
         attempts: closeAttempt(g, nowMs, "cancelled"),
@@ -178,10 +181,13 @@ export function fallbackOrFailPlan(
   retryable: boolean,
   nowMs: number,
   enqueueSubmit: (a: Deno.AtomicOperation) => void,
+  code: FailureCode = "provider_error",
 ) {
   return (g: GenerationRecord): Plan | null => {
     if (isTerminal(g) || !expect(g)) return null;
-    if (!retryable || g.attempt + 1 >= g.candidates.length) return failPlan(message, nowMs)(g);
+    if (!retryable || g.attempt + 1 >= g.candidates.length) {
+      return failPlan(message, nowMs, code)(g);
+    }
     const next = g.candidates[g.attempt + 1];
     return {
       next: {

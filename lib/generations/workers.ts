@@ -16,6 +16,7 @@ import {
 } from "../providers/types.ts";
 import {
   classifyFault,
+  failureCode,
   MAX_SUBMIT_RETRIES,
   retryDelayMs,
   withTimeouts,
@@ -23,9 +24,9 @@ import {
 import { addRouteFault, countRouteFault, recordRouteOutcome, routeOpenUntil } from "./breaker.ts";
 import { type GenerationDeps, logOf } from "./deps.ts";
 import { fetchInputImage, ImageFetchError } from "./image.ts";
-import { cancelSignal } from "./cancel_signal.ts";
+import { cancelSignal, releaseEndedJob } from "./cancel_signal.ts";
 import { toVideoRequest } from "./service.ts";
-import { underchargeMessage, withReportedUsage } from "../providers/reconcile.ts";
+import { candidateRoute, underchargeMessage, withReportedUsage } from "./settlement.ts";
 import {
   avoidOpenRoutePlan,
   completePlan,
@@ -250,7 +251,9 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
 
   let jobId: string;
   try {
-    if (!adapter) throw new ProviderError(`provider ${cand.provider} is not configured`, true);
+    if (!adapter) {
+      throw notConfigured(cand.provider);
+    }
     jobId = await holdingLease(deps, id, expect, SUBMIT_JOB, async () => {
       const req = await videoRequestFor(deps, g0);
       // A cancel or the deadline, seen from any instance, stops the work (a local render: ffmpeg).
@@ -260,7 +263,8 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
         const orphan = interrupted && adapter.findOrphan
           ? await adoptOrphan(deps, adapter, g0, req, pdeps)
           : null;
-        return orphan ?? (await adapter.submit(cand.upstream_model, req, pdeps)).jobId;
+        const endpoint = candidateRoute(g0, deps.models)?.endpoint;
+        return orphan ?? (await adapter.submit(cand.upstream_model, req, pdeps, endpoint)).jobId;
       } finally {
         ended.stop();
       }
@@ -296,6 +300,15 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
     });
   if (!res.committed && res.current) await cancelUnrecordedJob(deps, claimed, res.current, jobId);
 }
+
+const notConfigured = (provider: string) =>
+  new ProviderError(
+    `provider ${provider} is not configured`,
+    true,
+    undefined,
+    undefined,
+    "model_unavailable",
+  );
 
 /** Marks an upstream job as recorded by a generation (value: its id). */
 const upstreamJobKey = (provider: string, jobId: string) => ["upstream_job", provider, jobId];
@@ -394,6 +407,10 @@ async function submitFailed(
   const kind = err instanceof ImageFetchError
     ? (err.retryable ? "reroute" : "permanent")
     : classifyFault(cand.provider, err);
+  // An image that cannot be fetched or used is the request's own fault unless its host is down.
+  const code = err instanceof ImageFetchError
+    ? (err.retryable ? "provider_error" : "invalid_input")
+    : failureCode(err);
   const t = deps.now();
   if (kind === "transient") {
     await recordRouteOutcome(deps.kv, cand.model, cand.provider, false, t);
@@ -413,7 +430,7 @@ async function submitFailed(
   await updateGeneration(
     deps,
     id,
-    fallbackOrFailPlan(expect, message, kind !== "permanent", t, enqueue(SUBMIT_JOB, id)),
+    fallbackOrFailPlan(expect, message, kind !== "permanent", t, enqueue(SUBMIT_JOB, id), code),
   );
 }
 
@@ -439,19 +456,21 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
   const same = (g: GenerationRecord) =>
     g.status === "processing" && g.tick === g0.tick && g.attempt === g0.attempt;
   if (now >= g0.deadline_at) {
-    await updateGeneration(deps, id, (g) => same(g) ? deadlinePlan(now)(g) : null);
+    const r = await updateGeneration(deps, id, (g) => same(g) ? deadlinePlan(now)(g) : null);
+    // Failed and refunded: the upstream job, still running there, is stopped where it can be.
+    if (r.committed) await releaseEndedJob(deps, r.committed);
     return;
   }
   const cand = g0.candidates[g0.attempt];
   const adapter = deps.adapters[cand.provider];
   let result: PollResult;
   try {
-    if (!adapter) throw new ProviderError(`provider ${cand.provider} is not configured`, true);
+    if (!adapter) throw notConfigured(cand.provider);
     const pdeps = withTimeouts(deps.providerDeps, cand.provider);
     result = await adapter.poll(g0.provider_job_id!, pdeps);
   } catch (err) {
     if (err instanceof ProviderError && !err.retryable) {
-      result = { status: "failed", message: err.message, retryable: false };
+      result = { status: "failed", message: err.message, retryable: false, code: failureCode(err) };
     } else {
       // A network fault or upstream hiccup: try again later, the deadline bounds the wait.
       if (!(err instanceof ProviderError)) logOf(deps)(`generation ${id}: poll failed`, err);
@@ -466,12 +485,20 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
     return;
   }
   if (result.status === "failed") {
-    const { message } = providerMessage(g0, new ProviderError(result.message, result.retryable));
+    const said = new ProviderError(
+      result.message,
+      result.retryable,
+      undefined,
+      undefined,
+      result.code,
+    );
+    const { message } = providerMessage(g0, said);
+    const code = failureCode(said);
     const failed = await updateGeneration(
       deps,
       id,
       withReportedUsage(
-        fallbackOrFailPlan(same, message, result.retryable, t, enqueue(SUBMIT_JOB, id)),
+        fallbackOrFailPlan(same, message, result.retryable, t, enqueue(SUBMIT_JOB, id), code),
         result.reported,
         "failed",
         (g) => toVideoRequest(g.options),
@@ -554,7 +581,7 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
   }
 }
 
-/** Logs a provider's reported cost above what we charged for the attempt (reconcile.ts). */
+/** Logs a provider's reported cost above what we charged for the attempt (settlement.ts). */
 function logUndercharge(
   deps: GenerationDeps,
   before: GenerationRecord,

@@ -173,3 +173,31 @@ Deno.test("a download whose lease lapsed still completes though the sweep requeu
   assert.equal(r.g.cost_cents, 50);
   assert.ok(r.ledger.ok);
 });
+
+Deno.test("a poll past the deadline fails, refunds and stops the upstream job (error.code timeout)", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = testClock();
+  const { adapter, calls } = scriptedAdapter("fal", {});
+  const deps = testDeps(kv, "/x", {
+    now: clock.now,
+    adapters: { fal: adapter },
+    models: [testModel("t/one", "fal", 5)],
+    deadlineMs: 60_000,
+  });
+  const org = await fundedOrg(kv, 10, clock.now());
+  const { id } = await createGeneration(
+    deps,
+    org.id,
+    parseGenerationBody({ model: "t/one", prompt: "p" }),
+  );
+  await submitGeneration(deps, id);
+  clock.advance(61_000);
+  await pollGeneration(deps, id);
+  const g = await getGeneration(kv, org.id, id);
+  assert.equal(g.status, "failed");
+  assert.equal(g.error_code, "timeout");
+  assert.equal(calls.poll, 0); // the deadline is decided without asking
+  assert.equal(calls.cancel, 1); // and the job still running upstream is stopped
+  assert.equal(await getBalance(kv, org.id), 10);
+  kv.close();
+});

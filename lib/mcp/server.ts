@@ -8,7 +8,7 @@ import type {
   ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Services } from "../services.ts";
-import { getModelDetail, listModels } from "../models.ts";
+import { getModelDetail, listModels } from "../catalog/public.ts";
 import {
   type ApiGeneration,
   cancelGeneration,

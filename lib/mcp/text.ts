@@ -1,5 +1,5 @@
 import { formatCents } from "../../components/format.ts";
-import type { ModelDetail, ModelListItem } from "../models.ts";
+import type { ModelDetail, ModelListItem } from "../catalog/public.ts";
 import type { ApiGeneration, getUsage } from "../generations/service.ts";
 
 /**

@@ -11,6 +11,7 @@ const expired: ApiGeneration = {
   cost_cents: 2,
   latency_ms: 1200,
   error_message: null,
+  error: null,
   created_at: 1_764_000_000,
   completed_at: 1_764_000_002,
   output_expired: true,

@@ -17,6 +17,7 @@ import {
   type ClockedDeps,
   envString,
   errorFromResponse,
+  mappedInput,
   readJson,
   redact,
   requireKey,
@@ -52,35 +53,65 @@ export function falEndpoint(upstreamModel: string, hasImage: boolean): string {
 }
 
 /**
- * The optional fields each endpoint's input type has (@fal-ai/client's EndpointTypeMap), and the
- * name of its image field. A field an endpoint lacks is never sent: the catalog's route modes
+ * The optional fields each endpoint's input type has (@fal-ai/client 1.10.1's EndpointTypeMap),
+ * the name of its image field, its switch for prompt rewriting (default true upstream, so always
+ * sent: `enhance_prompt` decides) and whether its aspect_ratio takes "auto" (follow the image,
+ * the SDK's default there). A field an endpoint lacks is never sent: the catalog's route modes
  * refuse such requests before they get here.
  */
-const FAL_FIELDS: [RegExp, { fields: string[]; image?: string }][] = [
-  [/\/veo3[^/]*(\/fast)?\/image-to-video$/, {
+interface FalSchema {
+  fields: string[];
+  image?: string;
+  /** Veo31Input.auto_fix, Wan25Preview*.enable_prompt_expansion, Hailuo02*.prompt_optimizer. */
+  rewrite?: "auto_fix" | "enable_prompt_expansion" | "prompt_optimizer";
+  /** aspect_ratio accepts "auto" (Veo31ImageToVideoInput, BytedanceSeedanceV1ProImageToVideo). */
+  autoAspect?: true;
+}
+
+const FAL_FIELDS: [RegExp, FalSchema][] = [
+  [/\/veo3[^/]*(\/fast|\/lite)?\/image-to-video$/, {
     fields: ["aspect_ratio", "resolution", "generate_audio", "negative_prompt", "seed"],
     image: "image_url",
+    rewrite: "auto_fix",
+    autoAspect: true,
   }],
   [/\/veo3/, {
     fields: ["aspect_ratio", "resolution", "generate_audio", "negative_prompt", "seed"],
+    rewrite: "auto_fix",
   }],
-  [/kling-video\/v3\/.*\/image-to-video$/, {
+  // Kling 2.6 and 3.0: sound, and the image twin's start_image_url without aspect_ratio.
+  [/kling-video\/(v3|v2\.6)\/.*\/image-to-video$/, {
     fields: ["generate_audio", "negative_prompt"],
     image: "start_image_url",
   }],
-  [/kling-video\/v3\//, { fields: ["aspect_ratio", "generate_audio", "negative_prompt"] }],
+  [/kling-video\/(v3|v2\.6)\//, { fields: ["aspect_ratio", "generate_audio", "negative_prompt"] }],
   [/kling-video\/.*\/image-to-video$/, { fields: ["negative_prompt"], image: "image_url" }],
   [/kling-video\//, { fields: ["aspect_ratio", "negative_prompt"] }],
-  [/minimax\/.*\/image-to-video$/, { fields: [], image: "image_url" }],
-  [/minimax\//, { fields: [] }],
+  [/minimax\/.*\/image-to-video$/, {
+    fields: [],
+    image: "image_url",
+    rewrite: "prompt_optimizer",
+  }],
+  [/minimax\//, { fields: [], rewrite: "prompt_optimizer" }],
   [/wan-25-preview\/image-to-video$/, {
     fields: ["resolution", "negative_prompt", "seed"],
     image: "image_url",
+    rewrite: "enable_prompt_expansion",
   }],
-  [/wan-25-preview\//, { fields: ["aspect_ratio", "resolution", "negative_prompt", "seed"] }],
+  [/wan-25-preview\//, {
+    fields: ["aspect_ratio", "resolution", "negative_prompt", "seed"],
+    rewrite: "enable_prompt_expansion",
+  }],
+  [/seedance\/v1\.5\/.*\/image-to-video$/, {
+    fields: ["aspect_ratio", "resolution", "seed", "generate_audio"],
+    image: "image_url",
+    autoAspect: true,
+  }],
+  [/seedance\/v1\.5\//, { fields: ["aspect_ratio", "resolution", "seed", "generate_audio"] }],
   [/seedance\/.*\/image-to-video$/, {
     fields: ["aspect_ratio", "resolution", "seed"],
     image: "image_url",
+    autoAspect: true,
   }],
   [/seedance\//, { fields: ["aspect_ratio", "resolution", "seed"] }],
 ];
@@ -90,8 +121,11 @@ export function falInput(endpoint: string, req: VideoRequest): Record<string, un
   const schema = FAL_FIELDS.find(([re]) => re.test(endpoint))?.[1];
   if (!schema) throw new ProviderError(`No fal.ai input schema for ${endpoint}`, false);
   const veo = endpoint.includes("/veo");
+  // An aspect ratio nobody asked for is not forced on an image: the video follows its shape.
+  const followImage = req.image !== undefined && req.aspectRatioDefault === true &&
+    schema.autoAspect === true;
   const wanted: Record<string, unknown> = {
-    aspect_ratio: req.aspectRatio,
+    aspect_ratio: followImage ? "auto" : req.aspectRatio,
     resolution: req.resolution,
     // Audio changes the bill: said on every endpoint that has it, the same way it is priced.
     generate_audio: req.audio === true,
@@ -103,6 +137,8 @@ export function falInput(endpoint: string, req: VideoRequest): Record<string, un
     duration: veo ? `${req.duration}s` : String(req.duration),
   };
   for (const f of schema.fields) if (wanted[f] !== undefined) input[f] = wanted[f];
+  // The provider rewrites prompts only when the caller said it may.
+  if (schema.rewrite) input[schema.rewrite] = req.enhancePrompt === true;
   if (req.image) {
     if (!schema.image) throw new ProviderError(`${endpoint} takes no image`, false);
     input[schema.image] = req.image.url;
@@ -145,7 +181,12 @@ async function failedResult(res: Response, key: string, now: number): Promise<Po
     };
   }
   const retryable = moderated || res.status >= 500 || retryHeader === "true";
-  return { status: "failed", message: err.message, retryable };
+  return {
+    status: "failed",
+    message: err.message,
+    retryable,
+    ...(moderated ? { code: "content_moderated" as const } : {}),
+  };
 }
 
 export const falProvider: ProviderAdapter = {
@@ -154,15 +195,17 @@ export const falProvider: ProviderAdapter = {
   pollIntervalMs: 5_000,
   isConfigured: (env) => envString(env, "FAL_KEY") !== undefined,
 
-  async submit(upstreamModel, req, deps: ClockedDeps) {
+  async submit(upstreamModel, req, deps: ClockedDeps, mapped) {
     const key = requireKey(deps.env, "FAL_KEY", PROVIDER);
     const base = baseUrl(deps.env, "FAL_QUEUE_URL", DEFAULT_BASE);
     const endpoint = falEndpoint(upstreamModel, req.image !== undefined);
     const call = { provider: PROVIDER, action: "queueing the video", secret: key };
+    // An operator route says its own fields; fal's endpoints mostly type durations as strings.
+    const input = mapped ? mappedInput(req, mapped, "string") : falInput(endpoint, req);
     const res = await upstreamFetch(deps, call, `${base}/${endpoint}`, {
       method: "POST",
       headers: { authorization: `Key ${key}`, "content-type": "application/json" },
-      body: JSON.stringify(falInput(endpoint, req)),
+      body: JSON.stringify(input),
     });
     const q = await readJson<Record<string, unknown>>(res, call);
     const job = {
@@ -196,6 +239,7 @@ export const falProvider: ProviderAdapter = {
         status: "failed",
         message: redact(`fal.ai generation failed: ${st.error}`, [key]),
         retryable: moderated || st.error_type === "internal_server_error",
+        ...(moderated ? { code: "content_moderated" as const } : {}),
       };
     }
     let res: Response;
@@ -226,10 +270,12 @@ export const falProvider: ProviderAdapter = {
         method: "PUT",
         headers: { authorization: `Key ${key}` },
       });
+      // 202 CANCELLATION_REQUESTED: the job was still queued, and leaves the queue unrun.
       await res.body?.cancel();
+      return true;
     } catch (err) {
-      // 400 ALREADY_COMPLETED: nothing left to stop.
-      if (err instanceof ProviderError && err.status === 400) return;
+      // 400 ALREADY_COMPLETED: started or finished; fal only cancels queued requests.
+      if (err instanceof ProviderError && err.status === 400) return false;
       throw err;
     }
   },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { falEndpoint, falInput, falProvider } from "./fal.ts";
-import { findModel, priceOn } from "../catalog.ts";
+import { findModel, priceOn } from "../catalog/mod.ts";
 import { fixture, replay } from "../../tests/support/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 
@@ -61,6 +61,7 @@ Deno.test("fal: an image switches to the image-to-video endpoint and sends image
     resolution: "1080p",
     generate_audio: false,
     negative_prompt: "blur",
+    auto_fix: false,
     image_url: "https://example.com/first.png",
   });
   assert.equal(
@@ -246,10 +247,69 @@ Deno.test("fal: aspect_ratio and resolution go only to endpoints whose input has
   ]);
   assert.deepEqual(
     keys("fal-ai/minimax/hailuo-02/standard/text-to-video", { ...req, duration: 6 }),
-    ["duration", "prompt"],
+    ["duration", "prompt", "prompt_optimizer"],
   );
   assert.deepEqual(
     keys("fal-ai/wan-25-preview/image-to-video", { ...req, image, seed: 3 }),
-    ["duration", "image_url", "negative_prompt", "prompt", "resolution", "seed"],
+    [
+      "duration",
+      "enable_prompt_expansion",
+      "image_url",
+      "negative_prompt",
+      "prompt",
+      "resolution",
+      "seed",
+    ],
   );
+});
+
+Deno.test("fal: image-to-video follows the image ('auto') unless the caller chose an aspect ratio", () => {
+  const image = { url: "https://example.com/portrait.png" };
+  // The SDK's default on these endpoints is "auto"; on their text twins it is "16:9".
+  for (const endpoint of ["fal-ai/veo3.1/image-to-video", "fal-ai/veo3.1/fast/image-to-video"]) {
+    const r = { ...req, duration: 8, image };
+    assert.equal(falInput(endpoint, { ...r, aspectRatioDefault: true }).aspect_ratio, "auto");
+    assert.equal(falInput(endpoint, { ...r, aspectRatio: "9:16" }).aspect_ratio, "9:16");
+  }
+  const seedance = "fal-ai/bytedance/seedance/v1/pro/image-to-video";
+  assert.equal(
+    falInput(seedance, { ...req, image, aspectRatioDefault: true }).aspect_ratio,
+    "auto",
+  );
+  assert.equal(falInput(seedance, { ...req, image, aspectRatio: "1:1" }).aspect_ratio, "1:1");
+  // Text-to-video has no image to follow: the model's default is sent as before.
+  assert.equal(
+    falInput("fal-ai/veo3.1", { ...req, duration: 8, aspectRatioDefault: true }).aspect_ratio,
+    "16:9",
+  );
+});
+
+Deno.test("fal: prompt rewriting is off unless enhance_prompt, on every endpoint that has a switch", () => {
+  const image = { url: "https://example.com/first.png" };
+  const cases: [string, string, VideoRequest][] = [
+    ["fal-ai/veo3.1", "auto_fix", { ...req, duration: 8 }],
+    ["fal-ai/veo3.1/fast/image-to-video", "auto_fix", { ...req, duration: 8, image }],
+    ["fal-ai/wan-25-preview/text-to-video", "enable_prompt_expansion", req],
+    ["fal-ai/wan-25-preview/image-to-video", "enable_prompt_expansion", { ...req, image }],
+    ["fal-ai/minimax/hailuo-02/standard/text-to-video", "prompt_optimizer", {
+      ...req,
+      duration: 6,
+    }],
+    ["fal-ai/minimax/hailuo-02/standard/image-to-video", "prompt_optimizer", { ...req, image }],
+  ];
+  for (const [endpoint, field, r] of cases) {
+    // Upstream defaults are true: false must be sent, not left out.
+    assert.equal(falInput(endpoint, r)[field], false, `${endpoint} default`);
+    assert.equal(falInput(endpoint, { ...r, enhancePrompt: true })[field], true, endpoint);
+  }
+  // Kling and Seedance have no such switch: nothing is added.
+  for (
+    const endpoint of [
+      "fal-ai/kling-video/v3/pro/text-to-video",
+      "fal-ai/bytedance/seedance/v1/pro/text-to-video",
+    ]
+  ) {
+    const sent = Object.keys(falInput(endpoint, { ...req, enhancePrompt: true }));
+    assert.ok(!sent.some((k) => /auto_fix|expansion|optimizer/.test(k)), endpoint);
+  }
 });

@@ -4,7 +4,7 @@
  * another route" and which are the request's own fault; the backoff between retries; and the
  * connect and total timeouts every outbound provider call runs under.
  */
-import { type ProviderDeps, ProviderError, type ProviderId } from "./types.ts";
+import { type FailureCode, type ProviderDeps, ProviderError, type ProviderId } from "./types.ts";
 
 /**
  * transient: retry the same route after a backoff (429, 5xx, resets, timeouts);
@@ -53,9 +53,41 @@ export const FAULT_TABLES: Record<ProviderId, FaultTable> = {
 /** Classifies a submit failure. Faults without a status (resets, timeouts) are transient. */
 export function classifyFault(provider: ProviderId, err: unknown): FaultKind {
   if (!(err instanceof ProviderError)) return "permanent";
+  // The route's model is gone (retired, renamed, not on this account): another route may serve it.
+  if (modelGone(err)) return "reroute";
   if (err.status === undefined) return err.retryable ? "transient" : "permanent";
   const listed = FAULT_TABLES[provider]?.status[err.status];
   return listed ?? (err.retryable ? "reroute" : "permanent");
+}
+
+// How providers word a model that no longer exists: Google "models/x is not found for API version
+// v1beta, or is not supported for predictLongRunning"; others "model … deprecated/retired".
+const MODEL_GONE =
+  /\bmodel\b.*\b(not found|not supported|no longer|deprecated|retired|shut ?down|discontinued)\b|\b(not found|retired|deprecated)\b.*\bmodel\b/i;
+
+/** True when the upstream says the route's model or endpoint does not exist (any more). */
+export function modelGone(err: ProviderError): boolean {
+  if (err.code === "model_unavailable") return true;
+  if (err.status === 404 || err.status === 410) return true;
+  return (err.status === 400 || err.status === 403) && MODEL_GONE.test(err.message);
+}
+
+// Provider words for a refusal on content grounds (fal content_policy_violation, Google's
+// safety filters and raiMediaFilteredReasons, Runway/Luma/Replicate moderation messages).
+const MODERATED =
+  /content[_ ]policy|moderat|safety (filter|system|check)|\bnsfw\b|\bsensitive content/i;
+
+/**
+ * The machine-readable reason a provider failure gives the generation (API.md, "Failure
+ * reasons"): the adapter's own word when it has one, else read from status and message.
+ */
+export function failureCode(err: unknown): FailureCode {
+  if (!(err instanceof ProviderError)) return "provider_error";
+  if (err.code) return err.code;
+  if (MODERATED.test(err.message)) return "content_moderated";
+  if (modelGone(err)) return "model_unavailable";
+  if (err.status === 400 || err.status === 422) return "invalid_input";
+  return "provider_error";
 }
 
 /** Retries of one route's submit before falling back to the next route. */

@@ -108,6 +108,7 @@ export function geminiOperationResult(op: Operation, base: string, key: string):
         [key],
       ),
       retryable: true,
+      code: "content_moderated",
     };
   }
   return {

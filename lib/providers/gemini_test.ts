@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { geminiProvider } from "./gemini.ts";
-import { findModel, routeRefusal } from "../catalog.ts";
+import { findModel, routeRefusal } from "../catalog/mod.ts";
 import { fixture, replay, TEST_NOW } from "../../tests/support/replay.ts";
 import { ProviderError, type VideoRequest } from "./types.ts";
 

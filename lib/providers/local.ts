@@ -92,11 +92,12 @@ export function createLocalProvider(opts: LocalProviderOptions = {}): ProviderAd
 
     /** The generation ended: its rendered file (a render still running stops by `signal`). */
     async cancel(jobId, deps) {
-      if (!JOB_ID.test(jobId)) return;
+      if (!JOB_ID.test(jobId)) return false;
       const dir = renderDir(deps.workDir);
       for (const file of [`${jobId}.mp4`, `${jobId}.part.mp4`, `${jobId}.txt`]) {
         await Deno.remove(`${dir}/${file}`).catch(() => {});
       }
+      return true; // a local render costs nothing; its files are gone
     },
 
     async poll(jobId, deps): Promise<PollResult> {

@@ -150,7 +150,10 @@ export const lumaProvider: ProviderAdapter = {
     return lumaGenerationResult(await readJson<Generation>(res, call), key);
   },
 
-  /** Dream Machine has no cancel; deleting the generation is the documented way to drop it. */
+  // Dream Machine has no cancel: DELETE /generations/{id} removes the generation and says
+  // nothing of stopping its bill, so a user's cancel of a running job is refused (409) instead.
+  cancelDeletes: true,
+  /** Deletes the generation (the documented way to drop it); used for deadlines and duplicates. */
   async cancel(jobId, deps: ClockedDeps) {
     const key = requireKey(deps.env, "LUMAAI_API_KEY", PROVIDER);
     const base = lumaBase(deps.env);
@@ -161,6 +164,7 @@ export const lumaProvider: ProviderAdapter = {
       headers: { authorization: `Bearer ${key}` },
     });
     await res.body?.cancel();
+    return true;
   },
 
   /** Generations made with this request body since the attempt, not failed. */

@@ -19,6 +19,7 @@ import {
   baseUrl,
   type ClockedDeps,
   envString,
+  mappedInput,
   ORPHAN_PAGES,
   orphanTime,
   readJson,
@@ -68,6 +69,8 @@ export function replicateInput(upstreamModel: string, req: VideoRequest): Record
   if (req.negativePrompt) input.negative_prompt = req.negativePrompt;
   if (req.seed !== undefined) input.seed = req.seed;
   if (req.audio !== undefined && owner === "google") input.generate_audio = req.audio;
+  // minimax/hailuo-02's prompt_optimizer defaults to true: the prompt is rewritten only if asked.
+  if (owner === "minimax") input.prompt_optimizer = req.enhancePrompt === true;
   if (req.image) input[IMAGE_FIELD[owner] ?? "image"] = req.image.url;
   return input;
 }
@@ -139,7 +142,7 @@ export const replicateProvider: ProviderAdapter = {
   pollIntervalMs: 5_000,
   isConfigured: (env) => envString(env, "REPLICATE_API_TOKEN") !== undefined,
 
-  async submit(upstreamModel, req, deps: ClockedDeps) {
+  async submit(upstreamModel, req, deps: ClockedDeps, mapped) {
     const token = requireKey(deps.env, "REPLICATE_API_TOKEN", PROVIDER);
     const base = replicateBase(deps.env);
     if (!MODEL.test(upstreamModel)) {
@@ -149,7 +152,10 @@ export const replicateProvider: ProviderAdapter = {
     const res = await upstreamFetch(deps, call, `${base}/v1/models/${upstreamModel}/predictions`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ input: replicateInput(upstreamModel, req) }),
+      // An operator route (CATALOG_FILE) names its own fields; Replicate types durations as numbers.
+      body: JSON.stringify({
+        input: mapped ? mappedInput(req, mapped, "number") : replicateInput(upstreamModel, req),
+      }),
     });
     const p = await readJson<Prediction>(res, call);
     if (typeof p.id !== "string" || !PREDICTION_ID.test(p.id)) {
@@ -179,6 +185,7 @@ export const replicateProvider: ProviderAdapter = {
       headers: { authorization: `Bearer ${token}` },
     });
     await res.body?.cancel();
+    return true; // a 2xx: the task or prediction is cancelled
   },
 
   /** Predictions of this model with this input, created since the attempt and not ended. */

@@ -69,6 +69,15 @@ Deno.test("replicate: model families get their own image field and resolution", 
   // Hailuo's schema has no aspect_ratio: it is not sent (the catalog refuses an explicit one).
   assert.ok(!("aspect_ratio" in input));
   assert.ok(!("aspect_ratio" in replicateInput("minimax/hailuo-02", { ...req, duration: 6 })));
+  // prompt_optimizer defaults to true in Hailuo's schema: sent false unless enhance_prompt.
+  assert.equal(input.prompt_optimizer, false);
+  const enhanced = replicateInput("minimax/hailuo-02", {
+    ...req,
+    duration: 6,
+    enhancePrompt: true,
+  });
+  assert.equal(enhanced.prompt_optimizer, true);
+  assert.ok(!("prompt_optimizer" in replicateInput("kwaivgi/kling-v2.5-turbo-pro", req)));
 });
 
 Deno.test("replicate: a flagged output (E005) is a retryable failure with Replicate's words", async () => {

@@ -217,5 +217,6 @@ export const runwayProvider: ProviderAdapter = {
       headers: headers(secret),
     });
     await res.body?.cancel();
+    return true; // a 2xx: the task or prediction is cancelled
   },
 };

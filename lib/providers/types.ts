@@ -16,6 +16,23 @@ export interface VideoRequest {
   negativePrompt?: string;
   seed?: number;
   audio?: boolean;
+  /**
+   * The caller left the aspect ratio to the model's default: an image-to-video endpoint that can
+   * follow the image's shape is asked to ("auto"), so a portrait image is not cropped.
+   */
+  aspectRatioDefault?: boolean;
+  /** The provider may rewrite the prompt (its prompt expansion / auto-fix); otherwise it is
+   * told not to, where the endpoint has such a switch. */
+  enhancePrompt?: boolean;
+}
+
+/**
+ * An operator route's request shape (CATALOG_FILE, "fields" and "defaults"): our option → the
+ * provider's field name, and values sent with every request in the provider's own names.
+ */
+export interface EndpointFields {
+  fields: Record<string, string>;
+  defaults?: Record<string, string | number | boolean>;
 }
 
 /** What an adapter may use: injected so tests point it at a local replay server. */
@@ -37,7 +54,26 @@ export type VideoOutput =
 export type PollResult =
   | { status: "running"; progress?: number; retryAfterMs?: number }
   | { status: "succeeded"; output: VideoOutput; reported?: ReportedUsage }
-  | { status: "failed"; message: string; retryable: boolean; reported?: ReportedUsage };
+  | {
+    status: "failed";
+    message: string;
+    retryable: boolean;
+    reported?: ReportedUsage;
+    /** The reason, where the adapter knows it (else read from the message: faults.ts). */
+    code?: FailureCode;
+  };
+
+/**
+ * Why a generation failed, machine-readable (API.md, "Failure reasons"); stored on the record.
+ * Clients treat a code they do not know as provider_error.
+ */
+export type FailureCode =
+  | "content_moderated"
+  | "model_unavailable"
+  | "provider_error"
+  | "timeout"
+  | "invalid_input"
+  | "cancelled";
 
 /**
  * What the provider says it charged or ran for a job, where it says so (cost reconciliation):
@@ -64,11 +100,31 @@ export interface ProviderAdapter {
   /** True when submitting the same job twice costs nothing upstream (the local model), so a
    * submission left by a crashed process may be retried soon rather than after a long claim. */
   resubmitSafe?: boolean;
-  /** Starts an upstream job. Never retried blindly: a retry could start a second paid job. */
-  submit(upstreamModel: string, req: VideoRequest, deps: ProviderDeps): Promise<{ jobId: string }>;
+  /**
+   * Starts an upstream job. Never retried blindly: a retry could start a second paid job.
+   * `endpoint` is an operator route's field mapping (CATALOG_FILE); fal and Replicate build the
+   * body from it instead of their own table.
+   */
+  submit(
+    upstreamModel: string,
+    req: VideoRequest,
+    deps: ProviderDeps,
+    endpoint?: EndpointFields,
+  ): Promise<{ jobId: string }>;
   /** Asks the upstream for the job's state; network faults throw ProviderError(retryable). */
   poll(jobId: string, deps: ProviderDeps): Promise<PollResult>;
-  cancel?(jobId: string, deps: ProviderDeps): Promise<void>;
+  /**
+   * Asks the upstream to stop the job. True only when it confirms the job stopped (fal: still
+   * queued; Runway, Replicate: cancelled), so the generation may be refunded; false when it
+   * runs on (fal: already started) and will be paid for.
+   */
+  cancel?(jobId: string, deps: ProviderDeps): Promise<boolean>;
+  /**
+   * True when `cancel` deletes the job and its output rather than stopping it (Luma's DELETE,
+   * which says nothing of the charge): used only on jobs whose video nobody will take (a
+   * deadline, a duplicate), never for a user's cancel.
+   */
+  cancelDeletes?: boolean;
   /**
    * Jobs on this account that this request may have started at or after `sinceMs` (ids, oldest
    * first): where the provider can list jobs with their request (Replicate, Luma), a submit cut
@@ -93,6 +149,8 @@ export class ProviderError extends Error {
     readonly retryable: boolean,
     readonly status?: number,
     readonly retryAfterMs?: number,
+    /** The failure's reason when the adapter knows it better than status and message say. */
+    readonly code?: FailureCode,
   ) {
     super(message);
   }

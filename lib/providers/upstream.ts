@@ -4,7 +4,12 @@
  */
 import { Buffer } from "node:buffer";
 import { isDeepStrictEqual } from "node:util";
-import { type ProviderDeps, ProviderError } from "./types.ts";
+import {
+  type EndpointFields,
+  type ProviderDeps,
+  ProviderError,
+  type VideoRequest,
+} from "./types.ts";
 
 /** Deps may carry a clock (tests pin it); the adapters read it only for Retry-After dates. */
 export type ClockedDeps = ProviderDeps & { now?: () => number };
@@ -120,7 +125,9 @@ export async function errorFromResponse(
     [call.secret],
   );
   const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), now);
-  return new ProviderError(message, isRetryableStatus(res.status), res.status, retryAfterMs);
+  // fal's (and its hosted models') refusal on content grounds says so in the error's type.
+  const code = text.includes("content_policy_violation") ? "content_moderated" : undefined;
+  return new ProviderError(message, isRetryableStatus(res.status), res.status, retryAfterMs, code);
 }
 
 /** Reads a JSON body, turning garbage into a retryable error (a proxy page, a cut stream). */
@@ -192,4 +199,31 @@ export function sentWith(stored: unknown, sent: Record<string, unknown>): boolea
 export function orphanTime(createdAt: unknown, sinceMs: number): number | null {
   const at = typeof createdAt === "string" ? Date.parse(createdAt) : NaN;
   return Number.isFinite(at) && at >= sinceMs - ORPHAN_SKEW_MS ? at : null;
+}
+
+/**
+ * The body of an operator route (CATALOG_FILE): its defaults, then each option the request has
+ * under the provider's name the route maps it to. Durations go as the provider types them.
+ */
+export function mappedInput(
+  req: VideoRequest,
+  endpoint: EndpointFields,
+  durationAs: "string" | "number",
+): Record<string, unknown> {
+  const ours: Record<string, unknown> = {
+    duration: durationAs === "string" ? String(req.duration) : req.duration,
+    resolution: req.resolution,
+    aspect_ratio: req.aspectRatio,
+    image_url: req.image?.url,
+    negative_prompt: req.negativePrompt || undefined,
+    seed: req.seed,
+    audio: req.audio,
+    enhance_prompt: req.enhancePrompt === true,
+  };
+  const input: Record<string, unknown> = { ...endpoint.defaults };
+  input[endpoint.fields.prompt ?? "prompt"] = req.prompt;
+  for (const [option, field] of Object.entries(endpoint.fields)) {
+    if (option !== "prompt" && ours[option] !== undefined) input[field] = ours[option];
+  }
+  return input;
 }

@@ -1,4 +1,4 @@
-import type { Cents } from "../catalog.ts";
+import type { Cents } from "../catalog/money.ts";
 import { AppError, BudgetExceeded, KeyLimitExceeded } from "../errors.ts";
 import { type KeyLimit, keyLimitKey } from "../db/apikeys.ts";
 import {

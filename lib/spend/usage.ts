@@ -1,4 +1,4 @@
-import type { Cents } from "../catalog.ts";
+import type { Cents } from "../catalog/money.ts";
 import { type ApiKey, getKeyLimit, type KeyLimit, listApiKeys, NO_LIMIT } from "../db/apikeys.ts";
 import { type Counter, keySpendKey, type PeriodUsage, u64 } from "../db/spend.ts";
 import { type LimitReset, periodEnd, periodId } from "./period.ts";

@@ -1,9 +1,9 @@
 import { page } from "fresh";
 import { z } from "zod";
 import { define } from "../../utils.ts";
-import { getModelDetail, listModels, type ModelListItem } from "../../lib/models.ts";
+import { getModelDetail, listModels, type ModelListItem } from "../../lib/catalog/public.ts";
 import type { ModelMetrics } from "../../lib/db/usage.ts";
-import { MODELS } from "../../lib/catalog.ts";
+import { MODELS } from "../../lib/catalog/mod.ts";
 import { parseWith } from "../../lib/http/json.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";
 
@@ -37,11 +37,14 @@ export const handler = define.handlers({
       shown.map(async (m) => (await getModelDetail(services, m.slug)).metrics),
     );
     const offered = new Set(all.map((m) => m.slug));
-    const unconfigured = MODELS.filter((m) => !offered.has(m.slug)).map((m) => ({
-      slug: m.slug,
-      displayName: m.displayName,
-      env: [...new Set(m.routes.map((r) => PROVIDER_ENV[r.provider]).filter(Boolean))] as string[],
-    }));
+    const unconfigured = (services.generation.models ?? MODELS).filter((m) => !offered.has(m.slug))
+      .map((m) => ({
+        slug: m.slug,
+        displayName: m.displayName,
+        env: [
+          ...new Set(m.routes.map((r) => PROVIDER_ENV[r.provider]).filter(Boolean)),
+        ] as string[],
+      }));
     const makers = [...new Map(all.map((m) => [m.maker.slug, m.maker.name])).entries()];
     // Which variable to set is for whoever runs the server: shown in development only.
     const operator = !services.config.production;

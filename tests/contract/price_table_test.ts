@@ -4,7 +4,7 @@
  * from the upstream body in the provider's own field names.
  */
 import assert from "node:assert/strict";
-import { audioOn, priceOn, routePrice } from "../../lib/catalog.ts";
+import { audioOn, priceOn, routePrice } from "../../lib/catalog/mod.ts";
 import { askedOfUpstream, catalogCases } from "../support/contract_cases.ts";
 
 const MARGIN = 1.25;

@@ -5,7 +5,7 @@ import { launchBrowser } from "../support/browser.ts";
 import { signedInPage } from "../support/pages.ts";
 import { creditOrg } from "../../lib/db/ledger.ts";
 import { listGenerations } from "../../lib/db/generations.ts";
-import { listModels } from "../../lib/models.ts";
+import { listModels } from "../../lib/catalog/public.ts";
 import type { Services } from "../../lib/services.ts";
 
 /** What the form shows: the selected options' values and the price on screen. */

@@ -59,6 +59,11 @@ const generationSpec = {
   completed_at: nullable(seconds),
 };
 const named = shape({ slug: str, name: str });
+// Additive (API.md, "Failure reasons"): why a failed or cancelled generation ended, else null.
+const additive = {
+  metadata: record(str),
+  error: nullable(shape({ code: str, message: str })),
+};
 const pricing = shape(
   { unit: oneOf("second", "video"), currency: oneOf("usd"), cents: record(int) },
   { audio_cents: record(int) },
@@ -124,7 +129,7 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
 
     const id = created.body.id;
     const pending = await call(server.url, "GET", `/v1/video/generations/${id}`, { key });
-    assertShape(pending.body, generationSpec, { metadata: record(str) }, "GET");
+    assertShape(pending.body, generationSpec, additive, "GET");
     const done = await waitFor(
       async () => {
         const r = await call(server.url, "GET", `/v1/video/generations/${id}`, { key });
@@ -142,10 +147,11 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
         latency_ms: int,
         completed_at: seconds,
       },
-      {},
+      additive,
       "GET completed",
     );
     assert.equal(done.error_message, null);
+    assert.equal(done.error, null);
 
     const withMeta = await call(server.url, "POST", "/v1/video/generations", {
       key,
@@ -160,12 +166,12 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
     const meta = await call(server.url, "GET", `/v1/video/generations/${withMeta.body.id}`, {
       key,
     });
-    assertShape(meta.body, generationSpec, { metadata: record(str) }, "GET with metadata");
+    assertShape(meta.body, generationSpec, additive, "GET with metadata");
     assert.deepEqual(meta.body.metadata, { a: "b" });
 
     const list = await call(server.url, "GET", "/v1/video/generations?limit=1", { key });
     assertShape(list.body, {
-      data: arrayOf(shape(generationSpec, { metadata: record(str) })),
+      data: arrayOf(shape(generationSpec, additive)),
       next_cursor: nullable(str),
     });
     assert.equal(list.body.data.length, 1);

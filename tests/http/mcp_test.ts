@@ -116,6 +116,7 @@ Deno.test("initialize and list tools: the client's names, with input and output 
         "completed_at",
         "cost_cents",
         "created_at",
+        "error",
         "error_message",
         "id",
         "latency_ms",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestServer } from "../support/server.ts";
 import { generationBodySchema } from "../../lib/generations/schema.ts";
-import { MODELS } from "../../lib/catalog.ts";
+import { MODELS } from "../../lib/catalog/mod.ts";
 import { addModelOutcome } from "../../lib/db/usage.ts";
 import { call, fundedOrg } from "../support/api.ts";
 import { signIn } from "../support/auth.ts";

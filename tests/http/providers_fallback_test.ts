@@ -4,13 +4,14 @@
  * production an image_url aimed at our own network fails without any request being made.
  */
 import assert from "node:assert/strict";
-import { findModel, priceOn } from "../../lib/catalog.ts";
+import { findModel, priceOn } from "../../lib/catalog/mod.ts";
 import { verifyLedger } from "../../lib/db/ledger.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";
 import { MAX_SUBMIT_RETRIES } from "../../lib/providers/faults.ts";
 import { fixture, replay } from "../support/replay.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { makeTinyMp4 } from "../support/video.ts";
+import { withGeminiVeoLive } from "../support/generations.ts";
 import { allLedger, call, fundedOrg, waitFor } from "../support/api.ts";
 
 type F = Record<string, Record<string, unknown>>;
@@ -146,6 +147,8 @@ Deno.test("one model, two routes: gemini answers 503 on every submit retry, the 
   );
   try {
     fastPolls(server);
+    // Google retired these Gemini routes (2026-10-22); the failover they exercise is the same.
+    server.services.generation.models = withGeminiVeoLive();
     const org = await fundedOrg(server.services, 5_000);
     // With sound: the Gemini API always makes it, so audio: false would not go there at all.
     const opts = { duration: 4, resolution: "720p", audio: true };
@@ -189,6 +192,7 @@ Deno.test("production: image_url on loopback, link-local metadata or ::1 fails a
   );
   try {
     assert.equal(server.services.config.production, true);
+    server.services.generation.models = withGeminiVeoLive(); // the retired route, as before
     const org = await fundedOrg(server.services, 5_000);
     const urls = [
       `http://127.0.0.1:${port}/cat.png`,

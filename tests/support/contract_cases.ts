@@ -3,7 +3,7 @@
  * our adapter builds for it (without sending it). The contract tests check these against the
  * official SDKs; the price table test checks each against its price.
  */
-import { type Model, MODELS, type Route, type RouteMode } from "../../lib/catalog.ts";
+import { type Model, MODELS, type Route, type RouteMode } from "../../lib/catalog/mod.ts";
 import { falEndpoint, falInput } from "../../lib/providers/fal.ts";
 import { geminiRequestBody } from "../../lib/providers/gemini.ts";
 import { lumaRequestBody } from "../../lib/providers/luma.ts";

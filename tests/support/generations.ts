@@ -2,7 +2,7 @@
  * Real parts for generation tests: a file-copying video store, a scripted adapter that fails on
  * demand (going through the same code paths as the real ones), a small catalog and a clock.
  */
-import type { Model } from "../../lib/catalog.ts";
+import { type Model, MODELS } from "../../lib/catalog/mod.ts";
 import { createOrg } from "../../lib/db/orgs.ts";
 import { creditOrg } from "../../lib/db/ledger.ts";
 import { generationKey, type GenerationRecord, isTerminal } from "../../lib/db/generations.ts";
@@ -40,6 +40,8 @@ export interface Script {
   submit?: (ProviderError | null)[];
   /** Poll answers in order; the last repeats. */
   poll?: PollResult[];
+  /** What cancel answers: true (default) when the job is confirmed stopped. */
+  cancel?: boolean;
 }
 
 /** A provider whose answers are scripted; counts calls so tests can assert on them. */
@@ -64,7 +66,7 @@ export function scriptedAdapter(id: ProviderId, script: Script, pollIntervalMs =
     },
     cancel() {
       calls.cancel++;
-      return Promise.resolve();
+      return Promise.resolve(script.cancel ?? true);
     },
   };
   return { adapter, calls, requests };
@@ -105,6 +107,19 @@ export function testModel(slug: string, provider: ProviderId, cents: number): Mo
       listPrice: { unit: "video", cents: { "360p": cents, "720p": cents * 2 } },
     }],
   };
+}
+
+/**
+ * The shipped catalog with Google's retired Gemini API Veo routes as they were before their
+ * sunset (live, ranked by price): the Gemini adapter's tests still drive them end to end.
+ */
+export function withGeminiVeoLive(models: Model[] = MODELS): Model[] {
+  return models.map((m) => ({
+    ...m,
+    routes: m.routes.map((r) =>
+      r.provider === "gemini" ? { ...r, status: "preview" as const, sunset: undefined } : r
+    ),
+  }));
 }
 
 export function testClock(startMs = Date.UTC(2026, 10, 27, 12)) {

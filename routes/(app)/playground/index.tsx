@@ -1,6 +1,6 @@
 import { page } from "fresh";
 import { define, type State } from "../../../utils.ts";
-import { listModels } from "../../../lib/models.ts";
+import { listModels } from "../../../lib/catalog/public.ts";
 import { readFormObject } from "../../../lib/http/form.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { parseGenerationBody } from "../../../lib/generations/schema.ts";

@@ -1,6 +1,6 @@
 import { define } from "../../../../utils.ts";
 import { json } from "../../../../lib/http/json.ts";
-import { routeMargins } from "../../../../lib/providers/reconcile.ts";
+import { routeMargins } from "../../../../lib/generations/settlement.ts";
 
 /**
  * GET: per provider route, our price next to what the provider reported it charged, worst

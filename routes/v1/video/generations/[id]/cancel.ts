@@ -2,7 +2,7 @@ import { define } from "../../../../../utils.ts";
 import { json } from "../../../../../lib/http/json.ts";
 import { cancelGeneration, toApiGeneration } from "../../../../../lib/generations/service.ts";
 
-/** Cancels and refunds a pending or processing generation; 409 when it already ended. */
+/** Cancels a generation: refunded when nothing runs upstream; 409 when it ended or cannot be stopped. */
 export const handler = define.handlers({
   async POST(ctx) {
     const { services, apiKey } = ctx.state;

@@ -1,12 +1,13 @@
 /**
- * Cost reconciliation: what a provider reports it charged for a job, next to what we charged.
+ * Settlement and cost reconciliation, beside the generation's state changes (transitions.ts):
+ * what a provider reports it charged for a job, next to what we charged.
  * Under-charging must be visible: a log line per generation whose reported cost exceeds our
  * price, and per-route totals (GET /admin/v1/routes/margins).
  */
-import { audioOn, type Cents, type Model, MODELS, type Route } from "../catalog.ts";
+import { audioOn, type Cents, type Model, MODELS, type Route } from "../catalog/mod.ts";
 import { addRouteCosts, listRouteCosts } from "../db/route_costs.ts";
-import type { GenerationRecord } from "../db/generations.ts";
-import type { ReportedUsage, VideoRequest } from "./types.ts";
+import type { GenerationRecord, UpstreamReported } from "../db/generations.ts";
+import type { ReportedUsage, VideoRequest } from "../providers/types.ts";
 
 /** The reported usage in cents, where it can be priced: money as said, or billed units x cost. */
 export function reportedCostCents(
@@ -32,9 +33,6 @@ export function candidateRoute(g: GenerationRecord, models: Model[] = MODELS): R
     r.provider === c.provider && r.upstreamModel === c.upstream_model
   );
 }
-
-/** What is stored on the generation: the provider's figures and, where priced, their cents. */
-export type UpstreamReported = ReportedUsage & { cost_cents?: number };
 
 /**
  * Adds the reported usage to the commit that ends an attempt: on completion the record keeps it

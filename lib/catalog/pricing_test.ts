@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { findModel, MODELS, priceOn, routePrice, routeSupports } from "./catalog.ts";
-import type { VideoRequest } from "./providers/types.ts";
+import { findModel, MODELS, priceOn, routePrice, routeSupports } from "./mod.ts";
+import type { VideoRequest } from "../providers/types.ts";
 
 Deno.test("catalog: slugs are unique maker/model and makers match", () => {
   const slugs = MODELS.map((m) => m.slug);

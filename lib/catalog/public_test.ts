@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { BREAKER_MIN_SAMPLES, recordRouteOutcome } from "./generations/breaker.ts";
-import { testConfig } from "./config.ts";
-import { createServices, type Services } from "./services.ts";
-import { cheapestPricing, getModelDetail, honouredModes, listModels } from "./models.ts";
-import { planCandidates } from "./generations/service.ts";
-import { parseGenerationBody } from "./generations/schema.ts";
-import { addModelOutcome } from "./db/usage.ts";
-import { findModel, type Route } from "./catalog.ts";
-import { NotFound } from "./errors.ts";
+import { BREAKER_MIN_SAMPLES, recordRouteOutcome } from "../generations/breaker.ts";
+import { testConfig } from "../config.ts";
+import { createServices, type Services } from "../services.ts";
+import { cheapestPricing, getModelDetail, honouredModes, listModels } from "./public.ts";
+import { planCandidates } from "../generations/service.ts";
+import { parseGenerationBody } from "../generations/schema.ts";
+import { addModelOutcome } from "../db/usage.ts";
+import { findModel, type Route } from "./mod.ts";
+import { NotFound } from "../errors.ts";
 
 const NOW = Date.UTC(2026, 10, 27, 12);
 
@@ -45,11 +45,9 @@ Deno.test("listModels prices each resolution at the cheapest configured route, w
   await withServices({ FAL_KEY: "k", GEMINI_API_KEY: "g", PRICE_MARGIN: "1.25" }, (s) => {
     const veo = listModels(s).find((m) => m.slug === "google/veo-3.1");
     assert.ok(veo);
-    assert.deepEqual(veo.routes, [
-      { provider: "gemini", host: "gemini" },
-      { provider: "fal", host: "fal" },
-    ]);
-    // fal: 20 c/s plain, 40 c/s with audio; gemini: 40 c/s either way; margin 1.25.
+    // The Gemini API route was retired on 2026-10-22 (its sunset): not offered, fal serves Veo.
+    assert.deepEqual(veo.routes, [{ provider: "fal", host: "fal" }]);
+    // fal: 20 c/s plain, 40 c/s with audio; margin 1.25.
     assert.deepEqual(veo.pricing.cents, { "720p": 25, "1080p": 25 });
     assert.deepEqual(veo.pricing.audio_cents, { "720p": 50, "1080p": 50 });
     assert.equal(veo.capabilities.audio, true);
@@ -144,7 +142,7 @@ Deno.test("/v1/models offers only what createGeneration takes: every option comb
   }
 });
 
-Deno.test("/v1/models drops what no configured route honours (Wan text at 480p, Hailuo 1080p on fal, Veo 1080p on Gemini)", async () => {
+Deno.test("/v1/models drops what no configured route honours (Wan text at 480p, Hailuo 1080p on fal, retired Gemini Veo)", async () => {
   await withServices({ FAL_KEY: "k" }, (s) => {
     const wan = listModels(s).find((m) => m.slug === "alibaba/wan-2.5")!;
     assert.ok(!wan.capabilities.resolutions.includes("480p"));
@@ -156,9 +154,8 @@ Deno.test("/v1/models drops what no configured route honours (Wan text at 480p, 
     return Promise.resolve();
   });
   await withServices({ GEMINI_API_KEY: "g" }, (s) => {
-    const veo = listModels(s).find((m) => m.slug === "google/veo-3.1")!;
-    assert.deepEqual(veo.capabilities.modes.text!.durations_at, { "1080p": [8] });
-    assert.equal(veo.capabilities.seed, false, "the Gemini API takes no seed");
+    // Its only route there is retired: Veo is not offered with a Gemini key alone.
+    assert.equal(listModels(s).find((m) => m.slug === "google/veo-3.1"), undefined);
     return Promise.resolve();
   });
 });

@@ -8,13 +8,13 @@ import {
   type Route,
   routePrice,
   routeRefusal,
-} from "./catalog.ts";
-import { NotFound } from "./errors.ts";
-import { getModelMetrics, type ModelMetrics } from "./db/usage.ts";
-import { routeStatus, type RouteStatusJson } from "./generations/breaker.ts";
-import { ADAPTERS } from "./providers/registry.ts";
-import type { ProviderId, VideoRequest } from "./providers/types.ts";
-import type { Services } from "./services.ts";
+} from "./mod.ts";
+import { NotFound } from "../errors.ts";
+import { getModelMetrics, type ModelMetrics } from "../db/usage.ts";
+import { routeStatus, type RouteStatusJson } from "../generations/breaker.ts";
+import { ADAPTERS } from "../providers/registry.ts";
+import type { ProviderId, VideoRequest } from "../providers/types.ts";
+import type { Services } from "../services.ts";
 
 /**
  * The public model catalog as /v1/models (compat) and the dashboard's /models page show it:

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { generationKey, type GenerationRecord } from "../db/generations.ts";
-import { createGeneration } from "../generations/service.ts";
-import { parseGenerationBody } from "../generations/schema.ts";
-import { pollGeneration, submitGeneration } from "../generations/workers.ts";
+import { createGeneration } from "./service.ts";
+import { parseGenerationBody } from "./schema.ts";
+import { pollGeneration, submitGeneration } from "./workers.ts";
 import { fundedOrg, testClock, testDeps } from "../../tests/support/generations.ts";
-import { findModel } from "../catalog.ts";
-import { reportedCostCents, routeMargins } from "./reconcile.ts";
-import { runwayProvider } from "./runway.ts";
+import { findModel } from "../catalog/mod.ts";
+import { reportedCostCents, routeMargins } from "./settlement.ts";
+import { runwayProvider } from "../providers/runway.ts";
 import { replay } from "../../tests/support/replay.ts";
 
 const ID = "17f20503-6c24-4c16-946b-35dbbce2af2f";

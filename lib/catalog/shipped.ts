@@ -1,96 +1,9 @@
-import type { ProviderId, VideoRequest } from "./providers/types.ts";
-import { BadRequest } from "./errors.ts";
-
 /**
- * The model catalog: data in one place, easy to review. Prices are integer cents.
- * Our price = upstream cost × margin, rounded up to whole cents per unit (second or video).
+ * The shipped catalog: data in one place, easy to review, each route citing its source. Prices
+ * are the upstream's cost in cents; our price is cost × margin, rounded up (pricing.ts). The
+ * data is checked against the catalog schema (operator.ts) by catalog_test.
  */
-
-export type Cents = number;
-export type PriceUnit = "second" | "video";
-
-export interface Pricing {
-  unit: PriceUnit;
-  /** Cents per unit by resolution, without audio. */
-  cents: Record<string, number>;
-  /** Cents per unit by resolution when audio is generated (models with audio). */
-  audioCents?: Record<string, number>;
-}
-
-export interface Route {
-  provider: ProviderId;
-  /** The provider's own model id or endpoint (e.g. "fal-ai/kling-video/v2.1/master/text-to-video"). */
-  upstreamModel: string;
-  /** What the upstream bills us, in cents (may be fractional). */
-  cost: Pricing;
-  /** A fixed list price instead of cost × margin (the local model costs us nothing). */
-  listPrice?: Pricing;
-  /** Options this route lacks though the model has them (e.g. one host lacks 1080p). */
-  unsupported?: { resolutions?: string[]; durations?: number[]; imageInput?: boolean };
-  /**
-   * What the upstream endpoint does with each option, text-to-video and image-to-video, as its
-   * SDK request type and API reference say (checked by tests/contract). A mode left out is not
-   * served by this route; `modes` left out (test catalogs) means everything the model offers.
-   */
-  modes?: { text?: RouteMode; image?: RouteMode };
-  /** The provider's word on the endpoint; a deprecated route runs only when no other one can. */
-  status?: RouteStatus;
-  /** The day (YYYY-MM-DD, UTC) the provider turns the endpoint off; from then it is not offered. */
-  sunset?: string;
-}
-
-export type RouteStatus = "preview" | "ga" | "deprecated";
-
-/**
- * One endpoint's options. A request asking for an option the endpoint lacks is not sent there:
- * another route takes it, or it is refused with 400 naming the option (never silently dropped).
- */
-export interface RouteMode {
-  durations: number[];
-  resolutions: string[];
-  /** Durations allowed at a resolution, where narrower (Google serves 1080p only for 8 s). */
-  durationsAt?: Record<string, number[]>;
-  /**
-   * The aspect ratios the endpoint produces. [] when it takes no aspect ratio and the video
-   * follows the input image: an aspect_ratio the caller set is then refused.
-   */
-  aspectRatios: string[];
-  seed: boolean;
-  negativePrompt: boolean;
-  /** "switch": an on/off field is sent; "always": every video has sound; "none": silent. */
-  audio: "switch" | "always" | "none";
-}
-
-/** Options of the request that the caller set, as opposed to the model's defaults. */
-export interface AskedOptions {
-  aspectRatio?: boolean;
-  /** False when `audio` is the first model's default, not the caller's word. */
-  audio?: boolean;
-}
-
-export interface Capabilities {
-  durations: number[];
-  resolutions: string[];
-  aspectRatios: string[];
-  imageInput: boolean;
-  /** True when the model needs an image (image-to-video only). */
-  imageRequired?: boolean;
-  audio: boolean;
-  negativePrompt: boolean;
-  seed: boolean;
-  defaults: { duration: number; resolution: string; aspectRatio: string; audio?: boolean };
-}
-
-export interface Model {
-  slug: string; // "maker/model"
-  name: string;
-  displayName: string;
-  description: string;
-  maker: { slug: string; name: string };
-  family: { slug: string; name: string };
-  capabilities: Capabilities;
-  routes: Route[];
-}
+import type { Model, RouteMode } from "./types.ts";
 
 const local: Model["maker"] = { slug: "local", name: "Pipevideo" };
 
@@ -103,8 +16,10 @@ const silent = { audio: "none" } as const;
 /** Same options, but the endpoint takes no aspect ratio: the video follows the input image. */
 const followsImage = (m: RouteMode): RouteMode => ({ ...m, aspectRatios: [] });
 
-// Veo on fal: veo3Input / Veo3ImageToVideoInput (aspect_ratio, duration "4s", generate_audio,
-// negative_prompt, resolution, seed).
+// Veo on fal: Veo31Input / Veo31ImageToVideoInput (aspect_ratio, duration "4s", generate_audio,
+// negative_prompt, resolution, seed, auto_fix). Image-to-video: aspect_ratio defaults to "auto"
+// (follow the image), sent unless the caller chose one; auto_fix (default true upstream, it
+// rewrites prompts that break the policy) is sent as enhance_prompt says, false by default.
 const FAL_VEO: RouteMode = {
   durations: [4, 6, 8],
   resolutions: ["720p", "1080p"],
@@ -132,6 +47,12 @@ const KLING_25: RouteMode = {
   ...silent,
 };
 const KLING_3: RouteMode = { ...KLING_25, durations: range(3, 15), audio: "switch" };
+// KlingVideoV26Pro{TextTo,ImageTo}VideoInput (@fal-ai/client 1.10.1, read 2026-12-08): duration
+// "5" | "10", generate_audio, negative_prompt, no seed; the image twin takes start_image_url and
+// has no aspect_ratio.
+const KLING_26: RouteMode = { ...KLING_25, audio: "switch" };
+// KlingVideoV3Standard{TextTo,ImageTo}VideoInput: as Kling 3.0 Pro, at 720p (Standard).
+const KLING_3_STD: RouteMode = { ...KLING_3, resolutions: ["720p"] };
 const HAILUO: RouteMode = {
   durations: [6, 10],
   resolutions: ["768p"],
@@ -140,15 +61,18 @@ const HAILUO: RouteMode = {
   negativePrompt: false,
   ...silent,
 };
+// Wan25Preview{TextTo,ImageTo}VideoInput: "audio_url … If not provided, the model auto-generates
+// matching background music" (@fal-ai/client 1.10.1, read 2026-12-08): every video has sound.
 const WAN: RouteMode = {
   durations: [5, 10],
   resolutions: ["480p", "720p", "1080p"],
   aspectRatios: ["16:9", "9:16", "1:1"],
   seed: true,
   negativePrompt: true,
-  ...silent,
+  audio: "always",
 };
-// Seedance{TextTo,ImageTo}VideoInput: no negative_prompt.
+// BytedanceSeedanceV1Pro{TextTo,ImageTo}VideoInput: no negative_prompt; image-to-video's
+// aspect_ratio defaults to "auto" (follow the image), sent unless the caller chose one.
 const SEEDANCE: RouteMode = {
   durations: [5, 10],
   resolutions: ["480p", "720p", "1080p"],
@@ -157,6 +81,10 @@ const SEEDANCE: RouteMode = {
   negativePrompt: false,
   ...silent,
 };
+// Seedance 1.0 Pro Fast: the same fields, durations 2..12.
+const SEEDANCE_FAST: RouteMode = { ...SEEDANCE, durations: range(2, 12) };
+// Seedance 1.5 Pro: durations 4..12 and a generate_audio switch (default true upstream).
+const SEEDANCE_15: RouteMode = { ...SEEDANCE, durations: range(4, 12), audio: "switch" };
 // lumaai GenerationCreateParams: aspect_ratio, duration "5s"/"9s", resolution, keyframes.
 const LUMA_RAY2: RouteMode = {
   durations: [5, 9],
@@ -167,6 +95,17 @@ const LUMA_RAY2: RouteMode = {
   ...silent,
 };
 
+// Runway gen4.5 (@runwayml/sdk 4.20.1 TextToVideoCreateParams.Gen4_5 and
+// ImageToVideoCreateParams.Gen4_5, read 2026-12-08): duration 2..10, seed; text-to-video ratios
+// 1280:720 | 720:1280, image-to-video the six Gen-4 ratios. Silent.
+const RUNWAY_GEN45: RouteMode = {
+  durations: range(2, 10),
+  resolutions: ["720p"],
+  aspectRatios: ["16:9", "9:16"],
+  seed: true,
+  negativePrompt: false,
+  ...silent,
+};
 export const MODELS: Model[] = [
   {
     slug: "local/preview",
@@ -231,17 +170,21 @@ export const MODELS: Model[] = [
     routes: [
       {
         // Gemini API: $0.40/s at 720p and 1080p, audio always included (fairly sure).
-        // Deprecation watch: Veo is served here as preview models only, and @google/genai 3.x
-        // no longer offers Veo on the Gemini Developer API, only on Vertex AI (the SDK's
-        // enterprise mode): expect these routes to become "deprecated" with a sunset date. A
-        // Vertex route would need a GCP project and region, service-account OAuth (no API key),
-        // POST {region}-aiplatform.googleapis.com/v1/projects/{p}/locations/{r}/publishers/google/
-        // models/{model}:predictLongRunning polled with :fetchPredictOperation, and a gs://
-        // bucket or inline bytes for the output; it would take seed and generateAudio.
-        // Google serves 1080p only for 8-second clips; other lengths fail upstream and are refunded.
+        // Retired: the veo-3.1-*-preview ids on the Gemini Developer API were shut down on
+        // 2026-10-22 (third-party notice quoted in issue 22; Google answers 404 NOT_FOUND), so
+        // this route is never ranked; a 404 from it would fail over (faults.ts). Where Veo is
+        // reached now (@google/genai 2.32 ApiClient / Models.generateVideosInternal, read
+        // 2026-12-08): Vertex AI, `new GoogleGenAI({vertexai: true, ...})`, POST
+        // {base}/v1beta1/{model}:predictLongRunning, polled with POST {model}:fetchPredictOperation
+        // {operationName}. Credentials: an API key alone (Vertex express mode, base
+        // https://aiplatform.googleapis.com/, model "publishers/google/models/veo-3.1-generate-001",
+        // header x-goog-api-key), or a GCP project + location with OAuth (service account; base
+        // https://{location}-aiplatform.googleapis.com/, model "projects/{p}/locations/{l}/
+        // publishers/google/models/…"). Vertex takes seed and generateAudio. See docs/providers.md.
         provider: "gemini",
         upstreamModel: "veo-3.1-generate-preview",
-        status: "preview",
+        status: "deprecated",
+        sunset: "2026-10-22",
         modes: { text: GEMINI_VEO, image: GEMINI_VEO },
         cost: {
           unit: "second",
@@ -284,10 +227,12 @@ export const MODELS: Model[] = [
     routes: [
       {
         // Gemini API after the April 2026 cut: $0.10/s 720p, $0.12/s 1080p, audio included
-        // (from secondary sources; before the cut it was $0.15/s).
+        // (from secondary sources; before the cut it was $0.15/s). Retired on 2026-10-22 like
+        // veo-3.1-generate-preview above: never ranked, fal serves the model.
         provider: "gemini",
         upstreamModel: "veo-3.1-fast-generate-preview",
-        status: "preview",
+        status: "deprecated",
+        sunset: "2026-10-22",
         modes: { text: GEMINI_VEO, image: GEMINI_VEO },
         cost: {
           unit: "second",
@@ -308,6 +253,41 @@ export const MODELS: Model[] = [
         },
       },
     ],
+  },
+  {
+    slug: "google/veo-3.1-lite",
+    name: "veo-3.1-lite",
+    displayName: "Veo 3.1 Lite",
+    description:
+      "Google's budget tier of Veo 3.1: the same controls and native audio at 720p/1080p, " +
+      "4 to 8 seconds, for drafts and volume.",
+    maker: { slug: "google", name: "Google" },
+    family: { slug: "veo", name: "Veo" },
+    capabilities: {
+      durations: [4, 6, 8],
+      resolutions: ["720p", "1080p"],
+      aspectRatios: ["16:9", "9:16"],
+      imageInput: true,
+      audio: true,
+      negativePrompt: true,
+      seed: true,
+      defaults: { duration: 8, resolution: "720p", aspectRatio: "16:9", audio: true },
+    },
+    routes: [{
+      // fal.ai fal-ai/veo3.1/lite (Veo31LiteInput / Veo31LiteImageToVideoInput in
+      // @fal-ai/client 1.10.1: the Veo 3.1 fields, 720p/1080p, image-to-video aspect "auto").
+      // $0.05/s, one price with or without audio (issue 22's review; videopromptkit.com's fal
+      // Veo 3.1 Lite guide, read 2026-12-08). Unsure: a secondary page, not fal's own.
+      provider: "fal",
+      upstreamModel: "fal-ai/veo3.1/lite",
+      status: "ga",
+      modes: { text: FAL_VEO, image: FAL_VEO },
+      cost: {
+        unit: "second",
+        cents: { "720p": 5, "1080p": 5 },
+        audioCents: { "720p": 5, "1080p": 5 },
+      },
+    }],
   },
   {
     slug: "kwaivgi/kling-v2.5-turbo-pro",
@@ -380,6 +360,64 @@ export const MODELS: Model[] = [
     }],
   },
   {
+    slug: "kwaivgi/kling-v2.6-pro",
+    name: "kling-v2.6-pro",
+    displayName: "Kling 2.6 Pro",
+    description:
+      "Kling 2.6 at pro quality: 1080p clips of 5 or 10 seconds with optional native audio " +
+      "(speech and sound), text or image to video.",
+    maker: { slug: "kwaivgi", name: "Kuaishou" },
+    family: { slug: "kling", name: "Kling" },
+    capabilities: {
+      durations: [5, 10],
+      resolutions: ["1080p"],
+      aspectRatios: ["16:9", "9:16", "1:1"],
+      imageInput: true,
+      audio: true,
+      negativePrompt: true,
+      seed: false,
+      defaults: { duration: 5, resolution: "1080p", aspectRatio: "16:9", audio: false },
+    },
+    routes: [{
+      // fal.ai fal-ai/kling-video/v2.6/pro: $0.07/s without audio, $0.14/s with audio (issue
+      // 22's review of fal's model page, 2026-12-08; fairly sure).
+      provider: "fal",
+      upstreamModel: "fal-ai/kling-video/v2.6/pro/text-to-video",
+      status: "ga",
+      modes: { text: KLING_26, image: followsImage(KLING_26) },
+      cost: { unit: "second", cents: { "1080p": 7 }, audioCents: { "1080p": 14 } },
+    }],
+  },
+  {
+    slug: "kwaivgi/kling-v3-standard",
+    name: "kling-v3-standard",
+    displayName: "Kling 3.0 Standard",
+    description:
+      "Kling 3.0 at standard quality: 720p clips of 3 to 15 seconds with optional native audio, " +
+      "text or image to video, cheaper than Pro.",
+    maker: { slug: "kwaivgi", name: "Kuaishou" },
+    family: { slug: "kling", name: "Kling" },
+    capabilities: {
+      durations: range(3, 15),
+      resolutions: ["720p"],
+      aspectRatios: ["16:9", "9:16", "1:1"],
+      imageInput: true,
+      audio: true,
+      negativePrompt: true,
+      seed: false,
+      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9", audio: false },
+    },
+    routes: [{
+      // fal.ai fal-ai/kling-video/v3/standard: $0.084/s without audio, $0.126/s with audio
+      // (issue 22's review of fal's model page, 2026-12-08; fairly sure).
+      provider: "fal",
+      upstreamModel: "fal-ai/kling-video/v3/standard/text-to-video",
+      status: "ga",
+      modes: { text: KLING_3_STD, image: followsImage(KLING_3_STD) },
+      cost: { unit: "second", cents: { "720p": 8.4 }, audioCents: { "720p": 12.6 } },
+    }],
+  },
+  {
     slug: "minimax/hailuo-02",
     name: "hailuo-02",
     displayName: "MiniMax Hailuo 02",
@@ -428,12 +466,44 @@ export const MODELS: Model[] = [
     ],
   },
   {
+    slug: "minimax/hailuo-2.3",
+    name: "hailuo-2.3",
+    displayName: "MiniMax Hailuo 2.3",
+    description:
+      "MiniMax's Hailuo 2.3: better motion and physics than 02, 6 or 10 seconds at 768p, " +
+      "text or image to video.",
+    maker: { slug: "minimax", name: "MiniMax" },
+    family: { slug: "hailuo", name: "Hailuo" },
+    capabilities: {
+      durations: [6, 10],
+      resolutions: ["768p"],
+      aspectRatios: ["16:9"],
+      imageInput: true,
+      audio: false,
+      negativePrompt: false,
+      seed: false,
+      defaults: { duration: 6, resolution: "768p", aspectRatio: "16:9" },
+    },
+    routes: [{
+      // fal.ai fal-ai/minimax/hailuo-2.3/standard: $0.28 per 6 s video, $0.56 per 10 s
+      // (fal.ai/models/fal-ai/minimax/hailuo-2.3/standard/text-to-video/llms.txt, read
+      // 2026-12-08). Priced per second at the 10 s rate, $0.056/s: a 6 s clip costs us $0.28
+      // and is charged as $0.336 before margin (never under). MinimaxHailuo23Standard*Input
+      // (@fal-ai/client 1.10.1): duration "6" | "10", prompt_optimizer, no aspect ratio.
+      provider: "fal",
+      upstreamModel: "fal-ai/minimax/hailuo-2.3/standard/text-to-video",
+      status: "ga",
+      modes: { text: HAILUO, image: followsImage(HAILUO) },
+      cost: { unit: "second", cents: { "768p": 5.6 } },
+    }],
+  },
+  {
     slug: "alibaba/wan-2.5",
     name: "wan-2.5",
     displayName: "Wan 2.5",
     description:
-      "Alibaba's Wan 2.5 (preview): 480p to 1080p clips of 5 or 10 seconds with good motion, " +
-      "text or image to video, negative prompts and seeds.",
+      "Alibaba's Wan 2.5 (preview): 480p to 1080p clips of 5 or 10 seconds with good motion " +
+      "and generated background music, text or image to video, negative prompts and seeds.",
     maker: { slug: "alibaba", name: "Alibaba" },
     family: { slug: "wan", name: "Wan" },
     capabilities: {
@@ -441,10 +511,10 @@ export const MODELS: Model[] = [
       resolutions: ["480p", "720p", "1080p"],
       aspectRatios: ["16:9", "9:16", "1:1"],
       imageInput: true,
-      audio: false,
+      audio: true,
       negativePrompt: true,
       seed: true,
-      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9" },
+      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9", audio: true },
     },
     routes: [{
       // fal.ai fal-ai/wan-25-preview: $0.05/s 480p, $0.10/s 720p, $0.15/s 1080p (fairly sure).
@@ -457,7 +527,12 @@ export const MODELS: Model[] = [
         // Wan25PreviewImageToVideoInput: no aspect_ratio.
         image: followsImage(WAN),
       },
-      cost: { unit: "second", cents: { "480p": 5, "720p": 10, "1080p": 15 } },
+      // The music comes at no extra charge: the same price with sound.
+      cost: {
+        unit: "second",
+        cents: { "480p": 5, "720p": 10, "1080p": 15 },
+        audioCents: { "480p": 5, "720p": 10, "1080p": 15 },
+      },
     }],
   },
   {
@@ -487,6 +562,72 @@ export const MODELS: Model[] = [
       status: "ga",
       modes: { text: SEEDANCE, image: SEEDANCE },
       cost: { unit: "second", cents: { "480p": 2.4, "720p": 5.4, "1080p": 12.4 } },
+    }],
+  },
+  {
+    slug: "bytedance/seedance-1-pro-fast",
+    name: "seedance-1-pro-fast",
+    displayName: "Seedance 1.0 Pro Fast",
+    description:
+      "The fast, low-cost Seedance 1.0 Pro: 480p to 1080p clips of 2 to 12 seconds, many aspect " +
+      "ratios, text or image to video.",
+    maker: { slug: "bytedance", name: "ByteDance" },
+    family: { slug: "seedance", name: "Seedance" },
+    capabilities: {
+      durations: range(2, 12),
+      resolutions: ["480p", "720p", "1080p"],
+      aspectRatios: ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
+      imageInput: true,
+      audio: false,
+      negativePrompt: false,
+      seed: true,
+      defaults: { duration: 5, resolution: "1080p", aspectRatio: "16:9" },
+    },
+    routes: [{
+      // fal.ai fal-ai/bytedance/seedance/v1/pro/fast: $1 per million video tokens, tokens =
+      // h × w × fps × s / 1024, "1080p 5 s ≈ $0.245" (fal's llms.txt, read 2026-12-08). At 24 fps
+      // that is 0.97 / 2.16 / 4.86 cents a second at 480p / 720p / 1080p, rounded up.
+      // BytedanceSeedanceV1ProFast{TextTo,ImageTo}VideoInput (@fal-ai/client 1.10.1).
+      provider: "fal",
+      upstreamModel: "fal-ai/bytedance/seedance/v1/pro/fast/text-to-video",
+      status: "ga",
+      modes: { text: SEEDANCE_FAST, image: SEEDANCE_FAST },
+      cost: { unit: "second", cents: { "480p": 1, "720p": 2.2, "1080p": 4.9 } },
+    }],
+  },
+  {
+    slug: "bytedance/seedance-1.5-pro",
+    name: "seedance-1.5-pro",
+    displayName: "Seedance 1.5 Pro",
+    description:
+      "ByteDance's Seedance 1.5 Pro: video and synchronized sound (speech, effects) generated " +
+      "together, 4 to 12 seconds up to 1080p, text or image to video.",
+    maker: { slug: "bytedance", name: "ByteDance" },
+    family: { slug: "seedance", name: "Seedance" },
+    capabilities: {
+      durations: range(4, 12),
+      resolutions: ["480p", "720p", "1080p"],
+      aspectRatios: ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
+      imageInput: true,
+      audio: true,
+      negativePrompt: false,
+      seed: true,
+      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9", audio: true },
+    },
+    routes: [{
+      // fal.ai fal-ai/bytedance/seedance/v1.5/pro: $2.4 per million video tokens with audio,
+      // $1.2 without; "720p 5 s with audio ≈ $0.26" (fal's llms.txt, read 2026-12-08). At 24 fps:
+      // 1.17 / 2.59 / 5.83 cents a second plain, twice that with audio, rounded up.
+      // BytedanceSeedanceV15Pro{TextTo,ImageTo}VideoInput (@fal-ai/client 1.10.1): generate_audio.
+      provider: "fal",
+      upstreamModel: "fal-ai/bytedance/seedance/v1.5/pro/text-to-video",
+      status: "ga",
+      modes: { text: SEEDANCE_15, image: SEEDANCE_15 },
+      cost: {
+        unit: "second",
+        cents: { "480p": 1.2, "720p": 2.6, "1080p": 5.9 },
+        audioCents: { "480p": 2.4, "720p": 5.2, "1080p": 11.7 },
+      },
     }],
   },
   {
@@ -557,100 +698,40 @@ export const MODELS: Model[] = [
       cost: { unit: "second", cents: { "720p": 5 } },
     }],
   },
+  {
+    slug: "runway/gen4.5",
+    name: "gen4.5",
+    displayName: "Runway Gen-4.5",
+    description:
+      "Runway's Gen-4.5: 720p clips of 2 to 10 seconds from a prompt alone or an input image, " +
+      "with strong motion and prompt adherence.",
+    maker: { slug: "runway", name: "Runway" },
+    family: { slug: "gen4", name: "Gen-4" },
+    capabilities: {
+      durations: range(2, 10),
+      resolutions: ["720p"],
+      aspectRatios: ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"],
+      imageInput: true,
+      audio: false,
+      negativePrompt: false,
+      seed: true,
+      defaults: { duration: 5, resolution: "720p", aspectRatio: "16:9" },
+    },
+    routes: [{
+      // Runway API: 12 credits per second at $0.01 per credit = 12 cents/s (docs.dev.runwayml.com
+      // pricing, as quoted in issue 22's review, 2026-12-08).
+      provider: "runway",
+      upstreamModel: "gen4.5",
+      status: "ga",
+      modes: {
+        text: RUNWAY_GEN45,
+        image: { ...RUNWAY_GEN45, aspectRatios: ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"] },
+      },
+      cost: { unit: "second", cents: { "720p": 12 } },
+    }],
+  },
 ];
 
 export function findModel(slug: string): Model | undefined {
   return MODELS.find((m) => m.slug === slug);
-}
-
-/** The price we charge per unit on a route, by resolution: cost × margin, rounded up. */
-export function routePrice(route: Route, margin: number): Pricing {
-  if (route.listPrice) return route.listPrice;
-  const up = (table: Record<string, number>) =>
-    Object.fromEntries(
-      Object.entries(table).map(([k, v]) => [k, Math.ceil(round6(v * margin))]),
-    );
-  return {
-    unit: route.cost.unit,
-    cents: up(route.cost.cents),
-    ...(route.cost.audioCents ? { audioCents: up(route.cost.audioCents) } : {}),
-  };
-}
-
-// Float products such as 0.1 × 1.2 must not round 12.000000001 up to 13.
-const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
-
-/**
- * True when the route's video has sound for this request: the one rule both the price and the
- * adapters follow (a "switch" endpoint gets generate_audio = req.audio === true).
- */
-export function audioOn(route: Route, req: VideoRequest): boolean {
-  const mode = routeMode(route, req);
-  if (mode?.audio === "always") return true;
-  if (mode?.audio === "none") return false;
-  return req.audio === true;
-}
-
-/** The charge for one request on one route, in integer cents. */
-export function priceOn(route: Route, req: VideoRequest, margin: number): Cents {
-  const p = routePrice(route, margin);
-  const table = audioOn(route, req) && p.audioCents ? p.audioCents : p.cents;
-  const perUnit = table[req.resolution];
-  if (perUnit === undefined) {
-    throw new BadRequest(`Resolution ${req.resolution} is not offered on this route`, "resolution");
-  }
-  return p.unit === "second" ? perUnit * req.duration : perUnit;
-}
-
-/** The endpoint mode a request uses on a route: image-to-video when it carries an image. */
-export function routeMode(route: Route, req: VideoRequest): RouteMode | undefined {
-  return req.image ? route.modes?.image : route.modes?.text;
-}
-
-/**
- * Why a route cannot serve a request as asked, as the request parameter to name, or null when
- * it can. `asked` tells which defaulted options the caller actually set.
- */
-export function routeRefusal(
-  route: Route,
-  req: VideoRequest,
-  asked: AskedOptions = { aspectRatio: true, audio: true },
-  now?: number,
-): string | null {
-  const u = route.unsupported;
-  if (u?.resolutions?.includes(req.resolution)) return "resolution";
-  if (u?.durations?.includes(req.duration)) return "duration";
-  if (u?.imageInput && req.image) return "image_url";
-  if (route.sunset && now !== undefined && now >= Date.parse(`${route.sunset}T00:00:00Z`)) {
-    return "model";
-  }
-  if (!route.modes) return null;
-  const mode = routeMode(route, req);
-  if (!mode) return "image_url";
-  if (!mode.resolutions.includes(req.resolution)) return "resolution";
-  const durations = mode.durationsAt?.[req.resolution] ?? mode.durations;
-  if (!durations.includes(req.duration)) return "duration";
-  if (
-    mode.aspectRatios.length === 0
-      ? asked.aspectRatio
-      : !mode.aspectRatios.includes(req.aspectRatio)
-  ) {
-    return "aspect_ratio";
-  }
-  if (req.seed !== undefined && !mode.seed) return "seed";
-  if (req.negativePrompt && !mode.negativePrompt) return "negative_prompt";
-  if (req.audio === true && mode.audio === "none") return "audio";
-  // A defaulted audio: false does not refuse a route that always makes sound; it is priced with
-  // sound there (audioOn), as it makes it.
-  if (req.audio === false && mode.audio === "always" && asked.audio !== false) return "audio";
-  return null;
-}
-
-export function routeSupports(
-  route: Route,
-  req: VideoRequest,
-  asked?: AskedOptions,
-  now?: number,
-): boolean {
-  return routeRefusal(route, req, asked, now) === null;
 }

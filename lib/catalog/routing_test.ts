@@ -3,15 +3,17 @@
  * refused with 400 naming it; deprecated and sunset routes step aside.
  */
 import assert from "node:assert/strict";
-import { findModel, type Model, MODELS, priceOn, type RouteMode } from "./catalog.ts";
-import { BadRequest } from "./errors.ts";
-import { planCandidates } from "./generations/service.ts";
-import { scriptedAdapter, testDeps, testModel } from "../tests/support/generations.ts";
-import { parseGenerationBody } from "./generations/schema.ts";
-import type { ProviderId } from "./providers/types.ts";
+import { findModel, type Model, MODELS, priceOn, type RouteMode } from "./mod.ts";
+import { BadRequest } from "../errors.ts";
+import { planCandidates } from "../generations/service.ts";
+import { scriptedAdapter, testDeps, testModel } from "../../tests/support/generations.ts";
+import { parseGenerationBody } from "../generations/schema.ts";
+import type { ProviderId } from "../providers/types.ts";
 
 const kv = await Deno.openKv(":memory:");
-const NOW = Date.UTC(2026, 10, 29);
+// Before the Gemini Veo routes' sunset (2026-10-22), so their route modes are still exercised;
+// after it they are not offered at all (last test).
+const NOW = Date.UTC(2026, 9, 1);
 const MARGIN = 1.25; // testDeps'
 
 function plan(body: Record<string, unknown>, providers: ProviderId[], models?: Model[]) {
@@ -70,7 +72,8 @@ Deno.test("routing: a seed goes to a route that takes one, or is refused with pa
     ["fal"],
     "negative_prompt",
   );
-  refused({ model: "alibaba/wan-2.5", audio: true }, ["fal"], "audio");
+  // Wan always adds background music (no audio_url): a silent clip is refused, not faked.
+  refused({ model: "alibaba/wan-2.5", audio: false }, ["fal"], "audio");
 });
 
 Deno.test("routing: audio false is not sent to the Gemini API, which always makes sound", () => {
@@ -144,7 +147,7 @@ Deno.test("routing: a deprecated route runs only when no other one can; a sunset
   // Cheaper, but deprecated: the working other route comes first, the deprecated one after.
   assert.deepEqual(providers(["fal", "replicate"]), ["replicate", "fal"]);
   assert.deepEqual(providers(["fal"]), ["fal"]);
-  m.routes[0] = { ...m.routes[0], sunset: "2026-11-01" };
+  m.routes[0] = { ...m.routes[0], sunset: "2026-09-01" };
   assert.deepEqual(providers(["fal", "replicate"]), ["replicate"]);
   assert.throws(() => providers(["fal"]), BadRequest);
 });
@@ -177,5 +180,27 @@ Deno.test("catalog: every real route says its status and modes; each model offer
     assert.equal(c.audio, some((x) => x.audio !== "none"), `${m.slug} audio`);
     assert.equal(c.imageInput, m.routes.some((r) => r.modes?.image), `${m.slug} image`);
   }
-  assert.equal(findModel("google/veo-3.1")!.routes[0].status, "preview");
+  const retired = findModel("google/veo-3.1")!.routes[0];
+  assert.deepEqual([retired.provider, retired.status, retired.sunset], [
+    "gemini",
+    "deprecated",
+    "2026-10-22",
+  ]);
+});
+
+Deno.test("routing: from their sunset on, the Gemini Veo routes are not offered; fal serves Veo", () => {
+  const adapters = {
+    gemini: scriptedAdapter("gemini", {}).adapter,
+    fal: scriptedAdapter("fal", {}).adapter,
+  };
+  const deps = testDeps(kv, "/unused", { adapters, now: () => Date.UTC(2026, 9, 22) });
+  for (const model of ["google/veo-3.1", "google/veo-3.1-fast"]) {
+    const p = planCandidates(deps, parseGenerationBody({ prompt: "a fox", model }));
+    assert.deepEqual(p.candidates.map((c) => c.provider), ["fal"], model);
+    assert.throws(
+      () =>
+        planCandidates(deps, parseGenerationBody({ prompt: "a fox", model, provider: "gemini" })),
+      BadRequest,
+    );
+  }
 });
