@@ -1,5 +1,5 @@
 import { Field, fieldAria } from "../ui.tsx";
-import { LIMIT_RESETS, type LimitReset } from "../../lib/spend/period.ts";
+import { LIMIT_RESETS, type LimitReset } from "../../lib/db/period.ts";
 
 const RESET_LABEL: Record<LimitReset, string> = {
   never: "Never (a total)",

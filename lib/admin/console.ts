@@ -3,7 +3,7 @@ import { getOrg, listOrgs, type Org } from "../db/orgs.ts";
 import { listOrgMembers, type Role } from "../db/memberships.ts";
 import { getUser } from "../db/users.ts";
 import { getOrgMonthSpent, monthOf } from "../db/spend.ts";
-import { periodsOf } from "../spend/period.ts";
+import { periodsOf } from "../db/period.ts";
 import { ledgerPage } from "../billing/ledger.ts";
 import { type JobRecord, leaseKey, listJobs } from "../db/jobs.ts";
 import type { JobLease } from "../db/jobs.ts";

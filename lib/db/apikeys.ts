@@ -3,7 +3,7 @@ import { newId } from "../ids.ts";
 import { getOrg } from "./orgs.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
 import type { Cents } from "../catalog/money.ts";
-import type { LimitReset } from "../spend/period.ts";
+import type { LimitReset } from "./period.ts";
 
 /**
  * API keys. The secret is shown once; only its SHA-256 is stored. The record itself lives at

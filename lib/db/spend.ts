@@ -1,5 +1,5 @@
 import type { Cents } from "../catalog/money.ts";
-import { type LimitReset, periodsOf } from "../spend/period.ts";
+import { type LimitReset, periodsOf } from "./period.ts";
 
 /**
  * Spend counters and an org's spend settings. Counters are Deno.KvU64 that only grow:

@@ -14,7 +14,7 @@ import {
   type SpendSettings,
 } from "../db/spend.ts";
 import { billingMode } from "../billing/stripe.ts";
-import { LIMIT_RESETS, periodEnd, periodId } from "./period.ts";
+import { LIMIT_RESETS, periodEnd, periodId } from "../db/period.ts";
 import { MAX_LIMIT_CENTS } from "./schema.ts";
 
 /** The dashboard's spend forms: amounts in dollars ("25", "25.50", empty for none). */

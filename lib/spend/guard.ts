@@ -10,7 +10,7 @@ import {
   spendSettingsKey,
   u64,
 } from "../db/spend.ts";
-import { periodEnd, periodId, periodsOf } from "./period.ts";
+import { periodEnd, periodId, periodsOf } from "../db/period.ts";
 
 /**
  * The spend checks of one group commit (lib/generations/batch.ts): per-key limits and the org's

@@ -15,7 +15,7 @@ import {
   testDeps,
   testModel,
 } from "../../tests/support/generations.ts";
-import { periodId } from "./period.ts";
+import { periodId } from "../db/period.ts";
 
 const PRICE = 7; // cents per generation of t/seven
 const N = 6;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LIMIT_RESETS } from "./period.ts";
+import { LIMIT_RESETS } from "../db/period.ts";
 
 /** The spend fields of the admin API's key bodies; the OpenAPI document uses the same schema. */
 

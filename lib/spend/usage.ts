@@ -1,7 +1,7 @@
 import type { Cents } from "../catalog/money.ts";
 import { type ApiKey, getKeyLimit, type KeyLimit, listApiKeys, NO_LIMIT } from "../db/apikeys.ts";
 import { type Counter, keySpendKey, type PeriodUsage, u64 } from "../db/spend.ts";
-import { type LimitReset, periodEnd, periodId } from "./period.ts";
+import { type LimitReset, periodEnd, periodId } from "../db/period.ts";
 
 /** What a key has spent and how many requests it made: today, in its limit period, all time. */
 export interface KeyUsage {

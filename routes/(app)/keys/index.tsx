@@ -18,7 +18,7 @@ import { KeyLimitFields } from "../../../components/spend/KeyLimitFields.tsx";
 import { KeySpend } from "../../../components/spend/KeySpend.tsx";
 import { createKeyWithLimitFromForm } from "../../../lib/spend/forms.ts";
 import { type KeyUsage, listKeyUsage } from "../../../lib/spend/usage.ts";
-import type { LimitReset } from "../../../lib/spend/period.ts";
+import type { LimitReset } from "../../../lib/db/period.ts";
 import { noticeFor } from "../../../lib/http/notice.ts";
 
 interface Data {

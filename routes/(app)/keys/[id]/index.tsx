@@ -10,7 +10,7 @@ import {
   saveKeyLimitFromForm,
   toDollarsField,
 } from "../../../../lib/spend/forms.ts";
-import type { LimitReset } from "../../../../lib/spend/period.ts";
+import type { LimitReset } from "../../../../lib/db/period.ts";
 import { DataTable, Flash, PageHeader } from "../../../../components/ui.tsx";
 import { formatCents, formatDate, formatDateTime } from "../../../../components/format.ts";
 import { describeReset, KeyLimitFields } from "../../../../components/spend/KeyLimitFields.tsx";
