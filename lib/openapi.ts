@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { generationBodySchema, MAX_PROMPT_CHARS } from "./generations/schema.ts";
+import { FIELD_ALIASES, generationBodySchema, MAX_PROMPT_CHARS } from "./generations/schema.ts";
 import { limitCents, limitReset } from "./spend/schema.ts";
 
 /**
@@ -205,17 +205,13 @@ export const REQUEST_FIELD_DOCS: Record<string, string> = {
   prompt: `What to generate; required, non-empty, at most ${MAX_PROMPT_CHARS} characters.`,
   duration: "Seconds; one the model supports (see /v1/models). Default per model.",
   resolution: "e.g. 480p, 720p, 1080p, as the model supports. Default per model.",
-  aspectRatio: "e.g. 16:9, 9:16, 1:1, as the model supports. Alias: aspect_ratio.",
-  aspect_ratio: "Alias of aspectRatio.",
-  imageUrl: "http(s) URL of a start image for image-to-video models. Alias: image_url.",
-  image_url: "Alias of imageUrl.",
+  aspect_ratio: "e.g. 16:9, 9:16, 1:1, as the model supports.",
+  image_url: "http(s) URL of a start image for image-to-video models.",
   provider: "Routing preference: a provider id, or {order: [...]}. Omitted: cheapest route.",
   negative_prompt: "What to avoid; passed on where the model supports it.",
-  negativePrompt: "Alias of negative_prompt.",
   seed: "Seed for repeatable output, where the model supports it.",
   audio: "Generate sound, where the model supports it (may change the price).",
   webhook_url: "Per-request callback, signed with the organization's default secret.",
-  webhookUrl: "Alias of webhook_url.",
   metadata: "Up to 16 string keys/values, returned as given.",
 };
 
@@ -230,12 +226,20 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
 export function generationRequestJsonSchema(): JsonSchema {
   const s = jsonSchema(generationBodySchema, "input");
   const props = s.properties as Record<string, JsonSchema>;
+  // Aliases are accepted too, so the document does not claim additionalProperties: false.
+  delete s.additionalProperties;
+  const aliasOf = Object.fromEntries(Object.entries(FIELD_ALIASES).map(([a, f]) => [f, a]));
   for (const [k, v] of Object.entries(props)) {
-    if (REQUEST_FIELD_DOCS[k]) v.description = REQUEST_FIELD_DOCS[k];
+    const alias = aliasOf[k] ? ` Also accepted as ${aliasOf[k]}.` : "";
+    if (REQUEST_FIELD_DOCS[k]) v.description = REQUEST_FIELD_DOCS[k] + alias;
   }
   return {
     ...s,
-    description: "Unknown fields are ignored. Either model or models is required.",
+    description: "Either model or models is required. An unknown field is refused with 400 " +
+      "unknown_parameter (param names it; a close known field is suggested), before anything " +
+      `is charged. Aliases: ${
+        Object.entries(FIELD_ALIASES).map(([a, f]) => `${a} = ${f}`).join(", ")
+      }.`,
     example: { model: "local/preview", prompt: "a lighthouse at dusk", duration: 4 },
   };
 }

@@ -61,17 +61,13 @@ const SAMPLES: Record<string, unknown> = {
   prompt: "a lighthouse at dusk",
   duration: 4,
   resolution: "480p",
-  aspectRatio: "16:9",
   aspect_ratio: "16:9",
-  imageUrl: "https://img.example.com/a.png",
   image_url: "https://img.example.com/a.png",
   provider: { order: ["local"] },
   negative_prompt: "blur",
-  negativePrompt: "blur",
   seed: 7,
   audio: false,
   webhook_url: "https://hooks.example.com/pv",
-  webhookUrl: "https://hooks.example.com/pv",
   metadata: { user: "u1" },
 };
 
