@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FIELD_ALIASES, generationBodySchema, MAX_PROMPT_CHARS } from "./generations/schema.ts";
 import { limitCents, limitReset } from "./spend/schema.ts";
+import { generationExtras } from "./api/schemas.ts";
 
 /**
  * The OpenAPI 3.1 document of the /v1 API (API.md). The request body schema is generated from
@@ -11,12 +12,6 @@ import { limitCents, limitReset } from "./spend/schema.ts";
 const status = z.enum(["pending", "processing", "completed", "failed", "cancelled"]);
 const seconds = z.int().describe("Unix time in seconds");
 
-export const createdGenerationSchema = z.object({
-  id: z.string().describe("gen_… id"),
-  status: z.literal("pending"),
-  created_at: seconds,
-});
-
 export const generationSchema = z.object({
   id: z.string(),
   status,
@@ -24,7 +19,9 @@ export const generationSchema = z.object({
   output_url: z.string().nullable().describe(
     "Signed, expiring URL of the MP4 once completed; needs no API key",
   ),
-  cost_cents: z.int().nullable().describe("Final charge in integer cents once terminal"),
+  cost_cents: z.int().nullable().describe(
+    "Integer cents: charged at submit (shown from the start), the final charge once terminal",
+  ),
   latency_ms: z.int().nullable().describe("From creation to completion"),
   error_message: z.string().nullable(),
   created_at: seconds,
@@ -35,8 +32,11 @@ export const generationSchema = z.object({
   ),
 });
 
+/** The generation as /v1 answers it: the (compat) fields above plus lib/api's additions. */
+export const presentedGenerationSchema = generationSchema.extend(generationExtras);
+
 export const generationListSchema = z.object({
-  data: z.array(generationSchema),
+  data: z.array(presentedGenerationSchema),
   next_cursor: z.string().nullable(),
 });
 
@@ -312,7 +312,11 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
             content: { "application/json": { schema: ref("GenerationRequest") } },
           },
           responses: {
-            "200": jsonBody(ref("CreatedGeneration"), "Accepted and charged"),
+            "200": jsonBody(
+              ref("Generation"),
+              "Accepted and charged: the generation, its cost_cents already set (compat " +
+                "clients read id, status and created_at)",
+            ),
             "400": errorResponse(
               "Malformed JSON, failed validation or an option the model does not support " +
                 "(error.param names the field)",
@@ -455,8 +459,7 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
       },
       schemas: {
         GenerationRequest: generationRequestJsonSchema(),
-        CreatedGeneration: jsonSchema(createdGenerationSchema, "output"),
-        Generation: jsonSchema(generationSchema, "output"),
+        Generation: jsonSchema(presentedGenerationSchema, "output"),
         GenerationList: jsonSchema(generationListSchema, "output"),
         Model: jsonSchema(modelSchema, "output"),
         ModelList: jsonSchema(modelListSchema, "output"),

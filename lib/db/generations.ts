@@ -87,6 +87,8 @@ export interface GenerationRecord {
   completed_at: number | null;
   /** What the provider reported it charged or ran, when it did (cost reconciliation). */
   upstream_reported?: UpstreamReported;
+  /** 0–100 as the provider last reported it while running, where it reports one. */
+  progress?: number;
 }
 
 export const generationKey = (id: string): Deno.KvKey => ["generations", id];

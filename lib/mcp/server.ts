@@ -16,8 +16,8 @@ import {
   getGeneration,
   getUsage,
   listGenerations,
-  toApiGeneration,
 } from "../generations/service.ts";
+import { generationPresenter, type PresentedGeneration } from "../api/generation.ts";
 import type { GenerationRecord } from "../db/generations.ts";
 import {
   generationBodySchema,
@@ -26,9 +26,9 @@ import {
 } from "../generations/schema.ts";
 import {
   generationListSchema,
-  generationSchema,
   modelDetailSchema,
   modelListSchema,
+  presentedGenerationSchema as generationSchema,
   usageSchema,
 } from "../openapi.ts";
 import { logIfUnexpected, toApiError } from "../http/errors.ts";
@@ -94,12 +94,7 @@ export function buildMcpServer(services: Services, caller: McpCaller): McpServer
     },
   );
 
-  const apiGeneration = (g: GenerationRecord) =>
-    toApiGeneration(g, {
-      publicUrl: config.publicUrl,
-      secretKey: config.secretKey,
-      nowMs: services.now(),
-    });
+  const apiGeneration = generationPresenter(services);
 
   /** One tool call counts as one /v1 request; an API error becomes an isError result. */
   const tool =
@@ -293,7 +288,7 @@ export function buildMcpServer(services: Services, caller: McpCaller): McpServer
 }
 
 /** A generation as a tool result; a finished video also comes as a resource link. */
-function generationResult(g: ApiGeneration): CallToolResult {
+function generationResult(g: PresentedGeneration): CallToolResult {
   const content: CallToolResult["content"] = [{ type: "text", text: generationText(g) }];
   if (g.output_url) {
     content.push({

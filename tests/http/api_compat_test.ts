@@ -58,6 +58,21 @@ const generationSpec = {
   created_at: seconds,
   completed_at: nullable(seconds),
 };
+// Additive (issue 23): present on every generation, never replacing a compat field.
+const generationAdditions = {
+  metadata: record(str),
+  progress: (v: unknown) => int(v) && (v as number) >= 0 && (v as number) <= 100,
+  queue_position: int,
+  duration: num,
+  resolution: str,
+  aspect_ratio: str,
+  routing: shape({
+    provider: str,
+    attempt: int,
+    candidates: arrayOf(shape({ model: str, provider: str })),
+  }),
+  urls: shape({ get: str, cancel: str, events: str }),
+};
 const named = shape({ slug: str, name: str });
 const pricing = shape(
   { unit: oneOf("second", "video"), currency: oneOf("usd"), cents: record(int) },
@@ -118,13 +133,16 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
         status: oneOf("pending"),
         created_at: seconds,
       },
-      {},
+      { ...generationSpec, ...generationAdditions },
       "POST",
     );
+    // The cost is known at submit and shown from the start (issue 23).
+    assert.ok(created.body.cost_cents > 0, JSON.stringify(created.body));
 
     const id = created.body.id;
     const pending = await call(server.url, "GET", `/v1/video/generations/${id}`, { key });
-    assertShape(pending.body, generationSpec, { metadata: record(str) }, "GET");
+    assertShape(pending.body, generationSpec, generationAdditions, "GET");
+    assert.equal(pending.body.cost_cents, created.body.cost_cents);
     const done = await waitFor(
       async () => {
         const r = await call(server.url, "GET", `/v1/video/generations/${id}`, { key });
@@ -142,7 +160,7 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
         latency_ms: int,
         completed_at: seconds,
       },
-      {},
+      generationAdditions,
       "GET completed",
     );
     assert.equal(done.error_message, null);
@@ -160,12 +178,12 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
     const meta = await call(server.url, "GET", `/v1/video/generations/${withMeta.body.id}`, {
       key,
     });
-    assertShape(meta.body, generationSpec, { metadata: record(str) }, "GET with metadata");
+    assertShape(meta.body, generationSpec, generationAdditions, "GET with metadata");
     assert.deepEqual(meta.body.metadata, { a: "b" });
 
     const list = await call(server.url, "GET", "/v1/video/generations?limit=1", { key });
     assertShape(list.body, {
-      data: arrayOf(shape(generationSpec, { metadata: record(str) })),
+      data: arrayOf(shape(generationSpec, generationAdditions)),
       next_cursor: nullable(str),
     });
     assert.equal(list.body.data.length, 1);

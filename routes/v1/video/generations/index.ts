@@ -7,9 +7,10 @@ import {
 } from "../../../../lib/generations/schema.ts";
 import {
   createGeneration,
+  getGeneration,
   listGenerations,
-  toApiGeneration,
 } from "../../../../lib/generations/service.ts";
+import { generationPresenter } from "../../../../lib/api/generation.ts";
 
 const headersSchema = z.object({
   "Idempotency-Key": z.string().trim().min(1, "must not be empty")
@@ -18,7 +19,10 @@ const headersSchema = z.object({
 });
 
 export const handler = define.handlers({
-  /** Creates a generation: validated, priced and charged in one commit; answers at once. */
+  /**
+   * Creates a generation: validated, priced and charged in one commit; answers at once with the
+   * generation (its cost already set; compat clients read id, status and created_at).
+   */
   async POST(ctx) {
     const { services, apiKey } = ctx.state;
     const h = ctx.req.headers;
@@ -32,7 +36,8 @@ export const handler = define.handlers({
       idempotencyKey: headers["Idempotency-Key"],
       applicationName: headers["X-Application-Name"] || null,
     });
-    return json(created);
+    const g = await getGeneration(services.kv, apiKey!.orgId, created.id);
+    return json(await generationPresenter(services)(g));
   },
 
   /**
@@ -43,11 +48,7 @@ export const handler = define.handlers({
     const { services, apiKey } = ctx.state;
     const q = parseWith(generationListQuerySchema, Object.fromEntries(ctx.url.searchParams));
     const page = await listGenerations(services.kv, apiKey!.orgId, q);
-    const { publicUrl, secretKey } = services.config;
-    const nowMs = services.now();
-    const data = await Promise.all(
-      page.data.map((g) => toApiGeneration(g, { publicUrl, secretKey, nowMs })),
-    );
+    const data = await Promise.all(page.data.map(generationPresenter(services)));
     return json({ data, next_cursor: page.next_cursor });
   },
 });

@@ -1,13 +1,13 @@
 import { define } from "../../../../../utils.ts";
 import { json } from "../../../../../lib/http/json.ts";
-import { cancelGeneration, toApiGeneration } from "../../../../../lib/generations/service.ts";
+import { cancelGeneration } from "../../../../../lib/generations/service.ts";
+import { generationPresenter } from "../../../../../lib/api/generation.ts";
 
 /** Cancels and refunds a pending or processing generation; 409 when it already ended. */
 export const handler = define.handlers({
   async POST(ctx) {
     const { services, apiKey } = ctx.state;
     const g = await cancelGeneration(services.generation, apiKey!.orgId, ctx.params.id);
-    const { publicUrl, secretKey } = services.config;
-    return json(await toApiGeneration(g, { publicUrl, secretKey, nowMs: services.now() }));
+    return json(await generationPresenter(services)(g));
   },
 });
