@@ -124,7 +124,15 @@ Deno.test("initialize and list tools: the client's names, with input and output 
         "output_expired",
         "output_url",
         "status",
-      ],
+        // Additive (issue 23), as /v1 answers.
+        "aspect_ratio",
+        "duration",
+        "progress",
+        "queue_position",
+        "resolution",
+        "routing",
+        "urls",
+      ].sort(),
     );
     const usage = tools.find((t: Tool) => t.name === "get_usage")!;
     assert.ok("credit_balance" in (usage.outputSchema!.properties ?? {}));
