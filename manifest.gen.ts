@@ -61,9 +61,10 @@ import * as $57 from "./routes/v1/models/[...slug].ts";
 import * as $58 from "./routes/v1/models/index.ts";
 import * as $59 from "./routes/v1/usage.ts";
 import * as $60 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $61 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $62 from "./routes/v1/video/generations/index.ts";
-import * as $63 from "./routes/v1/webhooks/secret.ts";
+import * as $61 from "./routes/v1/video/generations/[id]/events.ts";
+import * as $62 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $63 from "./routes/v1/video/generations/index.ts";
+import * as $64 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CodeTabs.tsx";
 import * as $i1 from "./islands/CopyButton.tsx";
 import * as $i2 from "./islands/LiveSection.tsx";
@@ -138,9 +139,10 @@ const manifest: Manifest = {
     "./routes/v1/models/index.ts": $58,
     "./routes/v1/usage.ts": $59,
     "./routes/v1/video/generations/[id]/cancel.ts": $60,
-    "./routes/v1/video/generations/[id]/index.ts": $61,
-    "./routes/v1/video/generations/index.ts": $62,
-    "./routes/v1/webhooks/secret.ts": $63,
+    "./routes/v1/video/generations/[id]/events.ts": $61,
+    "./routes/v1/video/generations/[id]/index.ts": $62,
+    "./routes/v1/video/generations/index.ts": $63,
+    "./routes/v1/webhooks/secret.ts": $64,
   },
   islands: {
     "./islands/CodeTabs.tsx": $i0,

@@ -367,6 +367,31 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           },
         },
       },
+      "/v1/video/generations/{id}/events": {
+        get: {
+          tags: ["Generations"],
+          operationId: "streamGenerationEvents",
+          summary: "The generation as it changes, as server-sent events",
+          description: "text/event-stream: an event per change (status, progress 0–100, cost), " +
+            "each with an id: and the generation object as data; closed after the terminal " +
+            "event. Send Last-Event-ID to resume without repeating the state last seen.",
+          parameters: [idParam, {
+            name: "Last-Event-ID",
+            in: "header",
+            required: false,
+            schema: { type: "string" },
+            description: "The id of the last event received",
+          }],
+          responses: {
+            "200": {
+              description: "The event stream; each event's data is a Generation",
+              content: { "text/event-stream": { schema: { type: "string" } } },
+            },
+            "404": errorResponse("Unknown id, or another organization's"),
+            ...AUTH_ERRORS,
+          },
+        },
+      },
       "/v1/video/generations/{id}/cancel": {
         post: {
           tags: ["Generations"],

@@ -40,6 +40,7 @@ Deno.test("the document has API.md's paths, bearer auth and the error schema", (
     "GET /v1/usage",
     "GET /v1/video/generations",
     "GET /v1/video/generations/{id}",
+    "GET /v1/video/generations/{id}/events",
     "GET /v1/webhooks/secret",
     "POST /v1/video/generations",
     "POST /v1/video/generations/{id}/cancel",

@@ -18,7 +18,7 @@ import {
   listGenerations,
 } from "../generations/service.ts";
 import { generationPresenter, type PresentedGeneration } from "../api/generation.ts";
-import type { GenerationRecord } from "../db/generations.ts";
+import { generationEvents } from "../api/events.ts";
 import {
   generationBodySchema,
   generationListQuerySchema,
@@ -61,13 +61,11 @@ export const MODELS_RESOURCE_URI = "pipevideo://models";
 const jsonSchemaValidator = new AjvJsonSchemaValidator();
 /** How often generate_video re-reads the generation while it waits. */
 const WAIT_POLL_MS = 500;
-const STEP: Record<ApiGeneration["status"], number> = {
-  pending: 1,
-  processing: 2,
-  completed: 3,
-  failed: 3,
-  cancelled: 3,
-};
+const FINISHED: ReadonlySet<ApiGeneration["status"]> = new Set([
+  "completed",
+  "failed",
+  "cancelled",
+]);
 
 const idArgs = z.object({ id: z.string().trim().min(1).max(100).describe("The gen_… id") });
 
@@ -166,8 +164,7 @@ export function buildMcpServer(services: Services, caller: McpCaller): McpServer
         parseGenerationBody(args),
         { apiKeyId: caller.keyId, applicationName: "mcp" },
       );
-      const g = await waitForGeneration(created.id, extra);
-      return generationResult(await apiGeneration(g));
+      return generationResult(await waitForGeneration(created.id, extra));
     }),
   );
 
@@ -257,31 +254,42 @@ export function buildMcpServer(services: Services, caller: McpCaller): McpServer
   });
 
   /**
-   * Re-reads the generation until it ends, the wait bound passes or the client goes away,
-   * sending a progress notification on each status change when the client asked for progress.
+   * Follows the generation (the same live view as /v1's events stream) until it ends, the wait
+   * bound passes or the client goes away, sending a progress notification (0–100, strictly
+   * rising as MCP asks) whenever it moves, when the client asked for progress.
    */
-  async function waitForGeneration(id: string, extra: Extra): Promise<GenerationRecord> {
+  async function waitForGeneration(id: string, extra: Extra): Promise<PresentedGeneration> {
     const token = extra._meta?.progressToken;
-    const polls = Math.ceil((config.MCP_WAIT_SECONDS * 1000) / WAIT_POLL_MS);
-    let seen: string | null = null;
-    for (let i = 0;; i++) {
-      const g = await getGeneration(kv, caller.orgId, id);
-      if (extra.signal.aborted) return g; // the client left: nobody to notify or answer
-      if (g.status !== seen && token !== undefined) {
+    const stop = new AbortController();
+    const bound = setTimeout(() => stop.abort(), config.MCP_WAIT_SECONDS * 1000);
+    const signal = AbortSignal.any([extra.signal, stop.signal]);
+    let latest: PresentedGeneration | null = null;
+    let sent = -1;
+    try {
+      for await (
+        const { generation: g } of generationEvents(services, caller.orgId, id, {
+          signal,
+          pollMs: WAIT_POLL_MS,
+        })
+      ) {
+        latest = g;
+        const progress = FINISHED.has(g.status) ? 100 : g.progress;
+        if (token === undefined || extra.signal.aborted || progress <= sent) continue;
+        sent = progress;
         await extra.sendNotification({
           method: "notifications/progress",
           params: {
             progressToken: token,
-            progress: STEP[g.status],
-            total: 3,
+            progress,
+            total: 100,
             message: `Generation ${id} is ${g.status}`,
           },
         });
       }
-      seen = g.status;
-      if (STEP[g.status] === 3 || i >= polls) return g;
-      await delay(WAIT_POLL_MS, extra.signal);
+    } finally {
+      clearTimeout(bound);
     }
+    return latest ?? await apiGeneration(await getGeneration(kv, caller.orgId, id));
   }
 
   return server;
@@ -301,16 +309,4 @@ function generationResult(g: PresentedGeneration): CallToolResult {
     });
   }
   return { content, structuredContent: generationSchema.parse(g) };
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

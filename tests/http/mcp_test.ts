@@ -183,11 +183,11 @@ Deno.test({
       assert.match(textOf(done), /Cost: \$0\.02/);
       assert.match(textOf(done), /Latency: \d+\.\d s/);
       assert.ok(textOf(done).includes(`Video: ${g.output_url}`));
-      // Progress: one notification per status seen, ending at completed.
+      // Progress: 0–100 from the events source, strictly rising, ending at completed.
       assert.ok(progress.length >= 2, JSON.stringify(progress));
       assert.deepEqual(progress.at(-1), {
-        progress: 3,
-        total: 3,
+        progress: 100,
+        total: 100,
         message: `Generation ${g.id} is completed`,
       });
       assert.ok(progress.every((p, i) => i === 0 || p.progress > progress[i - 1].progress));
