@@ -64,7 +64,16 @@ import * as $60 from "./routes/v1/video/generations/[id]/cancel.ts";
 import * as $61 from "./routes/v1/video/generations/[id]/events.ts";
 import * as $62 from "./routes/v1/video/generations/[id]/index.ts";
 import * as $63 from "./routes/v1/video/generations/index.ts";
-import * as $64 from "./routes/v1/webhooks/secret.ts";
+import * as $64 from "./routes/v1/videos/[id]/content.ts";
+import * as $65 from "./routes/v1/videos/[id]/index.ts";
+import * as $66 from "./routes/v1/videos/[id]/remix.ts";
+import * as $67 from "./routes/v1/videos/_error.ts";
+import * as $68 from "./routes/v1/videos/characters.ts";
+import * as $69 from "./routes/v1/videos/characters/[id].ts";
+import * as $70 from "./routes/v1/videos/edits.ts";
+import * as $71 from "./routes/v1/videos/extensions.ts";
+import * as $72 from "./routes/v1/videos/index.ts";
+import * as $73 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CodeTabs.tsx";
 import * as $i1 from "./islands/CopyButton.tsx";
 import * as $i2 from "./islands/LiveSection.tsx";
@@ -142,7 +151,16 @@ const manifest: Manifest = {
     "./routes/v1/video/generations/[id]/events.ts": $61,
     "./routes/v1/video/generations/[id]/index.ts": $62,
     "./routes/v1/video/generations/index.ts": $63,
-    "./routes/v1/webhooks/secret.ts": $64,
+    "./routes/v1/videos/[id]/content.ts": $64,
+    "./routes/v1/videos/[id]/index.ts": $65,
+    "./routes/v1/videos/[id]/remix.ts": $66,
+    "./routes/v1/videos/_error.ts": $67,
+    "./routes/v1/videos/characters.ts": $68,
+    "./routes/v1/videos/characters/[id].ts": $69,
+    "./routes/v1/videos/edits.ts": $70,
+    "./routes/v1/videos/extensions.ts": $71,
+    "./routes/v1/videos/index.ts": $72,
+    "./routes/v1/webhooks/secret.ts": $73,
   },
   islands: {
     "./islands/CodeTabs.tsx": $i0,
