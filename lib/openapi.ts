@@ -2,6 +2,13 @@ import { z } from "zod";
 import { FIELD_ALIASES, generationBodySchema, MAX_PROMPT_CHARS } from "./generations/schema.ts";
 import { limitCents, limitReset } from "./spend/schema.ts";
 import { generationExtras } from "./api/schemas.ts";
+import {
+  openAiErrorSchema,
+  videoCreateSchema,
+  videoDeletedSchema,
+  videoListSchema,
+  videoSchema,
+} from "./api/openai.ts";
 
 /**
  * The OpenAPI 3.1 document of the /v1 API (API.md). The request body schema is generated from
@@ -260,6 +267,11 @@ const AUTH_ERRORS = {
     },
   },
 };
+const openAiError = (description: string) => jsonBody(ref("OpenAIError"), description);
+const OPENAI_AUTH_ERRORS = {
+  "401": openAiError("Missing, unknown, revoked or expired API key"),
+  "429": openAiError("Rate limit exceeded; see Retry-After"),
+};
 const idParam = {
   name: "id",
   in: "path",
@@ -281,7 +293,13 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
     },
     servers: [{ url: publicUrl }],
     security: [{ bearerAuth: [] }],
-    tags: [{ name: "Generations" }, { name: "Models" }, { name: "Usage" }, { name: "Webhooks" }],
+    tags: [
+      { name: "Generations" },
+      { name: "Videos (OpenAI shape)" },
+      { name: "Models" },
+      { name: "Usage" },
+      { name: "Webhooks" },
+    ],
     paths: {
       "/v1/video/generations": {
         post: {
@@ -406,6 +424,91 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           },
         },
       },
+      "/v1/videos": {
+        post: {
+          tags: ["Videos (OpenAI shape)"],
+          operationId: "createVideo",
+          summary: "Create a video (OpenAI Videos API shape)",
+          description: "The same generation as POST /v1/video/generations, with OpenAI's " +
+            "field names: seconds, size (WIDTHxHEIGHT, one of the model's resolutions × " +
+            "aspect ratios), input_reference (an image URL). JSON or multipart/form-data. " +
+            "Charged at submit.",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": { schema: ref("VideoCreateRequest") },
+              "multipart/form-data": { schema: ref("VideoCreateRequest") },
+            },
+          },
+          responses: {
+            "200": jsonBody(ref("Video"), "Accepted and charged"),
+            "400": openAiError("Validation failed, an unknown field, or a size the model lacks"),
+            "402": openAiError("Insufficient credits, a key limit or the monthly budget"),
+            ...OPENAI_AUTH_ERRORS,
+          },
+        },
+        get: {
+          tags: ["Videos (OpenAI shape)"],
+          operationId: "listVideos",
+          summary: "List videos",
+          parameters: [
+            { name: "after", in: "query", schema: { type: "string" }, description: "A video id" },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100 } },
+            { name: "order", in: "query", schema: { type: "string", enum: ["asc", "desc"] } },
+          ],
+          responses: { "200": jsonBody(ref("VideoList"), "A page"), ...OPENAI_AUTH_ERRORS },
+        },
+      },
+      "/v1/videos/{id}": {
+        get: {
+          tags: ["Videos (OpenAI shape)"],
+          operationId: "retrieveVideo",
+          summary: "Retrieve a video",
+          parameters: [idParam],
+          responses: {
+            "200": {
+              ...jsonBody(ref("Video"), "The video"),
+              headers: {
+                "openai-poll-after-ms": {
+                  schema: { type: "integer" },
+                  description: "While queued or in progress: when to ask again",
+                },
+              },
+            },
+            "404": openAiError("Unknown, deleted or another organization's"),
+            ...OPENAI_AUTH_ERRORS,
+          },
+        },
+        delete: {
+          tags: ["Videos (OpenAI shape)"],
+          operationId: "deleteVideo",
+          summary: "Delete a video (a running one is cancelled and refunded first)",
+          parameters: [idParam],
+          responses: {
+            "200": jsonBody(ref("VideoDeleted"), "Deleted"),
+            "404": openAiError("Unknown, deleted or another organization's"),
+            ...OPENAI_AUTH_ERRORS,
+          },
+        },
+      },
+      "/v1/videos/{id}/content": {
+        get: {
+          tags: ["Videos (OpenAI shape)"],
+          operationId: "downloadVideoContent",
+          summary: "The video's MP4",
+          parameters: [idParam, {
+            name: "variant",
+            in: "query",
+            schema: { type: "string", enum: ["video", "thumbnail", "spritesheet"] },
+            description: "video (default); the others answer 404 unsupported",
+          }],
+          responses: {
+            "200": { description: "The MP4", content: { "video/mp4": {} } },
+            "404": openAiError("Not completed, deleted, or an unsupported variant"),
+            ...OPENAI_AUTH_ERRORS,
+          },
+        },
+      },
       "/v1/models": {
         get: {
           tags: ["Models"],
@@ -494,6 +597,11 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
         BalanceLowEvent: jsonSchema(balanceLowEventSchema, "output"),
         WebhookSecret: jsonSchema(webhookSecretSchema, "output"),
         Error: jsonSchema(errorSchema, "output"),
+        VideoCreateRequest: jsonSchema(videoCreateSchema, "input"),
+        Video: jsonSchema(videoSchema, "output"),
+        VideoList: jsonSchema(videoListSchema, "output"),
+        VideoDeleted: jsonSchema(videoDeletedSchema, "output"),
+        OpenAIError: jsonSchema(openAiErrorSchema, "output"),
       },
     },
   };

@@ -8,6 +8,7 @@ import OpenAI from "openai";
 import { startTestServer } from "../support/server.ts";
 import { call, fundedOrg } from "../support/api.ts";
 import { getBalance } from "../../lib/db/ledger.ts";
+import { videoSchema } from "../../lib/api/openai.ts";
 
 Deno.test("the openai SDK: create, retrieve until completed, download the MP4, list, delete", async () => {
   const server = await startTestServer({}, {}, { background: true });
@@ -141,6 +142,8 @@ Deno.test("the openai SDK: errors in OpenAI's envelope, naming the parameter; no
     });
     assert.equal(ours.status, 200, JSON.stringify(ours.body));
     assert.equal(ours.body.size, "360x640");
+    // The documented schema (/openapi.json's Video) is exactly what is returned.
+    assert.deepEqual(videoSchema.strict().parse(ours.body), ours.body);
     const polled = await call(server.url, "GET", `/v1/videos/${ours.body.id}`, { key });
     assert.equal(polled.headers.get("openai-poll-after-ms"), "2000");
     assert.equal(await getBalance(server.services.kv, orgId), 100 - ours.body.cost_cents);
