@@ -188,6 +188,16 @@ export const balanceLowEventSchema = z.object({
   }),
 });
 
+export const typedGenerationEventSchema = z.object({
+  type: z.enum([
+    "video.generation.succeeded",
+    "video.generation.failed",
+    "video.generation.cancelled",
+  ]),
+  timestamp: z.string().describe("RFC 3339 time the generation ended"),
+  data: presentedGenerationSchema,
+});
+
 export const webhookSecretSchema = z.object({ secret: z.string().startsWith("whsec_") });
 
 export const errorSchema = z.object({
@@ -566,6 +576,19 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
       },
     },
     webhooks: {
+      ...Object.fromEntries(
+        ["succeeded", "failed", "cancelled"].map((outcome) => [`video.generation.${outcome}`, {
+          post: {
+            summary: `A generation ${outcome} (typed event, opt-in per endpoint)`,
+            description: "Sent only to endpoints that chose this event; endpoints that chose " +
+              "none get video.generation.completed instead. Signed the Standard Webhooks way.",
+            requestBody: {
+              content: { "application/json": { schema: ref("TypedGenerationEvent") } },
+            },
+            responses: { "200": { description: "Any 2xx acknowledges the delivery" } },
+          },
+        }]),
+      ),
       "balance.low": {
         post: {
           summary: "The balance fell below the organization's low-balance threshold",
@@ -595,6 +618,7 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
         Usage: jsonSchema(usageSchema, "output"),
         KeyInfo: jsonSchema(keyInfoSchema, "output"),
         BalanceLowEvent: jsonSchema(balanceLowEventSchema, "output"),
+        TypedGenerationEvent: jsonSchema(typedGenerationEventSchema, "output"),
         WebhookSecret: jsonSchema(webhookSecretSchema, "output"),
         Error: jsonSchema(errorSchema, "output"),
         VideoCreateRequest: jsonSchema(videoCreateSchema, "input"),
