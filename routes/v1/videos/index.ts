@@ -11,11 +11,13 @@ import {
   videoParam,
 } from "../../../lib/api/openai.ts";
 import { videoPresenter } from "../../../lib/api/videos.ts";
+import { readCreateHeaders } from "../../../lib/api/headers.ts";
 
 /** OpenAI's Videos API over the same generations: create (charged at submit) and list. */
 export const handler = define.handlers({
   async POST(ctx) {
     const { services, apiKey } = ctx.state;
+    const headers = readCreateHeaders(ctx.req);
     const body = await readVideoCreateBody(ctx.req);
     let created;
     try {
@@ -25,8 +27,8 @@ export const handler = define.handlers({
         videoInput(body, listModels(services)),
         {
           apiKeyId: apiKey!.id,
-          idempotencyKey: ctx.req.headers.get("Idempotency-Key")?.trim().slice(0, 255) || null,
-          applicationName: "openai-videos",
+          idempotencyKey: headers.idempotencyKey,
+          applicationName: headers.applicationName ?? "openai-videos",
         },
       );
     } catch (err) {

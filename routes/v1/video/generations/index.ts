@@ -11,12 +11,7 @@ import {
   listGenerations,
 } from "../../../../lib/generations/service.ts";
 import { generationPresenter } from "../../../../lib/api/generation.ts";
-
-const headersSchema = z.object({
-  "Idempotency-Key": z.string().trim().min(1, "must not be empty")
-    .max(255, "must be at most 255 characters").nullable(),
-  "X-Application-Name": z.string().trim().max(256, "must be at most 256 characters").nullable(),
-});
+import { readCreateHeaders } from "../../../../lib/api/headers.ts";
 
 export const handler = define.handlers({
   /**
@@ -25,16 +20,11 @@ export const handler = define.handlers({
    */
   async POST(ctx) {
     const { services, apiKey } = ctx.state;
-    const h = ctx.req.headers;
-    const headers = parseWith(headersSchema, {
-      "Idempotency-Key": h.get("Idempotency-Key"),
-      "X-Application-Name": h.get("X-Application-Name"),
-    });
+    const headers = readCreateHeaders(ctx.req);
     const input = parseGenerationBody(await readJson(ctx.req, z.unknown()));
     const created = await createGeneration(services.generation, apiKey!.orgId, input, {
       apiKeyId: apiKey!.id,
-      idempotencyKey: headers["Idempotency-Key"],
-      applicationName: headers["X-Application-Name"] || null,
+      ...headers,
     });
     const g = await getGeneration(services.kv, apiKey!.orgId, created.id);
     return json(await generationPresenter(services)(g));
