@@ -321,3 +321,37 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
     await server.close();
   }
 });
+
+Deno.test("the public pipevideo-mcp client's calls work unchanged, camelCase aspectRatio included", async () => {
+  const server = await startTestServer({}, {}, { background: true });
+  try {
+    const { key } = await fundedOrg(server.services, 1000);
+    // Its generate_video body, exactly: {model, prompt, provider?, duration?, aspectRatio?}.
+    const created = await call(server.url, "POST", "/v1/video/generations", {
+      key,
+      body: {
+        model: "local/preview",
+        prompt: "a harbour at dawn",
+        provider: "local",
+        duration: 1,
+        aspectRatio: "9:16",
+      },
+    });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.equal(created.body.status, "pending");
+    assert.equal(created.body.aspect_ratio, "9:16", "the alias was honoured, not dropped");
+    const models = await call(server.url, "GET", "/v1/models", { key });
+    assert.equal(models.status, 200);
+    assert.ok(models.body.models.some((m: { slug: string }) => m.slug === "local/preview"));
+    const model = await call(server.url, "GET", "/v1/models/local%2Fpreview", { key });
+    assert.equal(model.status, 200);
+    assert.equal(model.body.model.slug, "local/preview");
+    const got = await call(server.url, "GET", `/v1/video/generations/${created.body.id}`, { key });
+    assertShape(got.body, generationSpec, generationAdditions, "GET");
+    const usage = await call(server.url, "GET", "/v1/usage", { key });
+    assert.equal(usage.status, 200);
+    assert.equal(usage.body.recent_requests[0].id, created.body.id);
+  } finally {
+    await server.close();
+  }
+});
