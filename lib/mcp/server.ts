@@ -19,6 +19,7 @@ import {
 } from "../generations/service.ts";
 import { generationPresenter, type PresentedGeneration } from "../api/generation.ts";
 import { generationEvents } from "../api/events.ts";
+import type { ApiCaller } from "../api/auth.ts";
 import {
   generationBodySchema,
   generationListQuerySchema,
@@ -48,10 +49,8 @@ import {
  * (stateless transport), so nothing lives in process memory between requests.
  */
 
-export interface McpCaller {
-  orgId: string;
-  keyId: string;
-}
+/** The caller of a tool: the API key and its organization, as on /v1 (lib/api/auth.ts). */
+export type McpCaller = ApiCaller;
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
