@@ -25,3 +25,12 @@ export async function authenticateApiRequest(
   const { key, also } = await authenticateKey(services.kv, secret, services.now(), opts);
   return { caller: { keyId: key.id, orgId: key.org_id }, also };
 }
+
+/**
+ * The caller of a /v1 route, as routes/v1/_middleware.ts set it: typed, so routes need no `!`.
+ * A route reached without the middleware is a wiring bug, never an anonymous call.
+ */
+export function callerOf(state: { apiKey?: { id: string; orgId: string } }): ApiCaller {
+  if (!state.apiKey) throw new Error("a /v1 route ran without the API-key middleware");
+  return { keyId: state.apiKey.id, orgId: state.apiKey.orgId };
+}

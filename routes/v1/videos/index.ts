@@ -1,4 +1,5 @@
 import { define } from "../../../utils.ts";
+import { callerOf } from "../../../lib/api/auth.ts";
 import { json, parseWith } from "../../../lib/http/json.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { listModels } from "../../../lib/models.ts";
@@ -16,17 +17,18 @@ import { readCreateHeaders } from "../../../lib/api/headers.ts";
 /** OpenAI's Videos API over the same generations: create (charged at submit) and list. */
 export const handler = define.handlers({
   async POST(ctx) {
-    const { services, apiKey } = ctx.state;
+    const { services } = ctx.state;
+    const caller = callerOf(ctx.state);
     const headers = readCreateHeaders(ctx.req);
     const body = await readVideoCreateBody(ctx.req);
     let created;
     try {
       created = await createGeneration(
         services.generation,
-        apiKey!.orgId,
+        caller.orgId,
         videoInput(body, listModels(services)),
         {
-          apiKeyId: apiKey!.id,
+          apiKeyId: caller.keyId,
           idempotencyKey: headers.idempotencyKey,
           applicationName: headers.applicationName ?? "openai-videos",
         },
@@ -44,13 +46,14 @@ export const handler = define.handlers({
         err.data,
       );
     }
-    return json(await videoPresenter(services).byId(apiKey!.orgId, created.id));
+    return json(await videoPresenter(services).byId(caller.orgId, created.id));
   },
 
   async GET(ctx) {
-    const { services, apiKey } = ctx.state;
+    const { services } = ctx.state;
+    const caller = callerOf(ctx.state);
     const q = parseWith(videoListQuerySchema, Object.fromEntries(ctx.url.searchParams));
-    const page = await listGenerationsAfter(services.kv, apiKey!.orgId, q);
+    const page = await listGenerationsAfter(services.kv, caller.orgId, q);
     const data = await Promise.all(page.data.map(videoPresenter(services).of));
     return json({
       object: "list",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { define } from "../../../../utils.ts";
+import { callerOf } from "../../../../lib/api/auth.ts";
 import { json, parseWith, readJson } from "../../../../lib/http/json.ts";
 import {
   generationListQuerySchema,
@@ -19,14 +20,15 @@ export const handler = define.handlers({
    * generation (its cost already set; compat clients read id, status and created_at).
    */
   async POST(ctx) {
-    const { services, apiKey } = ctx.state;
+    const { services } = ctx.state;
+    const caller = callerOf(ctx.state);
     const headers = readCreateHeaders(ctx.req);
     const input = parseGenerationBody(await readJson(ctx.req, z.unknown()));
-    const created = await createGeneration(services.generation, apiKey!.orgId, input, {
-      apiKeyId: apiKey!.id,
+    const created = await createGeneration(services.generation, caller.orgId, input, {
+      apiKeyId: caller.keyId,
       ...headers,
     });
-    const g = await getGeneration(services.kv, apiKey!.orgId, created.id);
+    const g = await getGeneration(services.kv, caller.orgId, created.id);
     return json(await generationPresenter(services)(g));
   },
 
@@ -35,9 +37,10 @@ export const handler = define.handlers({
    * slice of the history, so it may hold fewer than `limit` (even none) with a next_cursor.
    */
   async GET(ctx) {
-    const { services, apiKey } = ctx.state;
+    const { services } = ctx.state;
+    const caller = callerOf(ctx.state);
     const q = parseWith(generationListQuerySchema, Object.fromEntries(ctx.url.searchParams));
-    const page = await listGenerations(services.kv, apiKey!.orgId, q);
+    const page = await listGenerations(services.kv, caller.orgId, q);
     const data = await Promise.all(page.data.map(generationPresenter(services)));
     return json({ data, next_cursor: page.next_cursor });
   },

@@ -1,4 +1,5 @@
 import { define } from "../../../../utils.ts";
+import { callerOf } from "../../../../lib/api/auth.ts";
 import { parseWith } from "../../../../lib/http/json.ts";
 import { z } from "zod";
 import { AppError, NotFound } from "../../../../lib/errors.ts";
@@ -12,9 +13,10 @@ const querySchema = z.strictObject({
 /** The video's bytes (MP4) with the API key, as OpenAI's downloadContent reads them. */
 export const handler = define.handlers({
   async GET(ctx) {
-    const { services, apiKey } = ctx.state;
+    const { services } = ctx.state;
+    const caller = callerOf(ctx.state);
     const { variant } = parseWith(querySchema, Object.fromEntries(ctx.url.searchParams));
-    const g = await getVideoRecord(services.kv, apiKey!.orgId, ctx.params.id);
+    const g = await getVideoRecord(services.kv, caller.orgId, ctx.params.id);
     if (variant !== "video") {
       throw new AppError(
         404,

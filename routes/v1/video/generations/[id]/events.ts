@@ -1,4 +1,5 @@
 import { define } from "../../../../../utils.ts";
+import { callerOf } from "../../../../../lib/api/auth.ts";
 import { generationEventsResponse } from "../../../../../lib/api/events.ts";
 
 /**
@@ -7,8 +8,9 @@ import { generationEventsResponse } from "../../../../../lib/api/events.ts";
  */
 export const handler = define.handlers({
   GET(ctx) {
-    const { services, apiKey } = ctx.state;
+    const { services } = ctx.state;
+    const caller = callerOf(ctx.state);
     const lastEventId = ctx.req.headers.get("Last-Event-ID");
-    return generationEventsResponse(services, apiKey!.orgId, ctx.params.id, lastEventId);
+    return generationEventsResponse(services, caller.orgId, ctx.params.id, lastEventId);
   },
 });
