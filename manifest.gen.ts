@@ -72,9 +72,19 @@ import * as $68 from "./routes/v1/models/[...slug].ts";
 import * as $69 from "./routes/v1/models/index.ts";
 import * as $70 from "./routes/v1/usage.ts";
 import * as $71 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $72 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $73 from "./routes/v1/video/generations/index.ts";
-import * as $74 from "./routes/v1/webhooks/secret.ts";
+import * as $72 from "./routes/v1/video/generations/[id]/events.ts";
+import * as $73 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $74 from "./routes/v1/video/generations/index.ts";
+import * as $75 from "./routes/v1/videos/[id]/content.ts";
+import * as $76 from "./routes/v1/videos/[id]/index.ts";
+import * as $77 from "./routes/v1/videos/[id]/remix.ts";
+import * as $78 from "./routes/v1/videos/_error.ts";
+import * as $79 from "./routes/v1/videos/characters.ts";
+import * as $80 from "./routes/v1/videos/characters/[id].ts";
+import * as $81 from "./routes/v1/videos/edits.ts";
+import * as $82 from "./routes/v1/videos/extensions.ts";
+import * as $83 from "./routes/v1/videos/index.ts";
+import * as $84 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CodeTabs.tsx";
 import * as $i1 from "./islands/CopyButton.tsx";
 import * as $i2 from "./islands/LiveSection.tsx";
@@ -160,9 +170,19 @@ const manifest: Manifest = {
     "./routes/v1/models/index.ts": $69,
     "./routes/v1/usage.ts": $70,
     "./routes/v1/video/generations/[id]/cancel.ts": $71,
-    "./routes/v1/video/generations/[id]/index.ts": $72,
-    "./routes/v1/video/generations/index.ts": $73,
-    "./routes/v1/webhooks/secret.ts": $74,
+    "./routes/v1/video/generations/[id]/events.ts": $72,
+    "./routes/v1/video/generations/[id]/index.ts": $73,
+    "./routes/v1/video/generations/index.ts": $74,
+    "./routes/v1/videos/[id]/content.ts": $75,
+    "./routes/v1/videos/[id]/index.ts": $76,
+    "./routes/v1/videos/[id]/remix.ts": $77,
+    "./routes/v1/videos/_error.ts": $78,
+    "./routes/v1/videos/characters.ts": $79,
+    "./routes/v1/videos/characters/[id].ts": $80,
+    "./routes/v1/videos/edits.ts": $81,
+    "./routes/v1/videos/extensions.ts": $82,
+    "./routes/v1/videos/index.ts": $83,
+    "./routes/v1/webhooks/secret.ts": $84,
   },
   islands: {
     "./islands/CodeTabs.tsx": $i0,

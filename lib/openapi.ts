@@ -1,6 +1,14 @@
 import { z } from "zod";
-import { generationBodySchema, MAX_PROMPT_CHARS } from "./generations/schema.ts";
+import { FIELD_ALIASES, generationBodySchema, MAX_PROMPT_CHARS } from "./generations/schema.ts";
 import { limitCents, limitReset } from "./spend/schema.ts";
+import { generationExtras } from "./api/schemas.ts";
+import {
+  openAiErrorSchema,
+  videoCreateSchema,
+  videoDeletedSchema,
+  videoListSchema,
+  videoSchema,
+} from "./api/openai.ts";
 
 /**
  * The OpenAPI 3.1 document of the /v1 API (API.md). The request body schema is generated from
@@ -11,12 +19,6 @@ import { limitCents, limitReset } from "./spend/schema.ts";
 const status = z.enum(["pending", "processing", "completed", "failed", "cancelled"]);
 const seconds = z.int().describe("Unix time in seconds");
 
-export const createdGenerationSchema = z.object({
-  id: z.string().describe("gen_… id"),
-  status: z.literal("pending"),
-  created_at: seconds,
-});
-
 export const generationSchema = z.object({
   id: z.string(),
   status,
@@ -24,7 +26,9 @@ export const generationSchema = z.object({
   output_url: z.string().nullable().describe(
     "Signed, expiring URL of the MP4 once completed; needs no API key",
   ),
-  cost_cents: z.int().nullable().describe("Final charge in integer cents once terminal"),
+  cost_cents: z.int().nullable().describe(
+    "Integer cents: charged at submit (shown from the start), the final charge once terminal",
+  ),
   latency_ms: z.int().nullable().describe("From creation to completion"),
   error_message: z.string().nullable(),
   error: z.object({
@@ -42,8 +46,11 @@ export const generationSchema = z.object({
   ),
 });
 
+/** The generation as /v1 answers it: the (compat) fields above plus lib/api's additions. */
+export const presentedGenerationSchema = generationSchema.extend(generationExtras);
+
 export const generationListSchema = z.object({
-  data: z.array(generationSchema),
+  data: z.array(presentedGenerationSchema),
   next_cursor: z.string().nullable(),
 });
 
@@ -188,6 +195,16 @@ export const balanceLowEventSchema = z.object({
   }),
 });
 
+export const typedGenerationEventSchema = z.object({
+  type: z.enum([
+    "video.generation.succeeded",
+    "video.generation.failed",
+    "video.generation.cancelled",
+  ]),
+  timestamp: z.string().describe("RFC 3339 time the generation ended"),
+  data: presentedGenerationSchema,
+});
+
 export const webhookSecretSchema = z.object({ secret: z.string().startsWith("whsec_") });
 
 export const errorSchema = z.object({
@@ -212,20 +229,16 @@ export const REQUEST_FIELD_DOCS: Record<string, string> = {
   prompt: `What to generate; required, non-empty, at most ${MAX_PROMPT_CHARS} characters.`,
   duration: "Seconds; one the model supports (see /v1/models). Default per model.",
   resolution: "e.g. 480p, 720p, 1080p, as the model supports. Default per model.",
-  aspectRatio: "e.g. 16:9, 9:16, 1:1, as the model supports. Alias: aspect_ratio.",
-  aspect_ratio: "Alias of aspectRatio.",
-  imageUrl: "http(s) URL of a start image for image-to-video models. Alias: image_url.",
-  image_url: "Alias of imageUrl.",
+  aspect_ratio: "e.g. 16:9, 9:16, 1:1, as the model supports.",
+  image_url: "http(s) URL of a start image for image-to-video models.",
   provider: "Routing preference: a provider id, or {order: [...]}. Omitted: cheapest route.",
   negative_prompt: "What to avoid; passed on where the model supports it.",
-  negativePrompt: "Alias of negative_prompt.",
   seed: "Seed for repeatable output, where the model supports it.",
   audio: "Generate sound, where the model supports it (may change the price).",
   enhance_prompt:
     "Let the provider rewrite the prompt where it can (prompt expansion, auto-fix); default " +
     "false: otherwise it never does.",
   webhook_url: "Per-request callback, signed with the organization's default secret.",
-  webhookUrl: "Alias of webhook_url.",
   metadata: "Up to 16 string keys/values, returned as given.",
 };
 
@@ -240,12 +253,20 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
 export function generationRequestJsonSchema(): JsonSchema {
   const s = jsonSchema(generationBodySchema, "input");
   const props = s.properties as Record<string, JsonSchema>;
+  // Aliases are accepted too, so the document does not claim additionalProperties: false.
+  delete s.additionalProperties;
+  const aliasOf = Object.fromEntries(Object.entries(FIELD_ALIASES).map(([a, f]) => [f, a]));
   for (const [k, v] of Object.entries(props)) {
-    if (REQUEST_FIELD_DOCS[k]) v.description = REQUEST_FIELD_DOCS[k];
+    const alias = aliasOf[k] ? ` Also accepted as ${aliasOf[k]}.` : "";
+    if (REQUEST_FIELD_DOCS[k]) v.description = REQUEST_FIELD_DOCS[k] + alias;
   }
   return {
     ...s,
-    description: "Unknown fields are ignored. Either model or models is required.",
+    description: "Either model or models is required. An unknown field is refused with 400 " +
+      "unknown_parameter (param names it; a close known field is suggested), before anything " +
+      `is charged. Aliases: ${
+        Object.entries(FIELD_ALIASES).map(([a, f]) => `${a} = ${f}`).join(", ")
+      }.`,
     example: { model: "local/preview", prompt: "a lighthouse at dusk", duration: 4 },
   };
 }
@@ -265,6 +286,11 @@ const AUTH_ERRORS = {
       "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait" },
     },
   },
+};
+const openAiError = (description: string) => jsonBody(ref("OpenAIError"), description);
+const OPENAI_AUTH_ERRORS = {
+  "401": openAiError("Missing, unknown, revoked or expired API key"),
+  "429": openAiError("Rate limit exceeded; see Retry-After"),
 };
 const idParam = {
   name: "id",
@@ -287,7 +313,13 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
     },
     servers: [{ url: publicUrl }],
     security: [{ bearerAuth: [] }],
-    tags: [{ name: "Generations" }, { name: "Models" }, { name: "Usage" }, { name: "Webhooks" }],
+    tags: [
+      { name: "Generations" },
+      { name: "Videos (OpenAI shape)" },
+      { name: "Models" },
+      { name: "Usage" },
+      { name: "Webhooks" },
+    ],
     paths: {
       "/v1/video/generations": {
         post: {
@@ -318,7 +350,11 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
             content: { "application/json": { schema: ref("GenerationRequest") } },
           },
           responses: {
-            "200": jsonBody(ref("CreatedGeneration"), "Accepted and charged"),
+            "200": jsonBody(
+              ref("Generation"),
+              "Accepted and charged: the generation, its cost_cents already set (compat " +
+                "clients read id, status and created_at)",
+            ),
             "400": errorResponse(
               "Malformed JSON, failed validation or an option the model does not support " +
                 "(error.param names the field)",
@@ -369,6 +405,31 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           },
         },
       },
+      "/v1/video/generations/{id}/events": {
+        get: {
+          tags: ["Generations"],
+          operationId: "streamGenerationEvents",
+          summary: "The generation as it changes, as server-sent events",
+          description: "text/event-stream: an event per change (status, progress 0–100, cost), " +
+            "each with an id: and the generation object as data; closed after the terminal " +
+            "event. Send Last-Event-ID to resume without repeating the state last seen.",
+          parameters: [idParam, {
+            name: "Last-Event-ID",
+            in: "header",
+            required: false,
+            schema: { type: "string" },
+            description: "The id of the last event received",
+          }],
+          responses: {
+            "200": {
+              description: "The event stream; each event's data is a Generation",
+              content: { "text/event-stream": { schema: { type: "string" } } },
+            },
+            "404": errorResponse("Unknown id, or another organization's"),
+            ...AUTH_ERRORS,
+          },
+        },
+      },
       "/v1/video/generations/{id}/cancel": {
         post: {
           tags: ["Generations"],
@@ -383,6 +444,91 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
                 "that cannot stop it now (it completes and is charged)",
             ),
             ...AUTH_ERRORS,
+          },
+        },
+      },
+      "/v1/videos": {
+        post: {
+          tags: ["Videos (OpenAI shape)"],
+          operationId: "createVideo",
+          summary: "Create a video (OpenAI Videos API shape)",
+          description: "The same generation as POST /v1/video/generations, with OpenAI's " +
+            "field names: seconds, size (WIDTHxHEIGHT, one of the model's resolutions × " +
+            "aspect ratios), input_reference (an image URL). JSON or multipart/form-data. " +
+            "Charged at submit.",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": { schema: ref("VideoCreateRequest") },
+              "multipart/form-data": { schema: ref("VideoCreateRequest") },
+            },
+          },
+          responses: {
+            "200": jsonBody(ref("Video"), "Accepted and charged"),
+            "400": openAiError("Validation failed, an unknown field, or a size the model lacks"),
+            "402": openAiError("Insufficient credits, a key limit or the monthly budget"),
+            ...OPENAI_AUTH_ERRORS,
+          },
+        },
+        get: {
+          tags: ["Videos (OpenAI shape)"],
+          operationId: "listVideos",
+          summary: "List videos",
+          parameters: [
+            { name: "after", in: "query", schema: { type: "string" }, description: "A video id" },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100 } },
+            { name: "order", in: "query", schema: { type: "string", enum: ["asc", "desc"] } },
+          ],
+          responses: { "200": jsonBody(ref("VideoList"), "A page"), ...OPENAI_AUTH_ERRORS },
+        },
+      },
+      "/v1/videos/{id}": {
+        get: {
+          tags: ["Videos (OpenAI shape)"],
+          operationId: "retrieveVideo",
+          summary: "Retrieve a video",
+          parameters: [idParam],
+          responses: {
+            "200": {
+              ...jsonBody(ref("Video"), "The video"),
+              headers: {
+                "openai-poll-after-ms": {
+                  schema: { type: "integer" },
+                  description: "While queued or in progress: when to ask again",
+                },
+              },
+            },
+            "404": openAiError("Unknown, deleted or another organization's"),
+            ...OPENAI_AUTH_ERRORS,
+          },
+        },
+        delete: {
+          tags: ["Videos (OpenAI shape)"],
+          operationId: "deleteVideo",
+          summary: "Delete a video (a running one is cancelled and refunded first)",
+          parameters: [idParam],
+          responses: {
+            "200": jsonBody(ref("VideoDeleted"), "Deleted"),
+            "404": openAiError("Unknown, deleted or another organization's"),
+            ...OPENAI_AUTH_ERRORS,
+          },
+        },
+      },
+      "/v1/videos/{id}/content": {
+        get: {
+          tags: ["Videos (OpenAI shape)"],
+          operationId: "downloadVideoContent",
+          summary: "The video's MP4",
+          parameters: [idParam, {
+            name: "variant",
+            in: "query",
+            schema: { type: "string", enum: ["video", "thumbnail", "spritesheet"] },
+            description: "video (default); the others answer 404 unsupported",
+          }],
+          responses: {
+            "200": { description: "The MP4", content: { "video/mp4": {} } },
+            "404": openAiError("Not completed, deleted, or an unsupported variant"),
+            ...OPENAI_AUTH_ERRORS,
           },
         },
       },
@@ -443,6 +589,19 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
       },
     },
     webhooks: {
+      ...Object.fromEntries(
+        ["succeeded", "failed", "cancelled"].map((outcome) => [`video.generation.${outcome}`, {
+          post: {
+            summary: `A generation ${outcome} (typed event, opt-in per endpoint)`,
+            description: "Sent only to endpoints that chose this event; endpoints that chose " +
+              "none get video.generation.completed instead. Signed the Standard Webhooks way.",
+            requestBody: {
+              content: { "application/json": { schema: ref("TypedGenerationEvent") } },
+            },
+            responses: { "200": { description: "Any 2xx acknowledges the delivery" } },
+          },
+        }]),
+      ),
       "balance.low": {
         post: {
           summary: "The balance fell below the organization's low-balance threshold",
@@ -464,8 +623,7 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
       },
       schemas: {
         GenerationRequest: generationRequestJsonSchema(),
-        CreatedGeneration: jsonSchema(createdGenerationSchema, "output"),
-        Generation: jsonSchema(generationSchema, "output"),
+        Generation: jsonSchema(presentedGenerationSchema, "output"),
         GenerationList: jsonSchema(generationListSchema, "output"),
         Model: jsonSchema(modelSchema, "output"),
         ModelList: jsonSchema(modelListSchema, "output"),
@@ -473,8 +631,14 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
         Usage: jsonSchema(usageSchema, "output"),
         KeyInfo: jsonSchema(keyInfoSchema, "output"),
         BalanceLowEvent: jsonSchema(balanceLowEventSchema, "output"),
+        TypedGenerationEvent: jsonSchema(typedGenerationEventSchema, "output"),
         WebhookSecret: jsonSchema(webhookSecretSchema, "output"),
         Error: jsonSchema(errorSchema, "output"),
+        VideoCreateRequest: jsonSchema(videoCreateSchema, "input"),
+        Video: jsonSchema(videoSchema, "output"),
+        VideoList: jsonSchema(videoListSchema, "output"),
+        VideoDeleted: jsonSchema(videoDeletedSchema, "output"),
+        OpenAIError: jsonSchema(openAiErrorSchema, "output"),
       },
     },
   };

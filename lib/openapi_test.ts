@@ -33,17 +33,26 @@ Deno.test("the document has API.md's paths, bearer auth and the error schema", (
   const ops = Object.entries(paths).flatMap(([p, methods]) =>
     Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`)
   ).sort();
-  assert.deepEqual(ops, [
-    "GET /v1/key",
-    "GET /v1/models",
-    "GET /v1/models/{slug}",
-    "GET /v1/usage",
-    "GET /v1/video/generations",
-    "GET /v1/video/generations/{id}",
-    "GET /v1/webhooks/secret",
-    "POST /v1/video/generations",
-    "POST /v1/video/generations/{id}/cancel",
-  ]);
+  assert.deepEqual(
+    ops,
+    [
+      "GET /v1/key",
+      "GET /v1/models",
+      "GET /v1/models/{slug}",
+      "GET /v1/usage",
+      "DELETE /v1/videos/{id}",
+      "GET /v1/videos",
+      "GET /v1/videos/{id}",
+      "GET /v1/videos/{id}/content",
+      "POST /v1/videos",
+      "GET /v1/video/generations",
+      "GET /v1/video/generations/{id}",
+      "GET /v1/video/generations/{id}/events",
+      "GET /v1/webhooks/secret",
+      "POST /v1/video/generations",
+      "POST /v1/video/generations/{id}/cancel",
+    ].sort(),
+  );
   const components = doc.components as {
     securitySchemes: Record<string, { scheme: string }>;
     schemas: Record<string, { properties: Record<string, unknown> }>;
@@ -61,18 +70,14 @@ const SAMPLES: Record<string, unknown> = {
   prompt: "a lighthouse at dusk",
   duration: 4,
   resolution: "480p",
-  aspectRatio: "16:9",
   aspect_ratio: "16:9",
-  imageUrl: "https://img.example.com/a.png",
   image_url: "https://img.example.com/a.png",
   provider: { order: ["local"] },
   negative_prompt: "blur",
-  negativePrompt: "blur",
   seed: 7,
   audio: false,
   enhance_prompt: true,
   webhook_url: "https://hooks.example.com/pv",
-  webhookUrl: "https://hooks.example.com/pv",
   metadata: { user: "u1" },
 };
 

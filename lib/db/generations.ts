@@ -95,6 +95,10 @@ export interface GenerationRecord {
   completed_at: number | null;
   /** What the provider reported it charged or ran, when it did (cost reconciliation). */
   upstream_reported?: UpstreamReported;
+  /** 0–100 as the provider last reported it while running, where it reports one. */
+  progress?: number;
+  /** Deleted through DELETE /v1/videos/{id}: its video is gone and that surface hides it. */
+  deleted_at?: number;
 }
 
 export const generationKey = (id: string): Deno.KvKey => ["generations", id];
@@ -268,3 +272,57 @@ export async function listDue(
 
 /** The generation sweep's lease (withLease in ./kv.ts): one sweep at a time. */
 export const SWEEP_LEASE_KEY: Deno.KvKey = ["gen_sweep_lease"];
+
+/**
+ * An org's generations in id (creation) order after `after` (exclusive), newest first for
+ * `desc`: the cursor pages of GET /v1/videos. Records read in getMany batches of 10 (denokv's
+ * limit); deleted ones are left out, so a page may hold fewer than `limit`.
+ */
+export async function listGenerationsAfter(
+  kv: Deno.Kv,
+  orgId: string,
+  opts: { after?: string; limit: number; order: "asc" | "desc" },
+): Promise<{ data: GenerationRecord[]; hasMore: boolean }> {
+  const prefix = ["org_generations", orgId];
+  const at = opts.after === undefined ? null : orgGenerationKey(orgId, opts.after);
+  const selector: Deno.KvListSelector = at === null
+    ? { prefix }
+    : opts.order === "desc"
+    ? { prefix, end: at }
+    : { prefix, start: at };
+  const ids: string[] = [];
+  for await (
+    const e of kv.list<string>(selector, {
+      reverse: opts.order === "desc",
+      limit: opts.limit + 2,
+    })
+  ) {
+    if (e.value !== opts.after) ids.push(e.value);
+  }
+  const page = ids.slice(0, opts.limit);
+  const data: GenerationRecord[] = [];
+  for (let i = 0; i < page.length; i += 10) {
+    const recs = await kv.getMany<GenerationRecord[]>(
+      page.slice(i, i + 10).map((id) => generationKey(id)),
+    );
+    for (const r of recs) if (r.value && !r.value.deleted_at) data.push(r.value);
+  }
+  return { data, hasMore: ids.length > opts.limit };
+}
+
+/** Marks a terminal generation deleted (checked against what was read); false on a race. */
+export async function markGenerationDeleted(
+  kv: Deno.Kv,
+  entry: Deno.KvEntry<GenerationRecord>,
+  nowMs: number,
+): Promise<boolean> {
+  const next: GenerationRecord = {
+    ...entry.value,
+    deleted_at: nowMs,
+    ...(entry.value.output ? { output_expired_at: nowMs } : {}),
+    updated_at: nowMs,
+  };
+  const a = kv.atomic();
+  addGenerationUpdate(a, entry, next);
+  return (await a.commit()).ok;
+}

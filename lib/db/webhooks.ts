@@ -44,6 +44,8 @@ export interface WebhookEndpoint {
   url: string;
   description: string;
   enabled: boolean;
+  /** Typed events it subscribed to (lib/webhooks/events.ts); absent or empty: the compat event. */
+  events?: string[];
   created_at: number;
   updated_at: number;
 }
@@ -105,7 +107,7 @@ function publicEndpoint(r: WebhookEndpointRecord): WebhookEndpoint {
 export async function createEndpoint(
   kv: Deno.Kv,
   orgId: string,
-  input: { url: string; description?: string },
+  input: { url: string; description?: string; events?: string[] },
   nowMs: number,
   box?: SecretBox,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
@@ -120,6 +122,7 @@ export async function createEndpoint(
     url: input.url,
     description: input.description ?? "",
     enabled: true,
+    ...(input.events?.length ? { events: input.events } : {}),
     created_at: nowMs,
     updated_at: nowMs,
     secret: box ? await box.seal(secret) : secret,
@@ -266,17 +269,31 @@ export async function getOrCreateDefaultSecret(
 }
 
 /** Where an event for this org goes: its enabled endpoints, plus a per-request URL if given. */
+export interface DeliveryTarget {
+  endpointId: string | null;
+  url: string;
+  /** The endpoint chose typed events (it gets `event` as {type, timestamp, data}). */
+  typed: boolean;
+}
+
+/**
+ * Where an event goes: every enabled endpoint that takes it, plus the per-request webhook_url.
+ * An endpoint with a list of typed events takes only those (`event`); one without takes the
+ * compat events. A per-request webhook_url always gets the compat event.
+ */
 export async function deliveryTargets(
   kv: Deno.Kv,
   orgId: string,
   webhookUrl: string | null,
-): Promise<{ endpointId: string | null; url: string }[]> {
+  event?: string,
+): Promise<DeliveryTarget[]> {
   const endpoints = (await listEndpointRecords(kv, orgId)).filter((e) => e.enabled);
-  const targets: { endpointId: string | null; url: string }[] = endpoints.map((e) => ({
-    endpointId: e.id,
-    url: e.url,
-  }));
-  if (webhookUrl) targets.push({ endpointId: null, url: webhookUrl });
+  const targets: DeliveryTarget[] = endpoints.flatMap((e) => {
+    const typed = (e.events?.length ?? 0) > 0;
+    if (typed && (event === undefined || !e.events!.includes(event))) return [];
+    return [{ endpointId: e.id, url: e.url, typed }];
+  });
+  if (webhookUrl) targets.push({ endpointId: null, url: webhookUrl, typed: false });
   return targets;
 }
 

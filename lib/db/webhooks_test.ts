@@ -74,8 +74,8 @@ Deno.test("endpoints: created with a secret shown once, listed, isolated between
   assert.deepEqual(await deliveryTargets(kv, org, null), []);
   await setEndpointEnabled(kv, org, endpoint.id, true, T0 + 2);
   assert.deepEqual(await deliveryTargets(kv, org, "https://per-request.example/"), [
-    { endpointId: endpoint.id, url: "https://hooks.example/a" },
-    { endpointId: null, url: "https://per-request.example/" },
+    { endpointId: endpoint.id, url: "https://hooks.example/a", typed: false },
+    { endpointId: null, url: "https://per-request.example/", typed: false },
   ]);
 
   assert.equal(await deleteEndpoint(kv, org, endpoint.id), true);

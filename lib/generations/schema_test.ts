@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { BadRequest } from "../errors.ts";
+import { AppError, BadRequest } from "../errors.ts";
 import { parseGenerationBody } from "./schema.ts";
 
-Deno.test("aliases, trimming, models list and unknown fields", () => {
+Deno.test("aliases, trimming and the models list", () => {
   assert.deepEqual(
     parseGenerationBody({
       model: "google/veo-3.1",
@@ -12,7 +12,6 @@ Deno.test("aliases, trimming, models list and unknown fields", () => {
       negative_prompt: "blur",
       provider: { order: ["fal", "gemini"] },
       metadata: { user: "42" },
-      something_new: true,
     }),
     {
       models: ["google/veo-3.1"],
@@ -28,6 +27,75 @@ Deno.test("aliases, trimming, models list and unknown fields", () => {
     parseGenerationBody({ models: ["a/b", "c/d", "a/b"], prompt: "x", aspectRatio: "1:1" }),
     { models: ["a/b", "c/d"], prompt: "x", aspectRatio: "1:1" },
   );
+  // The public pipevideo-mcp client's body, camelCase aliases included.
+  assert.deepEqual(
+    parseGenerationBody({
+      model: "a/b",
+      prompt: "x",
+      provider: "fal",
+      duration: 5,
+      aspectRatio: "16:9",
+      imageUrl: "https://example.com/a.png",
+      negativePrompt: "blur",
+      webhookUrl: "https://example.com/hook",
+    }),
+    {
+      models: ["a/b"],
+      prompt: "x",
+      provider: "fal",
+      duration: 5,
+      aspectRatio: "16:9",
+      imageUrl: "https://example.com/a.png",
+      negativePrompt: "blur",
+      webhookUrl: "https://example.com/hook",
+    },
+  );
+  // Both spellings of one field agree: accepted; disagree: neither silently wins.
+  assert.equal(
+    parseGenerationBody({ model: "a/b", prompt: "x", aspectRatio: "1:1", aspect_ratio: "1:1" })
+      .aspectRatio,
+    "1:1",
+  );
+  assert.throws(
+    () =>
+      parseGenerationBody({ model: "a/b", prompt: "x", aspectRatio: "1:1", aspect_ratio: "9:16" }),
+    (e: unknown) => e instanceof BadRequest && e.param === "aspectRatio",
+  );
+});
+
+Deno.test("an unknown field is a 400 unknown_parameter naming it, with a did-you-mean", () => {
+  const refused = (body: unknown) => {
+    try {
+      parseGenerationBody(body);
+    } catch (e) {
+      assert.ok(e instanceof AppError);
+      return { status: e.status, code: e.code, param: e.param, message: e.message, data: e.data };
+    }
+    assert.fail("accepted " + JSON.stringify(body));
+  };
+  const typo = refused({ model: "local/preview", prompt: "x", resolutoin: "720p" });
+  assert.deepEqual(typo, {
+    status: 400,
+    code: "unknown_parameter",
+    param: "resolutoin",
+    message: "Unknown parameter resolutoin; did you mean resolution?",
+    data: { did_you_mean: "resolution" },
+  });
+  // Checked before the other fields: the typo is named, not the missing field it stood for.
+  assert.equal(refused({ model: "a/b", promtp: "x" }).param, "promtp");
+  assert.equal(
+    refused({ model: "a/b", prompt: "x", AspectRatio: "1:1" }).data?.did_you_mean,
+    "aspectRatio",
+  );
+  // Nothing close: no guess.
+  const far = refused({ model: "a/b", prompt: "x", something_new: true });
+  assert.equal(far.code, "unknown_parameter");
+  assert.equal(far.message, "Unknown parameter something_new");
+  assert.equal(far.data, undefined);
+  // Nested objects are strict too.
+  const nested = refused({ model: "a/b", prompt: "x", provider: { order: ["fal"], ordre: [] } });
+  assert.equal(nested.status, 400);
+  assert.match(nested.param ?? "", /^provider/);
 });
 
 Deno.test("failures are BadRequest naming the field", () => {

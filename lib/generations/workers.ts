@@ -481,7 +481,7 @@ export async function pollGeneration(deps: GenerationDeps, id: string): Promise<
 
   const t = deps.now();
   if (result.status === "running") {
-    await reschedulePoll(deps, g0, adapter, result.retryAfterMs, t);
+    await reschedulePoll(deps, g0, adapter, result.retryAfterMs, t, result.progress);
     return;
   }
   if (result.status === "failed") {
@@ -607,6 +607,8 @@ async function reschedulePoll(
   adapter: ProviderAdapter | undefined,
   retryAfterMs: number | undefined,
   t: number,
+  /** The provider's progress, 0..1, where it reports one (shown in the API's `progress`). */
+  progress?: number,
 ) {
   const delay = adapter ? pollDelayMs(adapter, g0.poll_count + 1, retryAfterMs) : 60_000;
   await updateGeneration(
@@ -620,6 +622,7 @@ async function reschedulePoll(
           tick: g.tick + 1,
           next_check_at: Math.min(t + delay, g.deadline_at),
           updated_at: t,
+          ...(progress !== undefined ? { progress: Math.round(progress * 100) } : {}),
         },
         apply: enqueue(POLL_JOB, g.id, Math.min(delay, Math.max(0, g.deadline_at - t))),
       },

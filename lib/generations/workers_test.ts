@@ -201,3 +201,30 @@ Deno.test("a poll past the deadline fails, refunds and stops the upstream job (e
   assert.equal(await getBalance(kv, org.id), 10);
   kv.close();
 });
+
+Deno.test("a provider's reported progress is kept on the record at each poll (shown as progress)", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const clock = testClock();
+  const { adapter } = scriptedAdapter("fal", {
+    poll: [{ status: "running", progress: 0.25 }, { status: "running", progress: 0.6 }],
+  });
+  const deps = testDeps(kv, "/x", {
+    now: clock.now,
+    adapters: { fal: adapter },
+    models: [testModel("t/one", "fal", 4)],
+  });
+  const org = await fundedOrg(kv, 10, clock.now());
+  const { id } = await createGeneration(
+    deps,
+    org.id,
+    parseGenerationBody({ model: "t/one", prompt: "p" }),
+  );
+  await submitGeneration(deps, id);
+  clock.advance(60_000);
+  await pollGeneration(deps, id);
+  assert.equal((await getGeneration(kv, org.id, id)).progress, 25);
+  clock.advance(60_000);
+  await pollGeneration(deps, id);
+  assert.equal((await getGeneration(kv, org.id, id)).progress, 60);
+  kv.close();
+});

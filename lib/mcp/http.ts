@@ -1,9 +1,9 @@
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Services } from "../services.ts";
-import { authenticateKey } from "../db/apikeys.ts";
 import { bearerToken } from "../http/bearer.ts";
 import { apiErrorResponse } from "../http/errors.ts";
 import { Unauthorized } from "../errors.ts";
+import { authenticateApiRequest } from "../api/auth.ts";
 import { buildMcpServer } from "./server.ts";
 
 /**
@@ -13,15 +13,12 @@ import { buildMcpServer } from "./server.ts";
  * nothing to end (DELETE): the route answers those 405, as the transport spec allows.
  */
 export async function handleMcpRequest(services: Services, req: Request): Promise<Response> {
-  const secret = bearerToken(req);
   let caller;
   try {
-    if (!secret) throw new Unauthorized("Missing API key: send Authorization: Bearer pv_…");
-    const { key } = await authenticateKey(services.kv, secret, services.now());
-    caller = { orgId: key.org_id, keyId: key.id };
+    caller = (await authenticateApiRequest(services, req)).caller;
   } catch (err) {
     if (!(err instanceof Unauthorized)) throw err;
-    return unauthorized(services.config.publicUrl, err, secret !== null);
+    return unauthorized(services.config.publicUrl, err, bearerToken(req) !== null);
   }
   const server = buildMcpServer(services, caller);
   const transport = new WebStandardStreamableHTTPServerTransport({

@@ -16,9 +16,10 @@ import {
   getGeneration,
   getUsage,
   listGenerations,
-  toApiGeneration,
 } from "../generations/service.ts";
-import type { GenerationRecord } from "../db/generations.ts";
+import { generationPresenter, type PresentedGeneration } from "../api/generation.ts";
+import { generationEvents } from "../api/events.ts";
+import type { ApiCaller } from "../api/auth.ts";
 import {
   generationBodySchema,
   generationListQuerySchema,
@@ -26,9 +27,9 @@ import {
 } from "../generations/schema.ts";
 import {
   generationListSchema,
-  generationSchema,
   modelDetailSchema,
   modelListSchema,
+  presentedGenerationSchema as generationSchema,
   usageSchema,
 } from "../openapi.ts";
 import { logIfUnexpected, toApiError } from "../http/errors.ts";
@@ -48,10 +49,8 @@ import {
  * (stateless transport), so nothing lives in process memory between requests.
  */
 
-export interface McpCaller {
-  orgId: string;
-  keyId: string;
-}
+/** The caller of a tool: the API key and its organization, as on /v1 (lib/api/auth.ts). */
+export type McpCaller = ApiCaller;
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -61,13 +60,11 @@ export const MODELS_RESOURCE_URI = "pipevideo://models";
 const jsonSchemaValidator = new AjvJsonSchemaValidator();
 /** How often generate_video re-reads the generation while it waits. */
 const WAIT_POLL_MS = 500;
-const STEP: Record<ApiGeneration["status"], number> = {
-  pending: 1,
-  processing: 2,
-  completed: 3,
-  failed: 3,
-  cancelled: 3,
-};
+const FINISHED: ReadonlySet<ApiGeneration["status"]> = new Set([
+  "completed",
+  "failed",
+  "cancelled",
+]);
 
 const idArgs = z.object({ id: z.string().trim().min(1).max(100).describe("The gen_… id") });
 
@@ -94,12 +91,7 @@ export function buildMcpServer(services: Services, caller: McpCaller): McpServer
     },
   );
 
-  const apiGeneration = (g: GenerationRecord) =>
-    toApiGeneration(g, {
-      publicUrl: config.publicUrl,
-      secretKey: config.secretKey,
-      nowMs: services.now(),
-    });
+  const apiGeneration = generationPresenter(services);
 
   /** One tool call counts as one /v1 request; an API error becomes an isError result. */
   const tool =
@@ -171,8 +163,7 @@ export function buildMcpServer(services: Services, caller: McpCaller): McpServer
         parseGenerationBody(args),
         { apiKeyId: caller.keyId, applicationName: "mcp" },
       );
-      const g = await waitForGeneration(created.id, extra);
-      return generationResult(await apiGeneration(g));
+      return generationResult(await waitForGeneration(created.id, extra));
     }),
   );
 
@@ -262,38 +253,49 @@ export function buildMcpServer(services: Services, caller: McpCaller): McpServer
   });
 
   /**
-   * Re-reads the generation until it ends, the wait bound passes or the client goes away,
-   * sending a progress notification on each status change when the client asked for progress.
+   * Follows the generation (the same live view as /v1's events stream) until it ends, the wait
+   * bound passes or the client goes away, sending a progress notification (0–100, strictly
+   * rising as MCP asks) whenever it moves, when the client asked for progress.
    */
-  async function waitForGeneration(id: string, extra: Extra): Promise<GenerationRecord> {
+  async function waitForGeneration(id: string, extra: Extra): Promise<PresentedGeneration> {
     const token = extra._meta?.progressToken;
-    const polls = Math.ceil((config.MCP_WAIT_SECONDS * 1000) / WAIT_POLL_MS);
-    let seen: string | null = null;
-    for (let i = 0;; i++) {
-      const g = await getGeneration(kv, caller.orgId, id);
-      if (extra.signal.aborted) return g; // the client left: nobody to notify or answer
-      if (g.status !== seen && token !== undefined) {
+    const stop = new AbortController();
+    const bound = setTimeout(() => stop.abort(), config.MCP_WAIT_SECONDS * 1000);
+    const signal = AbortSignal.any([extra.signal, stop.signal]);
+    let latest: PresentedGeneration | null = null;
+    let sent = -1;
+    try {
+      for await (
+        const { generation: g } of generationEvents(services, caller.orgId, id, {
+          signal,
+          pollMs: WAIT_POLL_MS,
+        })
+      ) {
+        latest = g;
+        const progress = FINISHED.has(g.status) ? 100 : g.progress;
+        if (token === undefined || extra.signal.aborted || progress <= sent) continue;
+        sent = progress;
         await extra.sendNotification({
           method: "notifications/progress",
           params: {
             progressToken: token,
-            progress: STEP[g.status],
-            total: 3,
+            progress,
+            total: 100,
             message: `Generation ${id} is ${g.status}`,
           },
         });
       }
-      seen = g.status;
-      if (STEP[g.status] === 3 || i >= polls) return g;
-      await delay(WAIT_POLL_MS, extra.signal);
+    } finally {
+      clearTimeout(bound);
     }
+    return latest ?? await apiGeneration(await getGeneration(kv, caller.orgId, id));
   }
 
   return server;
 }
 
 /** A generation as a tool result; a finished video also comes as a resource link. */
-function generationResult(g: ApiGeneration): CallToolResult {
+function generationResult(g: PresentedGeneration): CallToolResult {
   const content: CallToolResult["content"] = [{ type: "text", text: generationText(g) }];
   if (g.output_url) {
     content.push({
@@ -306,16 +308,4 @@ function generationResult(g: ApiGeneration): CallToolResult {
     });
   }
   return { content, structuredContent: generationSchema.parse(g) };
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

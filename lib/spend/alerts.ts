@@ -55,7 +55,7 @@ async function fanOutBalanceLow(deps: AlertDeps, c: BalanceCrossing): Promise<vo
   for (let tries = 0; tries < 5; tries++) {
     if (await getWebhookEvent(deps.kv, eventKey)) return;
     const now = deps.now();
-    const targets = await deliveryTargets(deps.kv, c.org_id, null);
+    const targets = await deliveryTargets(deps.kv, c.org_id, null, "balance.low");
     const a = deps.kv.atomic();
     const ids = targets.map((t) =>
       createDeliveryMutations(a, {

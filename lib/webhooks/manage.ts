@@ -22,6 +22,7 @@ import {
   type WebhookEndpoint,
 } from "../db/webhooks.ts";
 import { ATTEMPT_JOB, type WebhookDeps } from "./notify.ts";
+import { isTypedEvent, TYPED_EVENTS } from "./events.ts";
 
 /**
  * What the dashboard and API do with an org's webhooks. Callers have already checked the role;
@@ -40,8 +41,16 @@ export const MAX_DESCRIPTION_CHARS = 200;
 export async function registerEndpoint(
   deps: WebhookDeps,
   orgId: string,
-  input: { url: string; description?: string },
+  input: { url: string; description?: string; events?: string[] },
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  const events = [...new Set(input.events ?? [])];
+  const unknown = events.find((e) => !isTypedEvent(e));
+  if (unknown !== undefined) {
+    throw new BadRequest(
+      `Unknown event ${unknown}; choose from ${TYPED_EVENTS.join(", ")}`,
+      "events",
+    );
+  }
   const url = input.url.trim();
   const description = (input.description ?? "").trim();
   if (!url) throw new BadRequest("Enter the URL that should receive events", "url");
@@ -68,7 +77,7 @@ export async function registerEndpoint(
   return await createEndpoint(
     deps.kv,
     orgId,
-    { url: parsed.href, description },
+    { url: parsed.href, description, events },
     deps.now(),
     deps.box,
   );

@@ -19,6 +19,8 @@ import {
 } from "../db/webhooks.ts";
 import { withLease } from "../db/kv.ts";
 import { toApiGeneration } from "../generations/service.ts";
+import { presentGeneration } from "../api/generation.ts";
+import { generationEventType, typedEventPayload } from "./events.ts";
 import type { Resolver } from "../net/ssrf.ts";
 import { signVideoUrl } from "../storage.ts";
 import { attemptDelivery, GENERATION_COMPLETED, generationEventPayload } from "./deliver.ts";
@@ -124,8 +126,10 @@ function eventKey(generationId: string): string {
 }
 
 /**
- * Creates the generation's `video.generation.completed` deliveries (one per enabled endpoint of
- * its org, plus its per-request `webhook_url`) and their attempt jobs in ONE commit, guarded by
+ * Creates the generation's event deliveries (one per enabled endpoint of its org that takes the
+ * event, plus its per-request `webhook_url`): the compat `video.generation.completed`, or the
+ * typed `video.generation.<outcome>` for endpoints that chose typed events (lib/webhooks/
+ * events.ts). Their attempt jobs go in the same ONE commit, guarded by
  * the event's fan-out record: a duplicate job creates nothing. Returns the ids it created.
  */
 export async function notifyGeneration(deps: WebhookDeps, generationId: string): Promise<string[]> {
@@ -135,17 +139,20 @@ export async function notifyGeneration(deps: WebhookDeps, generationId: string):
     if (!entry || !isTerminal(entry.value)) return [];
     const g = entry.value;
     const now = deps.now();
-    const targets = await deliveryTargets(deps.kv, g.org_id, g.webhook_url);
-    const generation = await toApiGeneration(g, {
-      publicUrl: deps.publicUrl,
-      secretKey: deps.secretKey,
-      nowMs: now,
-    });
-    const payload = generationEventPayload({
-      ...generation,
-      output_url: generation.output_url &&
-        await signVideoUrl(deps.publicUrl, deps.secretKey, g.id, payloadUrlExpiry(now)),
-    });
+    const type = generationEventType(g.status)!;
+    const targets = await deliveryTargets(deps.kv, g.org_id, g.webhook_url, type);
+    const ctx = { publicUrl: deps.publicUrl, secretKey: deps.secretKey, nowMs: now };
+    // Signed for the retries' week rather than the GET API's hour.
+    const outputUrl = g.status === "completed" && g.output
+      ? await signVideoUrl(deps.publicUrl, deps.secretKey, g.id, payloadUrlExpiry(now))
+      : null;
+    const compat = await toApiGeneration(g, ctx);
+    const presented = await presentGeneration(g, ctx);
+    const payloads = {
+      // The compat event carries the compat object; typed events the API's whole object.
+      compat: generationEventPayload({ ...compat, output_url: outputUrl }),
+      typed: typedEventPayload(type, owedSince(g), { ...presented, output_url: outputUrl }),
+    };
     let a = deps.kv.atomic();
     let ids: string[];
     try {
@@ -154,8 +161,8 @@ export async function notifyGeneration(deps: WebhookDeps, generationId: string):
           orgId: g.org_id,
           endpointId: t.endpointId,
           url: t.url,
-          eventType: GENERATION_COMPLETED,
-          payload,
+          eventType: t.typed ? type : GENERATION_COMPLETED,
+          payload: t.typed ? payloads.typed : payloads.compat,
           nowMs: now,
         })
       );

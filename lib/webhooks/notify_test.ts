@@ -31,6 +31,8 @@ import {
 } from "../db/webhooks.ts";
 import { verifyVideoSignature } from "../storage.ts";
 import { verifyWebhook } from "./sign.ts";
+import { registerEndpoint } from "./manage.ts";
+import { BadRequest } from "../errors.ts";
 import { IN_FLIGHT_MS, RETRY_SCHEDULE_MS } from "./deliver.ts";
 import {
   ATTEMPT_JOB,
@@ -500,5 +502,64 @@ Deno.test("an attempt job that runs before its delivery is due comes back when i
   } finally {
     s.kv.close();
     await rx.close();
+  }
+});
+
+Deno.test("typed events are opt-in: an endpoint subscribed only to failures gets only failures", async () => {
+  const rx = receiver();
+  const s = await setup();
+  try {
+    const compat = await createEndpoint(s.kv, s.org.id, { url: `${rx.url}?compat` }, s.clock.now());
+    const failures = await registerEndpoint(s.deps, s.org.id, {
+      url: `${rx.url}?failures`,
+      events: ["video.generation.failed"],
+    });
+    assert.deepEqual(failures.endpoint.events, ["video.generation.failed"]);
+    // An unknown event is refused, naming the field, and nothing is added.
+    await assert.rejects(
+      () => registerEndpoint(s.deps, s.org.id, { url: rx.url, events: ["video.done"] }),
+      (e: unknown) => e instanceof BadRequest && e.param === "events",
+    );
+
+    // One generation of each outcome: completed (s.id), failed, cancelled.
+    const more = async () =>
+      (await createGeneration(
+        s.gen,
+        s.org.id,
+        parseGenerationBody({ model: "t/one", prompt: "p" }),
+      ))
+        .id;
+    const failed = await more();
+    const cancelled = await more();
+    await updateGeneration(s.gen, s.id, completePlan(() => true, s.clock.now()));
+    await updateGeneration(s.gen, failed, failPlan("the provider said no", s.clock.now()));
+    await updateGeneration(s.gen, cancelled, cancelPlan(s.clock.now()));
+    for (const id of [s.id, failed, cancelled]) await notifyGeneration(s.deps, id);
+
+    const of = async (endpointId: string) =>
+      (await listDeliveries(s.kv, s.org.id, { endpointId, limit: 10 })).data;
+    const typed = await of(failures.endpoint.id);
+    assert.deepEqual(typed.map((d) => d.event_type), ["video.generation.failed"]);
+    const body = JSON.parse(typed[0].body);
+    assert.deepEqual(Object.keys(body).sort(), ["data", "timestamp", "type"]);
+    assert.equal(body.type, "video.generation.failed");
+    assert.equal(new Date(body.timestamp).toISOString(), body.timestamp, "RFC 3339");
+    assert.equal(body.data.id, failed);
+    assert.equal(body.data.status, "failed");
+    assert.equal(body.data.error_message, "the provider said no");
+    assert.equal(body.data.cost_cents, 0);
+    assert.ok(body.data.urls.get.endsWith(`/v1/video/generations/${failed}`), "the API object");
+
+    // The endpoint that chose nothing keeps the compat event, for every outcome.
+    const old = await of(compat.endpoint.id);
+    assert.deepEqual(old.map((d) => d.event_type), Array(3).fill("video.generation.completed"));
+    assert.deepEqual(
+      old.map((d) => JSON.parse(d.body).status).sort(),
+      ["cancelled", "completed", "failed"],
+    );
+    assert.ok(old.every((d) => "eventType" in JSON.parse(d.body)));
+  } finally {
+    await rx.close();
+    s.kv.close();
   }
 });

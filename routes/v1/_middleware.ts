@@ -1,10 +1,8 @@
 import { define } from "../../utils.ts";
-import { authenticateKey } from "../../lib/db/apikeys.ts";
 import { generationKey } from "../../lib/db/generations.ts";
 import { isId } from "../../lib/ids.ts";
 import { withHeaders } from "../../lib/http/security.ts";
-import { bearerToken } from "../../lib/http/bearer.ts";
-import { Unauthorized } from "../../lib/errors.ts";
+import { authenticateApiRequest } from "../../lib/api/auth.ts";
 import { enforceRequestLimit } from "../../lib/ratelimit.ts";
 
 /**
@@ -16,17 +14,18 @@ const PREFETCH: Record<string, (params: Record<string, string>) => Deno.KvKey[]>
   "/v1/video/generations/:id": (p) => isId("gen", p.id) ? [generationKey(p.id)] : [],
 };
 
-/** Every /v1 call: a live API key (`Authorization: Bearer pv_…`), then its rate limit. */
+/**
+ * Every /v1 call (/v1/video/generations, /v1/videos, …): a live API key, checked as /mcp checks
+ * it (lib/api/auth.ts), then its rate limit.
+ */
 export const handler = define.middleware(async (ctx) => {
   const { services } = ctx.state;
-  const secret = bearerToken(ctx.req);
-  if (!secret) throw new Unauthorized("Missing API key: send Authorization: Bearer pv_…");
   const alsoRead = PREFETCH[ctx.route ?? ""]?.(ctx.params) ?? [];
-  const { key, also } = await authenticateKey(services.kv, secret, services.now(), { alsoRead });
-  ctx.state.apiKey = { id: key.id, orgId: key.org_id };
+  const { caller, also } = await authenticateApiRequest(services, ctx.req, { alsoRead });
+  ctx.state.apiKey = { id: caller.keyId, orgId: caller.orgId };
   ctx.state.prefetched = also;
 
-  const headers = await enforceRequestLimit(services, key.id);
+  const headers = await enforceRequestLimit(services, caller.keyId);
   // Error responses come back here too (each level renders its own errors), so all carry them.
   return withHeaders(await ctx.next(), (h) => {
     for (const k in headers) h.set(k, headers[k]);

@@ -207,6 +207,32 @@ const cases: Case[] = [
     param: "webhook_url",
   },
   {
+    name: "a typo of a known field (issue 23: it used to be charged at the default)",
+    body: { ...ok, resolutoin: "720p" },
+    status: 400,
+    code: "unknown_parameter",
+    param: "resolutoin",
+  },
+  {
+    name: "a field the API does not have",
+    body: { ...ok, style: "noir" },
+    status: 400,
+    code: "unknown_parameter",
+    param: "style",
+  },
+  {
+    name: "an unknown field inside provider",
+    body: { ...ok, provider: { order: ["local"], strict: true } },
+    status: 400,
+    param: "provider",
+  },
+  {
+    name: "both spellings of one field, disagreeing",
+    body: { ...ok, aspectRatio: "16:9", aspect_ratio: "9:16" },
+    status: 400,
+    param: "aspectRatio",
+  },
+  {
     name: "body over the size limit",
     body: { ...ok, prompt: "x".repeat(1_100_000) },
     status: 413,

@@ -58,12 +58,24 @@ const generationSpec = {
   created_at: seconds,
   completed_at: nullable(seconds),
 };
-const named = shape({ slug: str, name: str });
-// Additive (API.md, "Failure reasons"): why a failed or cancelled generation ended, else null.
-const additive = {
+// Additive (issue 23): present on every generation, never replacing a compat field.
+const generationAdditions = {
   metadata: record(str),
+  progress: (v: unknown) => int(v) && (v as number) >= 0 && (v as number) <= 100,
+  queue_position: int,
+  duration: num,
+  resolution: str,
+  aspect_ratio: str,
+  routing: shape({
+    provider: str,
+    attempt: int,
+    candidates: arrayOf(shape({ model: str, provider: str })),
+  }),
+  urls: shape({ get: str, cancel: str, events: str }),
+  // API.md, "Failure reasons": why a failed or cancelled generation ended, else null.
   error: nullable(shape({ code: str, message: str })),
 };
+const named = shape({ slug: str, name: str });
 const pricing = shape(
   { unit: oneOf("second", "video"), currency: oneOf("usd"), cents: record(int) },
   { audio_cents: record(int) },
@@ -123,13 +135,16 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
         status: oneOf("pending"),
         created_at: seconds,
       },
-      {},
+      { ...generationSpec, ...generationAdditions },
       "POST",
     );
+    // The cost is known at submit and shown from the start (issue 23).
+    assert.ok(created.body.cost_cents > 0, JSON.stringify(created.body));
 
     const id = created.body.id;
     const pending = await call(server.url, "GET", `/v1/video/generations/${id}`, { key });
-    assertShape(pending.body, generationSpec, additive, "GET");
+    assertShape(pending.body, generationSpec, generationAdditions, "GET");
+    assert.equal(pending.body.cost_cents, created.body.cost_cents);
     const done = await waitFor(
       async () => {
         const r = await call(server.url, "GET", `/v1/video/generations/${id}`, { key });
@@ -147,7 +162,7 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
         latency_ms: int,
         completed_at: seconds,
       },
-      additive,
+      generationAdditions,
       "GET completed",
     );
     assert.equal(done.error_message, null);
@@ -166,12 +181,12 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
     const meta = await call(server.url, "GET", `/v1/video/generations/${withMeta.body.id}`, {
       key,
     });
-    assertShape(meta.body, generationSpec, additive, "GET with metadata");
+    assertShape(meta.body, generationSpec, generationAdditions, "GET with metadata");
     assert.deepEqual(meta.body.metadata, { a: "b" });
 
     const list = await call(server.url, "GET", "/v1/video/generations?limit=1", { key });
     assertShape(list.body, {
-      data: arrayOf(shape(generationSpec, additive)),
+      data: arrayOf(shape(generationSpec, generationAdditions)),
       next_cursor: nullable(str),
     });
     assert.equal(list.body.data.length, 1);
@@ -305,6 +320,40 @@ Deno.test("compat shapes: generation POST/GET, models, model detail, usage and e
       assertShape(r.body, errorSpec, {}, `${method} ${path}`);
     }
     assertShape((await call(server.url, "GET", "/v1/usage")).body, errorSpec, {}, "401");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("the public pipevideo-mcp client's calls work unchanged, camelCase aspectRatio included", async () => {
+  const server = await startTestServer({}, {}, { background: true });
+  try {
+    const { key } = await fundedOrg(server.services, 1000);
+    // Its generate_video body, exactly: {model, prompt, provider?, duration?, aspectRatio?}.
+    const created = await call(server.url, "POST", "/v1/video/generations", {
+      key,
+      body: {
+        model: "local/preview",
+        prompt: "a harbour at dawn",
+        provider: "local",
+        duration: 1,
+        aspectRatio: "9:16",
+      },
+    });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.equal(created.body.status, "pending");
+    assert.equal(created.body.aspect_ratio, "9:16", "the alias was honoured, not dropped");
+    const models = await call(server.url, "GET", "/v1/models", { key });
+    assert.equal(models.status, 200);
+    assert.ok(models.body.models.some((m: { slug: string }) => m.slug === "local/preview"));
+    const model = await call(server.url, "GET", "/v1/models/local%2Fpreview", { key });
+    assert.equal(model.status, 200);
+    assert.equal(model.body.model.slug, "local/preview");
+    const got = await call(server.url, "GET", `/v1/video/generations/${created.body.id}`, { key });
+    assertShape(got.body, generationSpec, generationAdditions, "GET");
+    const usage = await call(server.url, "GET", "/v1/usage", { key });
+    assert.equal(usage.status, 200);
+    assert.equal(usage.body.recent_requests[0].id, created.body.id);
   } finally {
     await server.close();
   }

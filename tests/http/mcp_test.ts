@@ -125,7 +125,15 @@ Deno.test("initialize and list tools: the client's names, with input and output 
         "output_expired",
         "output_url",
         "status",
-      ],
+        // Additive (issue 23), as /v1 answers.
+        "aspect_ratio",
+        "duration",
+        "progress",
+        "queue_position",
+        "resolution",
+        "routing",
+        "urls",
+      ].sort(),
     );
     const usage = tools.find((t: Tool) => t.name === "get_usage")!;
     assert.ok("credit_balance" in (usage.outputSchema!.properties ?? {}));
@@ -176,11 +184,11 @@ Deno.test({
       assert.match(textOf(done), /Cost: \$0\.02/);
       assert.match(textOf(done), /Latency: \d+\.\d s/);
       assert.ok(textOf(done).includes(`Video: ${g.output_url}`));
-      // Progress: one notification per status seen, ending at completed.
+      // Progress: 0–100 from the events source, strictly rising, ending at completed.
       assert.ok(progress.length >= 2, JSON.stringify(progress));
       assert.deepEqual(progress.at(-1), {
-        progress: 3,
-        total: 3,
+        progress: 100,
+        total: 100,
         message: `Generation ${g.id} is completed`,
       });
       assert.ok(progress.every((p, i) => i === 0 || p.progress > progress[i - 1].progress));

@@ -262,7 +262,24 @@ Deno.test("dashboard: members may view but not manage; bad URLs get a field erro
       assert.ok(r.html.includes('class="field-error"'), url);
       assert.ok(r.html.includes('aria-invalid="true"'), url);
     }
+    // An unknown typed event is refused too.
+    const badEvent = await postForm(server, "/webhooks", {
+      url: "https://example.com/h",
+      events: "video.done",
+    }, admin.headers);
+    assert.equal(badEvent.status, 400);
     assert.deepEqual(await listEndpoints(kv, admin.orgId), []);
+
+    // The form's event choice is stored with the endpoint (typed events, opt-in).
+    const form = await getPage(server, "/webhooks", admin.headers);
+    assert.ok(form.html.includes('value="video.generation.failed"'), "the choice is offered");
+    const typed = await postForm(server, "/webhooks", {
+      url: "https://example.com/h",
+      events: "video.generation.failed",
+    }, admin.headers);
+    assert.equal(typed.status, 303);
+    const [endpoint] = await listEndpoints(kv, admin.orgId);
+    assert.deepEqual(endpoint.events, ["video.generation.failed"]);
   } finally {
     await server.close();
   }

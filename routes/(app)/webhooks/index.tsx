@@ -1,11 +1,12 @@
 import { Head, page } from "fresh";
 import { z } from "zod";
 import { define } from "../../../utils.ts";
-import { readFormObject } from "../../../lib/http/form.ts";
+import { readForm } from "../../../lib/http/form.ts";
 import { hasRole, requireRole } from "../../../lib/auth/roles.ts";
 import { BadRequest } from "../../../lib/errors.ts";
 import { parseWith } from "../../../lib/http/json.ts";
 import { webhookDeps } from "../../../lib/webhooks/notify.ts";
+import { TYPED_EVENTS } from "../../../lib/webhooks/events.ts";
 import {
   MAX_DESCRIPTION_CHARS,
   MAX_URL_CHARS,
@@ -21,6 +22,8 @@ import { generationOfDelivery } from "../../../components/generations.tsx";
 const CreateForm = z.object({
   url: z.string().default(""),
   description: z.string().default(""),
+  /** Typed events chosen (checkboxes); none keeps the compat video.generation.completed. */
+  events: z.array(z.string()).default([]),
 });
 
 interface Data {
@@ -53,7 +56,11 @@ export const handler = define.handlers({
     requireRole(ctx.state, "admin");
     const { services, org } = ctx.state;
     const deps = webhookDeps(services);
-    const input = parseWith(CreateForm, await readFormObject(ctx.req));
+    const form = await readForm(ctx.req);
+    const input = parseWith(CreateForm, {
+      ...Object.fromEntries(form),
+      events: form.getAll("events"),
+    });
     try {
       const created = await registerEndpoint(deps, org!.id, input);
       // POST → 303 → GET: a reload adds nothing; the secret is a one-time server-side flash.
@@ -141,6 +148,18 @@ export default define.page<typeof handler, Data>(function Webhooks({ data }) {
                 <span class="field-error" id="description-error">{descriptionError}</span>
               )}
             </label>
+            <fieldset class="field">
+              <legend>Events (optional)</legend>
+              <p class="hint">
+                None chosen: video.generation.completed for every outcome (and balance.low). Chosen:
+                only those, as {"{"}type, timestamp, data{"}"}.
+              </p>
+              {TYPED_EVENTS.map((e) => (
+                <label key={e} class="checkbox">
+                  <input type="checkbox" name="events" value={e} /> <code>{e}</code>
+                </label>
+              ))}
+            </fieldset>
             <button type="submit" class="button primary">Add endpoint</button>
           </form>
         </section>

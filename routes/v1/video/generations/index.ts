@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { define } from "../../../../utils.ts";
+import { callerOf } from "../../../../lib/api/auth.ts";
 import { json, parseWith, readJson } from "../../../../lib/http/json.ts";
 import {
   generationListQuerySchema,
@@ -7,32 +8,28 @@ import {
 } from "../../../../lib/generations/schema.ts";
 import {
   createGeneration,
+  getGeneration,
   listGenerations,
-  toApiGeneration,
 } from "../../../../lib/generations/service.ts";
-
-const headersSchema = z.object({
-  "Idempotency-Key": z.string().trim().min(1, "must not be empty")
-    .max(255, "must be at most 255 characters").nullable(),
-  "X-Application-Name": z.string().trim().max(256, "must be at most 256 characters").nullable(),
-});
+import { generationPresenter } from "../../../../lib/api/generation.ts";
+import { readCreateHeaders } from "../../../../lib/api/headers.ts";
 
 export const handler = define.handlers({
-  /** Creates a generation: validated, priced and charged in one commit; answers at once. */
+  /**
+   * Creates a generation: validated, priced and charged in one commit; answers at once with the
+   * generation (its cost already set; compat clients read id, status and created_at).
+   */
   async POST(ctx) {
-    const { services, apiKey } = ctx.state;
-    const h = ctx.req.headers;
-    const headers = parseWith(headersSchema, {
-      "Idempotency-Key": h.get("Idempotency-Key"),
-      "X-Application-Name": h.get("X-Application-Name"),
-    });
+    const { services } = ctx.state;
+    const caller = callerOf(ctx.state);
+    const headers = readCreateHeaders(ctx.req);
     const input = parseGenerationBody(await readJson(ctx.req, z.unknown()));
-    const created = await createGeneration(services.generation, apiKey!.orgId, input, {
-      apiKeyId: apiKey!.id,
-      idempotencyKey: headers["Idempotency-Key"],
-      applicationName: headers["X-Application-Name"] || null,
+    const created = await createGeneration(services.generation, caller.orgId, input, {
+      apiKeyId: caller.keyId,
+      ...headers,
     });
-    return json(created);
+    const g = await getGeneration(services.kv, caller.orgId, created.id);
+    return json(await generationPresenter(services)(g));
   },
 
   /**
@@ -40,14 +37,11 @@ export const handler = define.handlers({
    * slice of the history, so it may hold fewer than `limit` (even none) with a next_cursor.
    */
   async GET(ctx) {
-    const { services, apiKey } = ctx.state;
+    const { services } = ctx.state;
+    const caller = callerOf(ctx.state);
     const q = parseWith(generationListQuerySchema, Object.fromEntries(ctx.url.searchParams));
-    const page = await listGenerations(services.kv, apiKey!.orgId, q);
-    const { publicUrl, secretKey } = services.config;
-    const nowMs = services.now();
-    const data = await Promise.all(
-      page.data.map((g) => toApiGeneration(g, { publicUrl, secretKey, nowMs })),
-    );
+    const page = await listGenerations(services.kv, caller.orgId, q);
+    const data = await Promise.all(page.data.map(generationPresenter(services)));
     return json({ data, next_cursor: page.next_cursor });
   },
 });
