@@ -22,6 +22,10 @@ import { startFalStub } from "../tests/support/fal_stub.ts";
 import { freePort } from "../tests/support/app_process.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
+/** BENCH_ROWS=poll (or submit, or poll,submit): only those rows and their baselines, printed, no file written. */
+const ROWS = Deno.env.get("BENCH_ROWS")?.split(",");
+/** BENCH_CPU_PROF=dir: the app runs with --cpu-prof and writes its profile there on exit. */
+const CPU_PROF = Deno.env.get("BENCH_CPU_PROF");
 const CONNECTIONS = 50;
 const TARGETS = { poll: 0.5, submit: 0.4 };
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -191,7 +195,8 @@ async function main() {
 
     stub = startFalStub();
     const appPort = freePort();
-    const app = spawn(["run", "-A", "main.ts"], {
+    const profile = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF}`] : [];
+    const app = spawn(["run", "-A", ...profile, "main.ts"], {
       PATH: Deno.env.get("PATH") ?? "",
       HOME: Deno.env.get("HOME") ?? dir,
       PORT: String(appPort),
@@ -253,6 +258,37 @@ async function main() {
       resolution: "720p",
     });
     console.error(`measuring, ${SECONDS} s each…`);
+    if (ROWS) {
+      const rows: Record<string, WrkResult> = {};
+      if (ROWS.includes("poll")) {
+        rows.readBaseline = await wrk(`http://127.0.0.1:${readPort}/`);
+        rows.poll = await wrk(`${appUrl}/v1/video/generations/${created.id}`, {
+          script: getScript,
+        });
+      }
+      if (ROWS.includes("submit")) {
+        rows.writeBaseline = await wrk(`http://127.0.0.1:${writePort}/`);
+        rows.submit = await wrk(`${appUrl}/v1/video/generations`, { script: postScript });
+      }
+      for (const [name, r] of Object.entries(rows)) {
+        console.log(
+          `${name}: ${
+            r.rps.toFixed(0)
+          } req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.errors} errors`,
+        );
+      }
+      if (rows.poll) {
+        console.log(`poll/read: ${(rows.poll.rps / rows.readBaseline.rps * 100).toFixed(0)}%`);
+      }
+      if (rows.submit) {
+        console.log(
+          `submit/write: ${(rows.submit.rps / rows.writeBaseline.rps * 100).toFixed(0)}%`,
+        );
+      }
+      await Deno.remove(getScript);
+      await Deno.remove(postScript);
+      return;
+    }
     const results = {
       readBaseline: await wrk(`http://127.0.0.1:${readPort}/`),
       poll: await wrk(`${appUrl}/v1/video/generations/${created.id}`, { script: getScript }),
