@@ -159,7 +159,9 @@ function pickupLatencies(samples: number, busy: boolean): Promise<number[]> {
 }
 
 /** Accepted submissions per second from 50 callers spread over `instances` app processes. */
-async function submitsPerSecond(instances: number): Promise<{ rps: number; errors: number }> {
+async function submitsPerSecond(
+  instances: number,
+): Promise<{ rps: number; errors: number; byKind: Record<string, number> }> {
   const dir = await Deno.makeTempDir({ prefix: "pv-bench-multi-" });
   const kvPath = `${dir}/kv.sqlite`;
   const kv = await openKv(kvPath);
@@ -196,6 +198,7 @@ async function submitsPerSecond(instances: number): Promise<{ rps: number; error
     });
     const headers = { Authorization: `Bearer ${key}`, "Content-Type": "application/json" };
     let ok = 0, errors = 0;
+    const byKind: Record<string, number> = {};
     const end = Date.now() + SECONDS * 1000;
     await Promise.all(Array.from({ length: 50 }, async (_, c) => {
       while (Date.now() < end) {
@@ -204,12 +207,18 @@ async function submitsPerSecond(instances: number): Promise<{ rps: number; error
           headers,
           body,
         });
-        await res.body?.cancel();
-        if (res.status === 200) ok++;
-        else errors++;
+        if (res.status === 200) {
+          ok++;
+          await res.body?.cancel();
+        } else {
+          errors++;
+          const code = (await res.json().catch(() => null))?.error?.code ?? "no code";
+          const kind = `${res.status} ${code}`;
+          byKind[kind] = (byKind[kind] ?? 0) + 1;
+        }
       }
     }));
-    return { rps: ok / SECONDS, errors };
+    return { rps: ok / SECONDS, errors, byKind };
   } finally {
     for (const app of apps) {
       app.child.kill("SIGKILL");
