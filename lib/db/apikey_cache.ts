@@ -13,6 +13,7 @@
  * Only live keys are cached, so a new key works at once and unknown secrets take no memory.
  */
 import type { ApiKey } from "./apikeys.ts";
+import { isKvClosed } from "./kv.ts";
 
 export const REVOCATION_SIGNAL: Deno.KvKey = ["apikey_revocations"];
 export const TTL_MS = 1000;
@@ -91,6 +92,6 @@ async function watchRevocations(kv: Deno.Kv, cache: KeyCache) {
     }
   } catch (err) {
     // A closed handle ends the watch; otherwise the TTL still bounds revocation.
-    if (!/closed/i.test(String(err))) console.error("api key revocation watch ended", err);
+    if (!isKvClosed(err)) console.error("api key revocation watch ended", err);
   }
 }
