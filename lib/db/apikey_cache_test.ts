@@ -80,14 +80,14 @@ Deno.test("where watches are delivered, another instance refuses a revoked key a
     const heard = second.watch([REVOCATION_SIGNAL]).getReader();
     await heard.read(); // the current value
     await revokeApiKey(first, org.id, id, 3000);
-    const revokedAt = performance.now();
     await heard.read();
+    const heardAt = performance.now();
     await heard.cancel();
     // The cache's own watch hears the same event: well before its entry's TTL would run out.
     for (;;) {
       const askedAt = performance.now();
       if (await refused(second, key, 4000)) break;
-      assert.ok(askedAt - revokedAt < TTL_MS / 2, "the watch did not clear the cache");
+      assert.ok(askedAt - heardAt < TTL_MS / 2, "the watch did not clear the cache");
     }
   } finally {
     first.close();
