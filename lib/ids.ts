@@ -15,7 +15,21 @@ export type IdPrefix =
   | "ops"
   | "req";
 
-const ulid = monotonicFactory();
+/**
+ * ulid's default randomness asks the CSPRNG for one byte per character (16 calls per id, one id
+ * per request at least); the same bytes are drawn here from a pool refilled 4 KiB at a time.
+ */
+const pool = new Uint8Array(4096);
+let drawn = pool.length;
+function randomFraction(): number {
+  if (drawn === pool.length) {
+    crypto.getRandomValues(pool);
+    drawn = 0;
+  }
+  return pool[drawn++] / 256;
+}
+
+const ulid = monotonicFactory(randomFraction);
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${ulid(now)}`;

@@ -348,31 +348,51 @@ function runJobs(
     }
   }
 
-  /** Ends an attempt: done (delete), failed (due again after backoff), or failed for good (dead). */
+  /**
+   * Ends an attempt: done (delete), failed (due again after backoff), or failed for good (dead).
+   * Most attempts end as they began (nobody re-enqueued the job or took its lease), so the outcome
+   * is first committed blind, checked against the versions the claim and the last renewal wrote;
+   * only when that check fails are the record and lease read to see what changed.
+   */
   async function finish(c: Claim, leaseVs: string, error: string | null): Promise<boolean> {
     const r = c.record;
-    const [rec, lease] = await kv.getMany<[JobRecord, JobLease]>([
-      jobKey(r.type, r.id),
-      leaseKey(r.type, r.id),
-    ]);
+    const rKey = jobKey(r.type, r.id);
+    const lKey = leaseKey(r.type, r.id);
+    const unchanged = kv.atomic()
+      .check({ key: rKey, versionstamp: c.recordVs }, { key: lKey, versionstamp: leaseVs })
+      .delete(lKey);
+    if ((await recordOutcome(unchanged, r, error).commit()).ok) return outcomeCommitted(r, error);
+
+    const [rec, lease] = await kv.getMany<[JobRecord, JobLease]>([rKey, lKey]);
     if (lease.versionstamp !== leaseVs) return true; // taken over: the new holder decides
     const a = kv.atomic().check(rec, lease).delete(lease.key);
-    if (rec.versionstamp !== c.recordVs) {
-      // Enqueued again while running: that newer job stands; drop only our attempt's entry.
-      if (!rec.value || dueJobKey(rec.value).join("\u0001") !== dueJobKey(r).join("\u0001")) {
-        a.delete(dueJobKey(r));
-      }
-    } else if (error === null) {
-      a.delete(rec.key).delete(dueJobKey(r));
-    } else if (r.attempts >= opts.maxAttempts) {
-      park(a.delete(rec.key).delete(dueJobKey(r)), r, error, Date.now());
-      log(`job ${r.type} ${r.id} is dead after ${r.attempts} attempts`, new Error(error));
-    } else {
-      const backoff = opts.backoffMs[Math.min(r.attempts, opts.backoffMs.length) - 1] ?? 0;
-      const next = { ...r, due_at: Date.now() + backoff, last_error: error };
-      a.delete(dueJobKey(r)).set(rec.key, next).set(dueJobKey(next), null);
+    if (rec.versionstamp === c.recordVs) {
+      return (await recordOutcome(a, r, error).commit()).ok && outcomeCommitted(r, error);
+    }
+    // Enqueued again while running: that newer job stands; drop only our attempt's entry.
+    if (!rec.value || dueJobKey(rec.value).join("\u0001") !== dueJobKey(r).join("\u0001")) {
+      a.delete(dueJobKey(r));
     }
     return (await a.commit()).ok;
+  }
+
+  /** The outcome's writes, when the record is still the one this attempt claimed. */
+  function recordOutcome(a: Deno.AtomicOperation, r: JobRecord, error: string | null) {
+    a.delete(dueJobKey(r));
+    if (error === null) return a.delete(jobKey(r.type, r.id));
+    if (r.attempts >= opts.maxAttempts) {
+      return park(a.delete(jobKey(r.type, r.id)), r, error, Date.now());
+    }
+    const backoff = opts.backoffMs[Math.min(r.attempts, opts.backoffMs.length) - 1] ?? 0;
+    const next = { ...r, due_at: Date.now() + backoff, last_error: error };
+    return a.set(jobKey(r.type, r.id), next).set(dueJobKey(next), null);
+  }
+
+  function outcomeCommitted(r: JobRecord, error: string | null): true {
+    if (error !== null && r.attempts >= opts.maxAttempts) {
+      log(`job ${r.type} ${r.id} is dead after ${r.attempts} attempts`, new Error(error));
+    }
+    return true;
   }
 
   const done = (async () => {

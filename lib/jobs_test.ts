@@ -280,3 +280,66 @@ Deno.test("a KV handle whose queue methods throw still runs every job (nothing u
   real.close();
   await listening;
 });
+
+Deno.test("a job that runs undisturbed costs the runner one read and two commits (claim, finish)", async () => {
+  const raw = await Deno.openKv(":memory:");
+  const calls: string[] = [];
+  // Every KV call of the runner, by method; a commit counts as "commit".
+  const kv = new Proxy(raw, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      if (prop === "atomic") {
+        return () => {
+          const op = target.atomic();
+          const commit = op.commit.bind(op);
+          op.commit = () => (calls.push("commit"), commit());
+          return op;
+        };
+      }
+      return (...args: unknown[]) => (calls.push(String(prop)), value.apply(target, args));
+    },
+  });
+  const queue = createKvJobQueue(kv, () => {}, FAST);
+  const listening = queue.listen({ "thing.do": () => Promise.resolve() });
+  assert.ok((await enqueueInAtomic(raw.atomic(), { type: "thing.do", id: "a" }).commit()).ok);
+  await until(async () => (await raw.get(jobKey("thing.do", "a"))).versionstamp === null);
+  // Scans only list the due index (and the wake-up watch); the job itself: claim read and
+  // commit, then the finish commit.
+  assert.deepEqual(calls.filter((c) => c !== "list" && c !== "watch"), [
+    "getMany",
+    "commit",
+    "commit",
+  ]);
+  raw.close();
+  await listening;
+});
+
+Deno.test("a job enqueued again while it runs runs again after it; a failed attempt is retried", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const queue = createKvJobQueue(kv, () => {}, { ...FAST, leaseMs: 300, backoffMs: [50] });
+  const runs: string[] = [];
+  const listening = queue.listen({
+    "thing.again": async (job) => {
+      runs.push(job.id);
+      if (runs.filter((r) => r === job.id).length === 1) {
+        // The outcome commit of this attempt finds a newer record: it must leave that one due.
+        await queue.enqueue({ type: "thing.again", id: job.id });
+      }
+    },
+    "thing.flaky": (job) => {
+      runs.push(job.id);
+      return runs.filter((r) => r === job.id).length === 1
+        ? Promise.reject(new Error("first attempt fails"))
+        : Promise.resolve();
+    },
+  });
+  await queue.enqueue({ type: "thing.again", id: "a" });
+  await queue.enqueue({ type: "thing.flaky", id: "f" });
+  await until(() => runs.filter((r) => r === "a").length === 2, 5_000, "the second run of a");
+  await until(() => runs.filter((r) => r === "f").length === 2, 5_000, "the retry of f");
+  await until(async () => (await listJobs(kv, "pending", { limit: 10 })).data.length === 0);
+  assert.equal((await listJobs(kv, "dead", { limit: 10 })).data.length, 0);
+  kv.close();
+  await listening;
+});

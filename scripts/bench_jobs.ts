@@ -62,9 +62,39 @@ function bareWritesPerSecond(count: number): Promise<number> {
   });
 }
 
-/** No-op jobs per second through the runner: enqueued in commits of 10, 4 running at once. */
-function runnerJobsPerSecond(count: number): Promise<number> {
-  return withKv(async (kv) => {
+/** `kv` counting its round trips by method (a list counts once per page it fetches). */
+function countingKv(kv: Deno.Kv, calls: Record<string, number>): Deno.Kv {
+  const count = (name: string) => calls[name] = (calls[name] ?? 0) + 1;
+  return new Proxy(kv, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      if (prop === "atomic") {
+        return () => {
+          const op = target.atomic();
+          const commit = op.commit.bind(op);
+          op.commit = () => (count("commit"), commit());
+          return op;
+        };
+      }
+      return (...args: unknown[]) => {
+        if (prop !== "watch") count(String(prop));
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+/**
+ * No-op jobs per second through the runner: enqueued in commits of 10, 4 running at once; and
+ * the KV round trips the runner made per job, by kind (enqueue commits not included).
+ */
+function runnerJobsPerSecond(
+  count: number,
+): Promise<{ rate: number; perJob: Record<string, number> }> {
+  return withKv(async (raw) => {
+    const calls: Record<string, number> = {};
+    const kv = countingKv(raw, calls);
     const queue = createKvJobQueue(kv, quiet);
     let done = 0;
     const all = Promise.withResolvers<void>();
@@ -76,7 +106,7 @@ function runnerJobsPerSecond(count: number): Promise<number> {
     });
     const t0 = performance.now();
     for (let i = 0; i < count; i += 10) {
-      const a = kv.atomic();
+      const a = raw.atomic();
       for (let j = i; j < Math.min(count, i + 10); j++) {
         enqueueInAtomic(a, { type: "bench.noop", id: `n${j}`, org: `org_${j % 3}` });
       }
@@ -84,9 +114,10 @@ function runnerJobsPerSecond(count: number): Promise<number> {
     }
     await all.promise;
     const rate = count / ((performance.now() - t0) / 1000);
+    const perJob = Object.fromEntries(Object.entries(calls).map(([k, n]) => [k, n / count]));
     kv.close();
     await listening;
-    return rate;
+    return { rate, perJob };
   });
 }
 
@@ -128,7 +159,9 @@ function pickupLatencies(samples: number, busy: boolean): Promise<number[]> {
 }
 
 /** Accepted submissions per second from 50 callers spread over `instances` app processes. */
-async function submitsPerSecond(instances: number): Promise<{ rps: number; errors: number }> {
+async function submitsPerSecond(
+  instances: number,
+): Promise<{ rps: number; errors: number; byKind: Record<string, number> }> {
   const dir = await Deno.makeTempDir({ prefix: "pv-bench-multi-" });
   const kvPath = `${dir}/kv.sqlite`;
   const kv = await openKv(kvPath);
@@ -165,6 +198,7 @@ async function submitsPerSecond(instances: number): Promise<{ rps: number; error
     });
     const headers = { Authorization: `Bearer ${key}`, "Content-Type": "application/json" };
     let ok = 0, errors = 0;
+    const byKind: Record<string, number> = {};
     const end = Date.now() + SECONDS * 1000;
     await Promise.all(Array.from({ length: 50 }, async (_, c) => {
       while (Date.now() < end) {
@@ -173,12 +207,18 @@ async function submitsPerSecond(instances: number): Promise<{ rps: number; error
           headers,
           body,
         });
-        await res.body?.cancel();
-        if (res.status === 200) ok++;
-        else errors++;
+        if (res.status === 200) {
+          ok++;
+          await res.body?.cancel();
+        } else {
+          errors++;
+          const code = (await res.json().catch(() => null))?.error?.code ?? "no code";
+          const kind = `${res.status} ${code}`;
+          byKind[kind] = (byKind[kind] ?? 0) + 1;
+        }
       }
     }));
-    return { rps: ok / SECONDS, errors };
+    return { rps: ok / SECONDS, errors, byKind };
   } finally {
     for (const app of apps) {
       app.child.kill("SIGKILL");
@@ -192,7 +232,7 @@ async function submitsPerSecond(instances: number): Promise<{ rps: number; error
 export async function benchJobs(): Promise<BenchRow[]> {
   const count = 1_000;
   const bare = await bareWritesPerSecond(count);
-  const jobs = await runnerJobsPerSecond(count);
+  const { rate: jobs, perJob } = await runnerJobsPerSecond(count);
   const idle = await pickupLatencies(100, false);
   const busy = await pickupLatencies(100, true);
   const one = await submitsPerSecond(1);
@@ -205,6 +245,12 @@ export async function benchJobs(): Promise<BenchRow[]> {
       value: jobs.toFixed(0),
       baseline: `${bare.toFixed(0)} checked KV writes/s (4 writers)`,
       ratio: pct(jobs / bare),
+    },
+    {
+      measurement: "KV round trips per job in the runner (enqueue not counted)",
+      value: Object.entries(perJob).map(([k, n]) => `${k} ${n.toFixed(2)}`).join(", "),
+      baseline: "",
+      ratio: "",
     },
     {
       measurement: "job pickup p50 / p99, idle runner (enqueue called → handler start)",
@@ -238,4 +284,22 @@ export function jobRowsMarkdown(rows: BenchRow[]): string {
   ].join("\n");
 }
 
-if (import.meta.main) console.log(jobRowsMarkdown(await benchJobs()));
+if (import.meta.main) {
+  // BENCH_JOB_ROWS=throughput (or instances): that row alone, 3 times, with its baseline.
+  const only = Deno.env.get("BENCH_JOB_ROWS");
+  if (only === "throughput") {
+    for (let i = 0; i < 3; i++) {
+      const bare = await bareWritesPerSecond(1000);
+      const { rate, perJob } = await runnerJobsPerSecond(1000);
+      console.log(
+        `bare ${bare.toFixed(0)}/s, runner ${rate.toFixed(0)}/s (${
+          (rate / bare * 100).toFixed(0)
+        }%), per job: ${JSON.stringify(perJob)}`,
+      );
+    }
+  } else if (only === "instances") {
+    const one = await submitsPerSecond(1);
+    const three = await submitsPerSecond(3);
+    console.log(JSON.stringify({ one, three, ratio: three.rps / one.rps }));
+  } else console.log(jobRowsMarkdown(await benchJobs()));
+}

@@ -4,6 +4,7 @@ import { getOrg } from "./orgs.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
 import type { Cents } from "../catalog/money.ts";
 import type { LimitReset } from "./period.ts";
+import { keyCacheFor, REVOCATION_SIGNAL } from "./apikey_cache.ts";
 
 /**
  * API keys. The secret is shown once; only its SHA-256 is stored. The record itself lives at
@@ -105,7 +106,9 @@ export async function createApiKey(
 }
 
 /**
- * Resolves a bearer secret to its key, or throws Unauthorized: one KV read. The last_used_at
+ * Resolves a bearer secret to its key, or throws Unauthorized. A live key is kept in this
+ * handle's key cache for up to a second (see apikey_cache.ts: revocation takes effect within a
+ * second everywhere, at once on the revoking instance); a miss is one KV read. The last_used_at
  * refresh is handed to `waitUntil` (default: fire and forget) so a request never waits on it.
  * Orgs are never deleted, so the key's org id needs no second read. `alsoRead` keys come back
  * from the same KV round trip (a request's record, read before its org is known: the caller
@@ -118,16 +121,30 @@ export async function authenticateKey(
   opts: { waitUntil?: (p: Promise<unknown>) => void; alsoRead?: Deno.KvKey[] } = {},
 ): Promise<{ key: ApiKey; also: Deno.KvEntryMaybe<unknown>[] }> {
   if (!secret.startsWith("pv_")) throw new Unauthorized();
-  const [entry, ...also] = await kv.getMany<[ApiKey, ...unknown[]]>([
-    byHashKey(sha256Hex(secret)),
-    ...(opts.alsoRead ?? []),
-  ]);
-  const key = entry.value as ApiKey | null;
-  if (!key || key.revoked_at !== null) throw new Unauthorized();
+  const cache = keyCacheFor(kv);
+  const alsoRead = opts.alsoRead ?? [];
+  let cached = cache.get(secret);
+  let entry = cached?.entry;
+  let also: Deno.KvEntryMaybe<unknown>[] = [];
+  if (entry) {
+    if (alsoRead.length) also = await kv.getMany(alsoRead);
+  } else {
+    const readAt = performance.now();
+    const epoch = cache.epoch();
+    let found: Deno.KvEntryMaybe<unknown>;
+    [found, ...also] = await kv.getMany([byHashKey(sha256Hex(secret)), ...alsoRead]);
+    const key = found.value as ApiKey | null;
+    if (!key || key.revoked_at !== null) throw new Unauthorized();
+    entry = found as Deno.KvEntry<ApiKey>;
+    cached = cache.put(secret, entry, readAt, epoch);
+  }
+  const key = entry.value;
   if (key.expires_at !== null && key.expires_at <= nowMs) {
     throw new Unauthorized("API key has expired", "expired_api_key");
   }
   if (key.last_used_at === null || nowMs - key.last_used_at >= TOUCH_EVERY_MS) {
+    // Cached as touched, so the requests of the next second do not touch again.
+    if (cached) cached.entry = { ...entry, value: { ...key, last_used_at: nowMs } };
     const touch = kv.atomic().check(entry).set(entry.key, { ...key, last_used_at: nowMs })
       .commit().catch((err) => console.error(`api key ${key.id}: last_used_at update failed`, err));
     (opts.waitUntil ?? (() => {}))(touch);
@@ -156,7 +173,12 @@ export async function revokeApiKey(
     if (!entry?.value || entry.value.org_id !== orgId) throw new NotFound("No such API key", "id");
     if (entry.value.revoked_at !== null) return entry.value;
     const revoked = { ...entry.value, revoked_at: nowMs };
-    if ((await kv.atomic().check(entry).set(entry.key, revoked).commit()).ok) return revoked;
+    const res = await kv.atomic().check(entry).set(entry.key, revoked)
+      .set(REVOCATION_SIGNAL, { key_id: keyId, at: nowMs }).commit();
+    if (res.ok) {
+      keyCacheFor(kv).clear();
+      return revoked;
+    }
   }
 }
 
