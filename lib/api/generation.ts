@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { type GenerationRecord, isTerminal } from "../db/generations.ts";
 import { type ApiGeneration, toApiGeneration } from "../generations/service.ts";
-import type { Services } from "../services.ts";
+import type { Config } from "../config.ts";
 import type { generationExtras } from "./schemas.ts";
 import { progressOf } from "./progress.ts";
 
@@ -47,7 +47,7 @@ export async function presentGeneration(
 
 /** presentGeneration with this process's URL, secret and clock. */
 export function generationPresenter(
-  services: Pick<Services, "config" | "now">,
+  services: { config: Pick<Config, "publicUrl" | "secretKey">; now: () => number },
 ): (g: GenerationRecord) => Promise<PresentedGeneration> {
   const { publicUrl, secretKey } = services.config;
   return (g) => presentGeneration(g, { publicUrl, secretKey, nowMs: services.now() });

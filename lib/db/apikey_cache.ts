@@ -12,7 +12,6 @@
  * Expiry needs none of this: expires_at is part of the cached record and checked on every request.
  * Only live keys are cached, so a new key works at once and unknown secrets take no memory.
  */
-import type { ApiKey } from "./apikeys.ts";
 import { isKvClosed } from "./kv.ts";
 
 export const REVOCATION_SIGNAL: Deno.KvKey = ["apikey_revocations"];
@@ -20,35 +19,36 @@ export const TTL_MS = 1000;
 /** Past this many live keys the cache starts over rather than tracking which is oldest. */
 const MAX_KEYS = 10_000;
 
-export interface CachedKey {
-  entry: Deno.KvEntry<ApiKey>;
+export interface CachedKey<K> {
+  entry: Deno.KvEntry<K>;
   /** performance.now() when the read that produced `entry` started. */
   readAt: number;
 }
 
-export interface KeyCache {
-  get(secret: string): CachedKey | undefined;
+/** Generic over the key record, so this module needs nothing from ./apikeys.ts. */
+export interface KeyCache<K> {
+  get(secret: string): CachedKey<K> | undefined;
   /** A token to pass to `put`: a read that began before a revocation must not be cached. */
   epoch(): number;
   /** Caches the key unless a revocation came since `epoch`; returns the (mutable) entry. */
   put(
     secret: string,
-    entry: Deno.KvEntry<ApiKey>,
+    entry: Deno.KvEntry<K>,
     readAt: number,
     epoch: number,
-  ): CachedKey | undefined;
+  ): CachedKey<K> | undefined;
   /** Forgets every key (a revocation somewhere). */
   clear(): void;
 }
 
-const caches = new WeakMap<Deno.Kv, KeyCache>();
+const caches = new WeakMap<Deno.Kv, KeyCache<unknown>>();
 
 /** The cache of `kv`, created (and its revocation watch started) on first use. */
-export function keyCacheFor(kv: Deno.Kv): KeyCache {
-  let cache = caches.get(kv);
+export function keyCacheFor<K>(kv: Deno.Kv): KeyCache<K> {
+  let cache = caches.get(kv) as KeyCache<K> | undefined;
   if (!cache) {
-    cache = createKeyCache();
-    caches.set(kv, cache);
+    cache = createKeyCache<K>();
+    caches.set(kv, cache as KeyCache<unknown>);
     watchRevocations(kv, cache);
   }
   return cache;
@@ -56,8 +56,8 @@ export function keyCacheFor(kv: Deno.Kv): KeyCache {
 
 // Keyed by the bearer secret the request already carries, so a hit costs no hash; entries hold
 // the stored record (with its hash), never anything that reaches KV or a log.
-export function createKeyCache(now: () => number = () => performance.now()): KeyCache {
-  const keys = new Map<string, CachedKey>();
+export function createKeyCache<K>(now: () => number = () => performance.now()): KeyCache<K> {
+  const keys = new Map<string, CachedKey<K>>();
   let epoch = 0;
   return {
     get(secret) {
@@ -81,7 +81,7 @@ export function createKeyCache(now: () => number = () => performance.now()): Key
   };
 }
 
-async function watchRevocations(kv: Deno.Kv, cache: KeyCache) {
+async function watchRevocations<K>(kv: Deno.Kv, cache: KeyCache<K>) {
   try {
     // The first event is the signal's value when the watch starts: clearing then would only
     // drop the fill in flight (a revocation just before it is bounded by the TTL like any other).

@@ -121,7 +121,7 @@ export async function authenticateKey(
   opts: { waitUntil?: (p: Promise<unknown>) => void; alsoRead?: Deno.KvKey[] } = {},
 ): Promise<{ key: ApiKey; also: Deno.KvEntryMaybe<unknown>[] }> {
   if (!secret.startsWith("pv_")) throw new Unauthorized();
-  const cache = keyCacheFor(kv);
+  const cache = keyCacheFor<ApiKey>(kv);
   const alsoRead = opts.alsoRead ?? [];
   let cached = cache.get(secret);
   let entry = cached?.entry;
