@@ -24,13 +24,12 @@ export function instrumentAdapter(adapter: ProviderAdapter): ProviderAdapter {
   };
   return {
     ...adapter,
-    submit: (model, req, deps) =>
-      observed("video.submit", model, () => adapter.submit(model, req, deps)),
-    poll: (jobId, deps) => observed("video.poll", undefined, () => adapter.poll(jobId, deps)),
+    // Every argument passed on, whatever the interface grows (an operator route's mapping).
+    submit: (...args) => observed("video.submit", args[0], () => adapter.submit(...args)),
+    poll: (...args) => observed("video.poll", undefined, () => adapter.poll(...args)),
     ...(adapter.cancel
       ? {
-        cancel: (jobId, deps) =>
-          observed("video.cancel", undefined, () => adapter.cancel!(jobId, deps)),
+        cancel: (...args) => observed("video.cancel", undefined, () => adapter.cancel!(...args)),
       }
       : {}),
   };
