@@ -43,27 +43,29 @@ import * as $39 from "./routes/api/stripe/webhook.ts";
 import * as $40 from "./routes/auth/[provider]/callback.ts";
 import * as $41 from "./routes/auth/[provider]/index.ts";
 import * as $42 from "./routes/auth/magic.tsx";
-import * as $43 from "./routes/docs/index.tsx";
-import * as $44 from "./routes/docs/mcp.tsx";
-import * as $45 from "./routes/files/videos/[file].ts";
-import * as $46 from "./routes/healthz.ts";
-import * as $47 from "./routes/index.tsx";
-import * as $48 from "./routes/invites/[token].tsx";
-import * as $49 from "./routes/login.tsx";
-import * as $50 from "./routes/logout.tsx";
-import * as $51 from "./routes/mcp.ts";
-import * as $52 from "./routes/models/index.tsx";
-import * as $53 from "./routes/openapi.json.ts";
-import * as $54 from "./routes/v1/_error.ts";
-import * as $55 from "./routes/v1/_middleware.ts";
-import * as $56 from "./routes/v1/key.ts";
-import * as $57 from "./routes/v1/models/[...slug].ts";
-import * as $58 from "./routes/v1/models/index.ts";
-import * as $59 from "./routes/v1/usage.ts";
-import * as $60 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $61 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $62 from "./routes/v1/video/generations/index.ts";
-import * as $63 from "./routes/v1/webhooks/secret.ts";
+import * as $43 from "./routes/docs/_middleware.ts";
+import * as $44 from "./routes/docs/index.tsx";
+import * as $45 from "./routes/docs/mcp.tsx";
+import * as $46 from "./routes/files/videos/[file].ts";
+import * as $47 from "./routes/healthz.ts";
+import * as $48 from "./routes/index.tsx";
+import * as $49 from "./routes/invites/[token].tsx";
+import * as $50 from "./routes/login.tsx";
+import * as $51 from "./routes/logout.tsx";
+import * as $52 from "./routes/mcp.ts";
+import * as $53 from "./routes/models/_middleware.ts";
+import * as $54 from "./routes/models/index.tsx";
+import * as $55 from "./routes/openapi.json.ts";
+import * as $56 from "./routes/v1/_error.ts";
+import * as $57 from "./routes/v1/_middleware.ts";
+import * as $58 from "./routes/v1/key.ts";
+import * as $59 from "./routes/v1/models/[...slug].ts";
+import * as $60 from "./routes/v1/models/index.ts";
+import * as $61 from "./routes/v1/usage.ts";
+import * as $62 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $63 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $64 from "./routes/v1/video/generations/index.ts";
+import * as $65 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CodeTabs.tsx";
 import * as $i1 from "./islands/CopyButton.tsx";
 import * as $i2 from "./islands/LiveSection.tsx";
@@ -120,27 +122,29 @@ const manifest: Manifest = {
     "./routes/auth/[provider]/callback.ts": $40,
     "./routes/auth/[provider]/index.ts": $41,
     "./routes/auth/magic.tsx": $42,
-    "./routes/docs/index.tsx": $43,
-    "./routes/docs/mcp.tsx": $44,
-    "./routes/files/videos/[file].ts": $45,
-    "./routes/healthz.ts": $46,
-    "./routes/index.tsx": $47,
-    "./routes/invites/[token].tsx": $48,
-    "./routes/login.tsx": $49,
-    "./routes/logout.tsx": $50,
-    "./routes/mcp.ts": $51,
-    "./routes/models/index.tsx": $52,
-    "./routes/openapi.json.ts": $53,
-    "./routes/v1/_error.ts": $54,
-    "./routes/v1/_middleware.ts": $55,
-    "./routes/v1/key.ts": $56,
-    "./routes/v1/models/[...slug].ts": $57,
-    "./routes/v1/models/index.ts": $58,
-    "./routes/v1/usage.ts": $59,
-    "./routes/v1/video/generations/[id]/cancel.ts": $60,
-    "./routes/v1/video/generations/[id]/index.ts": $61,
-    "./routes/v1/video/generations/index.ts": $62,
-    "./routes/v1/webhooks/secret.ts": $63,
+    "./routes/docs/_middleware.ts": $43,
+    "./routes/docs/index.tsx": $44,
+    "./routes/docs/mcp.tsx": $45,
+    "./routes/files/videos/[file].ts": $46,
+    "./routes/healthz.ts": $47,
+    "./routes/index.tsx": $48,
+    "./routes/invites/[token].tsx": $49,
+    "./routes/login.tsx": $50,
+    "./routes/logout.tsx": $51,
+    "./routes/mcp.ts": $52,
+    "./routes/models/_middleware.ts": $53,
+    "./routes/models/index.tsx": $54,
+    "./routes/openapi.json.ts": $55,
+    "./routes/v1/_error.ts": $56,
+    "./routes/v1/_middleware.ts": $57,
+    "./routes/v1/key.ts": $58,
+    "./routes/v1/models/[...slug].ts": $59,
+    "./routes/v1/models/index.ts": $60,
+    "./routes/v1/usage.ts": $61,
+    "./routes/v1/video/generations/[id]/cancel.ts": $62,
+    "./routes/v1/video/generations/[id]/index.ts": $63,
+    "./routes/v1/video/generations/index.ts": $64,
+    "./routes/v1/webhooks/secret.ts": $65,
   },
   islands: {
     "./islands/CodeTabs.tsx": $i0,

@@ -1,10 +1,11 @@
 import { define } from "../utils.ts";
 import { fingerprinted } from "../lib/fresh/static.ts";
 import { fromFileUrl } from "../lib/fresh/paths.ts";
+import { AppHeader } from "../components/app_header.tsx";
 
 const STATIC_ROOT = fromFileUrl(new URL("../static", import.meta.url));
 
-export default define.page(function App({ Component, state }) {
+export default define.page(function App({ Component, state, url }) {
   return (
     <html lang="en">
       <head>
@@ -16,8 +17,8 @@ export default define.page(function App({ Component, state }) {
       </head>
       <body>
         <a class="skip-link" href="#main">Skip to content</a>
-        {/* Dashboard pages bring their own header (routes/(app)/_layout.tsx). */}
-        {!state.dashboard && (
+        {/* Signed in, every page (dashboard or public) shows who, which org and the balance. */}
+        {state.dashboard ? <AppHeader state={state} url={url} /> : (
           <header class="site-header">
             <div class="container header-row">
               <a class="brand" href="/">

@@ -2,12 +2,13 @@ import { page } from "fresh";
 import { define } from "../utils.ts";
 import PriceEstimator, { type EstimatorModel } from "../islands/PriceEstimator.tsx";
 import { listModels } from "../lib/models.ts";
-import { readSession } from "../lib/auth/session.ts";
+import { loadShell } from "../lib/dashboard/shell.ts";
 
 export const handler = define.handlers({
   async GET(ctx) {
     const { services } = ctx.state;
-    const signedIn = Boolean(await readSession(services.kv, ctx.req, services.now()));
+    // Signed in, the header is the dashboard's (who, which org, the balance).
+    const signedIn = Boolean(await loadShell(ctx.state, ctx.req));
     // The same models and prices as /models and /v1/models: what this server offers now.
     const models: EstimatorModel[] = listModels(ctx.state.services).map((m) => ({
       slug: m.slug,
@@ -16,7 +17,8 @@ export const handler = define.handlers({
       cents: m.pricing.cents,
       durations: m.capabilities.durations,
     }));
-    return page({ models, signedIn, publicUrl: services.config.publicUrl });
+    const headers: HeadersInit = signedIn ? { "Cache-Control": "no-store" } : {};
+    return page({ models, signedIn, publicUrl: services.config.publicUrl }, { headers });
   },
 });
 

@@ -48,7 +48,7 @@ function Code(props: { label: string; children: string }) {
 export default define.page<typeof handler>(function McpDocs({ data }) {
   const s = data.snippets;
   return (
-    <main class="container docs">
+    <main id="main" class="container docs">
       <nav class="docs-toc" aria-label="On this page">
         <p class="eyebrow">On this page</p>
         {SECTIONS.map(([id, title]) => <a key={id} href={`#${id}`}>{title}</a>)}
