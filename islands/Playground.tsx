@@ -1,6 +1,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formatCents } from "../components/format.ts";
+import { announceGenerationChanged } from "../components/live.ts";
 
 export interface PlaygroundModel {
   slug: string;
@@ -182,8 +183,10 @@ export default function Playground(
         return; // polling again cannot succeed until the user signs in
       }
       if (res.ok) {
+        const before = gen.value?.status;
         gen.value = await res.json();
         showBalance(gen.value?.balance_cents);
+        if (gen.value?.status !== before) announceGenerationChanged();
       }
     } catch {
       // A dropped poll is retried on the next tick.
@@ -243,6 +246,7 @@ export default function Playground(
         error_message: null,
         video_path: null,
       };
+      announceGenerationChanged();
       timer.current = setTimeout(() => poll(data.id), POLL_MS);
       // On a phone the result is below the form: bring it into view.
       const r = result.current;

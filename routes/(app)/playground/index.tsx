@@ -16,6 +16,7 @@ import { RecentRuns } from "../../../components/generations.tsx";
 import { GetStartedChecklist } from "../../../components/checklist.tsx";
 import { type GettingStarted, gettingStarted, isDone } from "../../../lib/dashboard/checklist.ts";
 import { Flash } from "../../../components/ui.tsx";
+import LiveSection from "../../../islands/LiveSection.tsx";
 
 interface Data {
   models: PlaygroundModel[];
@@ -132,9 +133,13 @@ export default define.page<typeof handler, Data>(function PlaygroundPage({ data,
           Welcome to <strong>{state.org?.name}</strong>: you are now a member.
         </Flash>
       )}
-      {data.checklist && (
-        <GetStartedChecklist state={data.checklist} development={data.development} />
-      )}
+      {/* Both follow the generation live (islands/LiveSection.tsx): no reload needed. */}
+      <LiveSection targetIds={["checklist-live", "recent-runs-live"]} intervalMs={5000} />
+      <div id="checklist-live">
+        {data.checklist && (
+          <GetStartedChecklist state={data.checklist} development={data.development} />
+        )}
+      </div>
       <p class="eyebrow">Playground</p>
       <h1>Try a model</h1>
       <p class="lead">
@@ -146,7 +151,9 @@ export default define.page<typeof handler, Data>(function PlaygroundPage({ data,
       <Playground models={data.models} initial={data.initial} error={data.error} />
       <section class="recent-runs" aria-labelledby="recent-runs-title">
         <h2 id="recent-runs-title">Recent runs in {state.org?.name}</h2>
-        <RecentRuns runs={data.recent} />
+        <div id="recent-runs-live">
+          <RecentRuns runs={data.recent} />
+        </div>
       </section>
     </div>
   );

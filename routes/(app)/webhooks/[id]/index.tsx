@@ -216,7 +216,9 @@ export default define.page<typeof handler, Data>(function WebhookEndpointPage({ 
         </div>
       )}
       <h2 id="deliveries-heading">Deliveries</h2>
-      {!data.nextCursor && <LiveSection targetId="deliveries" intervalMs={3000} />}
+      {!data.nextCursor && (
+        <LiveSection targetIds={["deliveries"]} intervalMs={3000} note="Deliveries update live." />
+      )}
       <section aria-labelledby="deliveries-heading" id="deliveries">
         {data.deliveries.length === 0 ? <p>No deliveries yet.</p> : (
           <ul class="webhook-deliveries">
