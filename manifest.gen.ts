@@ -69,12 +69,13 @@ import * as $65 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CodeTabs.tsx";
 import * as $i1 from "./islands/CopyButton.tsx";
 import * as $i2 from "./islands/LiveSection.tsx";
-import * as $i3 from "./islands/OrgSwitcher.tsx";
-import * as $i4 from "./islands/Playground.tsx";
-import * as $i5 from "./islands/PriceEstimator.tsx";
-import * as $i6 from "./islands/UsageChart.tsx";
-import * as $i7 from "./islands/UserMenu.tsx";
-import * as $i8 from "./islands/WebhookSecret.tsx";
+import * as $i3 from "./islands/LocalTimes.tsx";
+import * as $i4 from "./islands/OrgSwitcher.tsx";
+import * as $i5 from "./islands/Playground.tsx";
+import * as $i6 from "./islands/PriceEstimator.tsx";
+import * as $i7 from "./islands/UsageChart.tsx";
+import * as $i8 from "./islands/UserMenu.tsx";
+import * as $i9 from "./islands/WebhookSecret.tsx";
 import type { Manifest } from "./lib/fresh/mod.ts";
 
 const manifest: Manifest = {
@@ -150,12 +151,13 @@ const manifest: Manifest = {
     "./islands/CodeTabs.tsx": $i0,
     "./islands/CopyButton.tsx": $i1,
     "./islands/LiveSection.tsx": $i2,
-    "./islands/OrgSwitcher.tsx": $i3,
-    "./islands/Playground.tsx": $i4,
-    "./islands/PriceEstimator.tsx": $i5,
-    "./islands/UsageChart.tsx": $i6,
-    "./islands/UserMenu.tsx": $i7,
-    "./islands/WebhookSecret.tsx": $i8,
+    "./islands/LocalTimes.tsx": $i3,
+    "./islands/OrgSwitcher.tsx": $i4,
+    "./islands/Playground.tsx": $i5,
+    "./islands/PriceEstimator.tsx": $i6,
+    "./islands/UsageChart.tsx": $i7,
+    "./islands/UserMenu.tsx": $i8,
+    "./islands/WebhookSecret.tsx": $i9,
   },
   baseUrl: import.meta.url,
 };

@@ -2,6 +2,7 @@ import type { State } from "../utils.ts";
 import { formatCents } from "./format.ts";
 import OrgSwitcher from "../islands/OrgSwitcher.tsx";
 import UserMenu from "../islands/UserMenu.tsx";
+import LocalTimes from "../islands/LocalTimes.tsx";
 
 const NAV = [
   { href: "/playground", label: "Playground" },
@@ -48,6 +49,7 @@ export function AppHeader({ state, url }: { state: State; url: URL }) {
             role={state.role ?? null}
             hasOrg={Boolean(state.org)}
           />
+          <LocalTimes />
         </div>
       </div>
       {state.org && (

@@ -2,6 +2,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formatCents } from "../components/format.ts";
 import { announceGenerationChanged } from "../components/live.ts";
+import { type Refusal, refusalOf } from "../components/refusal.ts";
 
 export interface PlaygroundModel {
   slug: string;
@@ -36,13 +37,9 @@ interface Generation {
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
-interface FormError {
-  message: string;
-  /** What to do about it, e.g. add credits or sign in again. */
-  link?: { href: string; label: string };
-}
+/** A message and what to do about it, e.g. add credits, raise a budget or sign in again. */
+type FormError = Refusal;
 
-const ADD_CREDITS = { href: "/billing", label: "Add credits" };
 /** The session endpoints answer 401 once the session is gone (signed out elsewhere, expired). */
 const SESSION_ENDED: FormError = {
   message: "Your session ended —",
@@ -69,8 +66,6 @@ function showBalance(cents: number | undefined) {
   const el = document.querySelector("[data-testid=balance]");
   if (el && typeof cents === "number") el.textContent = formatCents(cents);
 }
-
-const dollars = (cents: number) => "$" + (cents / 100).toFixed(2);
 
 /** What the form holds; the server renders it (options `selected`), the island keeps it. */
 export interface PlaygroundValues {
@@ -109,7 +104,7 @@ export function valuesFor(
 
 /** Pick a model and options, see the price, submit, watch it live and play the result. */
 export default function Playground(
-  props: { models: PlaygroundModel[]; initial: PlaygroundValues; error?: string | null },
+  props: { models: PlaygroundModel[]; initial: PlaygroundValues; error?: Refusal | null },
 ) {
   const start = Math.max(0, props.models.findIndex((m) => m.slug === props.initial.model));
   const modelIndex = useSignal(start);
@@ -123,7 +118,7 @@ export default function Playground(
   const negativePrompt = useSignal("");
   const seed = useSignal("");
   const errors = useSignal<Record<string, string>>({});
-  const formError = useSignal<FormError | null>(props.error ? { message: props.error } : null);
+  const formError = useSignal<FormError | null>(props.error ?? null);
   const submitting = useSignal(false);
   const gen = useSignal<Generation | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -233,7 +228,7 @@ export default function Playground(
         const message = data?.message ?? `Request failed (${res.status})`;
         const field = param?.split(".")[0];
         if (field && FIELDS.has(field)) errors.value = { [field]: message };
-        else formError.value = { message, link: res.status === 402 ? ADD_CREDITS : undefined };
+        else formError.value = refusalOf({ code: data?.error?.code, message, data: data?.data });
         return;
       }
       showBalance(data.balance_cents);
@@ -420,7 +415,7 @@ export default function Playground(
         </div>
         <p class="estimate">
           <span>Price</span>
-          <strong data-testid="price">{price === null ? "—" : dollars(price)}</strong>
+          <strong data-testid="price">{price === null ? "—" : formatCents(price)}</strong>
         </p>
         {formError.value && (
           <p class="field-error playground-form-error" role="alert">
@@ -486,7 +481,7 @@ export default function Playground(
                   data-testid="video"
                 />
                 <p class="playground-muted">
-                  Charged {dollars(g.cost_cents ?? 0)}
+                  Charged {formatCents(g.cost_cents ?? 0)}
                   {g.latency_ms !== null && ` · ready in ${(g.latency_ms / 1000).toFixed(1)} s`} ·
                   {" "}
                   <a href={g.video_path} download>Download MP4</a>

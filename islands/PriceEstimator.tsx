@@ -1,3 +1,4 @@
+import { formatCents } from "../components/format.ts";
 import { useSignal } from "@preact/signals";
 
 export interface EstimatorModel {
@@ -65,7 +66,7 @@ export default function PriceEstimator(props: { models: EstimatorModel[] }) {
       </label>
       <p class="estimate">
         <span>Estimated charge</span>
-        <strong data-testid="price">${(total / 100).toFixed(2)}</strong>
+        <strong data-testid="price">{formatCents(total)}</strong>
       </p>
     </div>
   );

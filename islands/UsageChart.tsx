@@ -1,3 +1,4 @@
+import { formatCents } from "../components/format.ts";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 
@@ -30,7 +31,7 @@ export default function UsageChart(props: UsageChartProps) {
     if (!el) return;
     const xs = props.days.map((d) => Date.parse(d + "T00:00:00Z") / 1000);
     const ys = money ? props.values.map((c) => c / 100) : props.values;
-    const fmt = (v: number) => money ? "$" + v.toFixed(2) : String(Math.round(v));
+    const fmt = (v: number) => money ? formatCents(Math.round(v * 100)) : String(Math.round(v));
     const width = () => Math.max(260, el.clientWidth);
     const plot = new uPlot(
       {

@@ -4,6 +4,7 @@ import { define } from "../../utils.ts";
 import { getModelDetail, listModels, type ModelListItem } from "../../lib/models.ts";
 import type { ModelMetrics } from "../../lib/db/usage.ts";
 import { MODELS } from "../../lib/catalog.ts";
+import { formatCents } from "../../components/format.ts";
 import { parseWith } from "../../lib/http/json.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";
 
@@ -57,8 +58,6 @@ export const handler = define.handlers({
   },
 });
 
-const dollars = (cents: number) => "$" + (cents / 100).toFixed(2);
-
 function PriceTable({ m }: { m: ModelListItem }) {
   const p = m.pricing;
   const unit = p.unit === "second" ? "per second" : "per video";
@@ -80,9 +79,9 @@ function PriceTable({ m }: { m: ModelListItem }) {
           return (
             <tr key={res}>
               <th scope="row">{res}</th>
-              <td>{dollars(cents)}</td>
-              {p.audio_cents && <td>{dollars(p.audio_cents[res] ?? cents)}</td>}
-              <td>{dollars(clip)}</td>
+              <td>{formatCents(cents)}</td>
+              {p.audio_cents && <td>{formatCents(p.audio_cents[res] ?? cents)}</td>}
+              <td>{formatCents(clip)}</td>
             </tr>
           );
         })}

@@ -11,10 +11,11 @@ import {
   parseTopupAmount,
 } from "../../../lib/billing/topup.ts";
 import type { LedgerRow } from "../../../lib/billing/ledger.ts";
-import { formatCents, formatDateTime } from "../../../components/format.ts";
+import { formatCents } from "../../../components/format.ts";
 import { SpendSummary } from "../../../components/spend/SpendSummary.tsx";
 import { spendPanel, type SpendPanelData } from "../../../lib/spend/forms.ts";
 import type { Services } from "../../../lib/services.ts";
+import { When } from "../../../components/time.tsx";
 
 interface Data extends BillingOverview {
   spend: SpendPanelData;
@@ -235,7 +236,9 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
               <tbody>
                 {data.ledger.map((e) => (
                   <tr key={e.id}>
-                    <td>{formatDateTime(e.created_at)}</td>
+                    <td>
+                      <When ms={e.created_at} />
+                    </td>
                     <td>{KIND_LABEL[e.kind]}</td>
                     <td>{describe(e)}</td>
                     <td class={e.amount_cents < 0 ? "num debit" : "num credit"}>
@@ -275,7 +278,9 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
               <tbody>
                 {data.payments.map((p) => (
                   <tr key={p.id}>
-                    <td>{formatDateTime(p.created_at)}</td>
+                    <td>
+                      <When ms={p.created_at} />
+                    </td>
                     <td class="num">{formatCents(p.amount_cents)}</td>
                     <td class="num">{p.refunded_cents ? formatCents(p.refunded_cents) : "—"}</td>
                     <td>

@@ -13,13 +13,13 @@ import {
   Flash,
   PageHeader,
 } from "../../../components/ui.tsx";
-import { formatDate, formatDateTime } from "../../../components/format.ts";
 import { KeyLimitFields } from "../../../components/spend/KeyLimitFields.tsx";
 import { KeySpend } from "../../../components/spend/KeySpend.tsx";
 import { createKeyWithLimitFromForm } from "../../../lib/spend/forms.ts";
 import { type KeyUsage, listKeyUsage } from "../../../lib/spend/usage.ts";
 import type { LimitReset } from "../../../lib/spend/period.ts";
 import { noticeFor } from "../../../lib/http/notice.ts";
+import { When } from "../../../components/time.tsx";
 
 interface Data {
   keys: KeyView[];
@@ -208,12 +208,14 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
                   <td data-label="Key">
                     <code>{k.prefix}…</code>
                   </td>
-                  <td data-label="Created">{formatDate(k.created_at)}</td>
+                  <td data-label="Created">
+                    <When ms={k.created_at} precision="date" />
+                  </td>
                   <td data-label="Last used">
-                    {k.last_used_at ? formatDateTime(k.last_used_at) : "Never"}
+                    {k.last_used_at ? <When ms={k.last_used_at} /> : "Never"}
                   </td>
                   <td data-label="Expires">
-                    {k.expires_at ? formatDate(k.expires_at - 1) : "Never"}
+                    {k.expires_at ? <When ms={k.expires_at - 1} precision="date" /> : "Never"}
                   </td>
                   <td data-label="Status">
                     <span class={`badge badge-${k.status}`}>{k.status}</span>

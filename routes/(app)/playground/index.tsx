@@ -16,13 +16,14 @@ import { RecentRuns } from "../../../components/generations.tsx";
 import { GetStartedChecklist } from "../../../components/checklist.tsx";
 import { type GettingStarted, gettingStarted, isDone } from "../../../lib/dashboard/checklist.ts";
 import { Flash } from "../../../components/ui.tsx";
+import { type Refusal, refusalOf } from "../../../components/refusal.ts";
 import LiveSection from "../../../islands/LiveSection.tsx";
 
 interface Data {
   models: PlaygroundModel[];
   initial: PlaygroundValues;
   recent: GenerationRecord[];
-  error: string | null;
+  error: Refusal | null;
   /** Until every first step is done. */
   checklist: GettingStarted | null;
   development: boolean;
@@ -71,7 +72,8 @@ export const handler = define.handlers<Data>({
       return ctx.redirect(`/generations/${created.id}`, 303);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      return page(await load(ctx.state, want, err.message), { status: err.status });
+      const refusal = refusalOf({ code: err.code, message: err.message, data: err.data });
+      return page(await load(ctx.state, want, refusal), { status: err.status });
     }
   },
 });
@@ -79,7 +81,7 @@ export const handler = define.handlers<Data>({
 async function load(
   state: State,
   want: Record<string, string>,
-  error: string | null,
+  error: Refusal | null,
 ): Promise<Data> {
   const models = playgroundModels(state);
   const [recent, steps] = await Promise.all([

@@ -3,6 +3,7 @@ import { define } from "../../../utils.ts";
 import { getUsage } from "../../../lib/generations/service.ts";
 import { signVideoUrl } from "../../../lib/storage.ts";
 import { formatCents } from "../../../components/format.ts";
+import { When } from "../../../components/time.tsx";
 import UsageChart from "../../../islands/UsageChart.tsx";
 import { type Breakdown, parseRange, RANGES, usageReport } from "../../../lib/dashboard/usage.ts";
 
@@ -32,9 +33,6 @@ export const handler = define.handlers({
     return page({ usage, videos, days, report: chart });
   },
 });
-
-const time = (sec: number | null) =>
-  sec === null ? "—" : new Date(sec * 1000).toISOString().slice(0, 16).replace("T", " ");
 
 export default define.page<typeof handler>(function Usage({ data }) {
   const { usage, report, videos, days } = data;
@@ -146,7 +144,7 @@ export default define.page<typeof handler>(function Usage({ data }) {
                     <th scope="col">Model</th>
                     <th scope="col">Cost</th>
                     <th scope="col">Latency</th>
-                    <th scope="col">Created (UTC)</th>
+                    <th scope="col">Created</th>
                     <th scope="col">Video</th>
                   </tr>
                 </thead>
@@ -168,7 +166,9 @@ export default define.page<typeof handler>(function Usage({ data }) {
                       <td data-label="Latency">
                         {r.latency_ms === null ? "—" : `${(r.latency_ms / 1000).toFixed(1)} s`}
                       </td>
-                      <td data-label="Created">{time(r.created_at)}</td>
+                      <td data-label="Created">
+                        <When ms={r.created_at === null ? null : r.created_at * 1000} />
+                      </td>
                       <td data-label="Video">
                         {videos[r.id]
                           ? <a href={videos[r.id]} data-video>Watch</a>
