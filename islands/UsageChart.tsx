@@ -39,10 +39,11 @@ export default function UsageChart(props: UsageChartProps) {
         height: CHART_HEIGHT,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
         cursor: { drag: { x: false, y: false } },
-        legend: { show: true },
+        // The legend would show empty values until hovered; the heading names the series.
+        legend: { show: false },
         scales: {
-          // Half a day of room on each side, so the first bar and today's are whole.
-          x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
+          // A day of room on each side, so the first bar and today's are whole.
+          x: { time: true, range: (_u, min, max) => [min - 86_400, max + 86_400] },
           y: { range: (_u, _min, max) => [0, Math.max(money ? 0.01 : 1, max)] },
         },
         axes: [
