@@ -3,6 +3,8 @@ import { useEffect, useRef } from "preact/hooks";
 import { formatCents } from "../components/format.ts";
 import { announceGenerationChanged } from "../components/live.ts";
 import { type Refusal, refusalOf } from "../components/refusal.ts";
+import { requestSamples } from "../components/code.ts";
+import CodeTabs from "./CodeTabs.tsx";
 
 export interface PlaygroundModel {
   slug: string;
@@ -104,7 +106,15 @@ export function valuesFor(
 
 /** Pick a model and options, see the price, submit, watch it live and play the result. */
 export default function Playground(
-  props: { models: PlaygroundModel[]; initial: PlaygroundValues; error?: Refusal | null },
+  props: {
+    models: PlaygroundModel[];
+    initial: PlaygroundValues;
+    error?: Refusal | null;
+    /** Where the API is, for "View code". */
+    publicUrl?: string;
+    /** The newest API key's name and prefix, never the key itself. */
+    keyHint?: { name: string; prefix: string } | null;
+  },
 ) {
   const start = Math.max(0, props.models.findIndex((m) => m.slug === props.initial.model));
   const modelIndex = useSignal(start);
@@ -191,12 +201,8 @@ export default function Playground(
     }
   };
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    if (submitting.value) return;
-    clearTimeout(timer.current);
-    errors.value = {};
-    formError.value = null;
+  /** The request the form makes: what "Generate" sends and "View code" shows. */
+  const requestBody = (): Record<string, unknown> => {
     const body: Record<string, unknown> = {
       model: m.slug,
       prompt: prompt.value,
@@ -211,6 +217,24 @@ export default function Playground(
       body.negative_prompt = negativePrompt.value.trim();
     }
     if (m.seed && seed.value.trim()) body.seed = Number(seed.value);
+    return body;
+  };
+
+  // Ctrl+Enter (⌘+Enter on a Mac) submits from any field, the prompt included.
+  const submitOnCtrlEnter = (e: KeyboardEvent) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      form.current?.requestSubmit();
+    }
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (submitting.value) return;
+    clearTimeout(timer.current);
+    errors.value = {};
+    formError.value = null;
+    const body = requestBody();
     submitting.value = true;
     try {
       const res = await fetch("/playground/generations", {
@@ -270,6 +294,7 @@ export default function Playground(
         method="post"
         action="/playground"
         onSubmit={submit}
+        onKeyDown={submitOnCtrlEnter}
         noValidate
         ref={form}
       >
@@ -439,6 +464,34 @@ export default function Playground(
             </button>
           )}
         </div>
+        <details class="playground-code" data-testid="view-code">
+          <summary>View code</summary>
+          <p class="playground-muted">
+            The request this form makes, as it is now. {props.keyHint
+              ? (
+                <>
+                  Set <code>PIPEVIDEO_KEY</code> to your key “{props.keyHint.name}” (
+                  <code data-testid="key-prefix">{props.keyHint.prefix}…</code>
+                  ), shown once when you created it, or create one on <a href="/keys">API keys</a>.
+                </>
+              )
+              : (
+                <>
+                  Create a key on <a href="/keys">API keys</a> and set it as{" "}
+                  <code>PIPEVIDEO_KEY</code>.
+                </>
+              )}
+          </p>
+          <CodeTabs
+            id="pg-code"
+            samples={requestSamples(
+              props.publicUrl ?? "",
+              "POST",
+              "/v1/video/generations",
+              requestBody(),
+            )}
+          />
+        </details>
       </form>
 
       <section

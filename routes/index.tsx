@@ -1,5 +1,6 @@
 import { page } from "fresh";
 import { define } from "../utils.ts";
+import CopyButton from "../islands/CopyButton.tsx";
 import PriceEstimator, { type EstimatorModel } from "../islands/PriceEstimator.tsx";
 import { listModels } from "../lib/models.ts";
 import { loadShell } from "../lib/dashboard/shell.ts";
@@ -22,6 +23,11 @@ export const handler = define.handlers({
   },
 });
 
+const homeCurl = (publicUrl: string) =>
+  `curl ${publicUrl}/v1/video/generations \\
+  -H "Authorization: Bearer $PIPEVIDEO_KEY" \\
+  --json '{"model":"local/preview","prompt":"a lighthouse at dusk"}'`;
+
 export default define.page<typeof handler>(function Home({ data }) {
   return (
     <main id="main">
@@ -42,12 +48,13 @@ export default define.page<typeof handler>(function Home({ data }) {
                 : <a class="button primary" href="/login">Get started</a>}
               <a class="button" href="/docs">Read the docs</a>
             </p>
-            <pre
-              class="home-curl"
-              aria-label="A request with curl"
-            ><code>{`curl ${data.publicUrl}/v1/video/generations \\
-  -H "Authorization: Bearer $PIPEVIDEO_KEY" \\
-  --json '{"model":"local/preview","prompt":"a lighthouse at dusk"}'`}</code></pre>
+            <div class="home-curl-box">
+              <pre
+                class="home-curl"
+                aria-label="A request with curl"
+              ><code>{homeCurl(data.publicUrl)}</code></pre>
+              <CopyButton value={homeCurl(data.publicUrl)} label="Copy" />
+            </div>
           </div>
           <div class="hero-side">
             <figure class="sample-clip">

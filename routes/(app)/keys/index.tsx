@@ -49,8 +49,11 @@ export const handler = define.handlers<Data>({
     );
     if (flash) {
       d.created = { secret: flash.secret, name: flash.name };
-      d.curl =
-        `curl ${services.config.publicUrl}/v1/models \\\n  -H "Authorization: Bearer ${flash.secret}"`;
+      // Runs as pasted: submits a video on the offline model (a few cents) and prints its id.
+      d.curl = `curl ${services.config.publicUrl}/v1/video/generations \\\n` +
+        `  -H "Authorization: Bearer ${flash.secret}" \\\n` +
+        `  -H "Content-Type: application/json" \\\n` +
+        `  -d '{"model": "local/preview", "prompt": "A lighthouse at dusk, waves rolling in"}'`;
     }
     return page(d);
   },
@@ -121,7 +124,11 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
             <code class="secret" data-testid="new-key-secret">{data.created.secret}</code>
             <CopyButton value={data.created.secret} label="Copy key" />
           </div>
-          <p>Try it: this lists the models your key can use.</p>
+          <p>
+            Try it: this makes a video with the offline <code>local/preview</code> model; open it on
+            {" "}
+            <a href="/usage">Usage</a> when it is done.
+          </p>
           <div class="secret-row">
             <pre class="secret" data-testid="new-key-curl"><code>{data.curl}</code></pre>
             <CopyButton value={data.curl!} label="Copy curl" />

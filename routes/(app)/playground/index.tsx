@@ -12,6 +12,7 @@ import Playground, {
   type PlaygroundValues,
   valuesFor,
 } from "../../../islands/Playground.tsx";
+import { type KeyHint, keyHintFor } from "../../../components/your_key.tsx";
 import { RecentRuns } from "../../../components/generations.tsx";
 import { GetStartedChecklist } from "../../../components/checklist.tsx";
 import { type GettingStarted, gettingStarted, isDone } from "../../../lib/dashboard/checklist.ts";
@@ -28,6 +29,8 @@ interface Data {
   checklist: GettingStarted | null;
   development: boolean;
   joined: boolean;
+  publicUrl: string;
+  keyHint: KeyHint | null;
 }
 
 export const handler = define.handlers<Data>({
@@ -84,9 +87,10 @@ async function load(
   error: Refusal | null,
 ): Promise<Data> {
   const models = playgroundModels(state);
-  const [recent, steps] = await Promise.all([
+  const [recent, steps, keyHint] = await Promise.all([
     listGenerations(state.services.kv, state.org!.id, { limit: 10 }),
     gettingStarted(state.services, state.org!.id),
+    keyHintFor(state),
   ]);
   return {
     models,
@@ -96,6 +100,8 @@ async function load(
     checklist: isDone(steps) ? null : steps,
     development: !state.services.config.production,
     joined: false,
+    publicUrl: state.services.config.publicUrl,
+    keyHint,
   };
 }
 
@@ -150,7 +156,13 @@ export default define.page<typeof handler, Data>(function PlaygroundPage({ data,
         {" "}
         renders offline in seconds.
       </p>
-      <Playground models={data.models} initial={data.initial} error={data.error} />
+      <Playground
+        models={data.models}
+        initial={data.initial}
+        error={data.error}
+        publicUrl={data.publicUrl}
+        keyHint={data.keyHint}
+      />
       <section class="recent-runs" aria-labelledby="recent-runs-title">
         <h2 id="recent-runs-title">Recent runs in {state.org?.name}</h2>
         <div id="recent-runs-live">
