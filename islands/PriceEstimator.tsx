@@ -8,6 +8,8 @@ export interface EstimatorModel {
   /** Cents per unit by resolution. */
   cents: Record<string, number>;
   durations: number[];
+  /** False when its provider is not configured on this server (priced all the same). */
+  configured: boolean;
 }
 
 /** Lets a visitor see what a generation costs before signing up; proves islands hydrate. */
@@ -41,6 +43,7 @@ export default function PriceEstimator(props: { models: EstimatorModel[] }) {
           {props.models.map((m, i) => (
             <option value={String(i)} key={m.slug} selected={i === modelIndex.value}>
               {m.displayName}
+              {m.configured ? "" : " (not configured on this server)"}
             </option>
           ))}
         </select>
@@ -68,6 +71,11 @@ export default function PriceEstimator(props: { models: EstimatorModel[] }) {
         <span>Estimated charge</span>
         <strong data-testid="price">{formatCents(total)}</strong>
       </p>
+      {!model.configured && (
+        <p class="muted" data-testid="estimator-unconfigured">
+          Not configured on this server: this is what it would cost once its provider is.
+        </p>
+      )}
     </div>
   );
 }

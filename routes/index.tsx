@@ -2,7 +2,7 @@ import { page } from "fresh";
 import { define } from "../utils.ts";
 import CopyButton from "../islands/CopyButton.tsx";
 import PriceEstimator, { type EstimatorModel } from "../islands/PriceEstimator.tsx";
-import { listModels } from "../lib/models.ts";
+import { everyCatalogModel } from "../lib/dashboard/catalog_view.ts";
 import { loadShell } from "../lib/dashboard/shell.ts";
 
 export const handler = define.handlers({
@@ -10,13 +10,16 @@ export const handler = define.handlers({
     const { services } = ctx.state;
     // Signed in, the header is the dashboard's (who, which org, the balance).
     const signedIn = Boolean(await loadShell(ctx.state, ctx.req));
-    // The same models and prices as /models and /v1/models: what this server offers now.
-    const models: EstimatorModel[] = listModels(ctx.state.services).map((m) => ({
+    // The same models and prices as /models: every catalog model, each said to be offered or not.
+    const models: EstimatorModel[] = everyCatalogModel(services).map((
+      { model: m, configured },
+    ) => ({
       slug: m.slug,
       displayName: m.display_name,
       unit: m.pricing.unit,
       cents: m.pricing.cents,
       durations: m.capabilities.durations,
+      configured,
     }));
     const headers: HeadersInit = signedIn ? { "Cache-Control": "no-store" } : {};
     return page({ models, signedIn, publicUrl: services.config.publicUrl }, { headers });
