@@ -6,6 +6,11 @@ import { PaymentProviderError } from "../../../lib/billing/stripe.ts";
 import { readForm } from "../../../lib/http/form.ts";
 import { type BillingOverview, billingOverview } from "../../../lib/billing/overview.ts";
 import {
+  LOW_BALANCE_FLOOR_CENTS,
+  type LowBalanceRule,
+  lowBalanceRule,
+} from "../../../lib/dashboard/low_balance.ts";
+import {
   createTopupCheckout,
   newAttemptToken,
   parseTopupAmount,
@@ -19,6 +24,7 @@ import { When } from "../../../components/time.tsx";
 
 interface Data extends BillingOverview {
   spend: SpendPanelData;
+  lowRule: LowBalanceRule;
   canManage: boolean;
   attempt: string;
   cursor: string | null;
@@ -34,9 +40,17 @@ async function pageData(
   cursor: string | null,
   canManage: boolean,
 ): Promise<Data> {
+  const [overview, spend, lowRule] = await Promise.all([
+    billingOverview(services, orgId, cursor),
+    spendPanel(services, orgId),
+    lowBalanceRule(services, orgId),
+  ]);
   return {
-    ...await billingOverview(services, orgId, cursor),
-    spend: await spendPanel(services, orgId),
+    ...overview,
+    // Low relative to what this org spends (lib/dashboard/low_balance.ts), or any debt.
+    low: overview.balanceCents < lowRule.thresholdCents || overview.debtCents > 0,
+    lowRule,
+    spend,
     canManage,
     attempt: newAttemptToken(),
     cursor,
@@ -134,6 +148,22 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
               : " Ask an admin of this organization to add funds."}
           </p>
         )}
+        <p class="muted" data-testid="low-balance-rule">
+          {data.lowRule.basis === "alert"
+            ? (
+              <>
+                Low means below {formatCents(data.lowRule.thresholdCents)}, your low-balance alert.
+              </>
+            )
+            : (
+              <>
+                Low means below{" "}
+                {formatCents(data.lowRule.thresholdCents)}: about a week of this organization's
+                spending at this month's rate, and never under{" "}
+                {formatCents(LOW_BALANCE_FLOOR_CENTS)}.
+              </>
+            )} Set your own on <a href="/billing/spend">Spend controls</a>.
+        </p>
       </section>
 
       {data.canManage && data.mode === "stripe" && (

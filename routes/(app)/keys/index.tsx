@@ -27,6 +27,8 @@ interface Data {
   created: { secret: string; name: string } | null;
   /** A ready command with the new key in it. */
   curl?: string;
+  /** The page was opened again after its one-time reveal was shown. */
+  revealGone?: boolean;
   errors: { name?: string; expires_on?: string; limit_dollars?: string; limit_reset?: string };
   values: { name: string; expires_on: string; limit_dollars: string; limit_reset: LimitReset };
   usage: Record<string, KeyUsage>;
@@ -54,6 +56,9 @@ export const handler = define.handlers<Data>({
         `  -H "Authorization: Bearer ${flash.secret}" \\\n` +
         `  -H "Content-Type: application/json" \\\n` +
         `  -d '{"model": "local/preview", "prompt": "A lighthouse at dusk, waves rolling in"}'`;
+    } else if (ctx.url.searchParams.has("created")) {
+      // A reload (or Back) after creating a key: the one-time reveal is spent; say so.
+      d.revealGone = true;
     }
     return page(d);
   },
@@ -114,6 +119,14 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
         }
       />
       {data.message && <Flash kind="success">{data.message}</Flash>}
+      {data.revealGone && (
+        <Flash kind="info">
+          <span data-testid="reveal-gone">
+            A new key is shown only once, on the page right after you create it, and this page was
+            opened again. If you did not copy it, revoke it below and create another.
+          </span>
+        </Flash>
+      )}
       {data.created && (
         <div class="card secret-card" data-testid="new-key">
           <h2>Your new key “{data.created.name}”</h2>
