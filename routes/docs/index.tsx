@@ -168,7 +168,7 @@ export default define.page<typeof handler>(function Docs({ data }) {
   "error": { "type": "invalid_request_error", "code": "unsupported_option", "param": "duration" }
 }`}
           </Code>
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0} role="region" aria-label="Errors">
             <table class="docs-table">
               <thead>
                 <tr>

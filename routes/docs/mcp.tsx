@@ -89,7 +89,7 @@ export default define.page<typeof handler>(function McpDocs({ data }) {
 
         <section id="tools">
           <h2>Tools</h2>
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0} role="region" aria-label="Tools">
             <table class="docs-table">
               <thead>
                 <tr>

@@ -228,7 +228,7 @@ function RequestLog(
           </p>
         )
         : (
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0} role="region" aria-label="Requests, scrollable">
             <table class="usage-table log-table" data-testid="request-log">
               <thead>
                 <tr>
