@@ -68,15 +68,16 @@ import * as $64 from "./routes/v1/video/generations/index.ts";
 import * as $65 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CodeTabs.tsx";
 import * as $i1 from "./islands/CopyButton.tsx";
-import * as $i2 from "./islands/FreshOnBack.tsx";
-import * as $i3 from "./islands/LiveSection.tsx";
-import * as $i4 from "./islands/LocalTimes.tsx";
-import * as $i5 from "./islands/OrgSwitcher.tsx";
-import * as $i6 from "./islands/Playground.tsx";
-import * as $i7 from "./islands/PriceEstimator.tsx";
-import * as $i8 from "./islands/UsageChart.tsx";
-import * as $i9 from "./islands/UserMenu.tsx";
-import * as $i10 from "./islands/WebhookSecret.tsx";
+import * as $i2 from "./islands/ForgetPost.tsx";
+import * as $i3 from "./islands/FreshOnBack.tsx";
+import * as $i4 from "./islands/LiveSection.tsx";
+import * as $i5 from "./islands/LocalTimes.tsx";
+import * as $i6 from "./islands/OrgSwitcher.tsx";
+import * as $i7 from "./islands/Playground.tsx";
+import * as $i8 from "./islands/PriceEstimator.tsx";
+import * as $i9 from "./islands/UsageChart.tsx";
+import * as $i10 from "./islands/UserMenu.tsx";
+import * as $i11 from "./islands/WebhookSecret.tsx";
 import type { Manifest } from "./lib/fresh/mod.ts";
 
 const manifest: Manifest = {
@@ -151,15 +152,16 @@ const manifest: Manifest = {
   islands: {
     "./islands/CodeTabs.tsx": $i0,
     "./islands/CopyButton.tsx": $i1,
-    "./islands/FreshOnBack.tsx": $i2,
-    "./islands/LiveSection.tsx": $i3,
-    "./islands/LocalTimes.tsx": $i4,
-    "./islands/OrgSwitcher.tsx": $i5,
-    "./islands/Playground.tsx": $i6,
-    "./islands/PriceEstimator.tsx": $i7,
-    "./islands/UsageChart.tsx": $i8,
-    "./islands/UserMenu.tsx": $i9,
-    "./islands/WebhookSecret.tsx": $i10,
+    "./islands/ForgetPost.tsx": $i2,
+    "./islands/FreshOnBack.tsx": $i3,
+    "./islands/LiveSection.tsx": $i4,
+    "./islands/LocalTimes.tsx": $i5,
+    "./islands/OrgSwitcher.tsx": $i6,
+    "./islands/Playground.tsx": $i7,
+    "./islands/PriceEstimator.tsx": $i8,
+    "./islands/UsageChart.tsx": $i9,
+    "./islands/UserMenu.tsx": $i10,
+    "./islands/WebhookSecret.tsx": $i11,
   },
   baseUrl: import.meta.url,
 };

@@ -12,6 +12,7 @@ import { noticeFor } from "../lib/http/notice.ts";
 import { getInvite } from "../lib/db/memberships.ts";
 import { getOrg } from "../lib/db/orgs.ts";
 import { mailerFor } from "../lib/mail.ts";
+import ForgetPost from "../islands/ForgetPost.tsx";
 
 const LoginForm = z.object({
   email: z.string().trim().min(1, "Enter your email address").max(254)
@@ -119,6 +120,7 @@ export default define.page<unknown, Data>(function Login({ data }) {
         {data.sent
           ? (
             <>
+              <ForgetPost />
               {data.devLink
                 ? (
                   // Nothing was mailed: saying "we sent a link" here would send them to their inbox.

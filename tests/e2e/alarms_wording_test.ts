@@ -78,6 +78,16 @@ Deno.test({
       const said = await out.evaluate(() => document.body.innerText);
       assert.doesNotMatch(said, /We sent/);
       assert.ok(await out.$("[data-testid=no-mail-notice]"));
+      // A reload does not post the form again: one link asked for, one link made.
+      const links = () =>
+        server.logs.filter((l) => l.email === "someone@example.com" && "link" in l).length;
+      assert.equal(links(), 1);
+      await out.waitForFunction(() =>
+        [...document.querySelectorAll("pv-island")].every((e) => e.hasAttribute("data-hydrated"))
+      );
+      await out.reload({ waitUntil: "load" });
+      assert.equal(links(), 1, "the reload did not send the form again");
+      assert.ok(await out.$("#email"), "the reload shows the form");
       await anon.close();
       assert.ok((await text()).length > 0);
       assert.deepEqual(errors, []);
