@@ -165,7 +165,7 @@ const STATUSES = ["completed", "failed", "cancelled", "processing", "pending"] a
 
 /** Every request, newest first: filters in the URL (GET form), cursor paging, CSV of the view. */
 function RequestLog(
-  { data }: { data: { filter: LogFilter; log: LogPage; models: string[] } },
+  { data }: { data: { filter: LogFilter; log: LogPage; models: string[]; days: number } },
 ) {
   const { filter: f, log } = data;
   const filtered = Boolean(f.model || f.status || f.key || f.from || f.to);
@@ -176,6 +176,8 @@ function RequestLog(
     <section class="card request-log" aria-labelledby="usage-recent-title">
       <h2 id="usage-recent-title">Requests</h2>
       <form method="get" action="/usage#usage-recent-title" class="log-filters" role="search">
+        {/* The charts' range stays as it was while the log is filtered. */}
+        <input type="hidden" name="days" value={String(data.days)} />
         <label class="field">
           <span>Model</span>
           <select name="model">
@@ -210,7 +212,9 @@ function RequestLog(
         </label>
         <div class="actions">
           <button type="submit" class="button primary">Filter</button>
-          {filtered && <a class="button" href="/usage#usage-recent-title">Clear</a>}
+          {filtered && (
+            <a class="button" href={`/usage?days=${data.days}#usage-recent-title`}>Clear</a>
+          )}
           <a class="button" href={`/usage/export.csv${logQuery(f)}`} download>
             Export CSV{filtered ? " of these" : ""}
           </a>
