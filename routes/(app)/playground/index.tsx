@@ -142,7 +142,7 @@ export default define.page<typeof handler, Data>(function PlaygroundPage({ data,
         </Flash>
       )}
       {/* Both follow the generation live (islands/LiveSection.tsx): no reload needed. */}
-      <LiveSection targetIds={["checklist-live", "recent-runs-live"]} intervalMs={5000} />
+      <LiveSection targetIds={["checklist-live", "recent-runs-live"]} intervalMs={10_000} />
       <div id="checklist-live">
         {data.checklist && (
           <GetStartedChecklist state={data.checklist} development={data.development} />
