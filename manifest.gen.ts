@@ -52,48 +52,53 @@ import * as $48 from "./routes/api/stripe/webhook.ts";
 import * as $49 from "./routes/auth/[provider]/callback.ts";
 import * as $50 from "./routes/auth/[provider]/index.ts";
 import * as $51 from "./routes/auth/magic.tsx";
-import * as $52 from "./routes/docs/index.tsx";
-import * as $53 from "./routes/docs/mcp.tsx";
-import * as $54 from "./routes/files/videos/[file].ts";
-import * as $55 from "./routes/healthz.ts";
-import * as $56 from "./routes/index.tsx";
-import * as $57 from "./routes/invites/[token].tsx";
-import * as $58 from "./routes/login.tsx";
-import * as $59 from "./routes/logout.tsx";
-import * as $60 from "./routes/mcp.ts";
-import * as $61 from "./routes/metrics.ts";
-import * as $62 from "./routes/models/index.tsx";
-import * as $63 from "./routes/openapi.json.ts";
-import * as $64 from "./routes/readyz.ts";
-import * as $65 from "./routes/v1/_error.ts";
-import * as $66 from "./routes/v1/_middleware.ts";
-import * as $67 from "./routes/v1/key.ts";
-import * as $68 from "./routes/v1/models/[...slug].ts";
-import * as $69 from "./routes/v1/models/index.ts";
-import * as $70 from "./routes/v1/usage.ts";
-import * as $71 from "./routes/v1/video/generations/[id]/cancel.ts";
-import * as $72 from "./routes/v1/video/generations/[id]/events.ts";
-import * as $73 from "./routes/v1/video/generations/[id]/index.ts";
-import * as $74 from "./routes/v1/video/generations/index.ts";
-import * as $75 from "./routes/v1/videos/[id]/content.ts";
-import * as $76 from "./routes/v1/videos/[id]/index.ts";
-import * as $77 from "./routes/v1/videos/[id]/remix.ts";
-import * as $78 from "./routes/v1/videos/_error.ts";
-import * as $79 from "./routes/v1/videos/characters.ts";
-import * as $80 from "./routes/v1/videos/characters/[id].ts";
-import * as $81 from "./routes/v1/videos/edits.ts";
-import * as $82 from "./routes/v1/videos/extensions.ts";
-import * as $83 from "./routes/v1/videos/index.ts";
-import * as $84 from "./routes/v1/webhooks/secret.ts";
+import * as $52 from "./routes/docs/_middleware.ts";
+import * as $53 from "./routes/docs/index.tsx";
+import * as $54 from "./routes/docs/mcp.tsx";
+import * as $55 from "./routes/files/videos/[file].ts";
+import * as $56 from "./routes/healthz.ts";
+import * as $57 from "./routes/index.tsx";
+import * as $58 from "./routes/invites/[token].tsx";
+import * as $59 from "./routes/login.tsx";
+import * as $60 from "./routes/logout.tsx";
+import * as $61 from "./routes/mcp.ts";
+import * as $62 from "./routes/metrics.ts";
+import * as $63 from "./routes/models/_middleware.ts";
+import * as $64 from "./routes/models/index.tsx";
+import * as $65 from "./routes/openapi.json.ts";
+import * as $66 from "./routes/readyz.ts";
+import * as $67 from "./routes/v1/_error.ts";
+import * as $68 from "./routes/v1/_middleware.ts";
+import * as $69 from "./routes/v1/key.ts";
+import * as $70 from "./routes/v1/models/[...slug].ts";
+import * as $71 from "./routes/v1/models/index.ts";
+import * as $72 from "./routes/v1/usage.ts";
+import * as $73 from "./routes/v1/video/generations/[id]/cancel.ts";
+import * as $74 from "./routes/v1/video/generations/[id]/events.ts";
+import * as $75 from "./routes/v1/video/generations/[id]/index.ts";
+import * as $76 from "./routes/v1/video/generations/index.ts";
+import * as $77 from "./routes/v1/videos/[id]/content.ts";
+import * as $78 from "./routes/v1/videos/[id]/index.ts";
+import * as $79 from "./routes/v1/videos/[id]/remix.ts";
+import * as $80 from "./routes/v1/videos/_error.ts";
+import * as $81 from "./routes/v1/videos/characters.ts";
+import * as $82 from "./routes/v1/videos/characters/[id].ts";
+import * as $83 from "./routes/v1/videos/edits.ts";
+import * as $84 from "./routes/v1/videos/extensions.ts";
+import * as $85 from "./routes/v1/videos/index.ts";
+import * as $86 from "./routes/v1/webhooks/secret.ts";
 import * as $i0 from "./islands/CodeTabs.tsx";
 import * as $i1 from "./islands/CopyButton.tsx";
-import * as $i2 from "./islands/LiveSection.tsx";
-import * as $i3 from "./islands/OrgSwitcher.tsx";
-import * as $i4 from "./islands/Playground.tsx";
-import * as $i5 from "./islands/PriceEstimator.tsx";
-import * as $i6 from "./islands/UsageChart.tsx";
-import * as $i7 from "./islands/UserMenu.tsx";
-import * as $i8 from "./islands/WebhookSecret.tsx";
+import * as $i2 from "./islands/ForgetPost.tsx";
+import * as $i3 from "./islands/FreshOnBack.tsx";
+import * as $i4 from "./islands/LiveSection.tsx";
+import * as $i5 from "./islands/LocalTimes.tsx";
+import * as $i6 from "./islands/OrgSwitcher.tsx";
+import * as $i7 from "./islands/Playground.tsx";
+import * as $i8 from "./islands/PriceEstimator.tsx";
+import * as $i9 from "./islands/UsageChart.tsx";
+import * as $i10 from "./islands/UserMenu.tsx";
+import * as $i11 from "./islands/WebhookSecret.tsx";
 import type { Manifest } from "./lib/fresh/mod.ts";
 
 const manifest: Manifest = {
@@ -150,50 +155,55 @@ const manifest: Manifest = {
     "./routes/auth/[provider]/callback.ts": $49,
     "./routes/auth/[provider]/index.ts": $50,
     "./routes/auth/magic.tsx": $51,
-    "./routes/docs/index.tsx": $52,
-    "./routes/docs/mcp.tsx": $53,
-    "./routes/files/videos/[file].ts": $54,
-    "./routes/healthz.ts": $55,
-    "./routes/index.tsx": $56,
-    "./routes/invites/[token].tsx": $57,
-    "./routes/login.tsx": $58,
-    "./routes/logout.tsx": $59,
-    "./routes/mcp.ts": $60,
-    "./routes/metrics.ts": $61,
-    "./routes/models/index.tsx": $62,
-    "./routes/openapi.json.ts": $63,
-    "./routes/readyz.ts": $64,
-    "./routes/v1/_error.ts": $65,
-    "./routes/v1/_middleware.ts": $66,
-    "./routes/v1/key.ts": $67,
-    "./routes/v1/models/[...slug].ts": $68,
-    "./routes/v1/models/index.ts": $69,
-    "./routes/v1/usage.ts": $70,
-    "./routes/v1/video/generations/[id]/cancel.ts": $71,
-    "./routes/v1/video/generations/[id]/events.ts": $72,
-    "./routes/v1/video/generations/[id]/index.ts": $73,
-    "./routes/v1/video/generations/index.ts": $74,
-    "./routes/v1/videos/[id]/content.ts": $75,
-    "./routes/v1/videos/[id]/index.ts": $76,
-    "./routes/v1/videos/[id]/remix.ts": $77,
-    "./routes/v1/videos/_error.ts": $78,
-    "./routes/v1/videos/characters.ts": $79,
-    "./routes/v1/videos/characters/[id].ts": $80,
-    "./routes/v1/videos/edits.ts": $81,
-    "./routes/v1/videos/extensions.ts": $82,
-    "./routes/v1/videos/index.ts": $83,
-    "./routes/v1/webhooks/secret.ts": $84,
+    "./routes/docs/_middleware.ts": $52,
+    "./routes/docs/index.tsx": $53,
+    "./routes/docs/mcp.tsx": $54,
+    "./routes/files/videos/[file].ts": $55,
+    "./routes/healthz.ts": $56,
+    "./routes/index.tsx": $57,
+    "./routes/invites/[token].tsx": $58,
+    "./routes/login.tsx": $59,
+    "./routes/logout.tsx": $60,
+    "./routes/mcp.ts": $61,
+    "./routes/metrics.ts": $62,
+    "./routes/models/_middleware.ts": $63,
+    "./routes/models/index.tsx": $64,
+    "./routes/openapi.json.ts": $65,
+    "./routes/readyz.ts": $66,
+    "./routes/v1/_error.ts": $67,
+    "./routes/v1/_middleware.ts": $68,
+    "./routes/v1/key.ts": $69,
+    "./routes/v1/models/[...slug].ts": $70,
+    "./routes/v1/models/index.ts": $71,
+    "./routes/v1/usage.ts": $72,
+    "./routes/v1/video/generations/[id]/cancel.ts": $73,
+    "./routes/v1/video/generations/[id]/events.ts": $74,
+    "./routes/v1/video/generations/[id]/index.ts": $75,
+    "./routes/v1/video/generations/index.ts": $76,
+    "./routes/v1/videos/[id]/content.ts": $77,
+    "./routes/v1/videos/[id]/index.ts": $78,
+    "./routes/v1/videos/[id]/remix.ts": $79,
+    "./routes/v1/videos/_error.ts": $80,
+    "./routes/v1/videos/characters.ts": $81,
+    "./routes/v1/videos/characters/[id].ts": $82,
+    "./routes/v1/videos/edits.ts": $83,
+    "./routes/v1/videos/extensions.ts": $84,
+    "./routes/v1/videos/index.ts": $85,
+    "./routes/v1/webhooks/secret.ts": $86,
   },
   islands: {
     "./islands/CodeTabs.tsx": $i0,
     "./islands/CopyButton.tsx": $i1,
-    "./islands/LiveSection.tsx": $i2,
-    "./islands/OrgSwitcher.tsx": $i3,
-    "./islands/Playground.tsx": $i4,
-    "./islands/PriceEstimator.tsx": $i5,
-    "./islands/UsageChart.tsx": $i6,
-    "./islands/UserMenu.tsx": $i7,
-    "./islands/WebhookSecret.tsx": $i8,
+    "./islands/ForgetPost.tsx": $i2,
+    "./islands/FreshOnBack.tsx": $i3,
+    "./islands/LiveSection.tsx": $i4,
+    "./islands/LocalTimes.tsx": $i5,
+    "./islands/OrgSwitcher.tsx": $i6,
+    "./islands/Playground.tsx": $i7,
+    "./islands/PriceEstimator.tsx": $i8,
+    "./islands/UsageChart.tsx": $i9,
+    "./islands/UserMenu.tsx": $i10,
+    "./islands/WebhookSecret.tsx": $i11,
   },
   baseUrl: import.meta.url,
 };

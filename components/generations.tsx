@@ -1,5 +1,6 @@
 import type { GenerationRecord } from "../lib/db/generations.ts";
-import { formatCents, formatDateTimeSeconds } from "./format.ts";
+import { formatCents } from "./format.ts";
+import { When } from "./time.tsx";
 
 export function StatusBadge(props: { status: GenerationRecord["status"] }) {
   return <span class={`status status-${props.status}`}>{props.status}</span>;
@@ -18,7 +19,7 @@ export function RecentRuns(props: { runs: GenerationRecord[] }) {
           <span class="run-meta">
             <StatusBadge status={g.status} /> <code>{g.model}</code> {g.options.duration} s ·{" "}
             {g.options.resolution} · {formatCents(g.cost_cents ?? g.charged_cents)} ·{" "}
-            {formatDateTimeSeconds(g.created_at)}
+            <When ms={g.created_at} precision="second" />
           </span>
         </li>
       ))}

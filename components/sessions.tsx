@@ -1,6 +1,6 @@
 import type { SessionView } from "../lib/dashboard/sessions.ts";
 import { DataTable } from "./ui.tsx";
-import { formatDateTime } from "./format.ts";
+import { When } from "./time.tsx";
 
 /**
  * "Your sessions": where the user is signed in, with "sign out" for each other session and for
@@ -27,8 +27,12 @@ export function SessionsList(props: { sessions: SessionView[]; back: "settings" 
               <td data-label="Device">
                 {s.device} {s.current && <span class="badge badge-active">This session</span>}
               </td>
-              <td data-label="Signed in">{formatDateTime(s.created_at)}</td>
-              <td data-label="Last seen">{formatDateTime(s.last_seen_at)}</td>
+              <td data-label="Signed in">
+                <When ms={s.created_at} />
+              </td>
+              <td data-label="Last seen">
+                <When ms={s.last_seen_at} />
+              </td>
               <td class="actions-cell">
                 {!s.current && (
                   <form method="post" action="/settings/account">
@@ -37,7 +41,7 @@ export function SessionsList(props: { sessions: SessionView[]; back: "settings" 
                     <input type="hidden" name="back" value={props.back} />
                     <button type="submit" class="button small danger">
                       Sign out<span class="visually-hidden">
-                        {s.device} signed in {formatDateTime(s.created_at)}
+                        {s.device} signed in <When ms={s.created_at} />
                       </span>
                     </button>
                   </form>

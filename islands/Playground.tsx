@@ -1,6 +1,10 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formatCents } from "../components/format.ts";
+import { announceGenerationChanged } from "../components/live.ts";
+import { type Refusal, refusalOf } from "../components/refusal.ts";
+import { requestSamples } from "../components/code.ts";
+import CodeTabs from "./CodeTabs.tsx";
 
 export interface PlaygroundModel {
   slug: string;
@@ -35,13 +39,9 @@ interface Generation {
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
-interface FormError {
-  message: string;
-  /** What to do about it, e.g. add credits or sign in again. */
-  link?: { href: string; label: string };
-}
+/** A message and what to do about it, e.g. add credits, raise a budget or sign in again. */
+type FormError = Refusal;
 
-const ADD_CREDITS = { href: "/billing", label: "Add credits" };
 /** The session endpoints answer 401 once the session is gone (signed out elsewhere, expired). */
 const SESSION_ENDED: FormError = {
   message: "Your session ended —",
@@ -68,8 +68,6 @@ function showBalance(cents: number | undefined) {
   const el = document.querySelector("[data-testid=balance]");
   if (el && typeof cents === "number") el.textContent = formatCents(cents);
 }
-
-const dollars = (cents: number) => "$" + (cents / 100).toFixed(2);
 
 /** What the form holds; the server renders it (options `selected`), the island keeps it. */
 export interface PlaygroundValues {
@@ -108,7 +106,15 @@ export function valuesFor(
 
 /** Pick a model and options, see the price, submit, watch it live and play the result. */
 export default function Playground(
-  props: { models: PlaygroundModel[]; initial: PlaygroundValues; error?: string | null },
+  props: {
+    models: PlaygroundModel[];
+    initial: PlaygroundValues;
+    error?: Refusal | null;
+    /** Where the API is, for "View code". */
+    publicUrl?: string;
+    /** The newest API key's name and prefix, never the key itself. */
+    keyHint?: { name: string; prefix: string } | null;
+  },
 ) {
   const start = Math.max(0, props.models.findIndex((m) => m.slug === props.initial.model));
   const modelIndex = useSignal(start);
@@ -122,7 +128,7 @@ export default function Playground(
   const negativePrompt = useSignal("");
   const seed = useSignal("");
   const errors = useSignal<Record<string, string>>({});
-  const formError = useSignal<FormError | null>(props.error ? { message: props.error } : null);
+  const formError = useSignal<FormError | null>(props.error ?? null);
   const submitting = useSignal(false);
   const gen = useSignal<Generation | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -182,8 +188,10 @@ export default function Playground(
         return; // polling again cannot succeed until the user signs in
       }
       if (res.ok) {
+        const before = gen.value?.status;
         gen.value = await res.json();
         showBalance(gen.value?.balance_cents);
+        if (gen.value?.status !== before) announceGenerationChanged();
       }
     } catch {
       // A dropped poll is retried on the next tick.
@@ -193,12 +201,8 @@ export default function Playground(
     }
   };
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    if (submitting.value) return;
-    clearTimeout(timer.current);
-    errors.value = {};
-    formError.value = null;
+  /** The request the form makes: what "Generate" sends and "View code" shows. */
+  const requestBody = (): Record<string, unknown> => {
     const body: Record<string, unknown> = {
       model: m.slug,
       prompt: prompt.value,
@@ -213,6 +217,24 @@ export default function Playground(
       body.negative_prompt = negativePrompt.value.trim();
     }
     if (m.seed && seed.value.trim()) body.seed = Number(seed.value);
+    return body;
+  };
+
+  // Ctrl+Enter (⌘+Enter on a Mac) submits from any field, the prompt included.
+  const submitOnCtrlEnter = (e: KeyboardEvent) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      form.current?.requestSubmit();
+    }
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (submitting.value) return;
+    clearTimeout(timer.current);
+    errors.value = {};
+    formError.value = null;
+    const body = requestBody();
     submitting.value = true;
     try {
       const res = await fetch("/playground/generations", {
@@ -230,7 +252,7 @@ export default function Playground(
         const message = data?.message ?? `Request failed (${res.status})`;
         const field = param?.split(".")[0];
         if (field && FIELDS.has(field)) errors.value = { [field]: message };
-        else formError.value = { message, link: res.status === 402 ? ADD_CREDITS : undefined };
+        else formError.value = refusalOf({ code: data?.error?.code, message, data: data?.data });
         return;
       }
       showBalance(data.balance_cents);
@@ -243,6 +265,7 @@ export default function Playground(
         error_message: null,
         video_path: null,
       };
+      announceGenerationChanged();
       timer.current = setTimeout(() => poll(data.id), POLL_MS);
       // On a phone the result is below the form: bring it into view.
       const r = result.current;
@@ -271,6 +294,7 @@ export default function Playground(
         method="post"
         action="/playground"
         onSubmit={submit}
+        onKeyDown={submitOnCtrlEnter}
         noValidate
         ref={form}
       >
@@ -416,7 +440,7 @@ export default function Playground(
         </div>
         <p class="estimate">
           <span>Price</span>
-          <strong data-testid="price">{price === null ? "—" : dollars(price)}</strong>
+          <strong data-testid="price">{price === null ? "—" : formatCents(price)}</strong>
         </p>
         {formError.value && (
           <p class="field-error playground-form-error" role="alert">
@@ -440,6 +464,34 @@ export default function Playground(
             </button>
           )}
         </div>
+        <details class="playground-code" data-testid="view-code">
+          <summary>View code</summary>
+          <p class="playground-muted">
+            The request this form makes, as it is now. {props.keyHint
+              ? (
+                <>
+                  Set <code>PIPEVIDEO_KEY</code> to your key “{props.keyHint.name}” (
+                  <code data-testid="key-prefix">{props.keyHint.prefix}…</code>
+                  ), shown once when you created it, or create one on <a href="/keys">API keys</a>.
+                </>
+              )
+              : (
+                <>
+                  Create a key on <a href="/keys">API keys</a> and set it as{" "}
+                  <code>PIPEVIDEO_KEY</code>.
+                </>
+              )}
+          </p>
+          <CodeTabs
+            id="pg-code"
+            samples={requestSamples(
+              props.publicUrl ?? "",
+              "POST",
+              "/v1/video/generations",
+              requestBody(),
+            )}
+          />
+        </details>
       </form>
 
       <section
@@ -482,7 +534,7 @@ export default function Playground(
                   data-testid="video"
                 />
                 <p class="playground-muted">
-                  Charged {dollars(g.cost_cents ?? 0)}
+                  Charged {formatCents(g.cost_cents ?? 0)}
                   {g.latency_ms !== null && ` · ready in ${(g.latency_ms / 1000).toFixed(1)} s`} ·
                   {" "}
                   <a href={g.video_path} download>Download MP4</a>

@@ -1,3 +1,4 @@
+import { formatCents } from "../components/format.ts";
 import { useSignal } from "@preact/signals";
 
 export interface EstimatorModel {
@@ -7,6 +8,8 @@ export interface EstimatorModel {
   /** Cents per unit by resolution. */
   cents: Record<string, number>;
   durations: number[];
+  /** False when its provider is not configured on this server (priced all the same). */
+  configured: boolean;
 }
 
 /** Lets a visitor see what a generation costs before signing up; proves islands hydrate. */
@@ -40,6 +43,7 @@ export default function PriceEstimator(props: { models: EstimatorModel[] }) {
           {props.models.map((m, i) => (
             <option value={String(i)} key={m.slug} selected={i === modelIndex.value}>
               {m.displayName}
+              {m.configured ? "" : " (not configured on this server)"}
             </option>
           ))}
         </select>
@@ -65,8 +69,13 @@ export default function PriceEstimator(props: { models: EstimatorModel[] }) {
       </label>
       <p class="estimate">
         <span>Estimated charge</span>
-        <strong data-testid="price">${(total / 100).toFixed(2)}</strong>
+        <strong data-testid="price">{formatCents(total)}</strong>
       </p>
+      {!model.configured && (
+        <p class="muted" data-testid="estimator-unconfigured">
+          Not configured on this server: this is what it would cost once its provider is.
+        </p>
+      )}
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import { formatCents } from "../components/format.ts";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 
@@ -30,25 +31,33 @@ export default function UsageChart(props: UsageChartProps) {
     if (!el) return;
     const xs = props.days.map((d) => Date.parse(d + "T00:00:00Z") / 1000);
     const ys = money ? props.values.map((c) => c / 100) : props.values;
-    const fmt = (v: number) => money ? "$" + v.toFixed(2) : String(Math.round(v));
+    const fmt = (v: number) => money ? formatCents(Math.round(v * 100)) : String(Math.round(v));
     const width = () => Math.max(260, el.clientWidth);
+    // The page's own colours, so the chart follows the light or dark theme.
+    const css = getComputedStyle(document.documentElement);
+    const color = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+    const ink = color("--muted", "#5a5a6e");
+    const grid = color("--border", "#e2e2ec");
+    const line = color(money ? "--ok" : "--accent", money ? "#0f7b3e" : "#4f46e5");
     const plot = new uPlot(
       {
         width: width(),
         height: CHART_HEIGHT,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
         cursor: { drag: { x: false, y: false } },
-        legend: { show: true },
+        // The legend would show empty values until hovered; the heading names the series.
+        legend: { show: false },
         scales: {
-          // Half a day of room on each side, so the first bar and today's are whole.
-          x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
+          // A day of room on each side, so the first bar and today's are whole.
+          x: { time: true, range: (_u, min, max) => [min - 86_400, max + 86_400] },
           y: { range: (_u, _min, max) => [0, Math.max(money ? 0.01 : 1, max)] },
         },
         axes: [
-          { stroke: "#5a5a6e", grid: { stroke: "#e2e2ec" } },
+          { stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } },
           {
-            stroke: "#5a5a6e",
-            grid: { stroke: "#e2e2ec" },
+            stroke: ink,
+            grid: { stroke: grid },
+            ticks: { stroke: grid },
             size: money ? 60 : 44,
             incrs: money ? USD_STEPS : COUNT_STEPS,
             values: (_u, ticks) => ticks.map(fmt),
@@ -61,8 +70,8 @@ export default function UsageChart(props: UsageChartProps) {
           },
           {
             label: props.label,
-            stroke: money ? "#0f7b3e" : "#4f46e5",
-            fill: money ? "rgba(15, 123, 62, 0.25)" : "rgba(79, 70, 229, 0.25)",
+            stroke: line,
+            fill: line + "55", // the theme colours are #rrggbb: a third opaque
             paths: uPlot.paths.bars!({ size: [0.6, 24] }),
             points: { show: false },
             value: (_u, v) => v == null ? "" : fmt(v),

@@ -1,10 +1,11 @@
 import { define } from "../utils.ts";
 import { fingerprinted } from "../lib/fresh/static.ts";
 import { fromFileUrl } from "../lib/fresh/paths.ts";
+import { AppHeader } from "../components/app_header.tsx";
 
 const STATIC_ROOT = fromFileUrl(new URL("../static", import.meta.url));
 
-export default define.page(function App({ Component, state }) {
+export default define.page(function App({ Component, state, url }) {
   return (
     <html lang="en">
       <head>
@@ -16,20 +17,27 @@ export default define.page(function App({ Component, state }) {
       </head>
       <body>
         <a class="skip-link" href="#main">Skip to content</a>
-        {/* Dashboard and console pages bring their own header (their _layout.tsx). */}
-        {!state.dashboard && !state.operator && (
-          <header class="site-header">
-            <div class="container header-row">
-              <a class="brand" href="/">
-                <span class="brand-mark" aria-hidden="true">▶</span> Pipevideo
-              </a>
-              <nav aria-label="Main">
-                <a href="/models">Models</a>
-                <a href="/docs">Docs</a>
-              </nav>
-            </div>
-          </header>
-        )}
+        {
+          /* Signed in, every page (dashboard or public) shows who, which org and the balance; the
+            operator console brings its own header. */
+        }
+        {state.operator
+          ? null
+          : state.dashboard
+          ? <AppHeader state={state} url={url} />
+          : (
+            <header class="site-header">
+              <div class="container header-row">
+                <a class="brand" href="/">
+                  <span class="brand-mark" aria-hidden="true">▶</span> Pipevideo
+                </a>
+                <nav aria-label="Main">
+                  <a href="/models">Models</a>
+                  <a href="/docs">Docs</a>
+                </nav>
+              </div>
+            </header>
+          )}
         <Component />
       </body>
     </html>

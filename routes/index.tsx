@@ -1,24 +1,35 @@
 import { page } from "fresh";
 import { define } from "../utils.ts";
+import CopyButton from "../islands/CopyButton.tsx";
 import PriceEstimator, { type EstimatorModel } from "../islands/PriceEstimator.tsx";
-import { listModels } from "../lib/catalog/public.ts";
-import { readSession } from "../lib/auth/session.ts";
+import { everyCatalogModel } from "../lib/dashboard/catalog_view.ts";
+import { loadShell } from "../lib/dashboard/shell.ts";
 
 export const handler = define.handlers({
   async GET(ctx) {
     const { services } = ctx.state;
-    const signedIn = Boolean(await readSession(services.kv, ctx.req, services.now()));
-    // The same models and prices as /models and /v1/models: what this server offers now.
-    const models: EstimatorModel[] = listModels(ctx.state.services).map((m) => ({
+    // Signed in, the header is the dashboard's (who, which org, the balance).
+    const signedIn = Boolean(await loadShell(ctx.state, ctx.req));
+    // The same models and prices as /models: every catalog model, each said to be offered or not.
+    const models: EstimatorModel[] = everyCatalogModel(services).map((
+      { model: m, configured },
+    ) => ({
       slug: m.slug,
       displayName: m.display_name,
       unit: m.pricing.unit,
       cents: m.pricing.cents,
       durations: m.capabilities.durations,
+      configured,
     }));
-    return page({ models, signedIn, publicUrl: services.config.publicUrl });
+    const headers: HeadersInit = signedIn ? { "Cache-Control": "no-store" } : {};
+    return page({ models, signedIn, publicUrl: services.config.publicUrl }, { headers });
   },
 });
+
+const homeCurl = (publicUrl: string) =>
+  `curl ${publicUrl}/v1/video/generations \\
+  -H "Authorization: Bearer $PIPEVIDEO_KEY" \\
+  --json '{"model":"local/preview","prompt":"a lighthouse at dusk"}'`;
 
 export default define.page<typeof handler>(function Home({ data }) {
   return (
@@ -40,12 +51,13 @@ export default define.page<typeof handler>(function Home({ data }) {
                 : <a class="button primary" href="/login">Get started</a>}
               <a class="button" href="/docs">Read the docs</a>
             </p>
-            <pre
-              class="home-curl"
-              aria-label="A request with curl"
-            ><code>{`curl ${data.publicUrl}/v1/video/generations \\
-  -H "Authorization: Bearer $PIPEVIDEO_KEY" \\
-  --json '{"model":"local/preview","prompt":"a lighthouse at dusk"}'`}</code></pre>
+            <div class="home-curl-box">
+              <pre
+                class="home-curl"
+                aria-label="A request with curl"
+              ><code>{homeCurl(data.publicUrl)}</code></pre>
+              <CopyButton value={homeCurl(data.publicUrl)} label="Copy" />
+            </div>
           </div>
           <div class="hero-side">
             <figure class="sample-clip">

@@ -11,6 +11,8 @@ import { Field, fieldAria, Flash } from "../components/ui.tsx";
 import { noticeFor } from "../lib/http/notice.ts";
 import { getInvite } from "../lib/db/memberships.ts";
 import { getOrg } from "../lib/db/orgs.ts";
+import { mailerFor } from "../lib/mail.ts";
+import ForgetPost from "../islands/ForgetPost.tsx";
 
 const LoginForm = z.object({
   email: z.string().trim().min(1, "Enter your email address").max(254)
@@ -24,6 +26,8 @@ interface Data {
   error: string | null;
   sent: boolean;
   devLink: string | null;
+  /** A mail server is configured: "we sent a link" is true. */
+  mailed: boolean;
   providers: OAuthProviderInfo[];
   emailAvailable: boolean;
   notice: string | null;
@@ -82,6 +86,7 @@ function base(services: Services, next: string, notice?: string): Data {
     error: null,
     sent: false,
     devLink: null,
+    mailed: mailerFor(services.config).configured,
     providers: oauthProviders(services.config),
     emailAvailable: emailSignInAvailable(services),
     notice: notice ?? null,
@@ -115,21 +120,40 @@ export default define.page<unknown, Data>(function Login({ data }) {
         {data.sent
           ? (
             <>
-              <Flash kind="success">
-                We sent a sign-in link to{" "}
-                <strong>{data.email}</strong>. It works once and expires in 15 minutes.
-              </Flash>
-              {data.devLink && (
-                <div class="dev-notice" role="note">
-                  <p>
-                    <strong>Development mode:</strong>{" "}
-                    no mail server is configured, so here is the link:
-                  </p>
-                  <p>
-                    <a href={data.devLink} data-testid="dev-magic-link">Sign in as {data.email}</a>
-                  </p>
-                </div>
-              )}
+              <ForgetPost />
+              {data.devLink
+                ? (
+                  // Nothing was mailed: saying "we sent a link" here would send them to their inbox.
+                  <div class="dev-notice" role="note" data-testid="no-mail-notice">
+                    <p>
+                      <strong>Development mode:</strong>{" "}
+                      no mail server is configured, so no email was sent. Use this link, which works
+                      once and expires in 15 minutes:
+                    </p>
+                    <p>
+                      <a href={data.devLink} data-testid="dev-magic-link">
+                        Sign in as {data.email}
+                      </a>
+                    </p>
+                  </div>
+                )
+                : data.mailed
+                ? (
+                  <Flash kind="success">
+                    We sent a sign-in link to{" "}
+                    <strong>{data.email}</strong>. It works once and expires in 15 minutes.
+                  </Flash>
+                )
+                : (
+                  <Flash kind="info">
+                    <span data-testid="no-mail-notice">
+                      No mail server is configured here, so no email was sent: the sign-in link for
+                      {" "}
+                      <strong>{data.email}</strong>{" "}
+                      was written to the server's log. Ask whoever runs this server for it.
+                    </span>
+                  </Flash>
+                )}
               <p>
                 <a href={`/login?next=${encodeURIComponent(data.next)}`}>Use another address</a>
               </p>

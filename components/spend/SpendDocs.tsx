@@ -1,3 +1,4 @@
+import CopyButton from "../../islands/CopyButton.tsx";
 /** The /docs section on spend controls: key limits, budgets, GET /v1/key, balance.low. */
 export function SpendDocs(props: { publicUrl: string }) {
   const keyCurl = `curl -s ${props.publicUrl}/v1/key -H "Authorization: Bearer $PIPEVIDEO_KEY"
@@ -29,7 +30,9 @@ export function SpendDocs(props: { publicUrl: string }) {
         only what ran; refunds give the allowance back.
       </p>
       <figure class="docs-code">
-        <figcaption>402 over a key's limit</figcaption>
+        <figcaption>
+          402 over a key's limit <CopyButton value={refused} label="Copy" />
+        </figcaption>
         <pre tabIndex={0}><code>{refused}</code></pre>
       </figure>
       <p>
@@ -38,7 +41,9 @@ export function SpendDocs(props: { publicUrl: string }) {
         <code>by_key</code>: each key's spend and requests today, this period and all time.
       </p>
       <figure class="docs-code">
-        <figcaption>The calling key (curl)</figcaption>
+        <figcaption>
+          The calling key (curl) <CopyButton value={keyCurl} label="Copy" />
+        </figcaption>
         <pre tabIndex={0}><code>{keyCurl}</code></pre>
       </figure>
       <p>
@@ -51,7 +56,9 @@ export function SpendDocs(props: { publicUrl: string }) {
         a day; a declined card turns it off and emails the admins.
       </p>
       <figure class="docs-code">
-        <figcaption>balance.low payload</figcaption>
+        <figcaption>
+          balance.low payload <CopyButton value={event} label="Copy" />
+        </figcaption>
         <pre tabIndex={0}><code>{event}</code></pre>
       </figure>
     </section>

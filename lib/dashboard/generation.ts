@@ -1,3 +1,4 @@
+import { formatCents } from "../../components/format.ts";
 import type { Services } from "../services.ts";
 import { getGeneration } from "../generations/service.ts";
 import type { GenerationRecord } from "../db/generations.ts";
@@ -49,13 +50,19 @@ export function timelineOf(g: GenerationRecord, ledger: LedgerEntry[]): Generati
   for (const a of g.attempts) {
     t.push({ label: `Sent to ${a.provider}`, at: a.started_at, detail: a.model });
     if (a.ended_at !== null && a.error) {
-      t.push({ label: `${a.provider} failed`, at: a.ended_at, detail: a.error });
+      // A run stopped on request was not a failure of the provider: say what happened.
+      const cancelled = g.status === "cancelled" && /cancel/i.test(a.error);
+      t.push(
+        cancelled
+          ? { label: `Cancelled at ${a.provider}`, at: a.ended_at }
+          : { label: `${a.provider} failed`, at: a.ended_at, detail: a.error },
+      );
     }
   }
   if (g.completed_at !== null) t.push({ label: capitalize(g.status), at: g.completed_at });
   for (const e of ledger) {
     if (e.kind === "refund") {
-      t.push({ label: "Refunded", at: e.created_at, detail: `${e.amount_cents} cents` });
+      t.push({ label: "Refunded", at: e.created_at, detail: formatCents(e.amount_cents) });
     }
   }
   return t.sort((a, b) => a.at - b.at);

@@ -81,11 +81,12 @@ export async function usageReport(
   const byModel = new Map<string, Breakdown>();
   const byKey = new Map<string, Breakdown>();
   const keyName = new Map(keys.map((k) => [k.id, k.name]));
-  const add = (m: Map<string, Breakdown>, label: string, cents: number) => {
-    const row = m.get(label) ?? { label, requests: 0, spendCents: 0 };
+  // Rows are kept apart by `id` (two keys may share a name) and shown by `label`.
+  const add = (m: Map<string, Breakdown>, label: string, cents: number, id = label) => {
+    const row = m.get(id) ?? { label, requests: 0, spendCents: 0 };
     row.requests++;
     row.spendCents += cents;
-    m.set(label, row);
+    m.set(id, row);
   };
   for (const g of generations) {
     const i = index.get(new Date(g.created_at).toISOString().slice(0, 10));
@@ -98,11 +99,11 @@ export async function usageReport(
     } else status.running++;
     add(byModel, g.model, cents);
     const source = g.api_key_id
-      ? `${keyName.get(g.api_key_id) ?? "deleted key"} (${g.api_key_id})`
+      ? keyName.get(g.api_key_id) ?? "Deleted key"
       : g.application_name === "playground"
       ? "Playground"
       : "Other";
-    add(byKey, source, cents);
+    add(byKey, source, cents, g.api_key_id ?? source);
   }
   const sorted = (m: Map<string, Breakdown>) =>
     [...m.values()].sort((a, b) => b.spendCents - a.spendCents || b.requests - a.requests);
@@ -125,7 +126,10 @@ function cell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-export function generationsCsv(generations: GenerationRecord[]): string {
+export function generationsCsv(
+  generations: GenerationRecord[],
+  keyNames: Map<string, string> = new Map(),
+): string {
   const header = [
     "id",
     "created_at",
@@ -133,6 +137,7 @@ export function generationsCsv(generations: GenerationRecord[]): string {
     "status",
     "model",
     "api_key_id",
+    "key_name",
     "source",
     "cost_cents",
     "duration_s",
@@ -149,6 +154,7 @@ export function generationsCsv(generations: GenerationRecord[]): string {
     g.status,
     g.model,
     g.api_key_id ?? "",
+    g.api_key_id ? keyNames.get(g.api_key_id) ?? "" : "",
     g.application_name ?? "",
     spendOf(g),
     g.options.duration,

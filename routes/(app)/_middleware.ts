@@ -1,5 +1,5 @@
 import { define } from "../../utils.ts";
-import { loadDashboard } from "../../lib/auth/dashboard.ts";
+import { loadShell } from "../../lib/dashboard/shell.ts";
 import { Unauthorized } from "../../lib/errors.ts";
 import { apiErrorResponse } from "../../lib/http/errors.ts";
 
@@ -14,8 +14,7 @@ function asksForJson(req: Request): boolean {
 
 /** Dashboard guard: a session, then the current org and role; every page below relies on it. */
 export const handler = define.middleware(async (ctx) => {
-  const { kv, now } = ctx.state.services;
-  const d = await loadDashboard(kv, ctx.req, now());
+  const d = await loadShell(ctx.state, ctx.req);
   if (!d) {
     // A script's JSON call (the playground island) cannot follow a redirect to a page.
     if (asksForJson(ctx.req)) {
@@ -25,18 +24,7 @@ export const handler = define.middleware(async (ctx) => {
     const next = ctx.url.pathname + ctx.url.search;
     return ctx.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
   }
-  ctx.state.user = { id: d.user.id, email: d.user.email, name: d.user.name };
-  ctx.state.sessionId = d.session.id;
-  if (d.current) {
-    ctx.state.org = { id: d.current.org.id, name: d.current.org.name };
-    ctx.state.role = d.current.role;
-  } else if (!WITHOUT_ORG.test(ctx.url.pathname)) {
-    return ctx.redirect("/orgs/new", 303);
-  }
-  ctx.state.dashboard = {
-    orgs: d.orgs.map((o) => ({ id: o.org.id, name: o.org.name, role: o.role })),
-    balanceCents: d.balanceCents,
-  };
+  if (!d.current && !WITHOUT_ORG.test(ctx.url.pathname)) return ctx.redirect("/orgs/new", 303);
   const res = await ctx.next();
   // Dashboard pages are per user: never cached by the browser or a proxy.
   const out = new Response(res.body, res);

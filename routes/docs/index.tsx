@@ -5,13 +5,16 @@ import { ApiReference } from "../../components/api_reference.tsx";
 import { requestSamples } from "../../components/code.ts";
 import CodeTabs from "../../islands/CodeTabs.tsx";
 import CopyButton from "../../islands/CopyButton.tsx";
+import { keyHintFor, YourKey } from "../../components/your_key.tsx";
 import { MAX_PROMPT_CHARS } from "../../lib/generations/schema.ts";
 import { SpendDocs } from "../../components/spend/SpendDocs.tsx";
 
 export const handler = define.handlers({
-  GET(ctx) {
+  async GET(ctx) {
     const { config } = ctx.state.services;
     return page({
+      signedIn: Boolean(ctx.state.user),
+      keyHint: await keyHintFor(ctx.state),
       publicUrl: config.publicUrl,
       snippets: quickstartSnippets(config.publicUrl),
       ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -107,6 +110,7 @@ export default define.page<typeof handler>(function Docs({ data }) {
               <a href="/models">Models</a> for the others and their prices.
             </li>
           </ol>
+          <YourKey hint={data.keyHint} signedIn={data.signedIn} />
           <CodeTabs samples={data.submitSamples} id="docs-submit" />
           <details>
             <summary>Running your own server without the dashboard?</summary>
@@ -164,7 +168,7 @@ export default define.page<typeof handler>(function Docs({ data }) {
   "error": { "type": "invalid_request_error", "code": "unsupported_option", "param": "duration" }
 }`}
           </Code>
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0} role="region" aria-label="Errors">
             <table class="docs-table">
               <thead>
                 <tr>

@@ -1,11 +1,15 @@
 import { page } from "fresh";
 import { define } from "../../utils.ts";
 import { mcpClientSnippets } from "../../lib/mcp/docs.ts";
+import CopyButton from "../../islands/CopyButton.tsx";
+import { keyHintFor, YourKey } from "../../components/your_key.tsx";
 
 export const handler = define.handlers({
-  GET(ctx) {
+  async GET(ctx) {
     const { config } = ctx.state.services;
     return page({
+      signedIn: Boolean(ctx.state.user),
+      keyHint: await keyHintFor(ctx.state),
       snippets: mcpClientSnippets(config.publicUrl),
       waitSeconds: config.MCP_WAIT_SECONDS,
       ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -39,7 +43,9 @@ const SECTIONS = [
 function Code(props: { label: string; children: string }) {
   return (
     <figure class="docs-code">
-      <figcaption>{props.label}</figcaption>
+      <figcaption>
+        {props.label} <CopyButton value={props.children} label="Copy" />
+      </figcaption>
       <pre tabIndex={0}><code>{props.children}</code></pre>
     </figure>
   );
@@ -48,7 +54,7 @@ function Code(props: { label: string; children: string }) {
 export default define.page<typeof handler>(function McpDocs({ data }) {
   const s = data.snippets;
   return (
-    <main class="container docs">
+    <main id="main" class="container docs">
       <nav class="docs-toc" aria-label="On this page">
         <p class="eyebrow">On this page</p>
         {SECTIONS.map(([id, title]) => <a key={id} href={`#${id}`}>{title}</a>)}
@@ -71,6 +77,7 @@ export default define.page<typeof handler>(function McpDocs({ data }) {
             stands below. Anyone with the key can spend your credits: keep it out of shared
             repositories.
           </p>
+          <YourKey hint={data.keyHint} signedIn={data.signedIn} />
           <Code label="Claude Code">{s.claudeCode}</Code>
           <Code label="Claude Desktop — claude_desktop_config.json (via mcp-remote)">
             {s.claudeDesktop}
@@ -82,7 +89,7 @@ export default define.page<typeof handler>(function McpDocs({ data }) {
 
         <section id="tools">
           <h2>Tools</h2>
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0} role="region" aria-label="Tools">
             <table class="docs-table">
               <thead>
                 <tr>

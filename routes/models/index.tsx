@@ -1,9 +1,11 @@
 import { page } from "fresh";
 import { z } from "zod";
 import { define } from "../../utils.ts";
-import { getModelDetail, listModels, type ModelListItem } from "../../lib/catalog/public.ts";
+import { getModelDetail, type ModelListItem } from "../../lib/catalog/public.ts";
+import { everyCatalogModel } from "../../lib/dashboard/catalog_view.ts";
 import type { ModelMetrics } from "../../lib/db/usage.ts";
 import { MODELS } from "../../lib/catalog/mod.ts";
+import { formatCents } from "../../components/format.ts";
 import { parseWith } from "../../lib/http/json.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";
 
@@ -27,40 +29,42 @@ export const handler = define.handlers({
   async GET(ctx) {
     const { services } = ctx.state;
     const filter = parseWith(filterSchema, Object.fromEntries(ctx.url.searchParams));
-    const all = listModels(services);
+    const catalog = everyCatalogModel(services);
     const yes = (v: "yes" | "no" | undefined, has: boolean) => !v || (v === "yes") === has;
-    const shown = all.filter((m) =>
+    const shown = catalog.filter(({ model: m }) =>
       (!filter.maker || m.maker.slug === filter.maker) &&
       yes(filter.image, m.capabilities.image_input) && yes(filter.audio, m.capabilities.audio)
     );
+    // Measured here only for what runs here.
     const metrics = await Promise.all(
-      shown.map(async (m) => (await getModelDetail(services, m.slug)).metrics),
+      shown.map(async (e) =>
+        e.configured ? (await getModelDetail(services, e.model.slug)).metrics : null
+      ),
     );
-    const offered = new Set(all.map((m) => m.slug));
-    const unconfigured = (services.generation.models ?? MODELS).filter((m) => !offered.has(m.slug))
-      .map((m) => ({
-        slug: m.slug,
-        displayName: m.displayName,
-        env: [
-          ...new Set(m.routes.map((r) => PROVIDER_ENV[r.provider]).filter(Boolean)),
-        ] as string[],
-      }));
+    const env = (slug: string) => {
+      const m = (services.generation.models ?? MODELS).find((x) => x.slug === slug);
+      return [
+        ...new Set(m?.routes.map((r) => PROVIDER_ENV[r.provider]).filter(Boolean)),
+      ] as string[];
+    };
+    const all = catalog.map((e) => e.model);
     const makers = [...new Map(all.map((m) => [m.maker.slug, m.maker.name])).entries()];
     // Which variable to set is for whoever runs the server: shown in development only.
     const operator = !services.config.production;
     return page({
       filter,
       makers,
-      models: shown,
+      models: shown.map((e) => ({
+        ...e,
+        env: e.configured ? [] : env(e.model.slug),
+      })),
       metrics,
-      unconfigured,
-      total: all.length,
+      total: catalog.filter((e) => e.configured).length,
+      unconfiguredCount: catalog.filter((e) => !e.configured).length,
       operator,
     });
   },
 });
-
-const dollars = (cents: number) => "$" + (cents / 100).toFixed(2);
 
 function PriceTable({ m }: { m: ModelListItem }) {
   const p = m.pricing;
@@ -83,9 +87,9 @@ function PriceTable({ m }: { m: ModelListItem }) {
           return (
             <tr key={res}>
               <th scope="row">{res}</th>
-              <td>{dollars(cents)}</td>
-              {p.audio_cents && <td>{dollars(p.audio_cents[res] ?? cents)}</td>}
-              <td>{dollars(clip)}</td>
+              <td>{formatCents(cents)}</td>
+              {p.audio_cents && <td>{formatCents(p.audio_cents[res] ?? cents)}</td>}
+              <td>{formatCents(clip)}</td>
             </tr>
           );
         })}
@@ -129,9 +133,11 @@ export default define.page<typeof handler>(function Models({ data }) {
       <p class="eyebrow">Catalog</p>
       <h1>Models</h1>
       <p class="lead">
-        {data.total} model{data.total === 1 ? "" : "s"}{" "}
-        available on this server. Prices are what a request is charged, on the cheapest configured
-        route; success rate and latency are measured here over the last 7 days.
+        {data.total} model{data.total === 1 ? "" : "s"} available on this server
+        {data.unconfiguredCount > 0 &&
+          `, ${data.unconfiguredCount} more in the catalog not configured here`}. Prices are what a
+        request is charged, on the cheapest route; success rate and latency are measured here over
+        the last 7 days.
       </p>
       <form class="card models-filter" method="get" action="/models" role="search">
         <label class="field">
@@ -170,15 +176,20 @@ export default define.page<typeof handler>(function Models({ data }) {
           <h2>No model matches these filters</h2>
           <p>
             <a href="/models">Show all models</a>
-            {data.unconfigured.length > 0 &&
-              " or configure another provider (below) to offer more."}
+            {data.unconfiguredCount > 0 &&
+              " or configure another provider to offer more."}
           </p>
         </div>
       )}
 
       <ul class="models-list">
-        {data.models.map((m, i) => (
-          <li key={m.slug} class="card models-card" data-slug={m.slug}>
+        {data.models.map(({ model: m, configured, env }, i) => (
+          <li
+            key={m.slug}
+            class={`card models-card${configured ? "" : " models-card-unconfigured"}`}
+            data-slug={configured ? m.slug : undefined}
+            data-unconfigured={configured ? undefined : m.slug}
+          >
             <div class="models-head">
               <div>
                 <h2>{m.display_name}</h2>
@@ -186,9 +197,17 @@ export default define.page<typeof handler>(function Models({ data }) {
                   <code>{m.slug}</code> · {m.maker.name} · {m.family.name}
                 </p>
               </div>
-              <a class="button" href={`/playground?model=${encodeURIComponent(m.slug)}`}>
-                Try it
-              </a>
+              {configured
+                ? (
+                  <a class="button" href={`/playground?model=${encodeURIComponent(m.slug)}`}>
+                    Try it
+                  </a>
+                )
+                : (
+                  <span class="badge" data-testid="not-configured">
+                    not configured on this server
+                  </span>
+                )}
             </div>
             <p>{m.description}</p>
             <ul class="models-caps" aria-label="Capabilities">
@@ -207,46 +226,42 @@ export default define.page<typeof handler>(function Models({ data }) {
             <div class="models-grid">
               <PriceTable m={m} />
               <div>
-                <Metrics x={data.metrics[i]} />
-                <p class="models-muted">
-                  Routes: {data.metrics[i].routes.map((r) =>
-                    r.breaker === "closed"
-                      ? r.provider
-                      : `${r.provider} (${r.breaker === "open" ? "paused: failing" : "retrying"})`
-                  ).join(", ")}
-                </p>
+                {data.metrics[i]
+                  ? (
+                    <>
+                      <Metrics x={data.metrics[i]!} />
+                      <p class="models-muted">
+                        Routes: {data.metrics[i]!.routes.map((r) =>
+                          r.breaker === "closed"
+                            ? r.provider
+                            : `${r.provider} (${
+                              r.breaker === "open" ? "paused: failing" : "retrying"
+                            })`
+                        ).join(", ")}
+                      </p>
+                    </>
+                  )
+                  : (
+                    <p class="models-muted">
+                      Not configured on this server: the price is what a request would be charged
+                      once its provider is.
+                      {data.operator && env.length > 0 && (
+                        <>
+                          {" "}To offer it, set {env.map((e, i) => (
+                            <span key={e}>
+                              {i > 0 && " or "}
+                              <code>{e}</code>
+                            </span>
+                          ))}.
+                        </>
+                      )}
+                    </p>
+                  )}
               </div>
             </div>
           </li>
         ))}
       </ul>
-
-      {data.unconfigured.length > 0 && (
-        <section class="card models-unconfigured" aria-labelledby="unconfigured-title">
-          <h2 id="unconfigured-title">Not configured on this server</h2>
-          <p class="models-muted">
-            These models are not available here: their provider is not configured on this server.
-          </p>
-          <ul>
-            {data.unconfigured.map((m) => (
-              <li key={m.slug} data-unconfigured={m.slug}>
-                <strong>{m.displayName}</strong> (<code>{m.slug}</code>)
-                <span class="badge">not configured</span>
-                {data.operator && (
-                  <>
-                    {" "}— set {m.env.map((e, i) => (
-                      <span key={e}>
-                        {i > 0 && " or "}
-                        <code>{e}</code>
-                      </span>
-                    ))}
-                  </>
-                )}
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
     </main>
   );
 });

@@ -62,10 +62,15 @@ Deno.test({
       await page.goto(server.url + "/keys", { waitUntil: "load" });
       await page.type("input[name=name]", "laptop");
       await submit(page, ".key-form button[type=submit]");
-      assert.match(
-        await page.$eval("[data-testid=new-key-curl]", (e) => e.textContent!),
-        /curl .*\/v1\/models[\s\S]*Bearer pv_/,
-      );
+      const curl = await page.$eval("[data-testid=new-key-curl]", (e) => e.textContent!);
+      assert.match(curl, /curl .*\/v1\/video\/generations[\s\S]*Bearer pv_/);
+      // "Try it" runs as pasted into a shell and makes a video.
+      const ran = await new Deno.Command("sh", {
+        args: ["-c", curl.replace(server.services.config.publicUrl, server.url)],
+        stdout: "piped",
+      }).output();
+      const made = JSON.parse(new TextDecoder().decode(ran.stdout));
+      assert.match(made.id, /^gen_/);
       await page.goto(server.url + "/playground", { waitUntil: "load" });
       assert.equal((await steps(page)).key, true);
 

@@ -8,7 +8,8 @@ import { createGeneration } from "../../lib/generations/service.ts";
 import { parseGenerationBody } from "../../lib/generations/schema.ts";
 import { failPlan, updateGeneration } from "../../lib/generations/transitions.ts";
 
-const SECOND = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/;
+// A time to the second, in words ("Dec 8, 2026, 2:05:09 PM UTC").
+const SECOND = /[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d:\d\d [AP]M UTC/;
 
 Deno.test({
   name: "browser: the generation page of a completed run (from Playground and Usage) and of a " +

@@ -74,11 +74,15 @@ Deno.test({
       await page.waitForSelector(".usage-chart[data-ready] canvas", { timeout: 10_000 });
       const after = await page.$eval(".usage-chart", (e) => e.getBoundingClientRect().height);
       assert.equal(after, before);
+      // Watch stays in the app: the generation's page, which plays the video.
       const watch = await page.$eval(
         `tr[data-id="${id}"] a[data-video]`,
         (e) => e.getAttribute("href"),
       );
-      const video = await fetch(server.url + watch!);
+      assert.equal(watch, `/generations/${id}#gen-video`);
+      await page.goto(server.url + watch, { waitUntil: "load" });
+      const src = await page.$eval("video[data-testid=video]", (e) => e.getAttribute("src")!);
+      const video = await fetch(server.url + src);
       assert.equal(video.status, 200);
       assert.equal(video.headers.get("Content-Type"), "video/mp4");
       await video.body?.cancel();

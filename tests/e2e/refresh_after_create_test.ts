@@ -33,6 +33,7 @@ Deno.test({
       await page.reload({ waitUntil: "load" });
       assert.equal((await listApiKeys(kv, orgId)).length, 1);
       assert.equal(await page.$("[data-testid=new-key-secret]"), null, "shown once");
+      assert.ok(await page.$("[data-testid=reveal-gone]"), "and the page says why it is gone");
 
       // A webhook endpoint.
       await page.goto(server.url + "/webhooks", { waitUntil: "load" });

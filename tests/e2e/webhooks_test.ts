@@ -70,7 +70,7 @@ Deno.test({
       // Times to the second.
       assert.match(
         await page.$eval("[data-testid=attempt]", (e) => e.textContent!),
-        /\d\d:\d\d:\d\d UTC/,
+        /\d:\d\d:\d\d [AP]M UTC/,
       );
       const row = await page.$eval("[data-testid=attempt]", (e) => e.textContent ?? "");
       assert.match(row, /200/);

@@ -27,7 +27,10 @@ Deno.test("billing page: payments with receipts, refund debt notice, ledger page
     assert.match(html, /data-testid="refund-debt"[^>]*>.*Refund debt: \$30\.00/s);
     assert.match(html, /href="https:\/\/pay\.stripe\.com\/receipts\/pi_page"/);
     assert.match(html, /<td class="num">\$30\.00<\/td>/); // refunded column
-    const rows = html.match(/<td>\d{4}-\d\d-\d\d \d\d:\d\d UTC<\/td>/g) ?? [];
+    // Each ledger row's time: in words, the exact value kept in <time datetime>.
+    const rows = html.match(
+      /<td><time datetime="\d{4}-\d\d-\d\dT[^"]+"[^>]*>[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d [AP]M UTC<\/time><\/td>/g,
+    ) ?? [];
     assert.ok(rows.length >= 25);
     const older = /href="\/billing\?cursor=([^"]+)"/.exec(html)?.[1];
     assert.ok(older, "a link to older entries");

@@ -77,7 +77,10 @@ Deno.test("settings: your sessions are listed (device, times, this one); sign ou
     assert.deepEqual(sessionRows(page), [laptop.sessionId, phone.sessionId]);
     assert.match(page, /Chrome on Linux <span class="badge badge-active">This session/);
     assert.match(page, /Safari on iOS \(mobile\)/);
-    assert.match(page, /<td data-label="Last seen">\d{4}-\d\d-\d\d \d\d:\d\d UTC<\/td>/);
+    assert.match(
+      page,
+      /<td data-label="Last seen"><time datetime="\d{4}-\d\d-\d\dT[^"]+"[^>]*>[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d [AP]M UTC<\/time><\/td>/,
+    );
     assert.doesNotMatch(page, new RegExp(stranger.sessionId));
     assert.deepEqual(sessionRows(await settings(stranger)), [stranger.sessionId]);
 

@@ -6,18 +6,25 @@ import { PaymentProviderError } from "../../../lib/billing/stripe.ts";
 import { readForm } from "../../../lib/http/form.ts";
 import { type BillingOverview, billingOverview } from "../../../lib/billing/overview.ts";
 import {
+  LOW_BALANCE_FLOOR_CENTS,
+  type LowBalanceRule,
+  lowBalanceRule,
+} from "../../../lib/dashboard/low_balance.ts";
+import {
   createTopupCheckout,
   newAttemptToken,
   parseTopupAmount,
 } from "../../../lib/billing/topup.ts";
 import type { LedgerRow } from "../../../lib/billing/ledger.ts";
-import { formatCents, formatDateTime } from "../../../components/format.ts";
+import { formatCents } from "../../../components/format.ts";
 import { SpendSummary } from "../../../components/spend/SpendSummary.tsx";
 import { spendPanel, type SpendPanelData } from "../../../lib/spend/forms.ts";
 import type { Services } from "../../../lib/services.ts";
+import { When } from "../../../components/time.tsx";
 
 interface Data extends BillingOverview {
   spend: SpendPanelData;
+  lowRule: LowBalanceRule;
   canManage: boolean;
   attempt: string;
   cursor: string | null;
@@ -33,9 +40,17 @@ async function pageData(
   cursor: string | null,
   canManage: boolean,
 ): Promise<Data> {
+  const [overview, spend, lowRule] = await Promise.all([
+    billingOverview(services, orgId, cursor),
+    spendPanel(services, orgId),
+    lowBalanceRule(services, orgId),
+  ]);
   return {
-    ...await billingOverview(services, orgId, cursor),
-    spend: await spendPanel(services, orgId),
+    ...overview,
+    // Low relative to what this org spends (lib/dashboard/low_balance.ts), or any debt.
+    low: overview.balanceCents < lowRule.thresholdCents || overview.debtCents > 0,
+    lowRule,
+    spend,
     canManage,
     attempt: newAttemptToken(),
     cursor,
@@ -133,6 +148,22 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
               : " Ask an admin of this organization to add funds."}
           </p>
         )}
+        <p class="muted" data-testid="low-balance-rule">
+          {data.lowRule.basis === "alert"
+            ? (
+              <>
+                Low means below {formatCents(data.lowRule.thresholdCents)}, your low-balance alert.
+              </>
+            )
+            : (
+              <>
+                Low means below{" "}
+                {formatCents(data.lowRule.thresholdCents)}: about a week of this organization's
+                spending at this month's rate, and never under{" "}
+                {formatCents(LOW_BALANCE_FLOOR_CENTS)}.
+              </>
+            )} Set your own on <a href="/billing/spend">Spend controls</a>.
+        </p>
       </section>
 
       {data.canManage && data.mode === "stripe" && (
@@ -235,7 +266,9 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
               <tbody>
                 {data.ledger.map((e) => (
                   <tr key={e.id}>
-                    <td>{formatDateTime(e.created_at)}</td>
+                    <td>
+                      <When ms={e.created_at} />
+                    </td>
                     <td>{KIND_LABEL[e.kind]}</td>
                     <td>{describe(e)}</td>
                     <td class={e.amount_cents < 0 ? "num debit" : "num credit"}>
@@ -275,7 +308,9 @@ export default define.page<typeof handler, Data>(function Billing({ data }) {
               <tbody>
                 {data.payments.map((p) => (
                   <tr key={p.id}>
-                    <td>{formatDateTime(p.created_at)}</td>
+                    <td>
+                      <When ms={p.created_at} />
+                    </td>
                     <td class="num">{formatCents(p.amount_cents)}</td>
                     <td class="num">{p.refunded_cents ? formatCents(p.refunded_cents) : "—"}</td>
                     <td>

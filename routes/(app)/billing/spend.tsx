@@ -10,7 +10,8 @@ import {
   toDollarsField,
 } from "../../../lib/spend/forms.ts";
 import { Field, fieldAria, Flash, PageHeader } from "../../../components/ui.tsx";
-import { formatCents, formatDateTime } from "../../../components/format.ts";
+import { formatCents } from "../../../components/format.ts";
+import { When } from "../../../components/time.tsx";
 
 interface Data {
   spend: SpendPanelData;
@@ -103,7 +104,7 @@ export default define.page<unknown, Data>(function SpendPage({ data }) {
         <h2>Monthly budget</h2>
         <p data-testid="month-spent">
           {formatCents(spend.monthSpent)} spent this month; the month ends{" "}
-          {formatDateTime(spend.monthEndsAt)}.
+          <When ms={spend.monthEndsAt} />.
         </p>
         <Dollars
           name="monthly_budget_dollars"
@@ -125,7 +126,7 @@ export default define.page<unknown, Data>(function SpendPage({ data }) {
           ? (
             <p data-testid="saved-card">
               Card: {spend.card.brand ?? "card"} ending {spend.card.last4 ?? "…"}, saved{" "}
-              {formatDateTime(spend.card.saved_at)}.
+              <When ms={spend.card.saved_at} />.
             </p>
           )
           : <p>Save a card first (below), then set the amounts.</p>}
@@ -182,7 +183,9 @@ export default define.page<unknown, Data>(function SpendPage({ data }) {
               <tbody>
                 {spend.topups.map((t) => (
                   <tr key={t.id}>
-                    <td>{formatDateTime(t.created_at)}</td>
+                    <td>
+                      <When ms={t.created_at} />
+                    </td>
                     <td class="num">{formatCents(t.amount_cents)}</td>
                     <td>{t.status.replace("_", " ")}</td>
                     <td>{t.error ?? t.payment_intent ?? ""}</td>

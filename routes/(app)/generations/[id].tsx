@@ -8,9 +8,10 @@ import {
 } from "../../../lib/dashboard/generation.ts";
 import { requestSamples } from "../../../components/code.ts";
 import { StatusBadge } from "../../../components/generations.tsx";
-import { formatCents, formatDateTimeSeconds } from "../../../components/format.ts";
+import { formatCents } from "../../../components/format.ts";
 import CodeTabs from "../../../islands/CodeTabs.tsx";
 import type { CodeSample } from "../../../islands/CodeTabs.tsx";
+import { When } from "../../../components/time.tsx";
 
 interface Data extends GenerationView {
   samples: CodeSample[];
@@ -124,7 +125,7 @@ export default define.page<typeof handler, Data>(function GenerationPage({ data 
           <ol class="timeline" data-testid="timeline">
             {data.timeline.map((t, i) => (
               <li key={i}>
-                <time dateTime={new Date(t.at).toISOString()}>{formatDateTimeSeconds(t.at)}</time>
+                <When ms={t.at} precision="second" />
                 <span>
                   {t.label}
                   {t.detail && <span class="muted">{` — ${t.detail}`}</span>}
@@ -162,7 +163,7 @@ export default define.page<typeof handler, Data>(function GenerationPage({ data 
                 <li key={e.id}>
                   <strong>{KIND[e.kind]}</strong> {formatCents(e.amount_cents)}{" "}
                   <span class="muted">
-                    {formatDateTimeSeconds(e.created_at)}
+                    <When ms={e.created_at} precision="second" />
                     {e.reason ? ` · ${e.reason}` : ""}
                   </span>
                 </li>
@@ -184,7 +185,7 @@ export default define.page<typeof handler, Data>(function GenerationPage({ data 
                     : <span class="break">{d.url}</span>}{" "}
                   <span class="muted">
                     {d.attempt_count} attempt{d.attempt_count === 1 ? "" : "s"} ·{" "}
-                    {formatDateTimeSeconds(d.created_at)}
+                    <When ms={d.created_at} precision="second" />
                   </span>
                 </li>
               ))}

@@ -13,13 +13,13 @@ import {
   Flash,
   PageHeader,
 } from "../../../components/ui.tsx";
-import { formatDate, formatDateTime } from "../../../components/format.ts";
 import { KeyLimitFields } from "../../../components/spend/KeyLimitFields.tsx";
 import { KeySpend } from "../../../components/spend/KeySpend.tsx";
 import { createKeyWithLimitFromForm } from "../../../lib/spend/forms.ts";
 import { type KeyUsage, listKeyUsage } from "../../../lib/spend/usage.ts";
 import type { LimitReset } from "../../../lib/db/period.ts";
 import { noticeFor } from "../../../lib/http/notice.ts";
+import { When } from "../../../components/time.tsx";
 
 interface Data {
   keys: KeyView[];
@@ -27,6 +27,8 @@ interface Data {
   created: { secret: string; name: string } | null;
   /** A ready command with the new key in it. */
   curl?: string;
+  /** The page was opened again after its one-time reveal was shown. */
+  revealGone?: boolean;
   errors: { name?: string; expires_on?: string; limit_dollars?: string; limit_reset?: string };
   values: { name: string; expires_on: string; limit_dollars: string; limit_reset: LimitReset };
   usage: Record<string, KeyUsage>;
@@ -49,8 +51,14 @@ export const handler = define.handlers<Data>({
     );
     if (flash) {
       d.created = { secret: flash.secret, name: flash.name };
-      d.curl =
-        `curl ${services.config.publicUrl}/v1/models \\\n  -H "Authorization: Bearer ${flash.secret}"`;
+      // Runs as pasted: submits a video on the offline model (a few cents) and prints its id.
+      d.curl = `curl ${services.config.publicUrl}/v1/video/generations \\\n` +
+        `  -H "Authorization: Bearer ${flash.secret}" \\\n` +
+        `  -H "Content-Type: application/json" \\\n` +
+        `  -d '{"model": "local/preview", "prompt": "A lighthouse at dusk, waves rolling in"}'`;
+    } else if (ctx.url.searchParams.has("created")) {
+      // A reload (or Back) after creating a key: the one-time reveal is spent; say so.
+      d.revealGone = true;
     }
     return page(d);
   },
@@ -111,6 +119,14 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
         }
       />
       {data.message && <Flash kind="success">{data.message}</Flash>}
+      {data.revealGone && (
+        <Flash kind="info">
+          <span data-testid="reveal-gone">
+            A new key is shown only once, on the page right after you create it, and this page was
+            opened again. If you did not copy it, revoke it below and create another.
+          </span>
+        </Flash>
+      )}
       {data.created && (
         <div class="card secret-card" data-testid="new-key">
           <h2>Your new key “{data.created.name}”</h2>
@@ -121,7 +137,11 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
             <code class="secret" data-testid="new-key-secret">{data.created.secret}</code>
             <CopyButton value={data.created.secret} label="Copy key" />
           </div>
-          <p>Try it: this lists the models your key can use.</p>
+          <p>
+            Try it: this makes a video with the offline <code>local/preview</code> model; open it on
+            {" "}
+            <a href="/usage">Usage</a> when it is done.
+          </p>
           <div class="secret-row">
             <pre class="secret" data-testid="new-key-curl"><code>{data.curl}</code></pre>
             <CopyButton value={data.curl!} label="Copy curl" />
@@ -208,12 +228,14 @@ export default define.page<unknown, Data>(function KeysPage({ data, state }) {
                   <td data-label="Key">
                     <code>{k.prefix}…</code>
                   </td>
-                  <td data-label="Created">{formatDate(k.created_at)}</td>
+                  <td data-label="Created">
+                    <When ms={k.created_at} precision="date" />
+                  </td>
                   <td data-label="Last used">
-                    {k.last_used_at ? formatDateTime(k.last_used_at) : "Never"}
+                    {k.last_used_at ? <When ms={k.last_used_at} /> : "Never"}
                   </td>
                   <td data-label="Expires">
-                    {k.expires_at ? formatDate(k.expires_at - 1) : "Never"}
+                    {k.expires_at ? <When ms={k.expires_at - 1} precision="date" /> : "Never"}
                   </td>
                   <td data-label="Status">
                     <span class={`badge badge-${k.status}`}>{k.status}</span>

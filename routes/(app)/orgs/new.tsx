@@ -8,7 +8,8 @@ import { addDevelopmentCredits } from "../../../lib/billing/topup.ts";
 const DEVELOPMENT_STARTING_CENTS = 500;
 import { MAX_ORG_NAME } from "../../../lib/db/memberships.ts";
 import { OrgNameForm } from "../../../lib/dashboard/org_name.ts";
-import { Field, fieldAria, PageHeader } from "../../../components/ui.tsx";
+import { Field, fieldAria, Flash, PageHeader } from "../../../components/ui.tsx";
+import FreshOnBack from "../../../islands/FreshOnBack.tsx";
 
 const Body = OrgNameForm;
 
@@ -42,9 +43,19 @@ export const handler = define.handlers<Data>({
   },
 });
 
-export default define.page<unknown, Data>(function NewOrg({ data }) {
+export default define.page<unknown, Data>(function NewOrg({ data, state }) {
   return (
     <div class="narrow">
+      <FreshOnBack />
+      {state.org && (
+        // Back after creating one lands here: say where they are rather than ask again.
+        <Flash kind="info">
+          <span data-testid="current-org">
+            You are in <strong>{state.org.name}</strong>.{" "}
+            <a href="/playground">Go to its Playground</a>, or create another organization below.
+          </span>
+        </Flash>
+      )}
       <PageHeader
         title={data.first ? "Create your organization" : "New organization"}
         description="An organization holds API keys, credits and usage. You can invite your team later."

@@ -12,20 +12,25 @@ import Playground, {
   type PlaygroundValues,
   valuesFor,
 } from "../../../islands/Playground.tsx";
+import { type KeyHint, keyHintFor } from "../../../components/your_key.tsx";
 import { RecentRuns } from "../../../components/generations.tsx";
 import { GetStartedChecklist } from "../../../components/checklist.tsx";
 import { type GettingStarted, gettingStarted, isDone } from "../../../lib/dashboard/checklist.ts";
 import { Flash } from "../../../components/ui.tsx";
+import { type Refusal, refusalOf } from "../../../components/refusal.ts";
+import LiveSection from "../../../islands/LiveSection.tsx";
 
 interface Data {
   models: PlaygroundModel[];
   initial: PlaygroundValues;
   recent: GenerationRecord[];
-  error: string | null;
+  error: Refusal | null;
   /** Until every first step is done. */
   checklist: GettingStarted | null;
   development: boolean;
   joined: boolean;
+  publicUrl: string;
+  keyHint: KeyHint | null;
 }
 
 export const handler = define.handlers<Data>({
@@ -70,7 +75,8 @@ export const handler = define.handlers<Data>({
       return ctx.redirect(`/generations/${created.id}`, 303);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      return page(await load(ctx.state, want, err.message), { status: err.status });
+      const refusal = refusalOf({ code: err.code, message: err.message, data: err.data });
+      return page(await load(ctx.state, want, refusal), { status: err.status });
     }
   },
 });
@@ -78,12 +84,13 @@ export const handler = define.handlers<Data>({
 async function load(
   state: State,
   want: Record<string, string>,
-  error: string | null,
+  error: Refusal | null,
 ): Promise<Data> {
   const models = playgroundModels(state);
-  const [recent, steps] = await Promise.all([
+  const [recent, steps, keyHint] = await Promise.all([
     listGenerations(state.services.kv, state.org!.id, { limit: 10 }),
     gettingStarted(state.services, state.org!.id),
+    keyHintFor(state),
   ]);
   return {
     models,
@@ -93,6 +100,8 @@ async function load(
     checklist: isDone(steps) ? null : steps,
     development: !state.services.config.production,
     joined: false,
+    publicUrl: state.services.config.publicUrl,
+    keyHint,
   };
 }
 
@@ -132,9 +141,13 @@ export default define.page<typeof handler, Data>(function PlaygroundPage({ data,
           Welcome to <strong>{state.org?.name}</strong>: you are now a member.
         </Flash>
       )}
-      {data.checklist && (
-        <GetStartedChecklist state={data.checklist} development={data.development} />
-      )}
+      {/* Both follow the generation live (islands/LiveSection.tsx): no reload needed. */}
+      <LiveSection targetIds={["checklist-live", "recent-runs-live"]} intervalMs={10_000} />
+      <div id="checklist-live">
+        {data.checklist && (
+          <GetStartedChecklist state={data.checklist} development={data.development} />
+        )}
+      </div>
       <p class="eyebrow">Playground</p>
       <h1>Try a model</h1>
       <p class="lead">
@@ -143,10 +156,18 @@ export default define.page<typeof handler, Data>(function PlaygroundPage({ data,
         {" "}
         renders offline in seconds.
       </p>
-      <Playground models={data.models} initial={data.initial} error={data.error} />
+      <Playground
+        models={data.models}
+        initial={data.initial}
+        error={data.error}
+        publicUrl={data.publicUrl}
+        keyHint={data.keyHint}
+      />
       <section class="recent-runs" aria-labelledby="recent-runs-title">
         <h2 id="recent-runs-title">Recent runs in {state.org?.name}</h2>
-        <RecentRuns runs={data.recent} />
+        <div id="recent-runs-live">
+          <RecentRuns runs={data.recent} />
+        </div>
       </section>
     </div>
   );

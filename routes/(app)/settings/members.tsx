@@ -18,8 +18,8 @@ import { parseWith } from "../../../lib/http/json.ts";
 import { putFlash, takeFlash } from "../../../lib/db/flash.ts";
 import CopyButton from "../../../islands/CopyButton.tsx";
 import { DataTable, Field, fieldAria, Flash, PageHeader } from "../../../components/ui.tsx";
-import { formatDate } from "../../../components/format.ts";
 import { noticeFor } from "../../../lib/http/notice.ts";
+import { When } from "../../../components/time.tsx";
 
 interface Data {
   members: MemberView[];
@@ -193,7 +193,9 @@ export default define.page<unknown, Data>(function Members({ data, state }) {
                     </>
                   )}
               </td>
-              <td data-label="Joined">{formatDate(m.joined_at)}</td>
+              <td data-label="Joined">
+                <When ms={m.joined_at} precision="date" />
+              </td>
               {data.isOwner && (
                 <td class="actions-cell">
                   {!isOnlyOwner(m) && (
@@ -255,7 +257,9 @@ export default define.page<unknown, Data>(function Members({ data, state }) {
                   <tr key={i.id}>
                     <td data-label="Invited">{i.email ?? "Anyone with the link"}</td>
                     <td data-label="Role">{i.role}</td>
-                    <td data-label="Expires">{formatDate(i.expires_at)}</td>
+                    <td data-label="Expires">
+                      <When ms={i.expires_at} precision="date" />
+                    </td>
                     <td class="actions-cell">
                       <form method="post">
                         <input type="hidden" name="intent" value="revoke_invite" />

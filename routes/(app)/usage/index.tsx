@@ -1,43 +1,44 @@
 import { page } from "fresh";
 import { define } from "../../../utils.ts";
 import { getUsage } from "../../../lib/generations/service.ts";
-import { signVideoUrl } from "../../../lib/storage.ts";
+import { listModels } from "../../../lib/catalog/public.ts";
+import {
+  type LogFilter,
+  type LogPage,
+  logQuery,
+  parseLogFilter,
+  requestLog,
+} from "../../../lib/dashboard/request_log.ts";
 import { formatCents } from "../../../components/format.ts";
+import { When } from "../../../components/time.tsx";
 import UsageChart from "../../../islands/UsageChart.tsx";
-import { type Breakdown, parseRange, RANGES, usageReport } from "../../../lib/dashboard/usage.ts";
+import {
+  type Breakdown,
+  parseRange,
+  RANGES,
+  spendOf,
+  usageReport,
+} from "../../../lib/dashboard/usage.ts";
 
 export const handler = define.handlers({
   async GET(ctx) {
     const { services, org } = ctx.state;
     const nowMs = services.now();
     const days = parseRange(ctx.url.searchParams.get("days"));
-    const [usage, report] = await Promise.all([
+    const filter = parseLogFilter(ctx.url.searchParams);
+    const [usage, report, log] = await Promise.all([
       getUsage(services.kv, org!.id, nowMs),
       usageReport(services, org!.id, days),
+      requestLog(services, org!.id, filter),
     ]);
-    // Links to finished videos, on this origin, valid for an hour.
-    const { secretKey } = services.config;
-    const expires = Math.floor(nowMs / 1000) + 3600;
-    const videos = Object.fromEntries(
-      await Promise.all(
-        usage.recent_requests.filter((r) => r.status === "completed" && !r.output_expired).map(
-          async (r) => [
-            r.id,
-            await signVideoUrl("", secretKey, r.id, expires),
-          ],
-        ),
-      ),
-    );
+    const models = listModels(services).map((m) => m.slug);
     const { generations: _g, ...chart } = report;
-    return page({ usage, videos, days, report: chart });
+    return page({ usage, days, report: chart, filter, log, models });
   },
 });
 
-const time = (sec: number | null) =>
-  sec === null ? "—" : new Date(sec * 1000).toISOString().slice(0, 16).replace("T", " ");
-
 export default define.page<typeof handler>(function Usage({ data }) {
-  const { usage, report, videos, days } = data;
+  const { usage, report, days } = data;
   const st = report.status;
   const total = report.requests.reduce((a, b) => a + b, 0);
   const spent = report.spendCents.reduce((a, b) => a + b, 0);
@@ -51,9 +52,6 @@ export default define.page<typeof handler>(function Usage({ data }) {
             {r} days
           </a>
         ))}
-        <a class="button small" href={`/usage/export.csv?days=${days}`} download>
-          Export CSV
-        </a>
       </nav>
       {report.truncated && (
         <p class="flash flash-warning" role="status">
@@ -126,63 +124,7 @@ export default define.page<typeof handler>(function Usage({ data }) {
         <BreakdownTable title="By API key" column="Key" rows={report.byKey} testid="by-key" />
       </div>
 
-      <section class="card" aria-labelledby="usage-recent-title">
-        <h2 id="usage-recent-title">Recent generations</h2>
-        {usage.recent_requests.length === 0
-          ? (
-            <p class="usage-empty">
-              No generations yet. Try one in the <a href="/playground">Playground</a> or follow the
-              {" "}
-              <a href="/docs">quickstart</a>.
-            </p>
-          )
-          : (
-            <div class="table-scroll">
-              <table class="usage-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Generation</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Model</th>
-                    <th scope="col">Cost</th>
-                    <th scope="col">Latency</th>
-                    <th scope="col">Created (UTC)</th>
-                    <th scope="col">Video</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {usage.recent_requests.map((r) => (
-                    <tr key={r.id} data-id={r.id}>
-                      <td data-label="Generation">
-                        <a href={`/generations/${r.id}`} data-testid="generation-link">
-                          <code>{r.id}</code>
-                        </a>
-                      </td>
-                      <td data-label="Status">
-                        <span class={`status status-${r.status}`}>{r.status}</span>
-                      </td>
-                      <td data-label="Model">{r.model_name}</td>
-                      <td data-label="Cost">
-                        {r.cost_cents === null ? "—" : formatCents(r.cost_cents)}
-                      </td>
-                      <td data-label="Latency">
-                        {r.latency_ms === null ? "—" : `${(r.latency_ms / 1000).toFixed(1)} s`}
-                      </td>
-                      <td data-label="Created">{time(r.created_at)}</td>
-                      <td data-label="Video">
-                        {videos[r.id]
-                          ? <a href={videos[r.id]} data-video>Watch</a>
-                          : r.output_expired
-                          ? <span title="Deleted after the retention period">Expired</span>
-                          : "—"}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-      </section>
+      <RequestLog data={data} />
     </div>
   );
 });
@@ -215,6 +157,140 @@ function BreakdownTable(
             </tbody>
           </table>
         )}
+    </section>
+  );
+}
+
+const STATUSES = ["completed", "failed", "cancelled", "processing", "pending"] as const;
+
+/** Every request, newest first: filters in the URL (GET form), cursor paging, CSV of the view. */
+function RequestLog(
+  { data }: { data: { filter: LogFilter; log: LogPage; models: string[]; days: number } },
+) {
+  const { filter: f, log } = data;
+  const filtered = Boolean(f.model || f.status || f.key || f.from || f.to);
+  const models = f.model && !data.models.includes(f.model)
+    ? [...data.models, f.model]
+    : data.models;
+  return (
+    <section class="card request-log" aria-labelledby="usage-recent-title">
+      <h2 id="usage-recent-title">Requests</h2>
+      <form method="get" action="/usage#usage-recent-title" class="log-filters" role="search">
+        {/* The charts' range stays as it was while the log is filtered. */}
+        <input type="hidden" name="days" value={String(data.days)} />
+        <label class="field">
+          <span>Model</span>
+          <select name="model">
+            <option value="">Any model</option>
+            {models.map((m) => <option key={m} value={m} selected={m === f.model}>{m}</option>)}
+          </select>
+        </label>
+        <label class="field">
+          <span>Status</span>
+          <select name="status">
+            <option value="">Any status</option>
+            {STATUSES.map((s) => <option key={s} value={s} selected={s === f.status}>{s}</option>)}
+          </select>
+        </label>
+        <label class="field">
+          <span>Key</span>
+          <select name="key">
+            <option value="">Any source</option>
+            <option value="playground" selected={f.key === "playground"}>Playground</option>
+            {log.keys.map((k) => (
+              <option key={k.id} value={k.id} selected={k.id === f.key}>{k.name}</option>
+            ))}
+          </select>
+        </label>
+        <label class="field">
+          <span>From (UTC)</span>
+          <input type="date" name="from" value={f.from ?? ""} />
+        </label>
+        <label class="field">
+          <span>To (UTC)</span>
+          <input type="date" name="to" value={f.to ?? ""} />
+        </label>
+        <div class="actions">
+          <button type="submit" class="button primary">Filter</button>
+          {filtered && (
+            <a class="button" href={`/usage?days=${data.days}#usage-recent-title`}>Clear</a>
+          )}
+          <a class="button" href={`/usage/export.csv${logQuery(f)}`} download>
+            Export CSV{filtered ? " of these" : ""}
+          </a>
+        </div>
+      </form>
+      {log.rows.length === 0
+        ? (
+          <p class="usage-empty" data-testid="log-empty">
+            {filtered || f.before ? "No requests match these filters." : (
+              <>
+                No generations yet. Try one in the <a href="/playground">Playground</a>{" "}
+                or follow the <a href="/docs">quickstart</a>.
+              </>
+            )}
+          </p>
+        )
+        : (
+          <div class="table-scroll" tabIndex={0} role="region" aria-label="Requests, scrollable">
+            <table class="usage-table log-table" data-testid="request-log">
+              <thead>
+                <tr>
+                  <th scope="col">Prompt</th>
+                  <th scope="col">Model</th>
+                  <th scope="col">Route</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Cost</th>
+                  <th scope="col">Time</th>
+                  <th scope="col">Video</th>
+                </tr>
+              </thead>
+              <tbody>
+                {log.rows.map(({ g, source, route }) => (
+                  <tr key={g.id} data-id={g.id}>
+                    <td data-label="Prompt" class="log-prompt">
+                      <a href={`/generations/${g.id}`} data-testid="generation-link">
+                        {g.options.prompt}
+                      </a>
+                    </td>
+                    <td data-label="Model">{g.model}</td>
+                    <td data-label="Route">{route ?? "—"}</td>
+                    <td data-label="Key">{source}</td>
+                    <td data-label="Status">
+                      <span class={`status status-${g.status}`}>{g.status}</span>
+                    </td>
+                    <td data-label="Cost">{formatCents(spendOf(g))}</td>
+                    <td data-label="Time">
+                      <When ms={g.created_at} />
+                      {g.latency_ms !== null && (
+                        <span class="muted">{` · ${(g.latency_ms / 1000).toFixed(1)} s`}</span>
+                      )}
+                    </td>
+                    <td data-label="Video">
+                      {g.status === "completed" && g.output
+                        ? <a href={`/generations/${g.id}#gen-video`} data-video>Watch</a>
+                        : g.output_expired_at
+                        ? <span title="Deleted after the retention period">Expired</span>
+                        : "—"}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      <nav class="log-pager" aria-label="Pages">
+        {f.before && <a href={`/usage${logQuery(f)}#usage-recent-title`}>Newest</a>}
+        {log.next && (
+          <a
+            href={`/usage${logQuery(f, { before: log.next })}#usage-recent-title`}
+            data-testid="older"
+          >
+            Older
+          </a>
+        )}
+      </nav>
     </section>
   );
 }

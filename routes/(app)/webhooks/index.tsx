@@ -14,10 +14,10 @@ import {
   webhooksOverview,
 } from "../../../lib/webhooks/manage.ts";
 import type { WebhookDelivery, WebhookEndpoint } from "../../../lib/db/webhooks.ts";
-import { formatDateTime } from "../../../components/format.ts";
 import WebhookSecret from "../../../islands/WebhookSecret.tsx";
 import { putFlash, takeFlash } from "../../../lib/db/flash.ts";
 import { generationOfDelivery } from "../../../components/generations.tsx";
+import { When } from "../../../components/time.tsx";
 
 const CreateForm = z.object({
   url: z.string().default(""),
@@ -222,7 +222,9 @@ export default define.page<typeof handler, Data>(function Webhooks({ data }) {
                       <DeliveryStatus d={d} />
                     </td>
                     <td data-label="Attempts">{d.attempt_count}</td>
-                    <td data-label="Created">{formatDateTime(d.created_at)}</td>
+                    <td data-label="Created">
+                      <When ms={d.created_at} />
+                    </td>
                     {data.canManage && (
                       <td>
                         {d.status === "failed" && (

@@ -12,8 +12,9 @@ import {
 } from "../../../../lib/spend/forms.ts";
 import type { LimitReset } from "../../../../lib/db/period.ts";
 import { DataTable, Flash, PageHeader } from "../../../../components/ui.tsx";
-import { formatCents, formatDate, formatDateTime } from "../../../../components/format.ts";
+import { formatCents } from "../../../../components/format.ts";
 import { describeReset, KeyLimitFields } from "../../../../components/spend/KeyLimitFields.tsx";
+import { When } from "../../../../components/time.tsx";
 
 interface Data {
   key: KeyView;
@@ -76,8 +77,8 @@ export default define.page<unknown, Data>(function KeyPage({ data }) {
         title={`Key “${k.name}”`}
         description={
           <>
-            <code>{k.prefix}…</code> · created {formatDate(k.created_at)} · last used{" "}
-            {k.last_used_at ? formatDateTime(k.last_used_at) : "never"} ·{" "}
+            <code>{k.prefix}…</code> · created <When ms={k.created_at} precision="date" />{" "}
+            · last used {k.last_used_at ? <When ms={k.last_used_at} /> : "never"} ·{" "}
             <span class={`badge badge-${k.status}`}>{k.status}</span>
           </>
         }
@@ -91,7 +92,13 @@ export default define.page<unknown, Data>(function KeyPage({ data }) {
             <p>
               {formatCents(u.period.spent_cents)} of {formatCents(u.limit_cents)}{" "}
               {describeReset(u.limit_reset)} spent
-              {u.resets_at ? `; resets ${formatDateTime(u.resets_at)}` : ""}.
+              {u.resets_at
+                ? (
+                  <>
+                    ; resets <When ms={u.resets_at} />
+                  </>
+                )
+                : ""}.
             </p>
           )}
         {data.canManage && (

@@ -4,7 +4,7 @@ import { readForm } from "../../../../lib/http/form.ts";
 import { getKeyForPage, type KeyView, revokeKeyFromForm } from "../../../../lib/auth/keys.ts";
 import { requireRole } from "../../../../lib/auth/roles.ts";
 import { PageHeader } from "../../../../components/ui.tsx";
-import { formatDate } from "../../../../components/format.ts";
+import { When } from "../../../../components/time.tsx";
 
 /** The confirmation step before a key stops working. Another org's key: 404. */
 export const handler = define.handlers<{ key: KeyView }>({
@@ -27,7 +27,7 @@ export default define.page<unknown, { key: KeyView }>(function RevokeKey({ data 
       <div class="card">
         <p>
           Requests using <code>{k.prefix}…</code> (created{" "}
-          {formatDate(k.created_at)}) will be refused with <code>401</code>{" "}
+          <When ms={k.created_at} precision="date" />) will be refused with <code>401</code>{" "}
           at once. This cannot be undone; you can create a new key at any time.
         </p>
         {k.status === "revoked"

@@ -15,11 +15,11 @@ import {
   setEnabled,
 } from "../../../../lib/webhooks/manage.ts";
 import type { WebhookDelivery, WebhookEndpoint } from "../../../../lib/db/webhooks.ts";
-import { formatDateTime, formatDateTimeSeconds } from "../../../../components/format.ts";
 import WebhookSecret from "../../../../islands/WebhookSecret.tsx";
 import LiveSection from "../../../../islands/LiveSection.tsx";
 import { putFlash, takeFlash } from "../../../../lib/db/flash.ts";
 import { generationOfDelivery } from "../../../../components/generations.tsx";
+import { When } from "../../../../components/time.tsx";
 
 const ActionForm = z.object({
   action: z.enum(["rotate", "enable", "disable", "delete", "test"]),
@@ -125,7 +125,9 @@ function Delivery({ d, canManage }: { d: WebhookDelivery; canManage: boolean }) 
           <a href={`/generations/${generationOfDelivery(d.body)}`}>View generation</a>
         )}
         <span class={`badge badge-${d.status}`}>{d.status}</span>
-        <span>{formatDateTimeSeconds(d.created_at)}</span>
+        <span>
+          <When ms={d.created_at} precision="second" />
+        </span>
         <code class="webhook-msg-id" title="webhook-id header">{d.msg_id}</code>
         {canManage && d.status === "failed" && (
           <form method="post" action="/webhooks/resend">
@@ -135,7 +137,9 @@ function Delivery({ d, canManage }: { d: WebhookDelivery; canManage: boolean }) 
         )}
       </div>
       {d.status === "pending" && d.next_attempt_at !== null && (
-        <p class="webhook-hint">Next attempt at {formatDateTime(d.next_attempt_at)}</p>
+        <p class="webhook-hint">
+          Next attempt at <When ms={d.next_attempt_at} />
+        </p>
       )}
       {d.attempts.length > 0 && (
         <div class="table-scroll">
@@ -152,7 +156,9 @@ function Delivery({ d, canManage }: { d: WebhookDelivery; canManage: boolean }) 
             <tbody>
               {d.attempts.map((a, i) => (
                 <tr key={i} data-testid="attempt">
-                  <td data-label="At">{formatDateTimeSeconds(a.at)}</td>
+                  <td data-label="At">
+                    <When ms={a.at} precision="second" />
+                  </td>
                   <td data-label="Status code">{a.status_code ?? "—"}</td>
                   <td data-label="Duration">{a.duration_ms} ms</td>
                   <td data-label="Result" class="webhook-result">
@@ -192,7 +198,7 @@ export default define.page<typeof handler, Data>(function WebhookEndpointPage({ 
         <span class={`badge ${e.enabled ? "badge-succeeded" : "badge-disabled"}`}>
           {e.enabled ? "enabled" : "disabled"}
         </span>{" "}
-        {e.description} · added {formatDateTime(e.created_at)}
+        {e.description} · added <When ms={e.created_at} />
       </p>
       {data.notice && <p class="notice" role="status">{data.notice}</p>}
       {data.rotatedSecret && (
@@ -216,7 +222,9 @@ export default define.page<typeof handler, Data>(function WebhookEndpointPage({ 
         </div>
       )}
       <h2 id="deliveries-heading">Deliveries</h2>
-      {!data.nextCursor && <LiveSection targetId="deliveries" intervalMs={3000} />}
+      {!data.nextCursor && (
+        <LiveSection targetIds={["deliveries"]} intervalMs={3000} note="Deliveries update live." />
+      )}
       <section aria-labelledby="deliveries-heading" id="deliveries">
         {data.deliveries.length === 0 ? <p>No deliveries yet.</p> : (
           <ul class="webhook-deliveries">
