@@ -1,5 +1,5 @@
 import type { State } from "../utils.ts";
-import { formatCents } from "./format.ts";
+import { formatCents } from "../lib/format.ts";
 import OrgSwitcher from "../islands/OrgSwitcher.tsx";
 import UserMenu from "../islands/UserMenu.tsx";
 import LocalTimes from "../islands/LocalTimes.tsx";

@@ -1,5 +1,5 @@
 import type { GenerationRecord } from "../lib/db/generations.ts";
-import { formatCents } from "./format.ts";
+import { formatCents } from "../lib/format.ts";
 import { When } from "./time.tsx";
 
 export function StatusBadge(props: { status: GenerationRecord["status"] }) {

@@ -1,4 +1,4 @@
-import { formatCents, formatWhen } from "./format.ts";
+import { formatCents, formatWhen } from "../lib/format.ts";
 
 /** A refused request as the dashboard says it: in dollars and words, with its own remedy. */
 export interface Refusal {

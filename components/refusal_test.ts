@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { refusalOf } from "./refusal.ts";
-import { formatWhen } from "./format.ts";
+import { formatWhen } from "../lib/format.ts";
 
 const JAN_1_2027 = Date.UTC(2027, 0, 1) / 1000;
 

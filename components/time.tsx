@@ -1,4 +1,4 @@
-import { formatWhen, type TimePrecision } from "./format.ts";
+import { formatWhen, type TimePrecision } from "../lib/format.ts";
 
 /**
  * A time as a person reads it, with the exact value kept in `datetime` and the tooltip; the

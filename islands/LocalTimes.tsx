@@ -1,5 +1,5 @@
 import { useEffect } from "preact/hooks";
-import { formatWhen, type TimePrecision } from "../components/format.ts";
+import { formatWhen, type TimePrecision } from "../lib/format.ts";
 
 /**
  * Rewrites every `<time data-precision>` on the page (components/time.tsx) into the viewer's

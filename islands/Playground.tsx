@@ -1,6 +1,6 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { formatCents } from "../components/format.ts";
+import { formatCents } from "../lib/format.ts";
 import { announceGenerationChanged } from "../components/live.ts";
 import { type Refusal, refusalOf } from "../components/refusal.ts";
 import { requestSamples } from "../components/code.ts";

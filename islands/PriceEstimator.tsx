@@ -1,4 +1,4 @@
-import { formatCents } from "../components/format.ts";
+import { formatCents } from "../lib/format.ts";
 import { useSignal } from "@preact/signals";
 
 export interface EstimatorModel {

@@ -1,4 +1,4 @@
-import { formatCents } from "../components/format.ts";
+import { formatCents } from "../lib/format.ts";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 

@@ -68,7 +68,7 @@ if (code !== 0 && failed === 0) failed = 1; // a crash or type error before any 
 console.log(`${passed} passed, ${failed} failed`);
 Deno.exit(code === 0 && failed === 0 ? 0 : 1);
 
-/** Every test file under lib/ and tests/contract/ but NOT_UNIT. */
+/** Every test file under lib/, components/ and tests/contract/ but NOT_UNIT. */
 async function unitFiles(): Promise<string[]> {
   const files: string[] = [];
   async function walk(dir: string) {
@@ -78,6 +78,6 @@ async function unitFiles(): Promise<string[]> {
       else if (/_test\.tsx?$/.test(e.name) && !NOT_UNIT.includes(path)) files.push(path);
     }
   }
-  for (const dir of ["lib", "tests/contract"]) await walk(dir);
+  for (const dir of ["lib", "components", "tests/contract"]) await walk(dir);
   return files.sort();
 }

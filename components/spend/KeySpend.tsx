@@ -1,4 +1,4 @@
-import { formatCents } from "../format.ts";
+import { formatCents } from "../../lib/format.ts";
 import type { KeyUsage } from "../../lib/spend/usage.ts";
 import { describeReset } from "./KeyLimitFields.tsx";
 

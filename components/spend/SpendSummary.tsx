@@ -1,4 +1,4 @@
-import { formatCents } from "../format.ts";
+import { formatCents } from "../../lib/format.ts";
 import type { SpendPanelData } from "../../lib/spend/forms.ts";
 
 /** The billing page's summary of spend controls, linking to /billing/spend. */

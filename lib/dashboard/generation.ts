@@ -1,4 +1,4 @@
-import { formatCents } from "../../components/format.ts";
+import { formatCents } from "../format.ts";
 import type { Services } from "../services.ts";
 import { getGeneration } from "../generations/service.ts";
 import type { GenerationRecord } from "../db/generations.ts";

@@ -1,4 +1,4 @@
-import { formatCents } from "../../components/format.ts";
+import { formatCents } from "../format.ts";
 import type { ModelDetail, ModelListItem } from "../catalog/public.ts";
 import type { ApiGeneration, getUsage } from "../generations/service.ts";
 

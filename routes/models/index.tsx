@@ -5,7 +5,7 @@ import { getModelDetail, type ModelListItem } from "../../lib/catalog/public.ts"
 import { everyCatalogModel } from "../../lib/dashboard/catalog_view.ts";
 import type { ModelMetrics } from "../../lib/db/usage.ts";
 import { MODELS } from "../../lib/catalog/mod.ts";
-import { formatCents } from "../../components/format.ts";
+import { formatCents } from "../../lib/format.ts";
 import { parseWith } from "../../lib/http/json.ts";
 import type { ProviderId } from "../../lib/providers/types.ts";
 

@@ -16,7 +16,7 @@ import {
   parseTopupAmount,
 } from "../../../lib/billing/topup.ts";
 import type { LedgerRow } from "../../../lib/billing/ledger.ts";
-import { formatCents } from "../../../components/format.ts";
+import { formatCents } from "../../../lib/format.ts";
 import { SpendSummary } from "../../../components/spend/SpendSummary.tsx";
 import { spendPanel, type SpendPanelData } from "../../../lib/spend/forms.ts";
 import type { Services } from "../../../lib/services.ts";

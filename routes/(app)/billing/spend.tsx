@@ -10,7 +10,7 @@ import {
   toDollarsField,
 } from "../../../lib/spend/forms.ts";
 import { Field, fieldAria, Flash, PageHeader } from "../../../components/ui.tsx";
-import { formatCents } from "../../../components/format.ts";
+import { formatCents } from "../../../lib/format.ts";
 import { When } from "../../../components/time.tsx";
 
 interface Data {

@@ -1,7 +1,7 @@
 import { Head, page } from "fresh";
 import { define } from "../../../utils.ts";
 import { getBalance } from "../../../lib/db/ledger.ts";
-import { formatCents } from "../../../components/format.ts";
+import { formatCents } from "../../../lib/format.ts";
 import { billingMode } from "../../../lib/billing/stripe.ts";
 
 /** Back from Stripe. Nothing is credited here: only Stripe's signed webhook credits. */

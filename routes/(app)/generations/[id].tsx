@@ -8,7 +8,7 @@ import {
 } from "../../../lib/dashboard/generation.ts";
 import { requestSamples } from "../../../components/code.ts";
 import { StatusBadge } from "../../../components/generations.tsx";
-import { formatCents } from "../../../components/format.ts";
+import { formatCents } from "../../../lib/format.ts";
 import CodeTabs from "../../../islands/CodeTabs.tsx";
 import type { CodeSample } from "../../../islands/CodeTabs.tsx";
 import { When } from "../../../components/time.tsx";

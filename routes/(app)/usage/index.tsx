@@ -9,7 +9,7 @@ import {
   parseLogFilter,
   requestLog,
 } from "../../../lib/dashboard/request_log.ts";
-import { formatCents } from "../../../components/format.ts";
+import { formatCents } from "../../../lib/format.ts";
 import { When } from "../../../components/time.tsx";
 import UsageChart from "../../../islands/UsageChart.tsx";
 import {

@@ -6,7 +6,7 @@ import {
   type GenerationStatus,
   listRecentGenerations,
 } from "../../../lib/db/generations.ts";
-import { formatCents, formatDateTime } from "../../../components/format.ts";
+import { formatCents, formatDateTime } from "../../../lib/format.ts";
 import { EmptyState, PageHeader } from "../../../components/ui.tsx";
 import { StatusBadge } from "../../../components/generations.tsx";
 

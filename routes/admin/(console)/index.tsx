@@ -1,7 +1,7 @@
 import { page } from "fresh";
 import { define } from "../../../utils.ts";
 import { type OrgRow, searchOrgs } from "../../../lib/admin/console.ts";
-import { formatCents, formatDate } from "../../../components/format.ts";
+import { formatCents, formatDate } from "../../../lib/format.ts";
 import { EmptyState, PageHeader } from "../../../components/ui.tsx";
 
 interface Data {

@@ -4,7 +4,7 @@ import { jobBoard, type JobRow } from "../../../lib/admin/console.ts";
 import { retryDeadJob } from "../../../lib/db/jobs.ts";
 import { readFormObject } from "../../../lib/http/form.ts";
 import { noticeFor } from "../../../lib/http/notice.ts";
-import { formatDateTimeSeconds } from "../../../components/format.ts";
+import { formatDateTimeSeconds } from "../../../lib/format.ts";
 import { EmptyState, Flash, PageHeader } from "../../../components/ui.tsx";
 
 interface Data {

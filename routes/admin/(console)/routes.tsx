@@ -2,7 +2,7 @@ import { page } from "fresh";
 import { define } from "../../../utils.ts";
 import { routeBoard, type RouteRow } from "../../../lib/admin/console.ts";
 import { MODELS } from "../../../lib/catalog/mod.ts";
-import { formatCents } from "../../../components/format.ts";
+import { formatCents } from "../../../lib/format.ts";
 import { PageHeader } from "../../../components/ui.tsx";
 
 interface Data {

@@ -12,7 +12,7 @@ import {
 } from "../../../../lib/spend/forms.ts";
 import type { LimitReset } from "../../../../lib/db/period.ts";
 import { DataTable, Flash, PageHeader } from "../../../../components/ui.tsx";
-import { formatCents } from "../../../../components/format.ts";
+import { formatCents } from "../../../../lib/format.ts";
 import { describeReset, KeyLimitFields } from "../../../../components/spend/KeyLimitFields.tsx";
 import { When } from "../../../../components/time.tsx";
 

@@ -7,7 +7,7 @@ import { adjustOrgCredits, CreditAdjustment } from "../../../../lib/admin/credit
 import { readFormObject } from "../../../../lib/http/form.ts";
 import { noticeFor } from "../../../../lib/http/notice.ts";
 import { AppError } from "../../../../lib/errors.ts";
-import { formatCents, formatDateTime } from "../../../../components/format.ts";
+import { formatCents, formatDateTime } from "../../../../lib/format.ts";
 import { Field, fieldAria, Flash, PageHeader } from "../../../../components/ui.tsx";
 
 type Detail = Awaited<ReturnType<typeof orgDetail>>;
