@@ -1,8 +1,8 @@
 import type { Services } from "./services.ts";
 import type { JobHandler } from "./jobs.ts";
 import { generationJobHandlers } from "./generations/workers.ts";
-import { registerCron, SWEEP_GRACE_MS, SWEEP_JOB, sweepJobHandlers } from "./generations/sweep.ts";
-import { registerWebhookCron, webhookDeps, webhookJobHandlers } from "./webhooks/notify.ts";
+import { generationSweep, SWEEP_GRACE_MS, SWEEP_JOB } from "./generations/sweep.ts";
+import { webhookDeps, webhookJobHandlers, webhookSweep } from "./webhooks/notify.ts";
 import { alertDeps, alertJobHandlers } from "./spend/alerts.ts";
 import { autoTopupDeps, autoTopupJobHandlers } from "./billing/autotopup.ts";
 import { registerRetentionCron, retentionDeps, retentionJobHandlers } from "./storage/retention.ts";
@@ -14,7 +14,7 @@ import { registerRetentionCron, retentionDeps, retentionJobHandlers } from "./st
 export function jobHandlers(services: Services): Record<string, JobHandler> {
   return {
     ...generationJobHandlers(services.generation),
-    ...sweepJobHandlers(services.generation),
+    ...generationSweep.handlers(services.generation),
     ...webhookJobHandlers(webhookDeps(services)),
     ...alertJobHandlers(alertDeps(services)),
     ...autoTopupJobHandlers(autoTopupDeps(services)),
@@ -32,10 +32,10 @@ export function startBackground(services: Services, opts: { cron?: boolean } = {
     // overdue once the grace has passed: sweep then, not at whichever minute the cron fires.
     services.jobs.enqueue({ type: SWEEP_JOB, id: "startup" }, { delayMs: SWEEP_GRACE_MS + 2_000 })
       .catch((err) => services.log("error", "startup sweep not enqueued", { error: String(err) }));
-    registerCron(services.generation).catch((err) =>
+    generationSweep.cron(services.generation).catch((err) =>
       services.log("error", "cron registration failed", { error: String(err) })
     );
-    registerWebhookCron(webhookDeps(services)).catch((err) =>
+    webhookSweep.cron(webhookDeps(services)).catch((err) =>
       services.log("error", "webhook cron registration failed", { error: String(err) })
     );
     registerRetentionCron(retentionDeps(services)).catch((err) =>

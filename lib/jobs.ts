@@ -13,7 +13,8 @@ import {
   leaseKey,
   listDueEntries,
 } from "./db/jobs.ts";
-import { isKvClosed, retryBusy } from "./db/kv.ts";
+import { isKvClosed, retryBusy, withLease } from "./db/kv.ts";
+import type { BackgroundLog } from "./http/log.ts";
 import { randomToken } from "./crypto.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { recordJobPickup } from "./telemetry/metrics.ts";
@@ -108,6 +109,65 @@ export async function enqueueMinuteJob(kv: Deno.Kv, type: string, nowMs: number)
   if (!res.ok) throw new Error(`could not enqueue ${job.type} ${job.id}`);
 }
 
+/** What a sweep's work needs: the KV, a clock and somewhere to say what went wrong. */
+export interface SweepDeps {
+  kv: Deno.Kv;
+  now: () => number;
+  log?: BackgroundLog;
+}
+
+/** A background sweep (defineSweep): its job type, one leased run, its handler and its cron. */
+export interface Sweep<D extends SweepDeps, R> {
+  readonly type: string;
+  /** One run under the sweep's lease; null when another run holds it (a duplicate firing). */
+  run(deps: D): Promise<R | null>;
+  /** The sweep's job handler, for JobQueue.listen (lib/background.ts). */
+  handlers(deps: D): Record<string, JobHandler>;
+  /** Enqueues the sweep's job every minute (Deno.cron); a failure is logged, the next retries. */
+  cron(deps: D): Promise<void>;
+}
+
+/**
+ * The one way to define a sweep: a minute cron only enqueues a job named by its minute (firings
+ * of several processes merge), and the job runs `sweep` under a KV lease, so duplicate jobs (a
+ * late firing, a retry) collapse into one run. The lease (50 s by default) is shorter than the
+ * minute, so the next minute's sweep runs; a sweep that throws gives it back, so a retry runs at
+ * once. A job whose id `unleased` accepts runs without the lease (the start-up sweep).
+ */
+export function defineSweep<D extends SweepDeps, R>(spec: {
+  /** The job type, also the cron's name. */
+  type: string;
+  leaseKey: Deno.KvKey;
+  leaseMs?: number;
+  sweep: (deps: D, nowMs: number) => Promise<R>;
+  unleased?: (jobId: string) => boolean;
+}): Sweep<D, R> {
+  const leaseMs = spec.leaseMs ?? 50_000;
+  const run = (deps: D) => {
+    const nowMs = deps.now();
+    return withLease(deps.kv, spec.leaseKey, nowMs, leaseMs, () => spec.sweep(deps, nowMs));
+  };
+  return {
+    type: spec.type,
+    run,
+    handlers: (deps) => ({
+      [spec.type]: async (job) => {
+        if (spec.unleased?.(job.id)) await spec.sweep(deps, deps.now());
+        else await run(deps);
+      },
+    }),
+    cron: (deps) =>
+      Deno.cron(
+        `pipevideo ${spec.type}`,
+        "* * * * *",
+        () =>
+          enqueueMinuteJob(deps.kv, spec.type, deps.now()).catch((err) =>
+            (deps.log ?? console.error)(`enqueueing ${spec.type} failed`, err)
+          ),
+      ),
+  };
+}
+
 /** What one lane of this process runs now: per org, plus slots lent to orgs that had none. */
 interface LaneSlots {
   total: number;
@@ -119,7 +179,7 @@ interface LaneSlots {
 
 export function createKvJobQueue(
   kv: Deno.Kv,
-  log: (msg: string, err?: unknown) => void = (m, e) => console.error(m, e ?? ""),
+  log: BackgroundLog = (m, e) => console.error(m, e ?? ""),
   options: RunnerOptions = {},
 ): JobQueue {
   const opts = { ...DEFAULTS, ...options };
@@ -146,7 +206,7 @@ export function createKvJobQueue(
 function runJobs(
   kv: Deno.Kv,
   handlers: Record<string, JobHandler>,
-  log: (msg: string, err?: unknown) => void,
+  log: BackgroundLog,
   opts: Required<RunnerOptions>,
 ): { wake: () => void; done: Promise<void> } {
   const owner = randomToken(8);

@@ -6,8 +6,7 @@ import {
   loadGeneration,
   SWEEP_LEASE_KEY,
 } from "../db/generations.ts";
-import { withLease } from "../db/kv.ts";
-import { enqueueInAtomic, enqueueMinuteJob, type JobHandler } from "../jobs.ts";
+import { defineSweep, enqueueInAtomic } from "../jobs.ts";
 import { type GenerationDeps, logOf } from "./deps.ts";
 import { deadlinePlan, type Plan, updateGeneration } from "./transitions.ts";
 import { releaseEndedJob } from "./cancel_signal.ts";
@@ -72,55 +71,25 @@ export const SWEEP_JOB = "generation.sweep";
  */
 export const SWEEP_LEASE_MS = 50_000;
 
-/** What the cron does (DESIGN.md: cron only enqueues): one sweep job, named by its minute. */
-export function enqueueSweep(kv: Deno.Kv, nowMs: number): Promise<void> {
-  return enqueueMinuteJob(kv, SWEEP_JOB, nowMs);
-}
-
-/**
- * The sweep job. KV queues cannot drop duplicates by id, so a lease in KV makes duplicate firings
- * (several processes, a redelivery) collapse: the job that does not get it does nothing (null).
- */
-export async function runSweepJob(deps: GenerationDeps): Promise<SweepResult | null> {
-  const nowMs = deps.now();
-  // A sweep that throws gives the lease back, so the queue's redelivery sweeps again at once.
-  const r = await withLease(
-    deps.kv,
-    SWEEP_LEASE_KEY,
-    nowMs,
-    SWEEP_LEASE_MS,
-    () => sweepGenerations(deps, nowMs),
-  );
-  if (r && (r.requeued.length || r.expired.length)) {
-    logOf(deps)(`sweep: requeued ${r.requeued.length}, expired ${r.expired.length}`);
-  }
-  return r;
-}
-
 /** The id of the sweep a process queues at start-up (lib/background.ts). */
 export const STARTUP_SWEEP_ID = "startup";
 
-/** The sweep's job handler, for JobQueue.listen (lib/background.ts). */
-export function sweepJobHandlers(deps: GenerationDeps): Record<string, JobHandler> {
-  return {
-    [SWEEP_JOB]: async (job) => {
-      // The start-up sweep finds work whose message died with a crashed process. The lease of a
-      // sweep from before the crash may still hold (up to 50 s), so it does not take the lease:
-      // overlapping sweeps are safe (tick-checked writes), only the cron's duplicates collapse.
-      if (job.id === STARTUP_SWEEP_ID) await sweepGenerations(deps, deps.now());
-      else await runSweepJob(deps);
-    },
-  };
-}
-
-/** Enqueues the sweep job every minute (Deno.cron); a failure is logged, the next minute retries. */
-export function registerCron(deps: GenerationDeps): Promise<void> {
-  return Deno.cron(
-    "pipevideo sweep generations",
-    "* * * * *",
-    () =>
-      enqueueSweep(deps.kv, deps.now()).catch((err) =>
-        logOf(deps)("enqueueing the generation sweep failed", err)
-      ),
-  );
-}
+/**
+ * The generation sweep (defineSweep: a minute cron enqueues it, a KV lease collapses duplicates).
+ * The start-up sweep finds work whose job died with a crashed process. The lease of a sweep from
+ * before the crash may still hold (up to 50 s), so it does not take the lease: overlapping sweeps
+ * are safe (tick-checked writes), only the cron's duplicates collapse.
+ */
+export const generationSweep = defineSweep<GenerationDeps, SweepResult>({
+  type: SWEEP_JOB,
+  leaseKey: SWEEP_LEASE_KEY,
+  leaseMs: SWEEP_LEASE_MS,
+  unleased: (jobId) => jobId === STARTUP_SWEEP_ID,
+  async sweep(deps, nowMs) {
+    const r = await sweepGenerations(deps, nowMs);
+    if (r.requeued.length || r.expired.length) {
+      logOf(deps)(`sweep: requeued ${r.requeued.length}, expired ${r.expired.length}`);
+    }
+    return r;
+  },
+});

@@ -3,19 +3,17 @@ import assert from "node:assert/strict";
 import { kvFailingOnce } from "../../tests/support/kv.ts";
 import { getBalance, listLedger, verifyLedger } from "../db/ledger.ts";
 import { generationKey, type GenerationRecord, getGeneration, listDue } from "../db/generations.ts";
-import { createKvJobQueue, type Job } from "../jobs.ts";
+import { createKvJobQueue, enqueueMinuteJob, type Job } from "../jobs.ts";
 import { localProvider } from "../providers/local.ts";
 import { createGeneration } from "./service.ts";
 import { parseGenerationBody } from "./schema.ts";
 import {
-  enqueueSweep,
-  runSweepJob,
+  generationSweep,
   STARTUP_SWEEP_ID,
   SWEEP_GRACE_MS,
   SWEEP_JOB,
   SWEEP_LEASE_MS,
   sweepGenerations,
-  sweepJobHandlers,
 } from "./sweep.ts";
 import { generationJobHandlers, pollGeneration, SUBMIT_JOB, submitGeneration } from "./workers.ts";
 import {
@@ -188,15 +186,15 @@ Deno.test("duplicate sweep jobs collapse on the lease; an overdue generation is 
   const { kv, clock, deps, id } = await lostSubmit();
   try {
     clock.advance(SWEEP_GRACE_MS + 1);
-    const runs = await Promise.all([1, 2, 3].map(() => runSweepJob(deps)));
+    const runs = await Promise.all([1, 2, 3].map(() => generationSweep.run(deps)));
     assert.deepEqual(runs.filter((r) => r !== null), [{ requeued: [id], expired: [] }]);
     clock.advance(SWEEP_LEASE_MS - 1);
-    assert.equal(await runSweepJob(deps), null); // still held: the same minute's duplicate
+    assert.equal(await generationSweep.run(deps), null); // still held: the same minute's duplicate
     clock.advance(1);
     // The lease is free and the requeue (lost again) is overdue past the grace: requeued again,
     // once for this sweep however many firings.
     assert.ok(SWEEP_LEASE_MS > SWEEP_GRACE_MS);
-    const again = await Promise.all([1, 2].map(() => runSweepJob(deps)));
+    const again = await Promise.all([1, 2].map(() => generationSweep.run(deps)));
     assert.deepEqual(again.filter((r) => r !== null), [{ requeued: [id], expired: [] }]);
   } finally {
     kv.close();
@@ -211,7 +209,7 @@ Deno.test("the cron's sweep job runs through the real queue and the lost generat
   // The generation's own submit message is acknowledged without being run: it is lost.
   const listening = createKvJobQueue(kv).listen({
     ...handlers,
-    ...sweepJobHandlers(deps),
+    ...generationSweep.handlers(deps),
     [SUBMIT_JOB]: (job: Job) =>
       submits++ === 0 ? (markLost(), Promise.resolve()) : handlers[SUBMIT_JOB](job),
   });
@@ -219,7 +217,10 @@ Deno.test("the cron's sweep job runs through the real queue and the lost generat
     await lost;
     clock.advance(SWEEP_GRACE_MS + 1);
     // Two firings of the same minute (two processes): one sweep, one requeued submit.
-    await Promise.all([enqueueSweep(kv, clock.now()), enqueueSweep(kv, clock.now())]);
+    await Promise.all([
+      enqueueMinuteJob(kv, SWEEP_JOB, clock.now()),
+      enqueueMinuteJob(kv, SWEEP_JOB, clock.now()),
+    ]);
     const g = await waitForTerminal(kv, id);
     assert.equal(g.status, "completed", g.error_message ?? "");
     assert.equal(submits, 2);
@@ -236,8 +237,8 @@ Deno.test("a sweep that fails gives the lease back so the job's redelivery sweep
   );
   try {
     clock.advance(SWEEP_GRACE_MS + 1);
-    await assert.rejects(runSweepJob(deps), /KV unavailable/);
-    assert.deepEqual(await runSweepJob(deps), { requeued: [id], expired: [] });
+    await assert.rejects(generationSweep.run(deps), /KV unavailable/);
+    assert.deepEqual(await generationSweep.run(deps), { requeued: [id], expired: [] });
   } finally {
     kv.close();
   }
@@ -246,10 +247,10 @@ Deno.test("a sweep that fails gives the lease back so the job's redelivery sweep
 Deno.test("the start-up sweep runs though a crashed process's sweep lease still holds", async () => {
   const { kv, clock, deps, id } = await lostSubmit();
   try {
-    assert.notEqual(await runSweepJob(deps), null); // the old process's sweep: lease held 50 s
+    assert.notEqual(await generationSweep.run(deps), null); // the old process's sweep: lease held 50 s
     clock.advance(SWEEP_GRACE_MS + 1);
-    assert.equal(await runSweepJob(deps), null); // a cron firing now would do nothing
-    await sweepJobHandlers(deps)[SWEEP_JOB]({ type: SWEEP_JOB, id: STARTUP_SWEEP_ID });
+    assert.equal(await generationSweep.run(deps), null); // a cron firing now would do nothing
+    await generationSweep.handlers(deps)[SWEEP_JOB]({ type: SWEEP_JOB, id: STARTUP_SWEEP_ID });
     const g = await kv.get<GenerationRecord>(generationKey(id));
     assert.equal(g.value?.next_check_at, clock.now()); // requeued by the start-up sweep
   } finally {

@@ -7,6 +7,14 @@ export type Logger = (
   fields?: Record<string, unknown>,
 ) => void;
 
+/** What background work (jobs, sweeps, alerts) logs with: a message and, on a failure, the error. */
+export type BackgroundLog = (message: string, err?: unknown) => void;
+
+/** A BackgroundLog writing to `log`: an error makes an error line with the error's text. */
+export function backgroundLog(log: Logger): BackgroundLog {
+  return (message, err) => log(err ? "error" : "info", message, err ? { error: String(err) } : {});
+}
+
 export function jsonLogger(write: (line: string) => void = bufferedStdout()): Logger {
   return (level, msg, fields = {}) => {
     const line: Record<string, unknown> = { time: new Date().toISOString(), level, msg, ...fields };

@@ -1,7 +1,7 @@
 import { configSecretBox, type SecretBox } from "../secret_box.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../http/log.ts";
-import { enqueueInAtomic, enqueueMinuteJob, type JobHandler, type JobQueue } from "../jobs.ts";
+import { defineSweep, enqueueInAtomic, type JobHandler, type JobQueue } from "../jobs.ts";
 import { type GenerationRecord, isTerminal, loadGeneration } from "../db/generations.ts";
 import {
   addOwedEventMutations,
@@ -17,7 +17,6 @@ import {
   requeueDeliveryMutations,
   WEBHOOK_SWEEP_LEASE_KEY,
 } from "../db/webhooks.ts";
-import { withLease } from "../db/kv.ts";
 import { toApiGeneration } from "../generations/service.ts";
 import { presentGeneration } from "../api/generation.ts";
 import { generationEventType, typedEventPayload } from "./events.ts";
@@ -264,21 +263,21 @@ export interface WebhookSweepResult {
 }
 
 /**
- * The sweep job. A minute's job that already ran can be enqueued again by a late firing, so a
- * lease in KV makes duplicate firings (several processes, a retry) collapse: the job that does
- * not get it does nothing (null).
- * A sweep that throws gives the lease back, so the job's retry sweeps again.
+ * The webhook sweep (defineSweep: a minute cron enqueues it, a KV lease collapses duplicates):
+ * events and deliveries whose job was lost get one again.
  */
-export function runWebhookSweepJob(deps: WebhookDeps): Promise<WebhookSweepResult | null> {
-  const nowMs = deps.now();
-  return withLease(deps.kv, WEBHOOK_SWEEP_LEASE_KEY, nowMs, SWEEP_LEASE_MS, async () => {
+export const webhookSweep = defineSweep<WebhookDeps, WebhookSweepResult>({
+  type: SWEEP_JOB,
+  leaseKey: WEBHOOK_SWEEP_LEASE_KEY,
+  leaseMs: SWEEP_LEASE_MS,
+  async sweep(deps, nowMs) {
     const events = await sweepOwedEvents(deps, nowMs);
     if (events.length) deps.log?.(`webhook sweep: requeued ${events.length} lost events`);
     const deliveries = await sweepDueDeliveries(deps, nowMs);
     if (deliveries.length) deps.log?.(`webhook sweep: requeued ${deliveries.length} deliveries`);
     return { events, deliveries };
-  });
-}
+  },
+});
 
 export function webhookJobHandlers(deps: WebhookDeps): Record<string, JobHandler> {
   return {
@@ -286,18 +285,6 @@ export function webhookJobHandlers(deps: WebhookDeps): Record<string, JobHandler
       await notifyGeneration(deps, job.id);
     },
     [ATTEMPT_JOB]: (job) => runDeliveryAttempt(deps, job.id),
-    [SWEEP_JOB]: async () => void await runWebhookSweepJob(deps),
+    ...webhookSweep.handlers(deps),
   };
-}
-
-/** Enqueues the sweep job every minute (DESIGN.md: cron only enqueues); failures are logged. */
-export function registerWebhookCron(deps: WebhookDeps): Promise<void> {
-  return Deno.cron(
-    "pipevideo sweep webhook deliveries",
-    "* * * * *",
-    () =>
-      enqueueMinuteJob(deps.kv, SWEEP_JOB, deps.now()).catch((err) =>
-        deps.log?.("enqueueing the webhook sweep failed", err)
-      ),
-  );
 }

@@ -41,7 +41,6 @@ import {
   notifyGeneration,
   REQUEUE_INTERVAL_MS,
   runDeliveryAttempt,
-  runWebhookSweepJob,
   SWEEP_GRACE_MS,
   SWEEP_JOB,
   SWEEP_LEASE_MS,
@@ -49,6 +48,7 @@ import {
   sweepOwedEvents,
   type WebhookDeps,
   webhookJobHandlers,
+  webhookSweep,
 } from "./notify.ts";
 
 const SECRET_KEY = "notify-test-secret";
@@ -302,18 +302,18 @@ Deno.test("duplicate webhook sweep jobs collapse on the lease; a failing sweep g
     await updateGeneration(s.gen, s.id, failPlan("x", s.clock.now()));
     const [deliveryId] = await notifyGeneration(s.deps, s.id);
     s.clock.advance(SWEEP_GRACE_MS);
-    const runs = await Promise.all([1, 2, 3].map(() => runWebhookSweepJob(s.deps)));
+    const runs = await Promise.all([1, 2, 3].map(() => webhookSweep.run(s.deps)));
     assert.deepEqual(runs.filter((r) => r !== null), [{ events: [], deliveries: [deliveryId] }]);
     s.clock.advance(SWEEP_LEASE_MS - 1);
-    assert.equal(await runWebhookSweepJob(s.deps), null, "still held: the same minute's copy");
+    assert.equal(await webhookSweep.run(s.deps), null, "still held: the same minute's copy");
     s.clock.advance(1);
-    assert.deepEqual(await runWebhookSweepJob(s.deps), { events: [], deliveries: [] });
+    assert.deepEqual(await webhookSweep.run(s.deps), { events: [], deliveries: [] });
 
     // A sweep that throws lets the queue's redelivery sweep at once instead of a minute later.
     s.clock.advance(REQUEUE_INTERVAL_MS);
     const flaky = kvFailingOnce(s.kv, "list", "KV unavailable");
-    await assert.rejects(runWebhookSweepJob({ ...s.deps, kv: flaky }), /KV unavailable/);
-    assert.deepEqual(await runWebhookSweepJob(s.deps), { events: [], deliveries: [deliveryId] });
+    await assert.rejects(webhookSweep.run({ ...s.deps, kv: flaky }), /KV unavailable/);
+    assert.deepEqual(await webhookSweep.run(s.deps), { events: [], deliveries: [deliveryId] });
   } finally {
     s.kv.close();
   }
