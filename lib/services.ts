@@ -1,6 +1,6 @@
 import type { Config } from "./config.ts";
 import { openKv } from "./db/kv.ts";
-import { jsonLogger, type Logger } from "./http/log.ts";
+import { backgroundLog, jsonLogger, type Logger } from "./http/log.ts";
 import { createKvJobQueue, type JobQueue } from "./jobs.ts";
 import type { GenerationDeps } from "./generations/deps.ts";
 import { ADAPTERS, configuredProviders } from "./providers/registry.ts";
@@ -63,7 +63,7 @@ export async function createServices(
     allowPrivateUrls: !config.production,
     // The terminal commit also owes the video.generation.completed webhook event.
     onTerminal: enqueueGenerationEvent,
-    log: (message, err) => log(err ? "error" : "info", message, err ? { error: String(err) } : {}),
+    log: backgroundLog(log),
   };
   return {
     config,
@@ -72,9 +72,7 @@ export async function createServices(
     now,
     fetch: fetchFn,
     jobs: overrides.jobs ??
-      createKvJobQueue(kv, (m, e) => log(e ? "error" : "info", m, e ? { error: String(e) } : {}), {
-        concurrency: config.JOB_CONCURRENCY,
-      }),
+      createKvJobQueue(kv, backgroundLog(log), { concurrency: config.JOB_CONCURRENCY }),
     generation,
   };
 }

@@ -1,3 +1,4 @@
+import { type BackgroundLog, backgroundLog } from "../http/log.ts";
 import Stripe from "stripe";
 import type { Services } from "../services.ts";
 import type { JobHandler } from "../jobs.ts";
@@ -37,7 +38,7 @@ export interface AutoTopupDeps {
   stripe: Stripe | null;
   mailer: Mailer;
   publicUrl: string;
-  log: (message: string, err?: unknown) => void;
+  log: BackgroundLog;
 }
 
 export function autoTopupDeps(services: Services): AutoTopupDeps {
@@ -47,8 +48,7 @@ export function autoTopupDeps(services: Services): AutoTopupDeps {
     stripe: stripeClient(services.config, services.fetch),
     mailer: mailerFor(services.config),
     publicUrl: services.config.publicUrl,
-    log: (message, err) =>
-      services.log(err ? "error" : "info", message, err ? { error: String(err) } : {}),
+    log: backgroundLog(services.log),
   };
 }
 

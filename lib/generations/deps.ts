@@ -1,3 +1,4 @@
+import type { BackgroundLog } from "../http/log.ts";
 import type { Model } from "../catalog/mod.ts";
 import type { ProviderAdapter, ProviderDeps, ProviderId } from "../providers/types.ts";
 import type { GenerationRecord } from "../db/generations.ts";
@@ -28,7 +29,7 @@ export interface GenerationDeps {
   deadlineMs?: number;
   /** Adds mutations (e.g. webhook deliveries) to the commit that makes a generation terminal. */
   onTerminal?: (atomic: Deno.AtomicOperation, generation: GenerationRecord) => void;
-  log?: (message: string, err?: unknown) => void;
+  log?: BackgroundLog;
   /** !config.production: user-given URLs (image_url) may reach local addresses. Default false. */
   allowPrivateUrls?: boolean;
   /** Fetches an image_url for the submit worker; defaults to fetchInputImage (SSRF-guarded). */

@@ -1,3 +1,4 @@
+import { type BackgroundLog, backgroundLog } from "../http/log.ts";
 import type { Services } from "../services.ts";
 import { enqueueInAtomic, type JobHandler } from "../jobs.ts";
 import { escapeHtml, type Mailer, mailerFor } from "../mail.ts";
@@ -22,7 +23,7 @@ export interface AlertDeps {
   now: () => number;
   mailer: Mailer;
   publicUrl: string;
-  log: (message: string, err?: unknown) => void;
+  log: BackgroundLog;
 }
 
 export function alertDeps(services: Services): AlertDeps {
@@ -31,8 +32,7 @@ export function alertDeps(services: Services): AlertDeps {
     now: services.now,
     mailer: mailerFor(services.config),
     publicUrl: services.config.publicUrl,
-    log: (message, err) =>
-      services.log(err ? "error" : "info", message, err ? { error: String(err) } : {}),
+    log: backgroundLog(services.log),
   };
 }
 

@@ -1,6 +1,6 @@
 import { configSecretBox, type SecretBox } from "../secret_box.ts";
 import type { Config } from "../config.ts";
-import type { Logger } from "../http/log.ts";
+import { type BackgroundLog, backgroundLog, type Logger } from "../http/log.ts";
 import { defineSweep, enqueueInAtomic, type JobHandler, type JobQueue } from "../jobs.ts";
 import { type GenerationRecord, isTerminal, loadGeneration } from "../db/generations.ts";
 import {
@@ -64,7 +64,7 @@ export interface WebhookDeps {
   resolve?: Resolver;
   random?: () => number;
   timeoutMs?: number;
-  log?: (message: string, err?: unknown) => void;
+  log?: BackgroundLog;
   /** Seals and opens webhook signing secrets at rest. */
   box?: SecretBox;
 }
@@ -87,8 +87,7 @@ export function webhookDeps(services: {
     secretKey: services.config.secretKey,
     allowPrivate: !services.config.production,
     fetch: services.fetch,
-    log: (message, err) =>
-      services.log(err ? "error" : "info", message, err ? { error: String(err) } : {}),
+    log: backgroundLog(services.log),
   };
 }
 
