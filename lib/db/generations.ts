@@ -326,3 +326,38 @@ export async function markGenerationDeleted(
   addGenerationUpdate(a, entry, next);
   return (await a.commit()).ok;
 }
+
+/** Marks an upstream job as recorded by a generation (value: its id). */
+const upstreamJobKey = (provider: string, jobId: string) => ["upstream_job", provider, jobId];
+/** Longer than any generation lives: an orphan search only looks minutes back. */
+const UPSTREAM_JOB_TTL_MS = 2 * 24 * 3600_000;
+
+/** In the commit that records `jobId` on generation `genId`: the job is known as ours. */
+export function recordUpstreamJob(
+  a: Deno.AtomicOperation,
+  provider: string,
+  jobId: string,
+  genId: string,
+): Deno.AtomicOperation {
+  return a.set(upstreamJobKey(provider, jobId), genId, { expireIn: UPSTREAM_JOB_TTL_MS });
+}
+
+/**
+ * Claims an upstream job found by an orphan search for generation `genId`, unless another
+ * generation recorded it. Ours already (an earlier takeover adopted it and died in turn) counts
+ * as claimed; `onFresh` adds to the commit of a first claim. True when the job is ours.
+ */
+export async function claimUpstreamJob(
+  kv: Deno.Kv,
+  provider: string,
+  jobId: string,
+  genId: string,
+  onFresh: (a: Deno.AtomicOperation) => void,
+): Promise<boolean> {
+  const key = upstreamJobKey(provider, jobId);
+  const held = await kv.get<string>(key);
+  if (held.value !== null && held.value !== genId) return false;
+  const a = kv.atomic().check(held).set(key, genId, { expireIn: UPSTREAM_JOB_TTL_MS });
+  if (held.value === null) onFresh(a);
+  return (await a.commit()).ok;
+}

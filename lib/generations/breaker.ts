@@ -1,4 +1,11 @@
 import type { ProviderId } from "../providers/types.ts";
+import {
+  faultCountKey,
+  healthKey,
+  ROUTE_HEALTH_PREFIX,
+  type RouteFault,
+  type RouteHealth,
+} from "../db/route_health.ts";
 import { recordUpstreamDuplicate } from "../telemetry/metrics.ts";
 
 /**
@@ -8,14 +15,9 @@ import { recordUpstreamDuplicate } from "../telemetry/metrics.ts";
  * duplicate upstream jobs (a submit cut by a crash), which an operator should see.
  */
 
-export type BreakerState = "closed" | "open" | "half_open";
+export type { RouteFault };
 
-interface RouteHealth {
-  /** Recent submit outcomes, oldest first: 1 ok, 0 transient failure. */
-  recent: number[];
-  /** While set and in the future the route is open; past it, half-open. */
-  open_until: number | null;
-}
+export type BreakerState = "closed" | "open" | "half_open";
 
 /** Outcomes remembered per route. */
 export const BREAKER_WINDOW = 10;
@@ -24,18 +26,6 @@ export const BREAKER_MIN_SAMPLES = 5;
 /** The share of failures in the window that opens it. */
 export const BREAKER_FAILURE_RATIO = 0.6;
 export const BREAKER_OPEN_MS = 30_000;
-
-const healthKey = (model: string, provider: ProviderId): Deno.KvKey => [
-  "route_health",
-  model,
-  provider,
-];
-const faultCountKey = (model: string, provider: ProviderId, what: RouteFault): Deno.KvKey => [
-  "route_faults",
-  model,
-  provider,
-  what,
-];
 
 function stateOf(h: RouteHealth | null, nowMs: number): BreakerState {
   if (!h?.open_until) return "closed";
@@ -90,11 +80,6 @@ function nextHealth(h: RouteHealth | null, ok: boolean, nowMs: number): RouteHea
 
 /** duplicate: a second upstream job was (or may have been) started for one generation.
  * orphan_adopted: an interrupted submit's job was found upstream and adopted (no duplicate). */
-export type RouteFault =
-  | "duplicate"
-  | "duplicate_cancelled"
-  | "interrupted_submit"
-  | "orphan_adopted";
 
 export function addRouteFault(
   a: Deno.AtomicOperation,
@@ -124,7 +109,7 @@ export async function listRouteBreakers(
   limit = 1000,
 ): Promise<{ model: string; provider: ProviderId; breaker: BreakerState }[]> {
   const out = [];
-  for await (const e of kv.list<RouteHealth>({ prefix: ["route_health"] }, { limit })) {
+  for await (const e of kv.list<RouteHealth>({ prefix: ROUTE_HEALTH_PREFIX }, { limit })) {
     const [, model, provider] = e.key as [string, string, ProviderId];
     out.push({ model, provider, breaker: stateOf(e.value, nowMs) });
   }

@@ -1,9 +1,11 @@
 import {
   type Attempt,
   type Candidate,
+  claimUpstreamJob,
   type GenerationRecord,
   isTerminal,
   loadGeneration,
+  recordUpstreamJob,
 } from "../db/generations.ts";
 import { enqueueInAtomic, type Job, type JobHandler } from "../jobs.ts";
 import {
@@ -295,7 +297,7 @@ export async function submitGeneration(deps: GenerationDeps, id: string): Promis
       apply: (a) => {
         enqueue(POLL_JOB, id, delay)(a);
         // Known as ours, so no orphan search (of this or an identical request) adopts it.
-        a.set(upstreamJobKey(cand.provider, jobId), id, { expireIn: UPSTREAM_JOB_TTL_MS });
+        recordUpstreamJob(a, cand.provider, jobId, id);
       },
     });
   if (!res.committed && res.current) await cancelUnrecordedJob(deps, claimed, res.current, jobId);
@@ -309,11 +311,6 @@ const notConfigured = (provider: string) =>
     undefined,
     "model_unavailable",
   );
-
-/** Marks an upstream job as recorded by a generation (value: its id). */
-const upstreamJobKey = (provider: string, jobId: string) => ["upstream_job", provider, jobId];
-/** Longer than any generation lives: an orphan search only looks minutes back. */
-const UPSTREAM_JOB_TTL_MS = 2 * 24 * 3600_000;
 
 /**
  * A takeover of a submit whose process died: where the provider lists jobs (Replicate, Luma),
@@ -344,13 +341,10 @@ async function adoptOrphan(
     return null;
   }
   for (const jobId of ids) {
-    const key = upstreamJobKey(cand.provider, jobId);
-    // Ours already when an earlier takeover of this generation adopted it and died in turn.
-    const held = await deps.kv.get<string>(key);
-    if (held.value !== null && held.value !== g.id) continue;
-    const a = deps.kv.atomic().check(held).set(key, g.id, { expireIn: UPSTREAM_JOB_TTL_MS });
-    if (held.value === null) addRouteFault(a, cand.model, cand.provider, "orphan_adopted");
-    if (!(await a.commit()).ok) continue;
+    const adopted = await claimUpstreamJob(deps.kv, cand.provider, jobId, g.id, (a) => {
+      addRouteFault(a, cand.model, cand.provider, "orphan_adopted");
+    });
+    if (!adopted) continue;
     logOf(deps)(
       `generation ${g.id}: adopted ${cand.provider} job ${jobId} of the interrupted submit`,
     );
