@@ -1,7 +1,11 @@
 import type { Services } from "../services.ts";
-import { generationKey, type GenerationRecord, isTerminal } from "../db/generations.ts";
+import {
+  generationKey,
+  type GenerationRecord,
+  isTerminal,
+  listOrgGenerationIdsBetween,
+} from "../db/generations.ts";
 import { listApiKeys } from "../db/apikeys.ts";
-import { idAt } from "../ids.ts";
 
 /** The Usage page's ranges, in days. */
 export const RANGES = [7, 30, 90] as const;
@@ -45,12 +49,13 @@ export async function generationsInRange(
 ): Promise<{ generations: GenerationRecord[]; from: number; truncated: boolean }> {
   const today = Math.floor(services.now() / DAY_MS) * DAY_MS;
   const from = today - (days - 1) * DAY_MS;
-  const ids: string[] = [];
-  const iter = services.kv.list<string>({
-    start: ["org_generations", orgId, idAt("gen", from)],
-    end: ["org_generations", orgId, idAt("gen", today + DAY_MS)],
-  }, { limit: REPORT_CAP + 1 });
-  for await (const e of iter) ids.push(e.value);
+  const ids = await listOrgGenerationIdsBetween(
+    services.kv,
+    orgId,
+    from,
+    today + DAY_MS,
+    REPORT_CAP + 1,
+  );
   const truncated = ids.length > REPORT_CAP;
   const generations: GenerationRecord[] = [];
   for (let i = 0; i < Math.min(ids.length, REPORT_CAP); i += 10) {

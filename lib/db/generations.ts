@@ -2,7 +2,7 @@ import { badCursor, kvCursor } from "./kv.ts";
 import type { Cents } from "../catalog/money.ts";
 import type { FailureCode, ProviderId, ReportedUsage } from "../providers/types.ts";
 import { NotFound } from "../errors.ts";
-import { isId } from "../ids.ts";
+import { idAt, isId } from "../ids.ts";
 import type { Page } from "./ledger.ts";
 
 /** What is stored on the generation: the provider's figures and, where priced, their cents. */
@@ -172,6 +172,23 @@ export async function getGeneration(
 export const LIST_SCAN_CAP = 500;
 /** KV's getMany reads at most 10 keys. */
 const READ_BATCH = 10;
+
+/** Ids of the org's generations created in [fromMs, toMs), oldest first, at most `limit`. */
+export async function listOrgGenerationIdsBetween(
+  kv: Deno.Kv,
+  orgId: string,
+  fromMs: number,
+  toMs: number,
+  limit: number,
+): Promise<string[]> {
+  const ids: string[] = [];
+  const iter = kv.list<string>({
+    start: orgGenerationKey(orgId, idAt("gen", fromMs)),
+    end: orgGenerationKey(orgId, idAt("gen", toMs)),
+  }, { limit });
+  for await (const e of iter) ids.push(e.value);
+  return ids;
+}
 
 /** Newest first; status/model filters skip non-matching records within the scan. */
 export async function listGenerations(
