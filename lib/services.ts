@@ -5,7 +5,7 @@ import { createKvJobQueue, type JobQueue } from "./jobs.ts";
 import type { GenerationDeps } from "./generations/deps.ts";
 import { ADAPTERS, configuredProviders } from "./providers/registry.ts";
 import { loadCatalog } from "./catalog/operator.ts";
-import { backendFor, storeVideoFromFile, storeVideoFromUrl } from "./storage.ts";
+import { backendFor, storeVideoFromFile, storeVideoFromUrl } from "./storage/mod.ts";
 import { enqueueGenerationEvent } from "./webhooks/notify.ts";
 import { instrumentAdapter } from "./telemetry/provider_calls.ts";
 

@@ -1,6 +1,6 @@
 import { define } from "../utils.ts";
 import { json } from "../lib/http/json.ts";
-import { backendFor } from "../lib/storage.ts";
+import { backendFor } from "../lib/storage/mod.ts";
 import { checkReadiness } from "../lib/telemetry/readiness.ts";
 
 /**

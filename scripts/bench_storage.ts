@@ -4,7 +4,7 @@
  * directly from disk, in the same run, so the serving path's cost is known.
  * `deno run -A scripts/bench_storage.ts` runs it alone; scripts/bench.ts appends its section.
  */
-import { signVideoUrl } from "../lib/storage.ts";
+import { signVideoUrl } from "../lib/storage/mod.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SIZE = 64 * 1024 * 1024;

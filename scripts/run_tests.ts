@@ -22,7 +22,7 @@ export const NOT_UNIT = [
   "lib/jobs_test.ts", // a second process holds a job
   "lib/providers/local_test.ts", // ffmpeg
   "lib/storage/contract_test.ts", // OpenStack Swift
-  "lib/storage_test.ts", // ffmpeg
+  "lib/storage/storage_test.ts", // ffmpeg
 ];
 
 const unit = Deno.args[0] === "--unit";

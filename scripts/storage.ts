@@ -4,7 +4,7 @@
  * switch to STORAGE=s3 is safe. Exits 1 on any failure or mismatch.
  */
 import { loadConfig } from "../lib/config.ts";
-import { s3SettingsFrom } from "../lib/storage.ts";
+import { s3SettingsFrom } from "../lib/storage/mod.ts";
 import { s3Backend } from "../lib/storage/s3.ts";
 import { migrateVideos, progressBar } from "../lib/storage/migrate.ts";
 

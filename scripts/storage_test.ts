@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { run } from "./storage.ts";
-import { localBackend, videosDir } from "../lib/storage.ts";
+import { localBackend, videosDir } from "../lib/storage/mod.ts";
 import { migrateVideos } from "../lib/storage/migrate.ts";
 import { s3Backend } from "../lib/storage/s3.ts";
 import type { VideoBackend } from "../lib/storage/types.ts";

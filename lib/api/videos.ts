@@ -6,7 +6,7 @@ import {
 } from "../db/generations.ts";
 import { cancelGeneration, getGeneration } from "../generations/service.ts";
 import { Conflict, NotFound } from "../errors.ts";
-import { backendFor } from "../storage.ts";
+import { backendFor } from "../storage/mod.ts";
 import type { Services } from "../services.ts";
 import { generationPresenter } from "./generation.ts";
 import { toVideo, type Video } from "./openai.ts";

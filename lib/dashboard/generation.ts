@@ -4,7 +4,7 @@ import { getGeneration } from "../generations/service.ts";
 import type { GenerationRecord } from "../db/generations.ts";
 import { type LedgerEntry, listLedgerBetween } from "../db/ledger.ts";
 import { listDeliveriesBetween, type WebhookDelivery } from "../db/webhooks.ts";
-import { signVideoUrl } from "../storage.ts";
+import { signVideoUrl } from "../storage/mod.ts";
 import { isId } from "../ids.ts";
 import { NotFound } from "../errors.ts";
 

@@ -21,7 +21,7 @@ import {
 import { withTimeouts } from "../providers/faults.ts";
 import { hashBody } from "../db/idempotency.ts";
 import { getDailyUsage, getUsageTotals } from "../db/usage.ts";
-import { signVideoUrl } from "../storage.ts";
+import { signVideoUrl } from "../storage/mod.ts";
 import { usageByKey } from "../spend/usage.ts";
 import { DEFAULT_DEADLINE_MS, type GenerationDeps, logOf } from "./deps.ts";
 import type { GenerationInput } from "./schema.ts";

@@ -6,7 +6,7 @@ import { getGeneration, listGenerations } from "../db/generations.ts";
 import { getModelMetrics } from "../db/usage.ts";
 import { createKvJobQueue } from "../jobs.ts";
 import { localProvider } from "../providers/local.ts";
-import { serveVideo, storeVideoFromFile, verifyVideoSignature } from "../storage.ts";
+import { serveVideo, storeVideoFromFile, verifyVideoSignature } from "../storage/mod.ts";
 import { cancelGeneration, createGeneration, getUsage, toApiGeneration } from "./service.ts";
 import { generationJobHandlers, pollGeneration, submitGeneration } from "./workers.ts";
 import { parseGenerationBody } from "./schema.ts";

@@ -1,6 +1,6 @@
 import { Forbidden, PayloadTooLarge } from "../errors.ts";
 import type { Config } from "../config.ts";
-import { backendFor } from "../storage.ts";
+import { backendFor } from "../storage/mod.ts";
 
 /** Headers every response carries. Scripts only from this origin (islands are external files). */
 export const SECURITY_HEADERS: Record<string, string> = {

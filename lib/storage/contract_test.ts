@@ -3,7 +3,7 @@
  * OpenStack Swift's s3api (tests/support/swift.ts), a real server that checks SigV4.
  */
 import assert from "node:assert/strict";
-import { localBackend, storeVideoFromUrl, type VideoBackend } from "../storage.ts";
+import { localBackend, storeVideoFromUrl, type VideoBackend } from "./mod.ts";
 import { s3Backend, type S3Settings } from "./s3.ts";
 import { StorageError } from "./types.ts";
 import { ProviderError } from "../providers/types.ts";

@@ -4,7 +4,7 @@
  * in the bucket before it says the switch to STORAGE=s3 is safe. Local files stay: the retention
  * sweep deletes them with the bucket's copy, or the operator removes them once switched.
  */
-import { storeVideoFromFile, videosDir } from "../storage.ts";
+import { storeVideoFromFile, videosDir } from "./mod.ts";
 import type { VideoBackend } from "./types.ts";
 
 export interface MigrationProgress {

@@ -15,7 +15,7 @@ import { deleteExpiredRecords, RETENTION_LEASE_KEY, retentionCursorKey } from ".
 import { idFloor } from "../ids.ts";
 import { enqueueMinuteJob, type JobHandler } from "../jobs.ts";
 import type { VideoBackend } from "./types.ts";
-import { backendFor, localBackend } from "../storage.ts";
+import { backendFor, localBackend } from "./mod.ts";
 import type { Services } from "../services.ts";
 
 export const RETENTION_JOB = "storage.retention";

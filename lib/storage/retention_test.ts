@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { runRetentionSweep } from "./retention.ts";
-import { localBackend } from "../storage.ts";
+import { localBackend } from "./mod.ts";
 import { generationKey } from "../db/generations.ts";
 import { createSession } from "../db/sessions.ts";
 import { retentionCursorKey } from "../db/retention.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { testConfig } from "../config.ts";
-import { backendFor } from "../storage.ts";
+import { backendFor } from "./mod.ts";
 import { pageCsp } from "../http/security.ts";
 
 const GEN = "gen_01JD0000000000000000000000";

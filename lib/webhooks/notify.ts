@@ -21,7 +21,7 @@ import { toApiGeneration } from "../generations/service.ts";
 import { presentGeneration } from "../api/generation.ts";
 import { generationEventType, typedEventPayload } from "./events.ts";
 import type { Resolver } from "../net/ssrf.ts";
-import { signVideoUrl } from "../storage.ts";
+import { signVideoUrl } from "../storage/mod.ts";
 import { attemptDelivery, GENERATION_COMPLETED, generationEventPayload } from "./deliver.ts";
 
 /**

@@ -29,7 +29,7 @@ import {
   setEndpointEnabled,
   type WebhookDelivery,
 } from "../db/webhooks.ts";
-import { verifyVideoSignature } from "../storage.ts";
+import { verifyVideoSignature } from "../storage/mod.ts";
 import { verifyWebhook } from "./sign.ts";
 import { registerEndpoint } from "./manage.ts";
 import { BadRequest } from "../errors.ts";

@@ -9,7 +9,7 @@ import { createMagicLink, createSession } from "../../lib/db/sessions.ts";
 import { findOrCreateUserByEmail } from "../../lib/db/users.ts";
 import { addMembership } from "../../lib/db/memberships.ts";
 import { SESSION_COOKIE } from "../../lib/auth/session.ts";
-import { backendFor, localBackend } from "../../lib/storage.ts";
+import { backendFor, localBackend } from "../../lib/storage/mod.ts";
 import {
   RETENTION_LEASE_MS,
   retentionDeps,

@@ -1,5 +1,5 @@
 import { define } from "../../../utils.ts";
-import { backendFor, verifyVideoSignature } from "../../../lib/storage.ts";
+import { backendFor, verifyVideoSignature } from "../../../lib/storage/mod.ts";
 import { Forbidden } from "../../../lib/errors.ts";
 
 /**

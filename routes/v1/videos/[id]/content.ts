@@ -4,7 +4,7 @@ import { parseWith } from "../../../../lib/http/json.ts";
 import { z } from "zod";
 import { AppError, NotFound } from "../../../../lib/errors.ts";
 import { getVideoRecord } from "../../../../lib/api/videos.ts";
-import { backendFor } from "../../../../lib/storage.ts";
+import { backendFor } from "../../../../lib/storage/mod.ts";
 
 const querySchema = z.strictObject({
   variant: z.enum(["video", "thumbnail", "spritesheet"]).default("video"),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ProviderError } from "./providers/types.ts";
+import { ProviderError } from "../providers/types.ts";
 import {
   type DownloadOptions,
   parseRange,
@@ -9,8 +9,8 @@ import {
   storeVideoFromFile,
   storeVideoFromUrl,
   verifyVideoSignature,
-} from "./storage.ts";
-import { makeTinyMp4, probeVideo } from "../tests/support/video.ts";
+} from "./mod.ts";
+import { makeTinyMp4, probeVideo } from "../../tests/support/video.ts";
 
 const GEN = "gen_01JD0000000000000000000000";
 
