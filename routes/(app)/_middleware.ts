@@ -27,6 +27,7 @@ export const handler = define.middleware(async (ctx) => {
   }
   ctx.state.user = { id: d.user.id, email: d.user.email, name: d.user.name };
   ctx.state.sessionId = d.session.id;
+  ctx.state.flashOwner = { sessionId: d.session.id, token: d.token };
   if (d.current) {
     ctx.state.org = { id: d.current.org.id, name: d.current.org.name };
     ctx.state.role = d.current.role;
