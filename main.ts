@@ -2,6 +2,7 @@ import { listenHostname, loadConfig } from "./lib/config.ts";
 import { createServices } from "./lib/services.ts";
 import { createPipevideoApp } from "./lib/app.ts";
 import { startBackground } from "./lib/background.ts";
+import { boundsOf, serveApp } from "./lib/http/serve.ts";
 
 /** `deno task start`: validates the environment, builds the islands, starts the workers, serves. */
 export async function start() {
@@ -23,19 +24,22 @@ export async function start() {
   const app = createPipevideoApp(services);
   await app.build();
   const background = startBackground(services);
-  const server = Deno.serve({
+  const hostname = listenHostname(config);
+  const server = await serveApp(app.handler, {
     port: config.PORT,
-    hostname: listenHostname(config),
-    onListen: ({ hostname, port }) => {
-      services.log("info", "listening", { url: `http://localhost:${port}`, env: config.APP_ENV });
-      if (!config.production && !config.HOST) {
-        services.log(
-          "warn",
-          `${config.APP_ENV} mode: listening on ${hostname} only; set HOST to listen elsewhere`,
-        );
-      }
-    },
-  }, app.handler);
+    hostname,
+    bounds: boundsOf(config),
+  });
+  services.log("info", "listening", {
+    url: `http://localhost:${server.addr.port}`,
+    env: config.APP_ENV,
+  });
+  if (!config.production && !config.HOST) {
+    services.log(
+      "warn",
+      `${config.APP_ENV} mode: listening on ${hostname} only; set HOST to listen elsewhere`,
+    );
+  }
 
   // On SIGTERM/SIGINT: finish in-flight requests, stop taking jobs, flush logs, then exit.
   const stop = async (signal: Deno.Signal) => {

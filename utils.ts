@@ -1,5 +1,6 @@
 import { createDefine } from "fresh";
 import type { Services } from "./lib/services.ts";
+import type { FlashOwner } from "./lib/db/flash.ts";
 
 export type Role = "owner" | "admin" | "member";
 
@@ -10,6 +11,8 @@ export interface State {
   /** Dashboard: the signed-in user and their session (set by the session middleware). */
   user?: { id: string; email: string; name: string | null };
   sessionId?: string;
+  /** Dashboard: who may read a one-time reveal (lib/db/flash.ts); the token is the cookie's. */
+  flashOwner?: FlashOwner;
   /** Dashboard: the organization being viewed and the user's role in it. */
   org?: { id: string; name: string };
   role?: Role;

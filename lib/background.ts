@@ -6,6 +6,15 @@ import { webhookDeps, webhookJobHandlers, webhookSweep } from "./webhooks/notify
 import { alertDeps, alertJobHandlers } from "./spend/alerts.ts";
 import { autoTopupDeps, autoTopupJobHandlers } from "./billing/autotopup.ts";
 import { registerRetentionCron, retentionDeps, retentionJobHandlers } from "./storage/retention.ts";
+import { type ExpiryDeps, expiryJobHandlers, registerExpiryCron } from "./db/expiry.ts";
+
+function expiryDeps(services: Services): ExpiryDeps {
+  return {
+    kv: services.kv,
+    now: services.now,
+    log: (m, err) => services.log(err ? "error" : "info", m, err ? { error: String(err) } : {}),
+  };
+}
 
 /**
  * Every job type the process handles, by type: the one table of handlers (add new kinds here).
@@ -19,6 +28,7 @@ export function jobHandlers(services: Services): Record<string, JobHandler> {
     ...alertJobHandlers(alertDeps(services)),
     ...autoTopupJobHandlers(autoTopupDeps(services)),
     ...retentionJobHandlers(retentionDeps(services)),
+    ...expiryJobHandlers(expiryDeps(services)),
   };
 }
 
@@ -40,6 +50,9 @@ export function startBackground(services: Services, opts: { cron?: boolean } = {
     );
     registerRetentionCron(retentionDeps(services)).catch((err) =>
       services.log("error", "retention cron registration failed", { error: String(err) })
+    );
+    registerExpiryCron(expiryDeps(services)).catch((err) =>
+      services.log("error", "record expiry cron registration failed", { error: String(err) })
     );
   }
   return services.jobs.listen(jobHandlers(services));

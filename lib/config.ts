@@ -25,6 +25,10 @@ const schema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(100),
   TRUSTED_PROXY: z.coerce.number().int().min(0).max(9).default(0), // X-Forwarded-For hops to trust
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  // Slow clients (lib/http/serve.ts): a request's headers, and the whole request with its body,
+  // must arrive within these; REQUEST_TIMEOUT_SECONDS=0 turns both off (a proxy enforces them).
+  REQUEST_HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(10),
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(0).max(3600).default(60),
   PRICE_MARGIN: z.coerce.number().min(1).max(10).default(1.25),
   // A JSON file of models and routes added to or replacing the shipped catalog (API.md,
   // "Operator catalog"); validated at start-up, a bad entry stops it.
@@ -126,6 +130,11 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
     }
   }
   if (e.DENO_DEPLOYMENT_ID) problems.push(...deployProblems(cleaned, e));
+  if (
+    e.REQUEST_TIMEOUT_SECONDS > 0 && e.REQUEST_HEADERS_TIMEOUT_SECONDS > e.REQUEST_TIMEOUT_SECONDS
+  ) {
+    problems.push("REQUEST_HEADERS_TIMEOUT_SECONDS: must not exceed REQUEST_TIMEOUT_SECONDS");
+  }
   if (e.BILLING_MIN_CENTS > e.BILLING_MAX_CENTS) {
     problems.push("BILLING_MIN_CENTS: must not exceed BILLING_MAX_CENTS");
   }

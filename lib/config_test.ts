@@ -55,6 +55,17 @@ Deno.test("JOB_CONCURRENCY defaults to 4 and must be a positive integer", () => 
   }
 });
 
+Deno.test("slow-client bounds: 10 s for headers, 60 s for the request; headers within the request", () => {
+  const e = parseEnv({});
+  assert.deepEqual([e.REQUEST_HEADERS_TIMEOUT_SECONDS, e.REQUEST_TIMEOUT_SECONDS], [10, 60]);
+  assert.equal(parseEnv({ REQUEST_TIMEOUT_SECONDS: "0" }).REQUEST_TIMEOUT_SECONDS, 0);
+  assert.throws(
+    () => parseEnv({ REQUEST_HEADERS_TIMEOUT_SECONDS: "30", REQUEST_TIMEOUT_SECONDS: "20" }),
+    /REQUEST_HEADERS_TIMEOUT_SECONDS: must not exceed REQUEST_TIMEOUT_SECONDS/,
+  );
+  assert.throws(() => parseEnv({ REQUEST_HEADERS_TIMEOUT_SECONDS: "0" }), /REQUEST_HEADERS/);
+});
+
 Deno.test("on Deno Deploy, settings that need a disk are refused at start-up, naming the variable", () => {
   const deploy = { DENO_DEPLOYMENT_ID: "abc123" };
   const err = (() => {

@@ -1,7 +1,12 @@
 import nodemailer from "nodemailer";
 import type { Config } from "./config.ts";
+import { singleLineName } from "./names.ts";
 
-/** Outgoing email. Only sign-in links and invitations for now. */
+/**
+ * Outgoing email: sign-in links, invitations, balance alerts, automatic top-ups. Subjects are
+ * fixed text and amounts, never user-chosen text (an org name there reads as if Pipevideo said
+ * it); user text in a body goes through `plainName`.
+ */
 export interface Mail {
   to: string;
   subject: string;
@@ -50,4 +55,14 @@ export function escapeHtml(s: string): string {
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
   );
+}
+
+/**
+ * User-chosen text (an org name) for a mail body: one line, and never a link. Mail clients turn
+ * whatever looks like a URL, a domain or an address into one, so "https://evil.example/login"
+ * in an org name would be a working link in a mail from us; a zero-width space after each
+ * ".", ":", "/" and "@" breaks the pattern and stays invisible. Escape it too for HTML.
+ */
+export function plainName(name: string): string {
+  return singleLineName(name).replace(/[.:/@]/g, "$&\u200b");
 }

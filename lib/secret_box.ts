@@ -53,7 +53,11 @@ export function secretBox(current: string, previous: string[] = []): SecretBox {
   return box;
 }
 
-function createSecretBox(current: string, previous: string[]): SecretBox {
+/**
+ * A box of its own, not cached: for short-lived keys such as a session's cookie token (one-time
+ * reveals, lib/db/flash.ts), which must not pile up in the cache above.
+ */
+export function createSecretBox(current: string, previous: string[] = []): SecretBox {
   const keys = Promise.all([current, ...previous].map(deriveKey));
   let currentId: string | null = null;
   keys.then((k) => currentId = k[0].id, () => {});

@@ -9,11 +9,10 @@ import {
   type Role,
   setMemberRole,
 } from "../db/memberships.ts";
-import { singleLineName } from "../names.ts";
 import { RateLimited } from "../errors.ts";
 import { getUser } from "../db/users.ts";
 import { countSignInAttempt, deleteUserSessions } from "../db/sessions.ts";
-import { escapeHtml, mailerFor } from "../mail.ts";
+import { escapeHtml, mailerFor, plainName } from "../mail.ts";
 import { requireRole } from "./roles.ts";
 
 /** The members page's rules: everyone sees the list, owners manage members and invitations. */
@@ -95,8 +94,8 @@ export async function inviteMember(
   const mailer = mailerFor(services.config);
   let emailed = false;
   if (invite.email && mailer.configured) {
-    // Names are chosen by whoever made the org: one line in the body, never in the subject.
-    const org = singleLineName(actor.org!.name);
+    // Names are chosen by whoever made the org: plain text in the body, never in the subject.
+    const org = plainName(actor.org!.name);
     await mailer.send({
       to: invite.email,
       subject: "You are invited to an organization on Pipevideo",

@@ -2,7 +2,7 @@ import { type BackgroundLog, backgroundLog } from "../http/log.ts";
 import Stripe from "stripe";
 import type { Services } from "../services.ts";
 import type { JobHandler } from "../jobs.ts";
-import { escapeHtml, type Mailer, mailerFor } from "../mail.ts";
+import { escapeHtml, type Mailer, mailerFor, plainName } from "../mail.ts";
 import { NotFound } from "../errors.ts";
 import { getOrg } from "../db/orgs.ts";
 import { utcDay } from "../db/usage.ts";
@@ -173,14 +173,16 @@ async function mailAdmins(deps: AutoTopupDeps, t: AutoTopup, what: string, detai
     deps.log(`auto top-up ${t.id} ${what}; no email sent (SMTP not configured or no admins)`);
     return;
   }
-  const org = (await getOrg(deps.kv, t.org_id))?.name ?? t.org_id;
+  const org = plainName((await getOrg(deps.kv, t.org_id))?.name ?? t.org_id);
   const amount = `$${(t.amount_cents / 100).toFixed(2)}`;
   const link = `${deps.publicUrl}/billing`;
+  // The org name is user text: in the body as plain text, never in the subject.
   await deps.mailer.send({
     to: to.join(", "),
-    subject: `${org}: automatic top-up of ${amount} ${what}`,
-    text: `${detail}\n\n${link}\n`,
-    html: `<p>${escapeHtml(detail)}</p><p><a href="${link}">Billing</a></p>`,
+    subject: `Pipevideo: automatic top-up of ${amount} ${what}`,
+    text: `Organization: ${org}\n\n${detail}\n\n${link}\n`,
+    html: `<p>Organization: ${escapeHtml(org)}</p><p>${escapeHtml(detail)}</p>` +
+      `<p><a href="${link}">Billing</a></p>`,
   });
 }
 

@@ -12,6 +12,8 @@ export async function loadShell(state: State, req: Request) {
   if (!d) return null;
   state.user = { id: d.user.id, email: d.user.email, name: d.user.name };
   state.sessionId = d.session.id;
+  // Opens the one-time reveals this session sealed (lib/db/flash.ts).
+  state.flashOwner = { sessionId: d.session.id, token: d.token };
   if (d.current) {
     state.org = { id: d.current.org.id, name: d.current.org.name };
     state.role = d.current.role;

@@ -1,6 +1,5 @@
 import { Conflict } from "../errors.ts";
 import { sha256Hex } from "../crypto.ts";
-import type { ExpiringRecords } from "./retention.ts";
 
 /**
  * Idempotency-Key records: the same key with the same body within 24 h answers with the first
@@ -71,9 +70,10 @@ export function addIdempotencyRecord<T>(
   a.set(idempotencyKey(orgId, key), rec, { expireIn: IDEMPOTENCY_TTL_MS });
 }
 
-/** What the retention sweep (lib/db/retention.ts) deletes here: records past their 24 h. */
-export const EXPIRED_IDEMPOTENCY: ExpiringRecords<IdempotencyRecord<unknown>> = {
+/** What the record expiry sweep (lib/db/expiry.ts) deletes here: records past their 24 h. */
+export const EXPIRED_IDEMPOTENCY = {
   kind: "idempotency",
   prefix: ["idempotency"],
-  keysIfExpired: (e, nowMs) => nowMs - e.value.created_at >= IDEMPOTENCY_TTL_MS ? [e.key] : [],
+  keysIfExpired: (e: Deno.KvEntry<IdempotencyRecord<unknown>>, nowMs: number): Deno.KvKey[] =>
+    nowMs - e.value.created_at >= IDEMPOTENCY_TTL_MS ? [e.key] : [],
 };

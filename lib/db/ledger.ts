@@ -29,6 +29,8 @@ export interface LedgerEntry {
 export const balanceKey = (orgId: string): Deno.KvKey => ["balance", orgId];
 export const ledgerKey = (orgId: string, entryId: string): Deno.KvKey => ["ledger", orgId, entryId];
 const creditRefKey = (reference: string): Deno.KvKey => ["credit_ref", reference];
+/** When the org last got money that is not a refund (a top-up, an adjustment): ms. */
+export const fundedAtKey = (orgId: string): Deno.KvKey => ["balance_funded_at", orgId];
 
 export function balanceOf(entry: Deno.KvEntryMaybe<Deno.KvU64>): Cents {
   return entry.value === null ? 0 : Number(entry.value.value);
@@ -67,6 +69,9 @@ export function addCreditMutations(
     created_at: nowMs,
   };
   atomic.sum(balanceKey(orgId), BigInt(cents)).set(ledgerKey(orgId, entry.id), entry);
+  // New money re-arms the low-balance alert; a refund only gives back what a generation took
+  // (lib/spend/alerts.ts).
+  if (opts.kind !== "refund") atomic.set(fundedAtKey(orgId), nowMs);
   return entry;
 }
 

@@ -1,6 +1,5 @@
 import { randomToken, sha256Hex } from "../crypto.ts";
 import { newId } from "../ids.ts";
-import type { ExpiringRecords } from "./retention.ts";
 
 /**
  * Dashboard sessions. The cookie carries a random token; KV holds only its SHA-256, so a copy
@@ -304,15 +303,16 @@ export async function consumeOAuthState(kv: Deno.Kv, state: string): Promise<OAu
   return res.ok ? entry.value : null;
 }
 
-/** What the retention sweep (lib/db/retention.ts) deletes here once past expiry. */
-export const EXPIRED_SESSIONS: ExpiringRecords<Session> = {
+/** What the record expiry sweep (lib/db/expiry.ts) deletes here once past expiry. */
+export const EXPIRED_SESSIONS = {
   kind: "sessions",
   prefix: ["sessions"],
-  keysIfExpired: (e, nowMs) =>
+  keysIfExpired: (e: Deno.KvEntry<Session>, nowMs: number): Deno.KvKey[] =>
     e.value.expires_at <= nowMs ? [e.key, userSessionKey(e.value.user_id, e.value.id)] : [],
 };
-export const EXPIRED_MAGIC_LINKS: ExpiringRecords<MagicLink> = {
+export const EXPIRED_MAGIC_LINKS = {
   kind: "magic_links",
   prefix: ["magic_links"],
-  keysIfExpired: (e, nowMs) => e.value.expires_at <= nowMs ? [e.key] : [],
+  keysIfExpired: (e: Deno.KvEntry<MagicLink>, nowMs: number): Deno.KvKey[] =>
+    e.value.expires_at <= nowMs ? [e.key] : [],
 };

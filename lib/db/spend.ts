@@ -135,7 +135,22 @@ export interface BalanceCrossing {
   created_at: number;
   /** Set when the admins' email is being (or was) sent. */
   mailed_at: number | null;
+  /** Whether it alerts (email and `balance.low`), decided once by its job; absent until then. */
+  alerted?: boolean;
 }
+
+/**
+ * The org's last low-balance alert and the count of its UTC day: ["balance_alert", orgId].
+ * `alerted_at` is the alerting crossing's time.
+ */
+export interface BalanceAlertState {
+  alerted_at: number;
+  threshold_cents: Cents;
+  day: number; // days since the epoch, UTC
+  count: number;
+}
+
+export const balanceAlertKey = (orgId: string): Deno.KvKey => ["balance_alert", orgId];
 
 export const crossingKey = (id: string): Deno.KvKey => ["balance_crossing", id];
 export const orgCrossingKey = (orgId: string, id: string): Deno.KvKey => [

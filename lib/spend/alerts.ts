@@ -1,7 +1,7 @@
 import { type BackgroundLog, backgroundLog } from "../http/log.ts";
 import type { Services } from "../services.ts";
 import { enqueueInAtomic, type JobHandler } from "../jobs.ts";
-import { escapeHtml, type Mailer, mailerFor } from "../mail.ts";
+import { escapeHtml, type Mailer, mailerFor, plainName } from "../mail.ts";
 import { listOrgMembers } from "../db/memberships.ts";
 import { getOrg } from "../db/orgs.ts";
 import { getUser } from "../db/users.ts";
@@ -11,12 +11,22 @@ import {
   deliveryTargets,
   getWebhookEvent,
 } from "../db/webhooks.ts";
-import { type BalanceCrossing, crossingKey } from "../db/spend.ts";
+import {
+  balanceAlertKey,
+  type BalanceAlertState,
+  type BalanceCrossing,
+  crossingKey,
+} from "../db/spend.ts";
+import { fundedAtKey } from "../db/ledger.ts";
 import { ATTEMPT_JOB } from "../webhooks/notify.ts";
 import { BALANCE_LOW, BALANCE_LOW_JOB } from "./crossing.ts";
 
 /** The low-balance alert job: see crossing.ts for when it is owed. */
 export { BALANCE_LOW, BALANCE_LOW_JOB };
+
+/** At most this many low-balance alerts (email and `balance.low` event) per org per UTC day. */
+export const ALERTS_PER_DAY = 3;
+const DAY_MS = 86_400_000;
 
 export interface AlertDeps {
   kv: Deno.Kv;
@@ -99,13 +109,14 @@ async function mailAdminsOnce(deps: AlertDeps, id: string): Promise<void> {
     deps.log(`balance.low ${c.id}: no email sent (SMTP not configured or no admins)`);
     return;
   }
-  const org = (await getOrg(deps.kv, c.org_id))?.name ?? c.org_id;
+  // The org name is user text: plain (never a link) in the body, never in the subject.
+  const org = plainName((await getOrg(deps.kv, c.org_id))?.name ?? c.org_id);
   const dollars = (cents: number) => `$${(cents / 100).toFixed(2)}`;
   const link = `${deps.publicUrl}/billing`;
   try {
     await deps.mailer.send({
       to: to.join(", "),
-      subject: `${org}: Pipevideo balance below ${dollars(c.threshold_cents)}`,
+      subject: `Pipevideo balance below ${dollars(c.threshold_cents)}`,
       text: `The balance of ${org} is ${dollars(c.balance_cents)}, below your alert threshold ` +
         `of ${dollars(c.threshold_cents)}.\n\nAdd credits: ${link}\n`,
       html:
@@ -124,10 +135,49 @@ async function mailAdminsOnce(deps: AlertDeps, id: string): Promise<void> {
   }
 }
 
-/** The job: the webhook event and the email, each once per crossing (delivery is at least once). */
+/**
+ * Whether a crossing alerts, decided once in a commit with the org's alert state. It alerts when
+ * the org was re-armed since its last alert — by money that is not a refund (fundedAtKey) or by
+ * a new threshold; a refund only gives back what a generation took, so submit → cancel loops
+ * re-cross without alerting — and fewer than ALERTS_PER_DAY went out that UTC day.
+ */
+async function decideAlert(deps: AlertDeps, id: string): Promise<BalanceCrossing | null> {
+  for (;;) {
+    const entry = await deps.kv.get<BalanceCrossing>(crossingKey(id));
+    const c = entry.value;
+    if (!c || c.alerted !== undefined) return c;
+    const [state, funded] = await deps.kv.getMany<[BalanceAlertState, number]>([
+      balanceAlertKey(c.org_id),
+      fundedAtKey(c.org_id),
+    ]);
+    const last = state.value;
+    const day = Math.floor(deps.now() / DAY_MS);
+    const rearmed = !last || (c.created_at > last.alerted_at &&
+      ((funded.value ?? 0) > last.alerted_at || c.threshold_cents !== last.threshold_cents));
+    const count = last?.day === day ? last.count : 0;
+    const alerted = rearmed && count < ALERTS_PER_DAY;
+    const a = deps.kv.atomic().check(entry, state).set(entry.key, { ...c, alerted });
+    if (alerted) {
+      const next: BalanceAlertState = {
+        alerted_at: c.created_at,
+        threshold_cents: c.threshold_cents,
+        day,
+        count: count + 1,
+      };
+      a.set(state.key, next);
+    }
+    if (!(await a.commit()).ok) continue;
+    if (!alerted) {
+      deps.log(`balance.low ${id}: no alert (${rearmed ? "daily cap reached" : "not re-armed"})`);
+    }
+    return { ...c, alerted };
+  }
+}
+
+/** The job: the webhook event and the email, each once per alerting crossing (see decideAlert). */
 export async function runBalanceLowJob(deps: AlertDeps, id: string): Promise<void> {
-  const c = (await deps.kv.get<BalanceCrossing>(crossingKey(id))).value;
-  if (!c) return;
+  const c = await decideAlert(deps, id);
+  if (!c?.alerted) return;
   await fanOutBalanceLow(deps, c);
   await mailAdminsOnce(deps, id);
 }

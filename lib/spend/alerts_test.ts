@@ -3,13 +3,13 @@ import { testConfig } from "../config.ts";
 import { mailerFor } from "../mail.ts";
 import { createUser } from "../db/users.ts";
 import { addMembership, createOrgWithOwner } from "../db/memberships.ts";
-import { creditOrg, verifyLedger } from "../db/ledger.ts";
+import { creditOrg, debitOrg, verifyLedger } from "../db/ledger.ts";
 import { createApiKey } from "../db/apikeys.ts";
 import { listCrossings, setSpendSettings } from "../db/spend.ts";
 import { createEndpoint, listDeliveries } from "../db/webhooks.ts";
 import { attemptDelivery } from "../webhooks/deliver.ts";
 import { verifyWebhook } from "../webhooks/sign.ts";
-import { createGeneration } from "../generations/service.ts";
+import { cancelGeneration, createGeneration } from "../generations/service.ts";
 import { parseGenerationBody } from "../generations/schema.ts";
 import {
   scriptedAdapter,
@@ -17,8 +17,8 @@ import {
   testDeps,
   testModel,
 } from "../../tests/support/generations.ts";
-import { startSmtp } from "../../tests/support/smtp.ts";
-import { type AlertDeps, runBalanceLowJob } from "./alerts.ts";
+import { decodedMail, startSmtp } from "../../tests/support/smtp.ts";
+import { type AlertDeps, ALERTS_PER_DAY, runBalanceLowJob } from "./alerts.ts";
 import { balanceLowEventSchema } from "../openapi.ts";
 
 /** A webhook receiver on loopback that records what it is sent. */
@@ -114,5 +114,79 @@ Deno.test("50 concurrent debits crossing the threshold: one email to the admins,
     await receiver.close();
     await smtp.close();
     kv.close();
+  }
+});
+
+Deno.test("submit → cancel loops: a refund does not re-arm the alert; top-ups do, at most ALERTS_PER_DAY a day; no user text in the subject", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const smtp = await startSmtp();
+  try {
+    const clock = testClock();
+    const deps = testDeps(kv, "/nonexistent", {
+      adapters: { fal: scriptedAdapter("fal", {}).adapter },
+      models: [testModel("t/ten", "fal", 10)],
+      now: clock.now,
+    });
+    const owner = await createUser(kv, { email: "owner@example.com" });
+    const org = await createOrgWithOwner(kv, owner.id, {
+      name: "Claim your refund at https://evil.example/login",
+    });
+    await creditOrg(kv, org.id, 125, { kind: "topup", reason: "test" }, clock.now());
+    await setSpendSettings(kv, org.id, { low_balance_cents: 120 }, clock.now());
+    await createEndpoint(kv, org.id, { url: "http://127.0.0.1:9/hook" }, clock.now());
+    const alertDeps: AlertDeps = {
+      kv,
+      now: clock.now,
+      mailer: mailerFor(testConfig({ SMTP_URL: smtp.url, MAIL_FROM: "pv@example.com" })),
+      publicUrl: "http://pv.test",
+      log: () => {},
+    };
+    const body = parseGenerationBody({ model: "t/ten", prompt: "p" });
+    /** One loop: submit (125 -> 115 crosses 120), the alert job, cancel (refunded: back to 125). */
+    const loop = async () => {
+      const g = await createGeneration(deps, org.id, body);
+      clock.advance(1000);
+      const [c] = await listCrossings(kv, org.id, 1);
+      await runBalanceLowJob(alertDeps, c.id);
+      await cancelGeneration(deps, org.id, g.id);
+      clock.advance(1000);
+    };
+    const alerts = async () => (await listDeliveries(kv, org.id, {})).data.length;
+
+    for (let i = 0; i < 10; i++) await loop();
+    assert.equal((await listCrossings(kv, org.id, 100)).length, 10, "every loop crossed");
+    assert.equal(smtp.inbox.length, 1, "one mail: the refunds did not re-arm the alert");
+    assert.equal(await alerts(), 1, "and one balance.low event");
+
+    // Its subject carries no user text; the body quotes the org name as plain text, never a link.
+    const raw = smtp.inbox[0];
+    assert.equal(raw.match(/^Subject: (.*)$/m)![1], "Pipevideo balance below $1.20");
+    const mail = decodedMail(raw);
+    assert.ok(mail.includes("Claim your refund at"), "the org name is in the body");
+    assert.doesNotMatch(mail, /https?:\/\/evil|evil\.example/);
+    assert.deepEqual([...mail.matchAll(/href="([^"]*)"/g)].map((m) => m[1]), [
+      "http://pv.test/billing",
+    ]);
+
+    /** New money: a one-cent top-up (then taken back by an adjustment, to stay near 120). */
+    const topUp = async () => {
+      await creditOrg(kv, org.id, 1, { kind: "topup", reason: "test" }, clock.now());
+      await debitOrg(kv, org.id, 1, { reason: "test" }, clock.now());
+      clock.advance(1000);
+    };
+    // New money re-arms it: a top-up before each loop, but at most ALERTS_PER_DAY a UTC day.
+    for (let i = 0; i < 10; i++) {
+      await topUp();
+      await loop();
+    }
+    assert.equal(smtp.inbox.length, ALERTS_PER_DAY);
+    assert.equal(await alerts(), ALERTS_PER_DAY);
+    clock.advance(86_400_000);
+    await topUp();
+    await loop();
+    assert.equal(smtp.inbox.length, ALERTS_PER_DAY + 1, "the next day, one more");
+    assert.ok((await verifyLedger(kv, org.id)).ok);
+  } finally {
+    await smtp.close();
   }
 });

@@ -1,8 +1,8 @@
 /**
  * The retention sweep: videos older than VIDEO_RETENTION_DAYS are deleted from storage and their
- * generation marked expired (output_url null, `output_expired: true` in the API); KV records
- * past their expiry (sessions, magic links, idempotency keys) are deleted. It runs as a minute
- * job under a KV lease like the other sweeps, does bounded work per run, and is idempotent.
+ * generation marked expired (output_url null, `output_expired: true` in the API). It runs as a
+ * minute job under a KV lease like the other sweeps, does bounded work per run, and is
+ * idempotent. (KV records past their expiry have their own sweep: lib/db/expiry.ts.)
  */
 import { withLease } from "../db/kv.ts";
 import {
@@ -11,7 +11,7 @@ import {
   type GenerationRecord,
   isTerminal,
 } from "../db/generations.ts";
-import { deleteExpiredRecords, RETENTION_LEASE_KEY, retentionCursorKey } from "../db/retention.ts";
+import { RETENTION_LEASE_KEY, retentionCursorKey } from "../db/retention.ts";
 import { idFloor } from "../ids.ts";
 import { enqueueMinuteJob, type JobHandler } from "../jobs.ts";
 import type { VideoBackend } from "./types.ts";
@@ -38,28 +38,15 @@ export interface RetentionDeps {
 export interface RetentionResult {
   /** Generation ids whose video was deleted in this run. */
   expired: string[];
-  /** KV records deleted in this run, by kind. */
-  records: Record<string, number>;
 }
 
 /** The sweep job; null when another run holds the lease. */
 export function runRetentionSweep(deps: RetentionDeps): Promise<RetentionResult | null> {
   const nowMs = deps.now();
   return withLease(deps.kv, RETENTION_LEASE_KEY, nowMs, RETENTION_LEASE_MS, async () => {
-    let expired: string[] = [];
-    let records: Record<string, number> = {};
-    try {
-      if (deps.retentionDays > 0) expired = await expireVideos(deps, nowMs);
-    } finally {
-      // Sessions, magic links and idempotency records go even when the video walk failed.
-      records = await deleteExpiredRecords(deps.kv, nowMs);
-    }
-    if (expired.length || Object.values(records).some((n) => n > 0)) {
-      deps.log(
-        `retention: ${expired.length} videos expired, records deleted ${JSON.stringify(records)}`,
-      );
-    }
-    return { expired, records };
+    const expired = deps.retentionDays > 0 ? await expireVideos(deps, nowMs) : [];
+    if (expired.length) deps.log(`retention: ${expired.length} videos expired`);
+    return { expired };
   });
 }
 

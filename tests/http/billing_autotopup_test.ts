@@ -259,6 +259,12 @@ Deno.test("auto top-up: a declined card turns it off and mails the admins; SCA i
     assert.equal((await listAutoTopups(kv, orgId))[0].status, "requires_action");
     assert.equal(smtp.inbox.length, 1);
     assert.match(smtp.inbox[0], /authentication/);
+    // The org name is user text: in the body, never in the subject.
+    assert.equal(
+      smtp.inbox[0].match(/^Subject: (.*)$/m)![1],
+      "Pipevideo: automatic top-up of $5.00 needs your confirmation",
+    );
+    assert.match(smtp.inbox[0], /Organization: Acme/);
     assert.equal((await getSpendSettings(kv, orgId)).auto_topup_below_cents, 120, "still on");
 
     stripe.state.mode = "decline";

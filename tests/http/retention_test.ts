@@ -1,8 +1,8 @@
 /**
  * Retention with a clock moved forward: a video past VIDEO_RETENTION_DAYS is deleted from
  * storage (bucket and disk) and shows as expired in the API; a younger one and live KV records
- * are untouched; expired sessions, magic links and idempotency records are gone; a second run
- * changes nothing more. Against both backends.
+ * are untouched; expired sessions, magic links and idempotency records are gone (the record
+ * expiry sweep, lib/db/expiry.ts); a second run changes nothing more. Against both backends.
  */
 import assert from "node:assert/strict";
 import { createMagicLink, createSession } from "../../lib/db/sessions.ts";
@@ -15,6 +15,7 @@ import {
   retentionDeps,
   runRetentionSweep,
 } from "../../lib/storage/retention.ts";
+import { EXPIRY_LEASE_MS, runRecordExpirySweep } from "../../lib/db/expiry.ts";
 import { createBucket, s3Env, startSwiftS3, type SwiftS3 } from "../support/swift.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { call, fundedOrg, waitFor } from "../support/api.ts";
@@ -46,7 +47,7 @@ async function generate(server: TestServer, key: string, idempotencyKey?: string
 async function snapshot(kv: Deno.Kv) {
   const out: [string, unknown][] = [];
   for await (const e of kv.list({ prefix: [] })) {
-    if (e.key[0] === "retention_lease") continue;
+    if (e.key[0] === "retention_lease" || e.key[0] === "expiry_lease") continue;
     out.push([JSON.stringify(e.key), e.value]);
   }
   return out;
@@ -85,7 +86,13 @@ async function retentionScenario(env: Record<string, string>, swift?: SwiftS3) {
 
     const first = await runRetentionSweep(retentionDeps(services));
     assert.deepEqual(first?.expired, [old.id]);
-    assert.deepEqual(first?.records, { sessions: 1, magic_links: 1, idempotency: 1 });
+    const expiryDeps = { kv, now, log: () => {} };
+    assert.deepEqual(await runRecordExpirySweep(expiryDeps), {
+      sessions: 1,
+      magic_links: 1,
+      idempotency: 1,
+      flash: 0,
+    });
 
     assert.equal(await backend.size(old.id), null, "deleted from storage");
     assert.equal(await localBackend(services.config.DATA_DIR).size(old.id), null, "and from disk");
@@ -121,11 +128,14 @@ async function retentionScenario(env: Record<string, string>, swift?: SwiftS3) {
     // While the lease is held a second firing does nothing; after it, a run changes nothing.
     assert.equal(await runRetentionSweep(retentionDeps(services)), null);
     const before = await snapshot(kv);
-    offset += RETENTION_LEASE_MS + 1;
+    offset += Math.max(RETENTION_LEASE_MS, EXPIRY_LEASE_MS) + 1;
     const second = await runRetentionSweep(retentionDeps(services));
-    assert.deepEqual(second, {
-      expired: [],
-      records: { sessions: 0, magic_links: 0, idempotency: 0 },
+    assert.deepEqual(second, { expired: [] });
+    assert.deepEqual(await runRecordExpirySweep(expiryDeps), {
+      sessions: 0,
+      magic_links: 0,
+      idempotency: 0,
+      flash: 0,
     });
     assert.deepEqual(await snapshot(kv), before);
     assert.ok(await backend.size(young.id));

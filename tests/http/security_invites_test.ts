@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { signIn } from "../support/auth.ts";
-import { startSmtp } from "../support/smtp.ts";
+import { decodedMail, startSmtp } from "../support/smtp.ts";
 import { listUserOrgs } from "../../lib/db/memberships.ts";
 import { INVITE_LIMITS } from "../../lib/auth/members.ts";
 
@@ -39,7 +39,8 @@ Deno.test("invitations: names lose control characters, stay out of the subject, 
     const raw = await smtp.next();
     const subject = raw.match(/^Subject: (.*)$/m)![1];
     assert.equal(subject, "You are invited to an organization on Pipevideo");
-    assert.doesNotMatch(raw, /^Bcc:/m);
+    // No header made of the name (the body may wrap a line at "Bcc:": that is text).
+    assert.doesNotMatch(raw.split("\r\n\r\n")[0], /^Bcc:/m);
 
     // Per user: the owner's next invitations up to the limit, then 429.
     for (let i = 1; i < INVITE_LIMITS.perUser.limit; i++) {
@@ -83,6 +84,35 @@ Deno.test("invitations: names lose control characters, stay out of the subject, 
     );
     await orgOver.body?.cancel();
     assert.equal(orgOver.status, 429);
+  } finally {
+    await server.close();
+    await smtp.close();
+  }
+});
+
+Deno.test("invitation mails quote an org name that holds a URL as plain text, never a link", async () => {
+  const smtp = await startSmtp();
+  const server = await startTestServer({ SMTP_URL: smtp.url, MAIL_FROM: "pv@example.com" });
+  try {
+    const owner = await signIn(server, { orgName: "Verify at https://evil.example/login now" });
+    const invited = await post(server, "/settings/members", {
+      intent: "invite",
+      role: "member",
+      email: "friend@example.com",
+    }, owner.headers);
+    await invited.body?.cancel();
+    assert.equal(invited.status, 303);
+    const raw = await smtp.next();
+    assert.equal(
+      raw.match(/^Subject: (.*)$/m)![1],
+      "You are invited to an organization on Pipevideo",
+    );
+    const mail = decodedMail(raw);
+    assert.ok(mail.includes("Verify at"), "the org name is in the body");
+    assert.doesNotMatch(mail, /https?:\/\/evil|evil\.example/);
+    const links = [...mail.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
+    assert.equal(links.length, 1);
+    assert.match(links[0], /\/invites\/[0-9a-f]+$/);
   } finally {
     await server.close();
     await smtp.close();

@@ -7,11 +7,13 @@ import { registerEndpoint, rotateSecret } from "../../lib/webhooks/manage.ts";
 import {
   createEndpoint,
   getEndpointRecord,
+  listEndpoints,
   resealWebhookSecrets,
   signingSecrets,
 } from "../../lib/db/webhooks.ts";
 import { secretBox } from "../../lib/secret_box.ts";
 import { kvDump } from "../support/kv.ts";
+import { getPage, postForm, shownSecret } from "../support/webhook_receiver.ts";
 
 Deno.test("a KV dump holds no token or signing secret in clear", async () => {
   const server = await startTestServer({ GITHUB_CLIENT_ID: "cid", GITHUB_CLIENT_SECRET: "cs" });
@@ -82,6 +84,60 @@ Deno.test("a KV dump holds no token or signing secret in clear", async () => {
     });
     await done.body?.cancel();
     assert.equal(done.headers.get("location"), invitePath);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("one-time reveals in flight (key, webhook, rotation, invitation) leave no usable secret in KV", async () => {
+  const server = await startTestServer();
+  try {
+    const owner = await signIn(server);
+    const kv = server.services.kv;
+    // Each POST answers 303 to a page that reveals the secret once; until it is followed, the
+    // reveal waits in KV. Read the whole KV then, as a backup or a replica would hold it.
+    const key = await postForm(server, "/keys", { name: "ci" }, owner.headers);
+    const hook = await postForm(
+      server,
+      "/webhooks",
+      { url: "http://127.0.0.1:9/h" },
+      owner.headers,
+    );
+    const [endpoint] = await listEndpoints(kv, owner.orgId);
+    const rotate = await postForm(
+      server,
+      `/webhooks/${endpoint.id}`,
+      { action: "rotate" },
+      owner.headers,
+    );
+    const invite = await postForm(
+      server,
+      "/settings/members",
+      { intent: "invite", role: "member" },
+      owner.headers,
+    );
+    for (const r of [key, hook, rotate, invite]) assert.equal(r.status, 303, r.html);
+    const dump = (await kvDump(kv)).join("\n");
+    assert.ok(dump.includes('"flash"'), "the reveals are in KV");
+    assert.doesNotMatch(dump, /pv_[A-Za-z0-9_-]{20}|whsec_|\/invites\/[0-9a-f]{20}/);
+
+    const secrets = {
+      apiKey: /Bearer (pv_[A-Za-z0-9_-]+)/.exec(
+        (await getPage(server, key.location!, owner.headers)).html,
+      )?.[1],
+      endpointSecret: shownSecret((await getPage(server, hook.location!, owner.headers)).html),
+      rotatedSecret: shownSecret((await getPage(server, rotate.location!, owner.headers)).html),
+      inviteToken: /data-testid="invite-link">[^<]+\/invites\/([^<]+)</.exec(
+        (await getPage(server, invite.location!, owner.headers)).html,
+      )?.[1],
+    };
+    for (const [name, value] of Object.entries(secrets)) {
+      assert.ok(value && value.length >= 20, `${name} is shown on the page`);
+      assert.ok(!dump.includes(value.replace(/^[a-z]+_/, "")), `${name} is in the KV dump`);
+    }
+    // Shown, so gone: a reload shows nothing, and no reveal is left in KV.
+    assert.equal(shownSecret((await getPage(server, hook.location!, owner.headers)).html), null);
+    assert.deepEqual(await Array.fromAsync(kv.list({ prefix: ["flash"] })), []);
   } finally {
     await server.close();
   }

@@ -44,3 +44,12 @@ export async function startSmtp() {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** A received message's bodies as the reader sees them: quoted-printable decoded (UTF-8). */
+export function decodedMail(raw: string): string {
+  return raw.replace(/=\r?\n/g, "").replace(
+    /(?:=[0-9A-F]{2})+/g,
+    (run) =>
+      new TextDecoder().decode(new Uint8Array(run.slice(1).split("=").map((h) => parseInt(h, 16)))),
+  );
+}

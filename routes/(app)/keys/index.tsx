@@ -40,11 +40,11 @@ const MESSAGES: Record<string, string> = { revoked: "The key was revoked. It no 
 
 export const handler = define.handlers<Data>({
   async GET(ctx) {
-    const { services, sessionId } = ctx.state;
+    const { services, flashOwner } = ctx.state;
     const d = await data(ctx.state, ctx.url.searchParams.get("m"));
     const flash = await takeFlash(
       services.kv,
-      sessionId!,
+      flashOwner!,
       ctx.url.searchParams.get("created"),
       "key_created",
       services.now(),
@@ -78,8 +78,8 @@ export const handler = define.handlers<Data>({
     }
     // POST → 303 → GET, so a reload cannot create a second key; the secret travels in a
     // one-time server-side flash, never in the URL.
-    const { services, sessionId } = ctx.state;
-    const id = await putFlash(services.kv, sessionId!, {
+    const { services, flashOwner } = ctx.state;
+    const id = await putFlash(services.kv, flashOwner!, {
       kind: "key_created",
       keyId: result.key.id,
       name: result.key.name,

@@ -44,12 +44,12 @@ const ERRORS: Record<string, string> = {
 
 export const handler = define.handlers<Data>({
   async GET(ctx) {
-    const { services, sessionId } = ctx.state;
+    const { services, flashOwner } = ctx.state;
     const d = await load(ctx.state, ctx.url.searchParams.get("m"));
     d.error = ERRORS[ctx.url.searchParams.get("e") ?? ""] ?? null;
     const flash = await takeFlash(
       services.kv,
-      sessionId!,
+      flashOwner!,
       ctx.url.searchParams.get("invited"),
       "invite_created",
       services.now(),
@@ -73,7 +73,7 @@ export const handler = define.handlers<Data>({
       }
       const made = await inviteMember(services, ctx.state, parsed.data);
       // POST → 303 → GET: a reload invites nobody twice; the link is a one-time flash.
-      const flash = await putFlash(services.kv, ctx.state.sessionId!, {
+      const flash = await putFlash(services.kv, ctx.state.flashOwner!, {
         kind: "invite_created",
         link: made.link,
         emailed: made.emailed,

@@ -41,7 +41,7 @@ export const handler = define.handlers({
     const overview = await webhooksOverview(webhookDeps(services), org!.id);
     const created = await takeFlash(
       services.kv,
-      ctx.state.sessionId!,
+      ctx.state.flashOwner!,
       ctx.url.searchParams.get("created"),
       "webhook_created",
       services.now(),
@@ -64,7 +64,7 @@ export const handler = define.handlers({
     try {
       const created = await registerEndpoint(deps, org!.id, input);
       // POST → 303 → GET: a reload adds nothing; the secret is a one-time server-side flash.
-      const flash = await putFlash(services.kv, ctx.state.sessionId!, {
+      const flash = await putFlash(services.kv, ctx.state.flashOwner!, {
         kind: "webhook_created",
         endpointId: created.endpoint.id,
         url: created.endpoint.url,

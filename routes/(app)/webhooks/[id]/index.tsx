@@ -49,7 +49,7 @@ export const handler = define.handlers({
     const r = await endpointDeliveries(webhookDeps(services), org!.id, ctx.params.id, cursor);
     const rotated = await takeFlash(
       services.kv,
-      ctx.state.sessionId!,
+      ctx.state.flashOwner!,
       ctx.url.searchParams.get("rotated"),
       "webhook_rotated",
       services.now(),
@@ -74,7 +74,7 @@ export const handler = define.handlers({
       case "rotate": {
         const { secret } = await rotateSecret(deps, org!.id, id);
         // POST → 303 → GET: a reload does not rotate again; the secret is a one-time flash.
-        const flash = await putFlash(services.kv, ctx.state.sessionId!, {
+        const flash = await putFlash(services.kv, ctx.state.flashOwner!, {
           kind: "webhook_rotated",
           endpointId: id,
           secret,
