@@ -2,17 +2,15 @@
  * The record expiry sweep: deletes KV records past their own expiry (sessions, sign-in links,
  * idempotency records, one-time reveals). Records are written with `expireIn`, but KV deletes
  * expired keys only eventually (and a KV Connect server may keep them long): the sweep makes it
- * certain. It runs as a minute job under its own lease, apart from the video retention sweep, so
- * neither waits on the other or fails with it.
+ * certain. lib/background.ts runs it as a minute sweep under its own lease, apart from the video
+ * retention sweep, so neither waits on the other or fails with it.
  *
  *   ["expiry_lease"]              -> lease expiry (withLease): one sweep at a time
  *   ["expiry_cursor", kind]       -> the last key a scan of `kind` reached
  */
-import { withLease } from "./kv.ts";
 import { EXPIRED_IDEMPOTENCY } from "./idempotency.ts";
 import { EXPIRED_MAGIC_LINKS, EXPIRED_SESSIONS } from "./sessions.ts";
 import { EXPIRED_FLASH } from "./flash.ts";
-import { enqueueMinuteJob, type JobHandler } from "../jobs.ts";
 
 export const EXPIRY_JOB = "kv.record_expiry";
 export const EXPIRY_LEASE_KEY: Deno.KvKey = ["expiry_lease"];
@@ -74,38 +72,4 @@ export async function deleteExpiredRecords(
     else await kv.set(cursorKey, last);
   }
   return deleted;
-}
-
-export interface ExpiryDeps {
-  kv: Deno.Kv;
-  now: () => number;
-  log: (message: string, err?: unknown) => void;
-}
-
-/** The sweep job; null when another run holds the lease. Returns deletions by kind. */
-export function runRecordExpirySweep(deps: ExpiryDeps): Promise<Record<string, number> | null> {
-  const nowMs = deps.now();
-  return withLease(deps.kv, EXPIRY_LEASE_KEY, nowMs, EXPIRY_LEASE_MS, async () => {
-    const deleted = await deleteExpiredRecords(deps.kv, nowMs);
-    if (Object.values(deleted).some((n) => n > 0)) {
-      deps.log(`record expiry: deleted ${JSON.stringify(deleted)}`);
-    }
-    return deleted;
-  });
-}
-
-export function expiryJobHandlers(deps: ExpiryDeps): Record<string, JobHandler> {
-  return { [EXPIRY_JOB]: async () => void await runRecordExpirySweep(deps) };
-}
-
-/** Enqueues the sweep job every minute (cron only enqueues); the lease collapses duplicates. */
-export function registerExpiryCron(deps: ExpiryDeps): Promise<void> {
-  return Deno.cron(
-    "pipevideo record expiry sweep",
-    "* * * * *",
-    () =>
-      enqueueMinuteJob(deps.kv, EXPIRY_JOB, deps.now()).catch((err) =>
-        deps.log("enqueueing the record expiry sweep failed", err)
-      ),
-  );
 }

@@ -4,7 +4,8 @@
  * firing do nothing. The clock is injected: KV's own expiry runs on real time, far off here.
  */
 import assert from "node:assert/strict";
-import { EXPIRY_LEASE_MS, runRecordExpirySweep } from "./expiry.ts";
+import { EXPIRY_LEASE_MS } from "./expiry.ts";
+import { recordExpirySweep } from "../background.ts";
 import { createMagicLink, createSession, MAGIC_LINK_TTL_MS } from "./sessions.ts";
 import { addIdempotencyRecord, IDEMPOTENCY_TTL_MS } from "./idempotency.ts";
 import { FLASH_TTL_MS, putFlash } from "./flash.ts";
@@ -31,7 +32,7 @@ Deno.test("record expiry: expired sessions, links, idempotency records and revea
   await putFlash(kv, owner, reveal, NOW);
 
   const deps = { kv, now: () => NOW, log: () => {} };
-  assert.deepEqual(await runRecordExpirySweep(deps), {
+  assert.deepEqual(await recordExpirySweep.run(deps), {
     sessions: 1,
     magic_links: 1,
     idempotency: 1,
@@ -40,7 +41,7 @@ Deno.test("record expiry: expired sessions, links, idempotency records and revea
   for (const prefix of ["sessions", "user_sessions", "magic_links", "idempotency", "flash"]) {
     assert.equal(await keys(kv, prefix), 1, `${prefix}: the live one stays`);
   }
-  assert.equal(await runRecordExpirySweep(deps), null, "lease held: a second firing does nothing");
-  const later = await runRecordExpirySweep({ ...deps, now: () => NOW + EXPIRY_LEASE_MS });
+  assert.equal(await recordExpirySweep.run(deps), null, "lease held: a second firing does nothing");
+  const later = await recordExpirySweep.run({ ...deps, now: () => NOW + EXPIRY_LEASE_MS });
   assert.deepEqual(later, { sessions: 0, magic_links: 0, idempotency: 0, flash: 0 });
 });

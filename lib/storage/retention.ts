@@ -4,7 +4,6 @@
  * minute job under a KV lease like the other sweeps, does bounded work per run, and is
  * idempotent. (KV records past their expiry have their own sweep: lib/db/expiry.ts.)
  */
-import { withLease } from "../db/kv.ts";
 import {
   addGenerationUpdate,
   generationKey,
@@ -13,7 +12,8 @@ import {
 } from "../db/generations.ts";
 import { RETENTION_LEASE_KEY, retentionCursorKey } from "../db/retention.ts";
 import { idFloor } from "../ids.ts";
-import { enqueueMinuteJob, type JobHandler } from "../jobs.ts";
+import { defineSweep } from "../jobs.ts";
+import { type BackgroundLog, backgroundLog } from "../http/log.ts";
 import type { VideoBackend } from "./types.ts";
 import { backendFor, localBackend } from "./mod.ts";
 import type { Services } from "../services.ts";
@@ -32,7 +32,7 @@ export interface RetentionDeps {
   /** 0 keeps videos forever. */
   retentionDays: number;
   now: () => number;
-  log: (message: string, err?: unknown) => void;
+  log: BackgroundLog;
 }
 
 export interface RetentionResult {
@@ -40,15 +40,17 @@ export interface RetentionResult {
   expired: string[];
 }
 
-/** The sweep job; null when another run holds the lease. */
-export function runRetentionSweep(deps: RetentionDeps): Promise<RetentionResult | null> {
-  const nowMs = deps.now();
-  return withLease(deps.kv, RETENTION_LEASE_KEY, nowMs, RETENTION_LEASE_MS, async () => {
+/** The video retention sweep (defineSweep: a minute cron enqueues it, a lease collapses copies). */
+export const retentionSweep = defineSweep<RetentionDeps, RetentionResult>({
+  type: RETENTION_JOB,
+  leaseKey: RETENTION_LEASE_KEY,
+  leaseMs: RETENTION_LEASE_MS,
+  async sweep(deps, nowMs) {
     const expired = deps.retentionDays > 0 ? await expireVideos(deps, nowMs) : [];
     if (expired.length) deps.log(`retention: ${expired.length} videos expired`);
     return { expired };
-  });
-}
+  },
+});
 
 /**
  * Walks generations in id (= creation) order from the last settled one up to the cutoff. Every
@@ -116,22 +118,6 @@ export function retentionDeps(s: Services): RetentionDeps {
     stores,
     retentionDays: s.config.VIDEO_RETENTION_DAYS,
     now: s.now,
-    log: (m, err) => s.log(err ? "error" : "info", m, err ? { error: String(err) } : {}),
+    log: backgroundLog(s.log),
   };
-}
-
-export function retentionJobHandlers(deps: RetentionDeps): Record<string, JobHandler> {
-  return { [RETENTION_JOB]: async () => void await runRetentionSweep(deps) };
-}
-
-/** Enqueues the retention job every minute (cron only enqueues); the lease collapses duplicates. */
-export function registerRetentionCron(deps: RetentionDeps): Promise<void> {
-  return Deno.cron(
-    "pipevideo retention sweep",
-    "* * * * *",
-    () =>
-      enqueueMinuteJob(deps.kv, RETENTION_JOB, deps.now()).catch((err) =>
-        deps.log("enqueueing the retention sweep failed", err)
-      ),
-  );
 }

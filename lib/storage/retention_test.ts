@@ -4,8 +4,7 @@
  * their own sweep: lib/db/expiry_test.ts.)
  */
 import assert from "node:assert/strict";
-import { runRetentionSweep } from "./retention.ts";
-import { localBackend } from "./mod.ts";
+import { retentionSweep } from "./retention.ts";
 import { generationKey } from "../db/generations.ts";
 import { retentionCursorKey } from "../db/retention.ts";
 import { idFloor } from "../ids.ts";
@@ -32,13 +31,13 @@ Deno.test("retention: a cursor past the new cutoff skips the video walk", async 
     now: () => now,
     log: (m: string) => logs.push(m),
   });
-  await runRetentionSweep(deps(1, NOW));
+  await retentionSweep.run(deps(1, NOW));
   assert.equal((await kv.get(retentionCursorKey("videos"))).value, id);
 
   // The operator raises retention to 30 days; the next minutes' sweeps run without error.
-  const after = await runRetentionSweep(deps(30, NOW + 60_000));
+  const after = await retentionSweep.run(deps(30, NOW + 60_000));
   assert.deepEqual(after?.expired, []);
-  const again = await runRetentionSweep(deps(30, NOW + 120_000));
+  const again = await retentionSweep.run(deps(30, NOW + 120_000));
   assert.deepEqual(again?.expired, []);
   assert.equal((await kv.get(retentionCursorKey("videos"))).value, id);
 });

@@ -10,12 +10,9 @@ import { findOrCreateUserByEmail } from "../../lib/db/users.ts";
 import { addMembership } from "../../lib/db/memberships.ts";
 import { SESSION_COOKIE } from "../../lib/auth/session.ts";
 import { backendFor, localBackend } from "../../lib/storage/mod.ts";
-import {
-  RETENTION_LEASE_MS,
-  retentionDeps,
-  runRetentionSweep,
-} from "../../lib/storage/retention.ts";
-import { EXPIRY_LEASE_MS, runRecordExpirySweep } from "../../lib/db/expiry.ts";
+import { RETENTION_LEASE_MS, retentionDeps, retentionSweep } from "../../lib/storage/retention.ts";
+import { EXPIRY_LEASE_MS } from "../../lib/db/expiry.ts";
+import { recordExpirySweep } from "../../lib/background.ts";
 import { createBucket, s3Env, startSwiftS3, type SwiftS3 } from "../support/swift.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { call, fundedOrg, waitFor } from "../support/api.ts";
@@ -84,10 +81,10 @@ async function retentionScenario(env: Record<string, string>, swift?: SwiftS3) {
       }, copy);
     }
 
-    const first = await runRetentionSweep(retentionDeps(services));
+    const first = await retentionSweep.run(retentionDeps(services));
     assert.deepEqual(first?.expired, [old.id]);
     const expiryDeps = { kv, now, log: () => {} };
-    assert.deepEqual(await runRecordExpirySweep(expiryDeps), {
+    assert.deepEqual(await recordExpirySweep.run(expiryDeps), {
       sessions: 1,
       magic_links: 1,
       idempotency: 1,
@@ -126,12 +123,12 @@ async function retentionScenario(env: Record<string, string>, swift?: SwiftS3) {
     assert.deepEqual(await Array.fromAsync(kv.list({ prefix: ["idempotency"] })), []);
 
     // While the lease is held a second firing does nothing; after it, a run changes nothing.
-    assert.equal(await runRetentionSweep(retentionDeps(services)), null);
+    assert.equal(await retentionSweep.run(retentionDeps(services)), null);
     const before = await snapshot(kv);
     offset += Math.max(RETENTION_LEASE_MS, EXPIRY_LEASE_MS) + 1;
-    const second = await runRetentionSweep(retentionDeps(services));
+    const second = await retentionSweep.run(retentionDeps(services));
     assert.deepEqual(second, { expired: [] });
-    assert.deepEqual(await runRecordExpirySweep(expiryDeps), {
+    assert.deepEqual(await recordExpirySweep.run(expiryDeps), {
       sessions: 0,
       magic_links: 0,
       idempotency: 0,
@@ -181,7 +178,7 @@ Deno.test("VIDEO_RETENTION_DAYS=0 keeps videos forever", async () => {
     const org = await fundedOrg(server.services, 1000);
     const g = await generate(server, org.key);
     offset += 3650 * DAY;
-    const r = await runRetentionSweep(retentionDeps(server.services));
+    const r = await retentionSweep.run(retentionDeps(server.services));
     assert.deepEqual(r?.expired, []);
     assert.ok(await backendFor(server.services.config).size(g.id));
   } finally {
