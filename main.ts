@@ -28,7 +28,7 @@ export async function start() {
   const server = await serveApp(app.handler, {
     port: config.PORT,
     hostname,
-    bounds: boundsOf(config),
+    bounds: boundsOf(config, hostname),
   });
   services.log("info", "listening", {
     url: `http://localhost:${server.addr.port}`,

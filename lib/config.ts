@@ -27,8 +27,9 @@ const schema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   // Slow clients (lib/http/serve.ts): a request's headers, and the whole request with its body,
   // must arrive within these; REQUEST_TIMEOUT_SECONDS=0 turns both off (a proxy enforces them).
+  // Unset, they hold (60 s) wherever others can connect, and are off on loopback (boundsOf).
   REQUEST_HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(10),
-  REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(0).max(3600).default(60),
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(0).max(3600).optional(),
   PRICE_MARGIN: z.coerce.number().min(1).max(10).default(1.25),
   // A JSON file of models and routes added to or replacing the shipped catalog (API.md,
   // "Operator catalog"); validated at start-up, a bad entry stops it.
@@ -131,7 +132,8 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
   }
   if (e.DENO_DEPLOYMENT_ID) problems.push(...deployProblems(cleaned, e));
   if (
-    e.REQUEST_TIMEOUT_SECONDS > 0 && e.REQUEST_HEADERS_TIMEOUT_SECONDS > e.REQUEST_TIMEOUT_SECONDS
+    (e.REQUEST_TIMEOUT_SECONDS ?? 60) > 0 &&
+    e.REQUEST_HEADERS_TIMEOUT_SECONDS > (e.REQUEST_TIMEOUT_SECONDS ?? 60)
   ) {
     problems.push("REQUEST_HEADERS_TIMEOUT_SECONDS: must not exceed REQUEST_TIMEOUT_SECONDS");
   }

@@ -1,3 +1,4 @@
+import { boundsOf } from "./http/serve.ts";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { CONFIG_VARIABLES, ConfigError, parseEnv } from "./config.ts";
@@ -55,9 +56,17 @@ Deno.test("JOB_CONCURRENCY defaults to 4 and must be a positive integer", () => 
   }
 });
 
-Deno.test("slow-client bounds: 10 s for headers, 60 s for the request; headers within the request", () => {
+Deno.test("slow-client bounds: 10 s for headers, 60 s for the request where others connect; headers within the request", () => {
   const e = parseEnv({});
-  assert.deepEqual([e.REQUEST_HEADERS_TIMEOUT_SECONDS, e.REQUEST_TIMEOUT_SECONDS], [10, 60]);
+  assert.deepEqual([e.REQUEST_HEADERS_TIMEOUT_SECONDS, e.REQUEST_TIMEOUT_SECONDS], [10, undefined]);
+  // Unset: on for every interface (production's 0.0.0.0), off on loopback (development).
+  assert.deepEqual(boundsOf(e, "0.0.0.0"), { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000 });
+  assert.equal(boundsOf(e, "127.0.0.1"), null);
+  assert.deepEqual(boundsOf(parseEnv({ REQUEST_TIMEOUT_SECONDS: "20" }), "127.0.0.1"), {
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 20_000,
+  });
+  assert.equal(boundsOf(parseEnv({ REQUEST_TIMEOUT_SECONDS: "0" }), "0.0.0.0"), null);
   assert.equal(parseEnv({ REQUEST_TIMEOUT_SECONDS: "0" }).REQUEST_TIMEOUT_SECONDS, 0);
   assert.throws(
     () => parseEnv({ REQUEST_HEADERS_TIMEOUT_SECONDS: "30", REQUEST_TIMEOUT_SECONDS: "20" }),
