@@ -241,7 +241,8 @@ function providerNamed(id: ProviderId): Named {
   return { slug: id, name: ADAPTERS[id]?.name ?? id };
 }
 
-function baseJson(model: Model, modes: Modes): ModelJsonBase {
+/** A model's public fields for the modes it honours (/v1/models and the /models page). */
+export function baseJson(model: Model, modes: Modes): ModelJsonBase {
   const c = model.capabilities;
   // The compat fields: what a request without an image gets (with one, for image-only models).
   const flat = (modes.text ?? modes.image)!;
