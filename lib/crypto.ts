@@ -18,3 +18,13 @@ export function randomToken(bytes: number, prefix = ""): string {
 export function hmacSha256(key: string, message: string): Uint8Array {
   return new Uint8Array(createHmac("sha256", key).update(message).digest());
 }
+
+/** Standard Webhooks signing secrets (lib/webhooks/sign.ts) start with this. */
+export const WEBHOOK_SECRET_PREFIX = "whsec_";
+
+/** A new signing secret: `whsec_` + base64 of 32 random bytes. */
+export function newWebhookSecret(
+  randomBytes: (n: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
+): string {
+  return WEBHOOK_SECRET_PREFIX + Buffer.from(randomBytes(32)).toString("base64");
+}

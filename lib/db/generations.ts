@@ -101,7 +101,8 @@ export interface GenerationRecord {
   deleted_at?: number;
 }
 
-export const generationKey = (id: string): Deno.KvKey => ["generations", id];
+export const GENERATIONS_PREFIX: Deno.KvKey = ["generations"];
+export const generationKey = (id: string): Deno.KvKey => [...GENERATIONS_PREFIX, id];
 export const orgGenerationKey = (orgId: string, id: string): Deno.KvKey => [
   "org_generations",
   orgId,
@@ -256,7 +257,7 @@ export async function listRecentGenerations(
   opts: { limit: number; status?: GenerationStatus; model?: string; provider?: string },
 ): Promise<GenerationRecord[]> {
   const out: GenerationRecord[] = [];
-  const it = kv.list<GenerationRecord>({ prefix: ["generations"] }, {
+  const it = kv.list<GenerationRecord>({ prefix: GENERATIONS_PREFIX }, {
     reverse: true,
     limit: LIST_SCAN_CAP,
   });

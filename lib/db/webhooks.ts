@@ -1,7 +1,7 @@
 import { kvCursor, type Page, pagedRead } from "./kv.ts";
 import type { SecretBox } from "../secret_box.ts";
 import { idAt, newId } from "../ids.ts";
-import { newWebhookSecret } from "../webhooks/sign.ts";
+import { newWebhookSecret } from "../crypto.ts";
 
 /**
  * Webhook endpoints and deliveries in Deno KV. This module owns these key shapes:

@@ -8,6 +8,7 @@ import {
   addGenerationUpdate,
   generationKey,
   type GenerationRecord,
+  GENERATIONS_PREFIX,
   isTerminal,
 } from "../db/generations.ts";
 import { RETENTION_LEASE_KEY, retentionCursorKey } from "../db/retention.ts";
@@ -69,7 +70,7 @@ async function expireVideos(deps: RetentionDeps, nowMs: number): Promise<string[
     // and KV refuses a start key after the end key.
     if (settled && settled >= floor) break;
     const list = kv.list<GenerationRecord>({
-      start: settled ? [...generationKey(settled), 0] : ["generations"],
+      start: settled ? [...generationKey(settled), 0] : GENERATIONS_PREFIX,
       end: generationKey(floor),
     }, { limit: BATCH });
     let last: string | null = null;

@@ -6,15 +6,10 @@ import { timingSafeEqual } from "node:crypto";
  * `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, key = base64 after `whsec_`.
  */
 
-const PREFIX = "whsec_";
-const encoder = new TextEncoder();
+import { WEBHOOK_SECRET_PREFIX as PREFIX } from "../crypto.ts";
 
-/** A new signing secret: `whsec_` + base64 of 32 random bytes. */
-export function newWebhookSecret(
-  randomBytes: (n: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
-): string {
-  return PREFIX + Buffer.from(randomBytes(32)).toString("base64");
-}
+export { newWebhookSecret } from "../crypto.ts";
+const encoder = new TextEncoder();
 
 function secretKeyBytes(secret: string): Uint8Array<ArrayBuffer> {
   const raw = secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret;
