@@ -18,6 +18,7 @@ import { benchSpendSection } from "./bench_spend.ts";
 import { benchStorage } from "./bench_storage.ts";
 import { benchFaults, faultsSection } from "./bench_faults.ts";
 import { benchJobs, jobRowsMarkdown } from "./bench_jobs.ts";
+import { benchKvConnect, kvConnectMarkdown } from "./bench_kv_connect.ts";
 import { startFalStub } from "../tests/support/fal_stub.ts";
 import { freePort } from "../tests/support/app_process.ts";
 
@@ -338,6 +339,14 @@ async function main() {
     await Deno.writeTextFile(`${ROOT}/BENCHMARKS.md`, faultsSection(await benchFaults()), {
       append: true,
     });
+    // The same API over KV Connect (issue 21): each row against a bare baseline on that server.
+    await Deno.writeTextFile(
+      `${ROOT}/BENCHMARKS.md`,
+      `\n${kvConnectMarkdown(await benchKvConnect())}`,
+      {
+        append: true,
+      },
+    );
     console.error("wrote BENCHMARKS.md");
   } finally {
     for (const c of children) await stop(c);
