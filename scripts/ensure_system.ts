@@ -5,6 +5,8 @@
 const NEEDED: [string, string][] = [
   ["/usr/bin/chromium", "chromium"],
   ["/usr/bin/ffprobe", "ffmpeg"],
+  // The docs snippet tests run the curl commands the pages show.
+  ["/usr/bin/curl", "curl"],
   ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "fonts-dejavu-core"],
   // OpenStack Swift with s3api: the S3-protocol server of the storage tests (tests/support/swift.ts).
   ["/usr/bin/swift-proxy-server", "swift-proxy"],
