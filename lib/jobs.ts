@@ -156,9 +156,11 @@ export function defineSweep<D extends SweepDeps, R>(spec: {
         else await run(deps);
       },
     }),
-    cron: (deps) =>
-      Deno.cron(
-        `pipevideo ${spec.type}`,
+    // Cron names allow letters, digits, spaces, hyphens and underscores: not the type's dots.
+    // Async, so a refused registration is a rejection to log, not a throw out of start-up.
+    cron: async (deps) =>
+      await Deno.cron(
+        `pipevideo ${spec.type.replace(/[^A-Za-z0-9_ -]/g, "-")}`,
         "* * * * *",
         () =>
           enqueueMinuteJob(deps.kv, spec.type, deps.now()).catch((err) =>
