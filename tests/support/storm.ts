@@ -42,6 +42,8 @@ export interface StormResult {
   injected: { submit: number; poll: number; download: number; failedJobs: number };
   /** Generations that failed although no job of theirs failed upstream (transient faults won). */
   failedByTransientFaults: number;
+  /** Their error messages, to tell which fault won. */
+  transientFailures: string[];
   /** Per org: expected balance (credit − settled costs) vs the API's balance. */
   balances: { expected: number; actual: number }[];
   ledgerOk: boolean;
@@ -153,7 +155,10 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
     const lastSubmit = Date.now();
 
     // Drain: list each org's generations until none is pending or processing.
-    const terminalAt = new Map<string, { at: number; status: string; cost: number }>();
+    const terminalAt = new Map<
+      string,
+      { at: number; status: string; cost: number; error: string | null }
+    >();
     const limit = lastSubmit + opts.drainLimitMs;
     while (Date.now() < limit && terminalAt.size < gens.length) {
       for (const org of orgs) {
@@ -167,7 +172,12 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
             if (terminalAt.has(g.id) || g.status === "pending" || g.status === "processing") {
               continue;
             }
-            terminalAt.set(g.id, { at: Date.now(), status: g.status, cost: g.cost_cents ?? 0 });
+            terminalAt.set(g.id, {
+              at: Date.now(),
+              status: g.status,
+              cost: g.cost_cents ?? 0,
+              error: g.error_message ?? null,
+            });
           }
           cursor = page.next_cursor;
         } while (cursor);
@@ -201,6 +211,9 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
         ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]
         : 0;
     const statuses = [...terminalAt.values()].map((t) => t.status);
+    const transientlyFailed = gens.filter((g) =>
+      terminalAt.get(g.id)?.status === "failed" && !failedPrompts.has(g.prompt)
+    );
     const upstream = new Map<string, number>();
     for (const j of fal.jobs) upstream.set(j.prompt, (upstream.get(j.prompt) ?? 0) + 1);
     return {
@@ -211,13 +224,11 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
       drainMs,
       latency: { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99) },
       injected,
-      failedByTransientFaults: gens.filter((g) =>
-        terminalAt.get(g.id)?.status === "failed" && !failedPrompts.has(g.prompt)
-      ).length,
+      failedByTransientFaults: transientlyFailed.length,
+      transientFailures: transientlyFailed.map((g) => terminalAt.get(g.id)?.error ?? "?"),
       balances,
       ledgerOk: verify.ok === true,
-      extraUpstreamJobs: [...upstream.values()].reduce((s, n) =>
-        s + n - 1, 0),
+      extraUpstreamJobs: [...upstream.values()].reduce((s, n) => s + n - 1, 0),
       interruptedSubmits: route.interrupted_submits,
       duplicateJobs: route.duplicate_jobs,
     };
