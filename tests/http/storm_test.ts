@@ -21,7 +21,8 @@ Deno.test("storm: 240 generations, provider faults and one SIGKILL: all terminal
   for (const b of r.balances) assert.equal(b.actual, b.expected);
   assert.ok(r.ledgerOk, "balance == sum(ledger) for every org");
   assert.ok(r.injected.submit > 0 && r.injected.poll > 0 && r.injected.download > 0);
-  // Only jobs that failed upstream may fail the generation (one route, no fallback).
+  // Only a job that failed upstream, or a submit whose every retry met a fault (about 1 in 2,600
+  // at these rates; one route, no fallback), may fail the generation: transient faults alone not.
   assert.equal(r.failedByTransientFaults, 0);
   assert.equal(r.completed + r.failed, 240);
   // No provider has idempotency keys: a submit cut by the crash may start a second upstream job,

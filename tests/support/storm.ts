@@ -5,6 +5,7 @@
  * mid-flight and restarted. Used by tests/http/storm_test.ts (assertions) and
  * scripts/bench_faults.ts (figures).
  */
+import { MAX_SUBMIT_RETRIES } from "../../lib/providers/faults.ts";
 import { type FalFaults, startFalStandin } from "./fal_standin.ts";
 import {
   ADMIN_TOKEN,
@@ -40,10 +41,15 @@ export interface StormResult {
   latency: { p50: number; p90: number; p99: number };
   /** Transient faults the stand-in injected (submit refusals, poll faults, cut downloads). */
   injected: { submit: number; poll: number; download: number; failedJobs: number };
-  /** Generations that failed although no job of theirs failed upstream (transient faults won). */
+  /**
+   * Generations that failed although no job of theirs failed upstream and their submit retries
+   * were not all spent on faults (transient faults won where they should not).
+   */
   failedByTransientFaults: number;
   /** Their error messages, to tell which fault won. */
   transientFailures: string[];
+  /** Generations whose every submit retry met a fault (may fail: one route, retries spent). */
+  retriesExhausted: number;
   /** Per org: expected balance (credit − settled costs) vs the API's balance. */
   balances: { expected: number; actual: number }[];
   ledgerOk: boolean;
@@ -72,9 +78,11 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
   const rand = seeded(opts.seed ?? 17);
   const injected = { submit: 0, poll: 0, download: 0, failedJobs: 0 };
   const failedPrompts = new Set<string>();
+  const submitStreak = new Map<string, number>();
+  const retriesExhausted = new Set<string>();
   const faults: FalFaults = {
     latencyMs: () => rand() * 20,
-    submit: () => {
+    submit: (_n, prompt) => {
       const r = rand();
       const f = r < 0.06
         ? { status: 503 }
@@ -86,6 +94,11 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
         ? { status: 429, headers: { "retry-after": "1" } }
         : null;
       if (f) injected.submit++;
+      // A route's submit is retried MAX_SUBMIT_RETRIES times, then the next route takes over:
+      // with one route, that many faults in a row fail the generation (docs/faults.md).
+      const streak = f ? (submitStreak.get(prompt) ?? 0) + 1 : 0;
+      submitStreak.set(prompt, streak);
+      if (streak > MAX_SUBMIT_RETRIES) retriesExhausted.add(prompt);
       return f;
     },
     status: () => {
@@ -212,7 +225,8 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
         : 0;
     const statuses = [...terminalAt.values()].map((t) => t.status);
     const transientlyFailed = gens.filter((g) =>
-      terminalAt.get(g.id)?.status === "failed" && !failedPrompts.has(g.prompt)
+      terminalAt.get(g.id)?.status === "failed" && !failedPrompts.has(g.prompt) &&
+      !retriesExhausted.has(g.prompt)
     );
     const upstream = new Map<string, number>();
     for (const j of fal.jobs) upstream.set(j.prompt, (upstream.get(j.prompt) ?? 0) + 1);
@@ -225,6 +239,7 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
       latency: { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99) },
       injected,
       failedByTransientFaults: transientlyFailed.length,
+      retriesExhausted: retriesExhausted.size,
       transientFailures: transientlyFailed.map((g) => terminalAt.get(g.id)?.error ?? "?"),
       balances,
       ledgerOk: verify.ok === true,
