@@ -145,8 +145,11 @@ export interface KvConnectServer {
   token: string;
   /** Data-path requests refused (beyond a limit, unsupported, or failed here), with why. */
   refused: string[];
-  /** Atomic writes that landed, and that failed a check. */
-  stats: { writes: number; checkFailures: number; reads: number };
+  /**
+   * Atomic writes that landed, and that failed a check; requests whose body never arrived whole
+   * (a client killed mid-request: not a refusal, nothing was read or written).
+   */
+  stats: { writes: number; checkFailures: number; reads: number; abandoned: number };
   /** Stops serving (open connections are dropped); `start` serves again on the same port. */
   stop(): Promise<void>;
   start(): void;
@@ -161,7 +164,7 @@ export async function startKvConnect(
   const token = opts.token ?? `kvtoken-${crypto.randomUUID()}`;
   const kv = await Deno.openKv(opts.path);
   const refused: string[] = [];
-  const stats = { writes: 0, checkFailures: 0, reads: 0 };
+  const stats = { writes: 0, checkFailures: 0, reads: 0, abandoned: 0 };
   // One operation at a time: a multi-range read is one snapshot, as in denokv.
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -177,7 +180,14 @@ export async function startKvConnect(
     if (url.pathname === "/") return metadata(req);
     const denied = authorize(req);
     if (denied) return denied;
-    const body = new Uint8Array(await req.arrayBuffer());
+    let body: Uint8Array;
+    try {
+      body = new Uint8Array(await req.arrayBuffer());
+    } catch {
+      // The client died mid-request (a SIGKILLed instance): nothing was read, nothing written.
+      stats.abandoned++;
+      return text(400, "request body cut off");
+    }
     try {
       switch (url.pathname) {
         case "/v2/snapshot_read":
