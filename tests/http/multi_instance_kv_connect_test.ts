@@ -8,6 +8,7 @@
  * the org paid exactly for what completed, the ledger verifies, nothing answered 5xx, the key
  * limit held, and the KV server refused no request.
  */
+import { callWithKey as call, pool } from "../support/api.ts";
 import assert from "node:assert/strict";
 import { makeTinyMp4 } from "../support/video.ts";
 import { falStandIn } from "../support/fal_instant.ts";
@@ -21,37 +22,6 @@ const KEY_LIMIT = 300; // cents: the limited key can pay for a few of its submis
 
 // deno-lint-ignore no-explicit-any
 type Answer = { status: number; body: any };
-
-async function call(
-  url: string,
-  method: string,
-  path: string,
-  auth: string,
-  body?: unknown,
-  idempotencyKey?: string,
-): Promise<Answer> {
-  const res = await fetch(url + path, {
-    method,
-    headers: {
-      Authorization: `Bearer ${auth}`,
-      "Content-Type": "application/json",
-      ...(idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function pool<T>(items: T[], width: number, fn: (item: T, i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  }));
-}
 
 Deno.test("three instances over KV Connect: every generation ends, money exact, no 5xx, key limit held, no write refused", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pv-kvc-multi-" });

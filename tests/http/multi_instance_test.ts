@@ -7,6 +7,7 @@
  * the ledger verifies, each event was delivered under one webhook-id, the rate limit held across
  * the instances, and any instance serves any output_url.
  */
+import { callWithKey as call, pool } from "../support/api.ts";
 import assert from "node:assert/strict";
 import { makeTinyMp4 } from "../support/video.ts";
 import { falStandIn } from "../support/fal_instant.ts";
@@ -52,39 +53,6 @@ function startInstance(dir: string, falBase: string): Instance {
   })();
   child.stderr.cancel();
   return { url, child, alive: true, runner: runner.promise };
-}
-
-async function call(
-  url: string,
-  method: string,
-  path: string,
-  auth: string,
-  body?: unknown,
-  idempotencyKey?: string,
-  // deno-lint-ignore no-explicit-any
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(url + path, {
-    method,
-    headers: {
-      Authorization: `Bearer ${auth}`,
-      "Content-Type": "application/json",
-      ...(idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-/** Runs `fn` over `items`, `width` at a time. */
-async function pool<T>(items: T[], width: number, fn: (item: T, i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  }));
 }
 
 Deno.test("three instances on one KV: every generation ends, money exact, one webhook-id per event, shared limits, any instance serves any video", async () => {

@@ -54,6 +54,34 @@ export async function call(
 }
 
 /** Every ledger entry of an org, newest first. */
+/** `call` with a key, a JSON body and, when given, an Idempotency-Key (the multi-instance tests). */
+export function callWithKey(
+  baseUrl: string,
+  method: string,
+  path: string,
+  key: string,
+  body?: unknown,
+  idempotencyKey?: string,
+): Promise<ApiResponse> {
+  const headers = idempotencyKey ? { "Idempotency-Key": idempotencyKey } : undefined;
+  return call(baseUrl, method, path, { key, body, headers });
+}
+
+/** Runs `fn` over `items`, `width` at a time. */
+export async function pool<T>(
+  items: T[],
+  width: number,
+  fn: (item: T, i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  }));
+}
+
 export async function allLedger(services: Services, orgId: string): Promise<LedgerEntry[]> {
   const out: LedgerEntry[] = [];
   let cursor: string | undefined;
